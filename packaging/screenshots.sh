@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates the README screenshots from the real app under Xvfb (builds nothing):
+#   docs/screenshots/main-window.png  the default data in the Neural data tab
+#   docs/screenshots/similarity.png   the Similarity tab: A = test tier, repeat average, centred
+#                                     cosine; B = single trial 0; one cell of A hovered
+# Usage: packaging/screenshots.sh [build dir]   (default: build/release; needs app/brainprior there)
+# Each run uses a fresh settings folder, so recent files and engine choices of whoever runs it do
+# not show up in the pictures.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$repo/build/release}
+app=$build/app/brainprior
+out=$repo/docs/screenshots
+
+[[ -x $app ]] || { echo "no $app: build the target brainprior first" >&2; exit 1; }
+command -v xvfb-run >/dev/null || { echo "xvfb-run not found: install xvfb and xauth" >&2; exit 1; }
+mkdir -p "$out"
+
+settings=$(mktemp -d)
+trap 'rm -rf "$settings"' EXIT
+export XDG_CONFIG_HOME=$settings QT_QPA_PLATFORM=xcb
+
+shoot() {
+  local file=$1
+  shift
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@" --screenshot "$out/$file"
+  [[ -s $out/$file ]] || { echo "no screenshot $out/$file" >&2; exit 1; }
+  echo "$out/$file ($(($(stat -c %s "$out/$file") / 1024)) KiB)"
+}
+
+shoot main-window.png
+shoot similarity.png --show similarity
