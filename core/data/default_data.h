@@ -1,0 +1,18 @@
+#pragma once
+// The embedded default: a synthetic V1 population driven by Fashion-MNIST (Debian package
+// dataset-fashion-mnist), so the whole pipeline runs on a fresh machine with no download.
+#include <filesystem>
+
+#include "data/synthetic_v1.h"
+#include "runtime/job.h"
+
+namespace bp {
+
+// /usr/share/datasets/fashion-mnist, or $BRAINPRIOR_FASHION_MNIST when set.
+std::filesystem::path defaultImageSourcePath();
+
+// Reads just enough Fashion-MNIST training images for `config` and generates the population.
+// FileError with an install hint when the package is missing.
+SyntheticV1Result generateDefaultDataset(const SyntheticV1Config& config = {}, const Job& job = {});
+
+}  // namespace bp
