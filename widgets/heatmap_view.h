@@ -1,0 +1,100 @@
+#pragma once
+// A matrix as a colour map with a colour bar: representational similarity/dissimilarity matrices,
+// confusion matrices, weight maps. Row 0 is at the top, column 0 at the left. Mouse wheel zooms,
+// drag pans, double-click resets. Hovering reports the cell under the cursor.
+//
+// Large matrices (5,000 x 5,000 and more) stay smooth by drawing one of two levels of detail:
+//  - the overview: block means of the whole matrix, at most kMaxDisplayCellsPerSide per side;
+//  - full resolution: an exact copy of the visible window (plus a margin for panning), used only
+//    while the visible region is at most kMaxDisplayCellsPerSide cells on each side.
+// Matrices that already fit are always drawn at full resolution.
+#include <QVector>
+#include <QWidget>
+#include <optional>
+#include <utility>
+
+#include "widgets/colormaps.h"
+#include "widgets/matrix_tile.h"
+
+class QCustomPlot;
+class QCPColorMap;
+class QCPColorScale;
+
+namespace bp::widgets {
+
+class HeatmapView : public QWidget {
+  Q_OBJECT
+
+public:
+  static constexpr int kMaxDisplayCellsPerSide = 1024;
+
+  explicit HeatmapView(QWidget* parent = nullptr);
+
+  // Row-major rows x cols values (rows and cols may differ). Resets the zoom; keeps the colour
+  // range unless it is automatic. A size mismatch clears the view (with a warning).
+  void setMatrix(const QVector<float>& values, int rows, int cols);
+  void clear();
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  // The value of a cell, NaN outside the matrix.
+  double valueAt(int row, int col) const;
+
+  void setColorRange(double low, double high);
+  // The finite min..max of the matrix; symmetric around zero for a diverging colormap.
+  void setAutoColorRange();
+  std::pair<double, double> colorRange() const;
+
+  void setColormap(Colormap colormap);
+  Colormap colormap() const { return colormap_; }
+
+  void setTitle(const QString& title);
+  void setAxisTitles(const QString& columnTitle, const QString& rowTitle, const QString& colorTitle = QString());
+
+  // The (row, col) of the cell drawn at this position (in this widget's coordinates), if any.
+  std::optional<std::pair<int, int>> cellAt(const QPoint& widgetPos) const;
+
+  // Shows the whole matrix.
+  void resetZoom();
+  bool isShowingFullResolution() const;
+  const MatrixTile& overviewTile() const { return overview_; }
+
+  QCustomPlot* plot() const { return plot_; }
+
+Q_SIGNALS:
+  // The cell under the cursor changed; (-1, -1, NaN) when the cursor leaves the matrix.
+  void cellHovered(int row, int col, double value);
+
+protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+  void onAxisRangeChanged();
+  void updateDetailForVisibleRange();
+  QRect visibleCellWindow() const;
+  void showOverview();
+  void showFullResolution(const QRect& window);
+  void loadTile(QCPColorMap* map, const MatrixTile& tile) const;
+  void applyColorRange(double low, double high);
+  void updateHover(const QPoint& widgetPos);
+  void clearHover();
+
+  QCustomPlot* plot_;
+  QCPColorMap* overviewMap_;
+  QCPColorMap* detailMap_;
+  QCPColorScale* colorScale_;
+
+  QVector<float> values_;
+  int rows_ = 0;
+  int cols_ = 0;
+  double finiteMin_ = 0.0;
+  double finiteMax_ = 1.0;
+
+  MatrixTile overview_;
+  QRect detailWindow_;  // source cells held by detailMap_ (x = column, y = row)
+  Colormap colormap_ = Colormap::Viridis;
+  bool autoColorRange_ = true;
+  bool limitingRanges_ = false;
+  std::pair<int, int> hoveredCell_{-1, -1};
+};
+
+}  // namespace bp::widgets

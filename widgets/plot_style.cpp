@@ -1,0 +1,96 @@
+#include "widgets/plot_style.h"
+
+#include <qcustomplot.h>
+
+#include <QApplication>
+
+#include "widgets/palette.h"
+
+namespace bp::widgets {
+namespace {
+
+constexpr const char* kTitleName = "bp_plot_title";
+
+QFont scaledFont(double extraPoints, bool bold = false) {
+  QFont font = QApplication::font();
+  const double base = font.pointSizeF() > 0 ? font.pointSizeF() : 9.0;
+  font.setPointSizeF(base + extraPoints);
+  font.setBold(bold);
+  return font;
+}
+
+}  // namespace
+
+void applyAxisStyle(QCPAxis* axis) {
+  const QPen axisPen(palette::axis(), 1);
+  axis->setBasePen(axisPen);
+  axis->setTickPen(axisPen);
+  axis->setSubTickPen(axisPen);
+  axis->setTickLengthIn(0);
+  axis->setTickLengthOut(4);
+  axis->setSubTicks(false);
+  axis->setTickLabelFont(scaledFont(0));
+  axis->setTickLabelColor(palette::text());
+  axis->setLabelFont(scaledFont(1));
+  axis->setLabelColor(palette::text());
+  axis->setLabelPadding(6);
+  axis->grid()->setPen(QPen(palette::grid(), 1, Qt::SolidLine));
+  axis->grid()->setZeroLinePen(Qt::NoPen);
+  axis->grid()->setSubGridVisible(false);
+}
+
+namespace {
+
+QCPTextElement* titleElement(QCustomPlot* plot) {
+  QCPLayoutGrid* layout = plot->plotLayout();
+  if (layout->rowCount() == 0 || layout->columnCount() == 0) return nullptr;
+  auto* element = qobject_cast<QCPTextElement*>(layout->element(0, 0));
+  return element && element->objectName() == QLatin1String(kTitleName) ? element : nullptr;
+}
+
+}  // namespace
+
+void applyPlotStyle(QCustomPlot* plot) {
+  plot->setBackground(palette::background());
+  plot->setAntialiasedElements(QCP::aePlottables | QCP::aeItems | QCP::aeLegend | QCP::aeLegendItems);
+  plot->setNotAntialiasedElements(QCP::aeAxes | QCP::aeGrid | QCP::aeSubGrid);
+  plot->setPlottingHint(QCP::phCacheLabels, true);
+  plot->setFont(scaledFont(0));
+
+  for (QCPAxis* axis : plot->axisRect()->axes()) applyAxisStyle(axis);
+  plot->xAxis2->setVisible(false);
+  plot->yAxis2->setVisible(false);
+  plot->axisRect()->setMinimumMargins(QMargins(12, 10, 16, 10));
+
+  QCPLegend* legend = plot->legend;
+  legend->setFont(scaledFont(0));
+  legend->setTextColor(palette::text());
+  legend->setBorderPen(QPen(palette::grid()));
+  legend->setBrush(QColor(255, 255, 255, 220));
+  legend->setIconSize(22, 12);
+  legend->setRowSpacing(0);
+  legend->setMargins(QMargins(8, 5, 8, 5));
+}
+
+void setPlotTitle(QCustomPlot* plot, const QString& title) {
+  QCPTextElement* element = titleElement(plot);
+  QCPLayoutGrid* layout = plot->plotLayout();
+  if (title.isEmpty()) {
+    if (element) {
+      layout->remove(element);
+      layout->simplify();
+    }
+    return;
+  }
+  if (!element) {
+    layout->insertRow(0);
+    element = new QCPTextElement(plot, title, scaledFont(3, true));
+    element->setObjectName(QLatin1String(kTitleName));
+    element->setTextColor(palette::text());
+    element->setMargins(QMargins(0, 8, 0, 2));
+    layout->addElement(0, 0, element);
+  }
+  element->setText(title);
+}
+
+}  // namespace bp::widgets

@@ -1,0 +1,41 @@
+#pragma once
+// Lines and scatters on shared axes: learning curves, noise and attack sweeps, predicted versus
+// measured responses, MDS embeddings. Mouse wheel zooms, drag pans, double-click rescales.
+#include <QColor>
+#include <QVector>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPAbstractPlottable;
+
+namespace bp::widgets {
+
+class SeriesPlot : public QWidget {
+  Q_OBJECT
+
+public:
+  explicit SeriesPlot(QWidget* parent = nullptr);
+
+  void clear();
+  // Each add returns the series index (0, 1, ...). An invalid colour takes the next palette colour.
+  // Lines whose x is not ascending keep their point order (drawn as a parametric curve).
+  int addLine(const QString& name, const QVector<double>& x, const QVector<double>& y, QColor color = {});
+  int addScatter(const QString& name, const QVector<double>& x, const QVector<double>& y, QColor color = {},
+                 double size = 5);
+  int seriesCount() const { return static_cast<int>(series_.size()); }
+
+  void setLabels(const QString& title, const QString& xLabel, const QString& yLabel);
+  void setLegendVisible(bool visible);
+  // Fits the axes to all series with a small margin.
+  void rescale();
+
+  QCustomPlot* plot() const { return plot_; }
+
+private:
+  int addSeries(QCPAbstractPlottable* plottable, const QString& name);
+
+  QCustomPlot* plot_;
+  QVector<QCPAbstractPlottable*> series_;
+};
+
+}  // namespace bp::widgets
