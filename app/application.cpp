@@ -1,0 +1,128 @@
+#include "app/application.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QCommandLineParser>
+#include <QIcon>
+#include <QMouseEvent>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStyleFactory>
+#include <QTimer>
+#include <cstdio>
+#include <memory>
+
+#include "app/data_panel.h"
+#include "app/main_window.h"
+#include "app/settings.h"
+#include "app/similarity_panel.h"
+#include "runtime/runtime.h"
+#include "widgets/heatmap_view.h"
+
+// The icon is compiled into brainprior_app, a static library: nothing refers to its resource
+// initializer, so the linker drops it unless it is called by name (and outside any namespace).
+static void initApplicationResources() { Q_INIT_RESOURCE(resources); }
+
+namespace bp::app {
+namespace {
+
+// Sends a mouse move onto the centre of cell (row, col) of a heatmap, as if the user hovered it.
+// The cell's pixels are found through the view's own cellAt, so no plot internals are needed here.
+void hoverCell(bp::widgets::HeatmapView* view, int row, int col) {
+  QRect cell;
+  for (int y = 0; y < view->height(); ++y)
+    for (int x = 0; x < view->width(); ++x)
+      if (view->cellAt(QPoint(x, y)) == std::make_pair(row, col)) cell |= QRect(x, y, 1, 1);
+  QWidget* target = cell.isEmpty() ? nullptr : view->childAt(cell.center());
+  if (!target) return;
+  const QPointF local = target->mapFrom(view, cell.center());
+  QMouseEvent move(QEvent::MouseMove, local, target->mapToGlobal(local), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+  QApplication::sendEvent(target, &move);
+}
+
+// `--show similarity`: a first look without clicks (and the README screenshot). Once a neural
+// dataset is loaded, A is the test tier averaged over repeats and B single trial 0 of the same
+// images, so A − B shows the trial noise; then one off-diagonal cell of A is hovered.
+void fillSimilarityDemo(MainWindow& window) {
+  auto* panel = window.similarityPanel();
+  QObject::connect(
+      window.dataPanel(), &DataPanel::datasetChanged, panel,
+      [panel] {
+        panel->tierBox()->setCurrentIndex(panel->tierBox()->findData(static_cast<int>(bp::Tier::Test)));
+        panel->rowsBox()->setCurrentIndex(0);
+        panel->computeInto(SimilarityPanel::A);
+        panel->rowsBox()->setCurrentIndex(1);
+        panel->singleTrialSpin()->setValue(0);
+        panel->computeInto(SimilarityPanel::B);
+      },
+      Qt::SingleShotConnection);
+  auto hoverOnce = std::make_shared<QMetaObject::Connection>();
+  *hoverOnce = QObject::connect(panel, &SimilarityPanel::matrixChanged, panel, [panel, hoverOnce] {
+    if (!panel->matrix(SimilarityPanel::A) || !panel->matrix(SimilarityPanel::B)) return;
+    QObject::disconnect(*hoverOnce);
+    // Later, so that the heatmap has laid out its axes for the new matrix (a queued replot).
+    QTimer::singleShot(100, panel, [panel] {
+      auto* view = panel->heatmap(SimilarityPanel::A);
+      hoverCell(view, view->rows() / 4, view->rows() * 2 / 3);
+    });
+  });
+}
+
+}  // namespace
+
+int runApplication(int argc, char** argv) {
+  QApplication application(argc, argv);
+  QApplication::setOrganizationName(QStringLiteral("BrainPrior"));
+  QApplication::setApplicationName(QStringLiteral("BrainPrior"));
+  QApplication::setApplicationVersion(QStringLiteral(BRAINPRIOR_APP_VERSION));
+  initApplicationResources();
+  QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/brainprior.svg")));
+  QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Brain-regularized neural networks, explored"));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  parser.addPositionalArgument(QStringLiteral("path"), QStringLiteral("Dataset to open instead of the default data"));
+  const QCommandLineOption threadsOption(QStringLiteral("threads"), QStringLiteral("CPU threads (0 = all cores)"),
+                                         QStringLiteral("N"));
+  const QCommandLineOption deviceOption(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda"),
+                                        QStringLiteral("DEVICE"));
+  const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
+                                            QStringLiteral("Save a screenshot once the data is loaded, then quit"),
+                                            QStringLiteral("FILE"));
+  const QCommandLineOption showOption(
+      QStringLiteral("show"),
+      QStringLiteral("Open on a panel: data, similarity or images. 'similarity' also computes A (test tier, "
+                     "repeat average) and B (single trial 0) once the dataset is loaded"),
+      QStringLiteral("PANEL"));
+  parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption});
+  parser.process(application);
+
+  EngineSettings engine = loadEngineSettings();
+  if (parser.isSet(threadsOption)) engine.threads = parser.value(threadsOption).toInt();
+  if (parser.isSet(deviceOption)) engine.device = parser.value(deviceOption);
+
+  const QString panel = parser.value(showOption);
+  if (parser.isSet(showOption) &&
+      !QStringList{QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("images")}.contains(panel)) {
+    std::fprintf(stderr, "brainprior: unknown panel '%s' for --show (data, similarity or images)\n", qPrintable(panel));
+    return 2;
+  }
+
+  MainWindow window(engine);
+  window.show();
+  if (panel == QLatin1String("similarity")) fillSimilarityDemo(window);
+  const auto positional = parser.positionalArguments();
+  if (positional.isEmpty()) {
+    window.loadDefaultData();
+  } else {
+    window.openPath(positional.first());
+  }
+  // After the load, which brings its own panel to the front.
+  if (parser.isSet(showOption)) window.showPanel(panel);
+  if (parser.isSet(screenshotOption)) window.saveScreenshotWhenIdle(parser.value(screenshotOption));
+  return QApplication::exec();
+}
+
+}  // namespace bp::app

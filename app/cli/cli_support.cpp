@@ -1,0 +1,56 @@
+#include "cli_support.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "runtime/log.h"
+
+namespace bp::cli {
+
+void addGlobalOptions(CLI::App& app, GlobalOptions& options) {
+  app.add_option("--threads", options.runtime.threads, "CPU threads for tensor work (0 = one per core)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", options.runtime.device, "Compute device")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_flag("-q,--quiet", options.quiet, "Print only results and errors");
+}
+
+void startRuntime(const GlobalOptions& options) {
+  if (options.quiet)
+    setLogSink([](LogLevel level, const std::string& message) {
+      if (level >= LogLevel::Warning) std::cerr << "[" << logLevelName(level) << "] " << message << '\n';
+    });
+  initializeRuntime(options.runtime);
+}
+
+Job progressJob(const GlobalOptions& options) {
+  if (options.quiet) return {};
+  struct State {
+    bool terminal = ::isatty(STDERR_FILENO) != 0;
+    int lastDecile = -1;
+    std::chrono::steady_clock::time_point lastDraw;
+  };
+  auto state = std::make_shared<State>();
+  return Job(
+      [state](double fraction, const std::string& message) {
+        const int percent = static_cast<int>(fraction * 100.0 + 0.5);
+        if (state->terminal) {
+          const auto now = std::chrono::steady_clock::now();
+          if (percent < 100 && now - state->lastDraw < std::chrono::milliseconds(100)) return;
+          state->lastDraw = now;
+          std::fprintf(stderr, "\r\033[K[%3d%%] %s%s", percent, message.c_str(), percent >= 100 ? "\n" : "");
+        } else if (percent / 10 != state->lastDecile) {
+          state->lastDecile = percent / 10;
+          std::fprintf(stderr, "[%3d%%] %s\n", percent, message.c_str());
+        }
+      },
+      nullptr);
+}
+
+void printJson(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+
+}  // namespace bp::cli

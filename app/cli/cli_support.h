@@ -1,0 +1,25 @@
+#pragma once
+// What every brainprior-cli subcommand shares: runtime options, progress on stderr, and error
+// reporting (message on stderr, non-zero exit).
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "runtime/job.h"
+#include "runtime/runtime.h"
+
+namespace bp::cli {
+
+struct GlobalOptions {
+  RuntimeConfig runtime;
+  bool quiet = false;  // no progress and no info log lines on stderr
+};
+
+void addGlobalOptions(CLI::App& app, GlobalOptions& options);
+// Starts the engine with the user's options (call once, inside a subcommand's callback).
+void startRuntime(const GlobalOptions& options);
+// A job that draws progress on stderr (a bar on a terminal, a line every 10% otherwise).
+Job progressJob(const GlobalOptions& options);
+void printJson(const nlohmann::json& value);
+
+}  // namespace bp::cli

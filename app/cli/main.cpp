@@ -1,0 +1,30 @@
+// brainprior-cli: the headless twin of the BrainPrior GUI. Every subcommand maps onto core calls.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "cli_support.h"
+#include "data_commands.h"
+#include "rsa_commands.h"
+#include "runtime/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"BrainPrior command line: brain data, similarity, regularized training, probing"};
+  app.require_subcommand(1);
+  bp::cli::GlobalOptions options;
+  bp::cli::addGlobalOptions(app, options);
+  bp::cli::addDataCommands(app, options);
+  bp::cli::addRsaCommands(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const bp::CancelledError& e) {
+    std::cerr << "brainprior-cli: " << e.what() << '\n';
+    return 130;
+  } catch (const std::exception& e) {
+    std::cerr << "brainprior-cli: error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

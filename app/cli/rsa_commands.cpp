@@ -1,0 +1,238 @@
+#include "rsa_commands.h"
+
+#include <chrono>
+#include <sstream>
+
+#include "data/dataset_io.h"
+#include "data/default_data.h"
+#include "data/npy.h"
+#include "rsa/compare.h"
+#include "rsa/matrix_file.h"
+#include "rsa/ordering.h"
+#include "rsa/rsa_reliability.h"
+#include "rsa/similarity.h"
+#include "runtime/error.h"
+
+namespace bp::cli {
+namespace {
+
+
+
+NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job) {
+  return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job);
+}
+
+std::optional<Tier> tierFromChoice(const std::string& choice) {
+  return choice == "all" ? std::nullopt : parseTier(choice);
+}
+
+ResponseSource sourceFromChoice(const std::string& choice) {
+  return choice == "noise-free" ? ResponseSource::NoiseFreeRates : ResponseSource::Responses;
+}
+
+SimilarityMeasure measureFromChoice(const std::string& choice) {
+  const auto measure = parseSimilarityMeasure(choice);
+  if (!measure) throw Error("unknown measure '" + choice + "'");
+  return *measure;
+}
+
+struct RsaOptions {
+  std::string input;
+  std::string output;
+  bool inputIsFeatures = false;
+  std::string measure = "centred-cosine";
+  bool dissimilarity = false;
+  std::string tier = "all";
+  std::string source = "responses";
+  int singleTrial = -1;
+  std::string weightsFile;
+  std::string order = "none";
+  bool rank = false;
+  std::string csv;
+  bool stream = false;
+  std::int64_t blockSize = 2048;
+};
+
+void runRsa(const GlobalOptions& global, const RsaOptions& options) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  const auto started = std::chrono::steady_clock::now();
+
+  FeatureMatrix features;
+  const bool featuresFile = options.inputIsFeatures || std::filesystem::path(options.input).extension() == ".npy";
+  if (featuresFile) {
+    features = readFeatureMatrix(options.input);
+  } else {
+    const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.3));
+    FeatureSelection selection;
+    selection.source = sourceFromChoice(options.source);
+    selection.tier = tierFromChoice(options.tier);
+    selection.averageRepeats = options.singleTrial < 0;
+    if (options.singleTrial >= 0) selection.repeatIndex = options.singleTrial;
+    features = featuresFromDataset(dataset, selection);
+  }
+
+  SimilarityConfig config;
+  config.measure = measureFromChoice(options.measure);
+  config.dissimilarity = options.dissimilarity;
+  config.blockSize = options.blockSize;
+  if (!options.weightsFile.empty()) config.unitWeights = readNpy(options.weightsFile).toFloat();
+
+  const bool streamed = options.stream || features.rows > kInMemorySimilarityLimit;
+  const auto computeJob = job.subJob(featuresFile ? 0.0 : 0.3, 1.0);
+  if (streamed) {
+    if (options.order != "none" || options.rank || !options.csv.empty())
+      throw Error("--order, --rank and --csv need the matrix in memory; they are unavailable with " +
+                  std::to_string(features.rows) + " images (streamed to disk)");
+    computeSimilarityToFile(features, config, options.output, computeJob);
+  } else {
+    auto matrix = computeSimilarity(features, config, computeJob.subJob(0.0, 0.8));
+    if (options.order == "label") matrix = reorder(matrix, orderByLabel(matrix));
+    if (options.order == "cluster") matrix = reorder(matrix, orderByClustering(matrix, computeJob.subJob(0.8, 0.9)));
+    if (options.rank) matrix = rankTransform(matrix);
+    writeSimilarityMatrix(matrix, options.output, computeJob.subJob(0.9, 1.0));
+    if (!options.csv.empty()) exportSimilarityCsv(matrix, options.csv);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  printJson({{"output", options.output},
+             {"images", features.rows},
+             {"units", features.cols},
+             {"pairs", features.rows * (features.rows - 1) / 2},
+             {"measure", similarityMeasureName(config.measure)},
+             {"dissimilarity", config.dissimilarity},
+             {"features", features.source},
+             {"streamed_to_disk", streamed},
+             {"seconds", seconds}});
+}
+
+struct CompareOptions {
+  std::string first;
+  std::string second;
+  std::vector<std::string> methods;
+  int bootstrap = 1000;
+  int permutations = 1000;
+  std::uint64_t seed = 1;
+};
+
+void runCompare(const GlobalOptions& global, const CompareOptions& options) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  const auto a = readSimilarityMatrix(options.first);
+  const auto b = readSimilarityMatrix(options.second);
+  ComparisonConfig config;
+  if (!options.methods.empty()) {
+    config.methods.clear();
+    for (const auto& name : options.methods) {
+      const auto method = parseComparisonMethod(name);
+      if (!method) throw Error("unknown comparison method '" + name + "' (pearson, spearman, kendall, cosine)");
+      config.methods.push_back(*method);
+    }
+  }
+  config.bootstrapSamples = options.bootstrap;
+  config.permutations = options.permutations;
+  config.seed = options.seed;
+  auto result = toJson(compareWithStatistics(a, b, config, job));
+  result["a"] = options.first;
+  result["b"] = options.second;
+  printJson(result);
+}
+
+struct CeilingOptions {
+  std::string input = "default";
+  std::string tier = "test";
+  std::string source = "responses";
+  std::string measure = "centred-cosine";
+  int splits = 20;
+  std::uint64_t seed = 1;
+};
+
+void runCeiling(const GlobalOptions& global, const CeilingOptions& options) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.4));
+  SplitHalfConfig splitHalf;
+  splitHalf.splits = options.splits;
+  splitHalf.seed = options.seed;
+  splitHalf.source = sourceFromChoice(options.source);
+  splitHalf.tier = tierFromChoice(options.tier);
+  splitHalf.similarity.measure = measureFromChoice(options.measure);
+  const auto ceiling = splitHalfReliability(dataset, splitHalf, job.subJob(0.4, 0.8));
+  SingleTrialConfig singleTrial;
+  singleTrial.source = splitHalf.source;
+  singleTrial.tier = splitHalf.tier;
+  singleTrial.similarity = splitHalf.similarity;
+  const auto agreement = singleTrialAgreement(dataset, singleTrial, job.subJob(0.8, 1.0));
+  printJson({{"dataset", dataset.name},
+             {"tier", options.tier},
+             {"measure", options.measure},
+             {"split_half",
+              {{"images", ceiling.images},
+               {"splits", ceiling.splits},
+               {"mean_raw", ceiling.meanRaw},
+               {"noise_ceiling_spearman_brown", ceiling.meanCorrected},
+               {"std_over_splits", ceiling.stdCorrected}}},
+             {"single_trial_vs_repeat_average",
+              {{"images", agreement.images},
+               {"repeats", agreement.repeats},
+               {"reference", "mean of the other repeats"},
+               {"per_repeat", agreement.perRepeat},
+               {"mean", agreement.mean}}}});
+}
+
+}  // namespace
+
+void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
+  auto rsa = std::make_shared<RsaOptions>();
+  auto* rsaCommand = app.add_subcommand("rsa", "Compute a representational similarity matrix (HDF5 out)");
+  rsaCommand->add_option("input", rsa->input, "Neural dataset, 'default', or a features file (.npy or HDF5 with --features)")
+      ->required();
+  rsaCommand->add_option("-o,--output", rsa->output, "Matrix file to write (.h5)")->required();
+  rsaCommand->add_flag("--features", rsa->inputIsFeatures, "Read the input as an images x units features file");
+  rsaCommand->add_option("--measure", rsa->measure, "Similarity measure")
+      ->check(CLI::IsMember({"centred-cosine", "pearson", "euclidean"}));
+  rsaCommand->add_flag("--dissimilarity", rsa->dissimilarity, "Write 1 - similarity");
+  rsaCommand->add_option("--tier", rsa->tier, "Trials to use")->check(CLI::IsMember({"all", "train", "validation", "test"}));
+  rsaCommand->add_option("--source", rsa->source, "Recorded responses or the synthetic ground truth")
+      ->check(CLI::IsMember({"responses", "noise-free"}));
+  rsaCommand->add_option("--single-trial", rsa->singleTrial,
+                         "Use each image's K-th trial instead of the repeat average (K from 0)")
+      ->check(CLI::NonNegativeNumber);
+  rsaCommand->add_option("--weights", rsa->weightsFile, "Per-unit weights as a 1-D .npy (the paper's w*v)");
+  rsaCommand->add_option("--order", rsa->order, "Reorder images")->check(CLI::IsMember({"none", "label", "cluster"}));
+  rsaCommand->add_flag("--rank", rsa->rank, "Rank-transform the matrix (values in [0, 1])");
+  rsaCommand->add_option("--csv", rsa->csv, "Also export the matrix as CSV");
+  rsaCommand->add_flag("--stream", rsa->stream,
+                       "Stream blocks to disk with bounded memory (automatic above " +
+                           std::to_string(kInMemorySimilarityLimit) + " images)");
+  rsaCommand->add_option("--block-size", rsa->blockSize, "Images per GEMM block")->check(CLI::PositiveNumber);
+  rsaCommand->callback([&global, rsa] { runRsa(global, *rsa); });
+
+  auto compare = std::make_shared<CompareOptions>();
+  auto* compareCommand = app.add_subcommand("compare", "Compare two similarity matrices (JSON table with CIs and p-values)");
+  compareCommand->add_option("a", compare->first, "First matrix file")->required();
+  compareCommand->add_option("b", compare->second, "Second matrix file")->required();
+  compareCommand->add_option("--methods", compare->methods, "pearson, spearman, kendall, cosine (default: all)")
+      ->delimiter(',');
+  compareCommand->add_option("--bootstrap", compare->bootstrap, "Bootstrap samples over images (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  compareCommand->add_option("--permutations", compare->permutations, "Permutations for the p-value (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  compareCommand->add_option("--seed", compare->seed, "Random seed");
+  compareCommand->callback([&global, compare] { runCompare(global, *compare); });
+
+  auto ceiling = std::make_shared<CeilingOptions>();
+  auto* ceilingCommand = app.add_subcommand(
+      "ceiling", "Noise ceiling of the similarity matrix: split-half reliability and single-trial agreement");
+  ceilingCommand->add_option("input", ceiling->input, "Neural dataset or 'default'");
+  ceilingCommand->add_option("--tier", ceiling->tier, "Tier with repeated images")
+      ->check(CLI::IsMember({"all", "train", "validation", "test"}));
+  ceilingCommand->add_option("--source", ceiling->source, "Recorded responses or the synthetic ground truth")
+      ->check(CLI::IsMember({"responses", "noise-free"}));
+  ceilingCommand->add_option("--measure", ceiling->measure, "Similarity measure")
+      ->check(CLI::IsMember({"centred-cosine", "pearson", "euclidean"}));
+  ceilingCommand->add_option("--splits", ceiling->splits, "Random split-halves")->check(CLI::PositiveNumber);
+  ceilingCommand->add_option("--seed", ceiling->seed, "Random seed");
+  ceilingCommand->callback([&global, ceiling] { runCeiling(global, *ceiling); });
+}
+
+}  // namespace bp::cli

@@ -1,0 +1,268 @@
+#include "app/data_panel.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+#include "app/json_tree.h"
+#include "measures/dataset_summary.h"
+#include "widgets/histogram_plot.h"
+#include "widgets/image_conversion.h"
+#include "widgets/palette.h"
+#include "widgets/series_plot.h"
+
+namespace bp::app {
+namespace {
+
+// Value range of the stimulus images, for mapping thumbnails to grey levels.
+std::pair<float, float> imageRange(const bp::NeuralDataset& dataset) {
+  if (dataset.images.empty()) return {0.0f, 1.0f};
+  const auto [low, high] = std::minmax_element(dataset.images.begin(), dataset.images.end());
+  return {*low, *high > *low ? *high : *low + 1.0f};
+}
+
+QString formatValue(double value) { return std::isfinite(value) ? QString::number(value, 'f', 3) : QStringLiteral("—"); }
+
+}  // namespace
+
+NeuralDatasetView prepareNeuralDatasetView(bp::NeuralDataset dataset, const bp::Job& job) {
+  NeuralDatasetView view;
+  job.progress(0.0, "Computing reliability");
+  view.reliability = bp::computeReliability(dataset, {}, job.subJob(0.0, 0.4));
+  view.summary = bp::toJson(bp::summarizeDataset(dataset, view.reliability, job.subJob(0.4, 0.8)));
+
+  std::unordered_map<std::int64_t, std::size_t> slotOfImage;
+  for (std::int64_t trial = 0; trial < dataset.trialCount(); ++trial) {
+    const auto [slot, inserted] = slotOfImage.emplace(dataset.imageIds[trial], view.trialsOfImage.size());
+    if (inserted) view.trialsOfImage.emplace_back();
+    view.trialsOfImage[slot->second].push_back(trial);
+  }
+  const auto [low, high] = imageRange(dataset);
+  view.thumbnails.reserve(static_cast<int>(view.trialsOfImage.size()));
+  for (std::size_t i = 0; i < view.trialsOfImage.size(); ++i) {
+    if (i % 256 == 0) {
+      job.throwIfCancelled();
+      job.progress(0.8 + 0.2 * static_cast<double>(i) / view.trialsOfImage.size(), "Drawing thumbnails");
+    }
+    const auto firstTrial = view.trialsOfImage[i].front();
+    bp::widgets::ImageGridItem item;
+    item.image = bp::widgets::imageFromPlanes(dataset.image(firstTrial), dataset.channels, dataset.height,
+                                               dataset.width, low, high);
+    const auto repeats = view.trialsOfImage[i].size();
+    item.label = QStringLiteral("#%1").arg(dataset.imageIds[firstTrial]) +
+                 (repeats > 1 ? QStringLiteral(" ×%1").arg(repeats) : QString());
+    item.toolTip = QStringLiteral("image %1, %2 tier, %3 trial(s)%4")
+                       .arg(dataset.imageIds[firstTrial])
+                       .arg(QString::fromLatin1(bp::tierName(dataset.tiers[firstTrial])))
+                       .arg(repeats)
+                       .arg(dataset.imageClasses.empty()
+                                ? QString()
+                                : QStringLiteral(", ") + QString::fromStdString(dataset.imageClasses[firstTrial]));
+    item.id = static_cast<qint64>(i);
+    view.thumbnails.push_back(std::move(item));
+  }
+  view.dataset = std::make_shared<const bp::NeuralDataset>(std::move(dataset));
+  return view;
+}
+
+DataPanel::DataPanel(QWidget* parent) : QWidget(parent) {
+  title_ = new QLabel(tr("No neural dataset loaded. Use File → Open or File → Load Default Data."), this);
+  title_->setStyleSheet(QStringLiteral("font-size:15px;font-weight:600;padding:4px"));
+
+  tierFilter_ = new QComboBox(this);
+  tierFilter_->addItem(tr("All tiers"), -1);
+  tierFilter_->addItem(tr("Train"), static_cast<int>(bp::Tier::Train));
+  tierFilter_->addItem(tr("Validation"), static_cast<int>(bp::Tier::Validation));
+  tierFilter_->addItem(tr("Test (repeated)"), static_cast<int>(bp::Tier::Test));
+  grid_ = new bp::widgets::ImageGridView(this);
+  grid_->setThumbnailSize(64);
+  auto* left = new QWidget(this);
+  auto* leftLayout = new QVBoxLayout(left);
+  leftLayout->setContentsMargins(0, 0, 0, 0);
+  auto* filterRow = new QHBoxLayout;
+  filterRow->addWidget(new QLabel(tr("Images:"), left));
+  filterRow->addWidget(tierFilter_, 1);
+  leftLayout->addLayout(filterRow);
+  leftLayout->addWidget(grid_, 1);
+
+  imagePlot_ = new bp::widgets::SeriesPlot(this);
+  imagePlot_->setLabels(tr("Responses to the selected image"), tr("neuron"), tr("response"));
+  neuronPlot_ = new bp::widgets::SeriesPlot(this);
+  neuronPlot_->setLabels(tr("Responses of the selected neuron"), tr("image (sorted by mean response)"), tr("response"));
+  oracleHistogram_ = new bp::widgets::HistogramPlot(this);
+  oracleHistogram_->setLabels(tr("Reliability across neurons"), tr("oracle correlation (jackknife over repeats)"));
+  summaryTree_ = new QTreeWidget(this);
+  summaryTree_->setAlternatingRowColors(true);
+
+  neuronSpin_ = new QSpinBox(this);
+  neuronSpin_->setPrefix(tr("neuron "));
+  neuronInfo_ = new QLabel(this);
+  auto* neuronBox = new QWidget(this);
+  auto* neuronLayout = new QVBoxLayout(neuronBox);
+  neuronLayout->setContentsMargins(0, 0, 0, 0);
+  auto* neuronRow = new QHBoxLayout;
+  neuronRow->addWidget(neuronSpin_);
+  neuronRow->addWidget(neuronInfo_, 1);
+  neuronLayout->addLayout(neuronRow);
+  neuronLayout->addWidget(neuronPlot_, 1);
+
+  auto* plots = new QWidget(this);
+  auto* plotGrid = new QGridLayout(plots);
+  plotGrid->setContentsMargins(0, 0, 0, 0);
+  plotGrid->addWidget(imagePlot_, 0, 0);
+  plotGrid->addWidget(neuronBox, 0, 1);
+  plotGrid->addWidget(oracleHistogram_, 1, 0);
+  plotGrid->addWidget(summaryTree_, 1, 1);
+
+  auto* splitter = new QSplitter(Qt::Horizontal, this);
+  splitter->addWidget(left);
+  splitter->addWidget(plots);
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 3);
+  splitter->setSizes({330, 1000});
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(title_);
+  layout->addWidget(splitter, 1);
+
+  connect(tierFilter_, &QComboBox::currentIndexChanged, this, &DataPanel::applyTierFilter);
+  connect(grid_, &bp::widgets::ImageGridView::currentIdChanged, this, &DataPanel::showImage);
+  connect(neuronSpin_, &QSpinBox::valueChanged, this, &DataPanel::showNeuron);
+  setEnabled(true);
+}
+
+void DataPanel::loadFrom(JobRunner& jobs, const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader) {
+  jobs.run<NeuralDatasetView>(
+      title,
+      [loader = std::move(loader)](const bp::Job& job) {
+        return prepareNeuralDatasetView(loader(job.subJob(0.0, 0.7)), job.subJob(0.7, 1.0));
+      },
+      [this](NeuralDatasetView& view) { setView(std::move(view)); });
+}
+
+void DataPanel::setView(NeuralDatasetView view) {
+  view_ = std::move(view);
+  const auto& dataset = *view_.dataset;
+  title_->setText(tr("%1 — %2 neurons, %3 of %4 trials, %5 images of %6×%7")
+                      .arg(QString::fromStdString(dataset.name))
+                      .arg(dataset.neuronCount)
+                      .arg(dataset.trialCount())
+                      .arg(dataset.declaredTrialCount())
+                      .arg(view_.trialsOfImage.size())
+                      .arg(dataset.height)
+                      .arg(dataset.width));
+  fillJsonTree(summaryTree_, view_.summary);
+  oracleHistogram_->setValues(QVector<double>(view_.reliability.oracleCorrelation.begin(),
+                                              view_.reliability.oracleCorrelation.end()),
+                              40);
+  neuronSpin_->setRange(0, static_cast<int>(std::max<std::int64_t>(0, dataset.neuronCount - 1)));
+  // Start on the test tier when it exists: its repeats make the views informative.
+  const bool hasTest = std::find(dataset.tiers.begin(), dataset.tiers.end(), bp::Tier::Test) != dataset.tiers.end();
+  tierFilter_->setCurrentIndex(hasTest ? 3 : 0);
+  applyTierFilter();
+  const auto& oracle = view_.reliability.oracleCorrelation;
+  int best = 0;
+  for (std::size_t n = 0; n < oracle.size(); ++n)
+    if (std::isfinite(oracle[n]) && (!std::isfinite(oracle[best]) || oracle[n] > oracle[best])) best = static_cast<int>(n);
+  neuronSpin_->setValue(best);
+  showNeuron(best);
+  Q_EMIT datasetChanged();
+}
+
+void DataPanel::applyTierFilter() {
+  if (!view_.dataset) return;
+  const int tier = tierFilter_->currentData().toInt();
+  QVector<bp::widgets::ImageGridItem> items;
+  for (const auto& item : view_.thumbnails) {
+    const auto firstTrial = view_.trialsOfImage[static_cast<std::size_t>(item.id)].front();
+    if (tier < 0 || static_cast<int>(view_.dataset->tiers[firstTrial]) == tier) items.push_back(item);
+  }
+  const auto first = items.isEmpty() ? -1 : items.front().id;
+  grid_->setItems(std::move(items));
+  if (first >= 0) grid_->setCurrentId(first);
+  showNeuron(neuronSpin_->value());
+}
+
+void DataPanel::showImage(qint64 uniqueImage) {
+  imagePlot_->clear();
+  if (!view_.dataset || uniqueImage < 0 || uniqueImage >= static_cast<qint64>(view_.trialsOfImage.size())) return;
+  const auto& dataset = *view_.dataset;
+  const auto& trials = view_.trialsOfImage[static_cast<std::size_t>(uniqueImage)];
+  const auto neurons = static_cast<int>(dataset.neuronCount);
+  QVector<double> x(neurons), mean(neurons, 0.0);
+  std::iota(x.begin(), x.end(), 0.0);
+  QVector<double> repeatX, repeatY;
+  for (const auto trial : trials) {
+    const float* response = dataset.response(trial);
+    for (int n = 0; n < neurons; ++n) {
+      mean[n] += response[n] / static_cast<double>(trials.size());
+      if (trials.size() > 1) {
+        repeatX.push_back(n);
+        repeatY.push_back(response[n]);
+      }
+    }
+  }
+  if (!repeatX.isEmpty()) imagePlot_->addScatter(tr("single trials"), repeatX, repeatY, QColor(150, 150, 150, 120), 3);
+  imagePlot_->addLine(trials.size() > 1 ? tr("mean of %1 repeats").arg(trials.size()) : tr("response"), x, mean,
+                      bp::widgets::palette::seriesColor(0));
+  if (dataset.hasNoiseFreeRates()) {
+    const float* rates = dataset.noiseFreeRates.data() + trials.front() * dataset.neuronCount;
+    imagePlot_->addLine(tr("noise-free rate (ground truth)"), x, QVector<double>(rates, rates + neurons),
+                        bp::widgets::palette::seriesColor(1));
+  }
+  imagePlot_->setLegendVisible(true);
+  imagePlot_->rescale();
+}
+
+void DataPanel::showNeuron(int neuron) {
+  neuronPlot_->clear();
+  if (!view_.dataset || neuron < 0 || neuron >= view_.dataset->neuronCount) return;
+  const auto& dataset = *view_.dataset;
+  const auto& reliability = view_.reliability;
+  const auto unit = dataset.neurons.unitIds.empty() ? neuron : dataset.neurons.unitIds[static_cast<std::size_t>(neuron)];
+  neuronInfo_->setText(tr("unit %1 · oracle r %2 · SNR %3 · explainable variance %4")
+                           .arg(unit)
+                           .arg(formatValue(reliability.oracleCorrelation[static_cast<std::size_t>(neuron)]))
+                           .arg(formatValue(reliability.snr[static_cast<std::size_t>(neuron)]))
+                           .arg(formatValue(reliability.explainableVarianceFraction[static_cast<std::size_t>(neuron)])));
+
+  // Images in the current tier filter, sorted by this neuron's mean response.
+  const int tier = tierFilter_->currentData().toInt();
+  struct ImageResponses {
+    double mean = 0.0;
+    std::vector<float> trials;
+  };
+  std::vector<ImageResponses> images;
+  for (const auto& trials : view_.trialsOfImage) {
+    if (tier >= 0 && static_cast<int>(dataset.tiers[trials.front()]) != tier) continue;
+    ImageResponses image;
+    for (const auto trial : trials) image.trials.push_back(dataset.response(trial)[neuron]);
+    image.mean = std::accumulate(image.trials.begin(), image.trials.end(), 0.0) / static_cast<double>(image.trials.size());
+    images.push_back(std::move(image));
+  }
+  std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) { return a.mean < b.mean; });
+  QVector<double> rank, mean, trialX, trialY;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    rank.push_back(static_cast<double>(i));
+    mean.push_back(images[i].mean);
+    for (const auto value : images[i].trials) {
+      trialX.push_back(static_cast<double>(i));
+      trialY.push_back(value);
+    }
+  }
+  neuronPlot_->addScatter(tr("single trials"), trialX, trialY, QColor(150, 150, 150, 140), 4);
+  neuronPlot_->addLine(tr("mean over repeats"), rank, mean, bp::widgets::palette::seriesColor(0));
+  neuronPlot_->setLegendVisible(true);
+  neuronPlot_->rescale();
+}
+
+}  // namespace bp::app

@@ -1,0 +1,329 @@
+#include "app/main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QScreen>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolButton>
+
+#include "app/about_dialog.h"
+#include "app/data_panel.h"
+#include "app/image_panel.h"
+#include "app/log_panel.h"
+#include "app/similarity_panel.h"
+#include "data/dataset_io.h"
+#include "data/default_data.h"
+#include "data/static_hdf5.h"
+#include "runtime/log.h"
+#include "runtime/runtime.h"
+
+namespace bp::app {
+namespace {
+
+// Non-blocking: a failed job must not stall a live demo or an offscreen test behind a modal loop.
+void showMessage(QWidget* parent, QMessageBox::Icon icon, const QString& title, const QString& text) {
+  auto* box = new QMessageBox(icon, title, text, QMessageBox::Ok, parent);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->setObjectName(QStringLiteral("jobMessage"));
+  box->open();
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWindow(parent), engine_(engine) {
+  setWindowTitle(QStringLiteral("BrainPrior"));
+  setAcceptDrops(true);
+  resize(1440, 900);
+
+  logPanel_ = new LogPanel(this);
+  auto* logDock = new QDockWidget(tr("Log"), this);
+  logDock->setObjectName(QStringLiteral("logDock"));
+  logDock->setWidget(logPanel_);
+  addDockWidget(Qt::BottomDockWidgetArea, logDock);
+  resizeDocks({logDock}, {110}, Qt::Vertical);
+
+  tabs_ = new QTabWidget(this);
+  tabs_->setDocumentMode(true);
+  dataPanel_ = new DataPanel(this);
+  imagePanel_ = new ImagePanel(this);
+  tabs_->addTab(dataPanel_, tr("Neural data"));
+  similarityPanel_ = new SimilarityPanel(jobs_, this);
+  tabs_->addTab(similarityPanel_, tr("Similarity"));
+  tabs_->addTab(imagePanel_, tr("Images"));
+  connect(dataPanel_, &DataPanel::datasetChanged, this, [this] {
+    const auto& view = dataPanel_->view();
+    QHash<qint64, QImage> thumbnails;
+    for (const auto& item : view.thumbnails)
+      thumbnails.insert(view.dataset->imageIds[view.trialsOfImage[static_cast<std::size_t>(item.id)].front()], item.image);
+    similarityPanel_->setDataset(view.dataset, std::move(thumbnails));
+  });
+  setCentralWidget(tabs_);
+
+  statusText_ = new QLabel(tr("Ready"), this);
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 1000);
+  progress_->setMaximumWidth(240);
+  progress_->setTextVisible(false);
+  progress_->hide();
+  cancelButton_ = new QToolButton(this);
+  cancelButton_->setText(tr("Cancel"));
+  cancelButton_->setToolTip(tr("Stop the running job"));
+  cancelButton_->hide();
+  deviceLabel_ = new QLabel(this);
+  statusBar()->addWidget(statusText_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancelButton_);
+  statusBar()->addPermanentWidget(deviceLabel_);
+  connect(cancelButton_, &QToolButton::clicked, this, [this] { jobs_.cancel(shownJob_); });
+  connect(&jobs_, &JobRunner::jobStarted, this, &MainWindow::onJobStarted);
+  connect(&jobs_, &JobRunner::jobProgress, this, &MainWindow::onJobProgress);
+  connect(&jobs_, &JobRunner::jobFinished, this, &MainWindow::onJobFinished);
+  connect(logPanel_, &LogPanel::problemLogged, this, [this](const QString& message) {
+    statusBar()->showMessage(message, 8000);
+  });
+
+  createActions();
+  applyEngineSettings();
+  menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"))->addAction(logDock->toggleViewAction());
+}
+
+MainWindow::~MainWindow() {
+  jobs_.cancelAll();
+  jobs_.waitForAll();
+}
+
+void MainWindow::createActions() {
+  auto* fileMenu = menuBar()->addMenu(tr("&File"));
+  auto* open = fileMenu->addAction(tr("&Open Dataset…"), this, &MainWindow::chooseDatasetToOpen);
+  open->setShortcut(QKeySequence::Open);
+  open->setToolTip(tr("Open a neural recording (file tree folder or static HDF5) or labelled images "
+                      "(IDX, CIFAR binary, class folders)"));
+  fileMenu->addAction(tr("Open Dataset &Folder…"), this, [this] {
+    const auto folder = QFileDialog::getExistingDirectory(this, tr("Open dataset folder"));
+    if (!folder.isEmpty()) openPath(folder);
+  });
+  recentMenu_ = fileMenu->addMenu(tr("Open &Recent"));
+  rebuildRecentMenu();
+  fileMenu->addAction(tr("Load &Default Data"), this, &MainWindow::loadDefaultData)
+      ->setToolTip(tr("Synthetic V1 population driven by Fashion-MNIST"));
+  fileMenu->addSeparator();
+  auto* save = fileMenu->addAction(tr("&Save Neural Dataset As…"), this, &MainWindow::saveDatasetAs);
+  save->setShortcut(QKeySequence::SaveAs);
+  fileMenu->addSeparator();
+  auto* quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  auto* engineMenu = menuBar()->addMenu(tr("&Engine"));
+  auto* deviceMenu = engineMenu->addMenu(tr("Compute &Device"));
+  auto* deviceGroup = new QActionGroup(this);
+  for (const auto& [name, label] : {std::pair{QStringLiteral("auto"), tr("Automatic (CUDA when available)")},
+                                    std::pair{QStringLiteral("cpu"), tr("CPU")},
+                                    std::pair{QStringLiteral("cuda"), tr("CUDA GPU")}}) {
+    auto* action = deviceMenu->addAction(label);
+    action->setCheckable(true);
+    action->setChecked(engine_.device == name);
+    deviceGroup->addAction(action);
+    connect(action, &QAction::triggered, this, [this, name = name] {
+      engine_.device = name;
+      saveEngineSettings(engine_);
+      applyEngineSettings();
+    });
+  }
+  engineMenu->addAction(tr("CPU &Threads…"), this, [this] {
+    bool ok = false;
+    const int threads = QInputDialog::getInt(this, tr("CPU threads"), tr("Threads for tensor work (0 = all cores):"),
+                                             engine_.threads, 0, 256, 1, &ok);
+    if (!ok) return;
+    engine_.threads = threads;
+    saveEngineSettings(engine_);
+    applyEngineSettings();
+  });
+
+  auto* viewMenu = menuBar()->addMenu(tr("&View"));
+  viewMenu->setObjectName(QStringLiteral("viewMenu"));
+
+  auto* helpMenu = menuBar()->addMenu(tr("&Help"));
+  helpMenu->addAction(tr("&About BrainPrior"), this, &MainWindow::showAbout);
+}
+
+void MainWindow::applyEngineSettings() {
+  bp::RuntimeConfig config;
+  config.threads = engine_.threads;
+  config.device = engine_.device.toStdString();
+  try {
+    const auto info = bp::initializeRuntime(config);
+    deviceLabel_->setText(QStringLiteral("%1 · %2 threads · %3")
+                              .arg(QString::fromStdString(info.device).toUpper())
+                              .arg(info.threads)
+                              .arg(QString::fromStdString(info.blas.name)));
+    deviceLabel_->setStyleSheet(info.blas.isReference ? QStringLiteral("color:#c00000;font-weight:bold")
+                                                      : QString());
+    for (const auto& warning : info.warnings)
+      showMessage(this, QMessageBox::Warning, tr("Engine"), QString::fromStdString(warning));
+  } catch (const std::exception& e) {
+    showMessage(this, QMessageBox::Critical, tr("Engine"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::chooseDatasetToOpen() {
+  const auto path = QFileDialog::getOpenFileName(
+      this, tr("Open dataset"), QString(),
+      tr("Datasets (*.h5 *.hdf5 *.gz *idx3-ubyte *.bin config.json);;All files (*)"));
+  if (path.isEmpty()) return;
+  // A file tree is chosen through its config.json; open the folder that holds it.
+  openPath(QFileInfo(path).fileName() == QStringLiteral("config.json") ? QFileInfo(path).absolutePath() : path);
+}
+
+void MainWindow::openPath(const QString& path) {
+  const auto format = bp::detectDatasetFormat(path.toStdString());
+  if (!format) {
+    showMessage(this, QMessageBox::Warning, tr("Open dataset"),
+                tr("%1 is not a dataset BrainPrior recognises.\n\nExpected a neuralpredictors file tree or "
+                            "static HDF5 file, MNIST/Fashion-MNIST IDX files, CIFAR binary batches, or a folder with "
+                            "one subfolder of images per class.")
+                             .arg(path));
+    return;
+  }
+  addRecentFile(path);
+  // Deferred: this may run from an action of the recent menu, which a rebuild deletes.
+  QTimer::singleShot(0, this, &MainWindow::rebuildRecentMenu);
+  if (bp::isNeuralFormat(*format)) {
+    dataPanel_->loadFrom(jobs_, tr("Loading %1").arg(QFileInfo(path).fileName()),
+                         [path](const bp::Job& job) { return bp::loadNeuralDataset(path.toStdString(), job); });
+    tabs_->setCurrentWidget(dataPanel_);
+  } else {
+    imagePanel_->loadFrom(jobs_, path);
+    tabs_->setCurrentWidget(imagePanel_);
+  }
+}
+
+void MainWindow::loadDefaultData() {
+  dataPanel_->loadFrom(jobs_, tr("Generating the default synthetic V1 population"),
+                       [](const bp::Job& job) { return bp::generateDefaultDataset({}, job).dataset; });
+  tabs_->setCurrentWidget(dataPanel_);
+}
+
+bool MainWindow::showPanel(const QString& name) {
+  QWidget* panel = name == QLatin1String("data")         ? static_cast<QWidget*>(dataPanel_)
+                   : name == QLatin1String("similarity") ? static_cast<QWidget*>(similarityPanel_)
+                   : name == QLatin1String("images")     ? static_cast<QWidget*>(imagePanel_)
+                                                         : nullptr;
+  if (!panel) return false;
+  tabs_->setCurrentWidget(panel);
+  return true;
+}
+
+void MainWindow::saveDatasetAs() {
+  const auto dataset = dataPanel_->dataset();
+  if (!dataset) {
+    showMessage(this, QMessageBox::Information, tr("Save dataset"), tr("Open or generate a neural dataset first."));
+    return;
+  }
+  auto path = QFileDialog::getSaveFileName(this, tr("Save neural dataset"), QString::fromStdString(dataset->name) + ".h5",
+                                           tr("Static HDF5 (*.h5)"));
+  if (path.isEmpty()) return;
+  if (!path.endsWith(QStringLiteral(".h5")) && !path.endsWith(QStringLiteral(".hdf5"))) path += QStringLiteral(".h5");
+  jobs_.run<bool>(
+      tr("Saving %1").arg(QFileInfo(path).fileName()),
+      [dataset, path](const bp::Job& job) {
+        bp::writeStaticHdf5(*dataset, path.toStdString(), job);
+        return true;
+      },
+      [path](bool&) { bp::logInfo("Saved " + path.toStdString()); });
+}
+
+void MainWindow::showAbout() { AboutDialog(this).exec(); }
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  const auto files = recentFiles();
+  for (const auto& file : files) recentMenu_->addAction(file, this, [this, file] { openPath(file); });
+  recentMenu_->setEnabled(!files.isEmpty());
+}
+
+void MainWindow::onJobStarted(int jobId, const QString& title) {
+  shownJob_ = jobId;
+  statusText_->setText(title + QStringLiteral("…"));
+  progress_->setValue(0);
+  progress_->show();
+  cancelButton_->show();
+  bp::logInfo(title.toStdString());
+}
+
+void MainWindow::onJobProgress(int jobId, double fraction, const QString& message) {
+  if (jobId != shownJob_) return;
+  progress_->setValue(static_cast<int>(fraction * 1000));
+  if (!message.isEmpty()) statusText_->setText(message);
+}
+
+void MainWindow::onJobFinished(int /*jobId*/, const QString& title, bool cancelled, const QString& error) {
+  if (cancelled) {
+    bp::logWarning((title + QStringLiteral(": cancelled")).toStdString());
+  } else if (!error.isEmpty()) {
+    bp::log(bp::LogLevel::Error, (title + QStringLiteral(" failed: ") + error).toStdString());
+    showMessage(this, QMessageBox::Critical, title, tr("%1 failed:\n\n%2").arg(title, error));
+  }
+  // Once nothing runs, whichever job ended last: jobs need not end in the order they started.
+  if (jobs_.activeJobCount() == 0) {
+    progress_->hide();
+    cancelButton_->hide();
+    statusText_->setText(cancelled ? tr("Cancelled") : error.isEmpty() ? tr("Ready") : tr("Failed"));
+  }
+}
+
+void MainWindow::saveScreenshotWhenIdle(const QString& path, bool quitAfter) {
+  auto* timer = new QTimer(this);
+  timer->setInterval(250);
+  connect(timer, &QTimer::timeout, this, [this, timer, path, quitAfter] {
+    if (jobs_.activeJobCount() > 0) return;
+    timer->stop();
+    timer->deleteLater();
+    // One more turn of the event loop so the views finish their first paint.
+    QTimer::singleShot(500, this, [this, path, quitAfter] {
+      const bool saved = grab().save(path);
+      bp::logInfo((saved ? "Saved screenshot " : "Could not save screenshot ") + path.toStdString());
+      if (quitAfter) QApplication::exit(saved ? 0 : 1);
+    });
+  });
+  timer->start();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (jobs_.activeJobCount() > 0) {
+    const auto answer = QMessageBox::question(
+        this, tr("Quit BrainPrior"),
+        tr("%n job(s) still running. Cancel them and quit?", nullptr, jobs_.activeJobCount()),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer != QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+    jobs_.cancelAll();
+    jobs_.waitForAll();
+  }
+  event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const auto& url : event->mimeData()->urls())
+    if (url.isLocalFile()) openPath(url.toLocalFile());
+}
+
+}  // namespace bp::app

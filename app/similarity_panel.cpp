@@ -1,0 +1,513 @@
+#include "app/similarity_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTabWidget>
+#include <QVBoxLayout>
+#include <cmath>
+#include <qcustomplot.h>
+
+#include "data/neural_dataset.h"
+#include "rsa/compare.h"
+#include "rsa/matrix_file.h"
+#include "rsa/ordering.h"
+#include "rsa/rsa_reliability.h"
+#include "runtime/error.h"
+#include "runtime/log.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/palette.h"
+#include "widgets/plot_export.h"
+#include "widgets/series_plot.h"
+
+namespace bp::app {
+namespace {
+
+constexpr int kHoverImagePixels = 128;
+// MDS draws thumbnails at the points up to this many images; beyond, points only.
+constexpr int kMaxMdsThumbnails = 200;
+
+QVector<float> toQVector(const std::vector<float>& values) { return QVector<float>(values.begin(), values.end()); }
+
+QString formatNumber(double value, int digits = 3) {
+  return std::isfinite(value) ? QString::number(value, 'f', digits) : QStringLiteral("—");
+}
+
+QString slotName(int slot) { return slot == SimilarityPanel::A ? QStringLiteral("A") : QStringLiteral("B"); }
+
+}  // namespace
+
+SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+  // The form: what to compute.
+  source_ = new QComboBox(this);
+  source_->addItem(tr("Recorded responses"), static_cast<int>(bp::ResponseSource::Responses));
+  source_->addItem(tr("Noise-free rates (synthetic ground truth)"), static_cast<int>(bp::ResponseSource::NoiseFreeRates));
+  tier_ = new QComboBox(this);
+  tier_->addItem(tr("Test (repeated images)"), static_cast<int>(bp::Tier::Test));
+  tier_->addItem(tr("Validation"), static_cast<int>(bp::Tier::Validation));
+  tier_->addItem(tr("Train"), static_cast<int>(bp::Tier::Train));
+  tier_->addItem(tr("All tiers"), -1);
+  rows_ = new QComboBox(this);
+  rows_->addItem(tr("Average over repeats"));
+  rows_->addItem(tr("Single trial"));
+  singleTrial_ = new QSpinBox(this);
+  singleTrial_->setPrefix(tr("trial "));
+  singleTrial_->setRange(0, 99);
+  singleTrial_->setEnabled(false);
+  measure_ = new QComboBox(this);
+  measure_->addItem(tr("Centred cosine (Li et al.)"), static_cast<int>(bp::SimilarityMeasure::CentredCosine));
+  measure_->addItem(tr("Pearson correlation"), static_cast<int>(bp::SimilarityMeasure::Pearson));
+  measure_->addItem(tr("Euclidean distance"), static_cast<int>(bp::SimilarityMeasure::Euclidean));
+  dissimilarity_ = new QCheckBox(tr("Dissimilarity (1 − s)"), this);
+  order_ = new QComboBox(this);
+  order_->addItem(tr("As recorded"));
+  order_->addItem(tr("By class label"));
+  order_->addItem(tr("By clustering (average linkage)"));
+  rank_ = new QCheckBox(tr("Rank transform"), this);
+  colormap_ = new QComboBox(this);
+  colormap_->addItem(QStringLiteral("Viridis"), static_cast<int>(bp::widgets::Colormap::Viridis));
+  colormap_->addItem(QStringLiteral("Magma"), static_cast<int>(bp::widgets::Colormap::Magma));
+  colormap_->addItem(tr("Red–blue (diverging)"), static_cast<int>(bp::widgets::Colormap::RedBlue));
+  colormap_->addItem(tr("Gray"), static_cast<int>(bp::widgets::Colormap::Gray));
+
+  auto* computeA = new QPushButton(tr("Compute → A"), this);
+  auto* computeB = new QPushButton(tr("Compute → B"), this);
+  computeA->setDefault(true);
+  auto* form = new QFormLayout;
+  form->addRow(tr("Source"), source_);
+  form->addRow(tr("Trials"), tier_);
+  auto* rowsLine = new QHBoxLayout;
+  rowsLine->addWidget(rows_, 1);
+  rowsLine->addWidget(singleTrial_);
+  form->addRow(tr("Rows"), rowsLine);
+  form->addRow(tr("Measure"), measure_);
+  form->addRow(QString(), dissimilarity_);
+  form->addRow(tr("Order"), order_);
+  form->addRow(QString(), rank_);
+  auto* computeRow = new QHBoxLayout;
+  computeRow->addWidget(computeA);
+  computeRow->addWidget(computeB);
+  form->addRow(computeRow);
+  auto* computeBox = new QGroupBox(tr("Compute from the dataset"), this);
+  computeBox->setLayout(form);
+
+  auto* fileBox = new QGroupBox(tr("Files and figures"), this);
+  auto* fileGrid = new QGridLayout(fileBox);
+  const auto addFileButton = [&](const QString& text, int row, int col, auto slotFunction) {
+    auto* button = new QPushButton(text, fileBox);
+    fileGrid->addWidget(button, row, col);
+    connect(button, &QPushButton::clicked, this, slotFunction);
+  };
+  for (int slot = A; slot <= B; ++slot) {
+    addFileButton(tr("Open → %1…").arg(slotName(slot)), 0, slot, [this, slot] {
+      const auto path = QFileDialog::getOpenFileName(this, tr("Open similarity matrix"), QString(),
+                                                     tr("Similarity matrices (*.h5 *.hdf5)"));
+      if (!path.isEmpty()) openMatrixFile(static_cast<Slot>(slot), path);
+    });
+    addFileButton(tr("Save %1 (HDF5/CSV)…").arg(slotName(slot)), 1, slot, [this, slot] { saveMatrix(static_cast<Slot>(slot)); });
+  }
+  addFileButton(tr("Export figure (PNG/SVG/PDF)…"), 2, 0, [this] { exportFigure(); });
+  fileGrid->addWidget(new QLabel(tr("Colormap"), fileBox), 3, 0);
+  fileGrid->addWidget(colormap_, 3, 1);
+
+  comparison_ = new QTableWidget(0, 4, this);
+  comparison_->setHorizontalHeaderLabels({tr("A vs B"), tr("value"), tr("95% CI"), tr("p")});
+  comparison_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  comparison_->verticalHeader()->hide();
+  comparison_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  comparison_->setMinimumHeight(150);
+  auto* compareButton = new QPushButton(tr("Compare A with B"), this);
+  auto* compareBox = new QGroupBox(tr("Comparison (upper triangle)"), this);
+  auto* compareLayout = new QVBoxLayout(compareBox);
+  compareLayout->addWidget(compareButton);
+  compareLayout->addWidget(comparison_);
+
+  ceiling_ = new QLabel(tr("Split-half reliability of the matrix over repeats, and how well single trials "
+                           "reproduce the repeat average."), this);
+  ceiling_->setWordWrap(true);
+  auto* ceilingButton = new QPushButton(tr("Compute noise ceiling"), this);
+  auto* ceilingBox = new QGroupBox(tr("Reliability"), this);
+  auto* ceilingLayout = new QVBoxLayout(ceilingBox);
+  ceilingLayout->addWidget(ceilingButton);
+  ceilingLayout->addWidget(ceiling_);
+
+  auto* controls = new QWidget(this);
+  auto* controlsLayout = new QVBoxLayout(controls);
+  controlsLayout->addWidget(computeBox);
+  controlsLayout->addWidget(fileBox);
+  controlsLayout->addWidget(compareBox);
+  controlsLayout->addWidget(ceilingBox);
+  controlsLayout->addStretch(1);
+  auto* controlsScroll = new QScrollArea(this);
+  controlsScroll->setWidget(controls);
+  controlsScroll->setWidgetResizable(true);
+  controlsScroll->setMinimumWidth(340);
+
+  // The views.
+  auto* sideBySide = new QWidget(this);
+  auto* sideLayout = new QHBoxLayout(sideBySide);
+  sideLayout->setContentsMargins(0, 0, 0, 0);
+  for (int slot = A; slot <= B; ++slot) {
+    heatmaps_[slot] = new bp::widgets::HeatmapView(this);
+    heatmaps_[slot]->setTitle(tr("%1: compute or open a matrix").arg(slotName(slot)));
+    heatmaps_[slot]->setAxisTitles(tr("image"), tr("image"), tr("similarity"));
+    sideLayout->addWidget(heatmaps_[slot]);
+    connect(heatmaps_[slot], &bp::widgets::HeatmapView::cellHovered, this,
+            [this, slot](int row, int col, double value) { showHover(static_cast<Slot>(slot), row, col, value); });
+  }
+  difference_ = new bp::widgets::HeatmapView(this);
+  difference_->setColormap(bp::widgets::Colormap::RedBlue);
+  difference_->setTitle(tr("A − B (same images in the same order)"));
+  connect(difference_, &bp::widgets::HeatmapView::cellHovered, this,
+          [this](int row, int col, double value) { showHover(A, row, col, value); });
+  mds_ = new bp::widgets::SeriesPlot(this);
+  mds_->setLabels(tr("MDS embedding of A"), tr("dimension 1"), tr("dimension 2"));
+  auto* mdsTab = new QWidget(this);
+  auto* mdsLayout = new QVBoxLayout(mdsTab);
+  auto* mdsButton = new QPushButton(tr("Embed A in 2-D (classical MDS)"), mdsTab);
+  mdsLayout->addWidget(mdsButton, 0, Qt::AlignLeft);
+  mdsLayout->addWidget(mds_, 1);
+  views_ = new QTabWidget(this);
+  views_->addTab(sideBySide, tr("A and B"));
+  views_->addTab(difference_, tr("Difference"));
+  views_->addTab(mdsTab, tr("MDS"));
+
+  // The hover box: the two images of the cell under the cursor.
+  auto* hoverBox = new QWidget(this);
+  auto* hoverLayout = new QHBoxLayout(hoverBox);
+  for (auto*& label : hoverImages_) {
+    label = new QLabel(hoverBox);
+    label->setFixedSize(kHoverImagePixels, kHoverImagePixels);
+    label->setAlignment(Qt::AlignCenter);
+    label->setStyleSheet(QStringLiteral("background:#f4f4f4;border:1px solid #d0d0d0"));
+    hoverLayout->addWidget(label);
+  }
+  hoverText_ = new QLabel(tr("Hover over a cell to see its two images."), hoverBox);
+  hoverText_->setTextFormat(Qt::RichText);
+  hoverLayout->addWidget(hoverText_, 1);
+
+  auto* viewColumn = new QWidget(this);
+  auto* viewLayout = new QVBoxLayout(viewColumn);
+  viewLayout->setContentsMargins(0, 0, 0, 0);
+  viewLayout->addWidget(views_, 1);
+  viewLayout->addWidget(hoverBox);
+  auto* splitter = new QSplitter(Qt::Horizontal, this);
+  splitter->addWidget(controlsScroll);
+  splitter->addWidget(viewColumn);
+  splitter->setStretchFactor(1, 1);
+  splitter->setSizes({360, 1100});
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(splitter);
+
+  connect(rows_, &QComboBox::currentIndexChanged, this, [this](int index) { singleTrial_->setEnabled(index == 1); });
+  connect(computeA, &QPushButton::clicked, this, [this] { computeInto(A); });
+  connect(computeB, &QPushButton::clicked, this, [this] { computeInto(B); });
+  connect(compareButton, &QPushButton::clicked, this, &SimilarityPanel::compareMatrices);
+  connect(ceilingButton, &QPushButton::clicked, this, &SimilarityPanel::computeCeiling);
+  connect(mdsButton, &QPushButton::clicked, this, &SimilarityPanel::computeMds);
+  connect(colormap_, &QComboBox::currentIndexChanged, this, &SimilarityPanel::applyColormap);
+}
+
+void SimilarityPanel::setDataset(std::shared_ptr<const bp::NeuralDataset> dataset, QHash<qint64, QImage> thumbnails) {
+  dataset_ = std::move(dataset);
+  thumbnails_ = std::move(thumbnails);
+  const bool hasTruth = dataset_ && dataset_->hasNoiseFreeRates();
+  source_->setItemData(1, hasTruth ? QVariant() : QVariant(0), Qt::UserRole - 1);  // disable when absent
+  if (!hasTruth) source_->setCurrentIndex(0);
+}
+
+bp::FeatureSelection SimilarityPanel::selectionFromForm() const {
+  bp::FeatureSelection selection;
+  selection.source = static_cast<bp::ResponseSource>(source_->currentData().toInt());
+  const int tier = tier_->currentData().toInt();
+  if (tier >= 0) selection.tier = static_cast<bp::Tier>(tier);
+  selection.averageRepeats = rows_->currentIndex() == 0;
+  if (!selection.averageRepeats) selection.repeatIndex = singleTrial_->value();
+  return selection;
+}
+
+bp::SimilarityConfig SimilarityPanel::configFromForm() const {
+  bp::SimilarityConfig config;
+  config.measure = static_cast<bp::SimilarityMeasure>(measure_->currentData().toInt());
+  config.dissimilarity = dissimilarity_->isChecked();
+  return config;
+}
+
+QString SimilarityPanel::describeForm() const {
+  return QStringLiteral("%1, %2, %3%4")
+      .arg(measure_->currentText(), tier_->currentText(),
+           rows_->currentIndex() == 0 ? tr("repeat average") : tr("single trial %1").arg(singleTrial_->value()),
+           source_->currentIndex() == 1 ? tr(", noise-free") : QString());
+}
+
+void SimilarityPanel::computeInto(Slot slot) {
+  if (!dataset_) {
+    bp::logWarning("Load a neural dataset before computing a similarity matrix.");
+    return;
+  }
+  const auto dataset = dataset_;
+  const auto selection = selectionFromForm();
+  const auto config = configFromForm();
+  const int order = order_->currentIndex();
+  const bool rank = rank_->isChecked();
+  descriptions_[slot] = describeForm();
+  jobs_.run<std::shared_ptr<const bp::SimilarityMatrix>>(
+      tr("Computing similarity matrix %1").arg(slotName(slot)),
+      [dataset, selection, config, order, rank](const bp::Job& job) {
+        const auto features = bp::featuresFromDataset(*dataset, selection);
+        if (features.rows > bp::kInMemorySimilarityLimit)
+          throw bp::Error("this selection has " + std::to_string(features.rows) +
+                          " images; matrices that large are computed with `brainprior-cli rsa` (streamed to disk) "
+                          "and opened from the file");
+        auto matrix = bp::computeSimilarity(features, config, job.subJob(0.0, 0.8));
+        if (order == 1) matrix = bp::reorder(matrix, bp::orderByLabel(matrix));
+        if (order == 2) matrix = bp::reorder(matrix, bp::orderByClustering(matrix, job.subJob(0.8, 1.0)));
+        if (rank) matrix = bp::rankTransform(matrix);
+        return std::make_shared<const bp::SimilarityMatrix>(std::move(matrix));
+      },
+      [this, slot](std::shared_ptr<const bp::SimilarityMatrix>& matrix) { setMatrix(slot, matrix); });
+}
+
+void SimilarityPanel::setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix) {
+  matrices_[slot] = std::move(matrix);
+  const auto& m = *matrices_[slot];
+  auto* view = heatmaps_[slot];
+  view->setMatrix(toQVector(m.values), static_cast<int>(m.size), static_cast<int>(m.size));
+  view->setTitle(QStringLiteral("%1: %2 (%3 images)").arg(slotName(slot), descriptions_[slot]).arg(m.size));
+  const bool distance = m.config.dissimilarity || m.config.measure == bp::SimilarityMeasure::Euclidean;
+  view->setAxisTitles(tr("image"), tr("image"), distance ? tr("dissimilarity") : tr("similarity"));
+  applyColormap();
+  updateDifference();
+  Q_EMIT matrixChanged(slot);
+}
+
+void SimilarityPanel::openMatrixFile(Slot slot, const QString& path) {
+  descriptions_[slot] = QFileInfo(path).fileName();
+  jobs_.run<std::shared_ptr<const bp::SimilarityMatrix>>(
+      tr("Opening %1").arg(QFileInfo(path).fileName()),
+      [path](const bp::Job& job) {
+        const auto file = bp::SimilarityMatrixFile::open(path.toStdString());
+        if (file.size() <= bp::kInMemorySimilarityLimit)
+          return std::make_shared<const bp::SimilarityMatrix>(file.readAll(job));
+        // Too big to hold: show block means; hover then reports blocks, not single images.
+        bp::SimilarityMatrix overview;
+        overview.config = file.config();
+        overview.provenance = file.provenance();
+        overview.values = file.readDownsampled(bp::widgets::HeatmapView::kMaxDisplayCellsPerSide, &overview.size, job);
+        const auto factor = (file.size() + overview.size - 1) / overview.size;
+        for (std::int64_t i = 0; i < overview.size; ++i) overview.imageIds.push_back(file.imageIds()[i * factor]);
+        bp::logInfo("Showing " + std::to_string(file.size()) + " images as " + std::to_string(overview.size) +
+                    " blocks of " + std::to_string(factor) + " (block means)");
+        return std::make_shared<const bp::SimilarityMatrix>(std::move(overview));
+      },
+      [this, slot](std::shared_ptr<const bp::SimilarityMatrix>& matrix) { setMatrix(slot, matrix); });
+}
+
+void SimilarityPanel::showHover(Slot slot, int row, int col, double value) {
+  const auto& matrix = matrices_[slot];
+  if (!matrix || row < 0 || col < 0 || row >= matrix->size || col >= matrix->size) {
+    for (auto* label : hoverImages_) label->clear();
+    hoverText_->setText(tr("Hover over a cell to see its two images."));
+    return;
+  }
+  const std::array<int, 2> indices{row, col};
+  QStringList names;
+  for (int k = 0; k < 2; ++k) {
+    const auto id = matrix->imageIds[static_cast<std::size_t>(indices[k])];
+    const auto image = thumbnails_.value(id);
+    hoverImages_[k]->setPixmap(image.isNull() ? QPixmap()
+                                              : QPixmap::fromImage(image.scaled(kHoverImagePixels, kHoverImagePixels,
+                                                                                Qt::KeepAspectRatio, Qt::FastTransformation)));
+    const auto label = matrix->labels.empty() ? QString() : QString::fromStdString(matrix->labels[static_cast<std::size_t>(indices[k])]);
+    names << QStringLiteral("image %1%2").arg(id).arg(label.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(label));
+  }
+  hoverText_->setText(QStringLiteral("<b>%1</b>[%2, %3] = <b>%4</b><br>row: %5<br>column: %6")
+                          .arg(slotName(slot)).arg(row).arg(col).arg(formatNumber(value, 4), names[0], names[1]));
+}
+
+QString SimilarityPanel::hoverText() const { return hoverText_->text(); }
+
+void SimilarityPanel::updateDifference() {
+  const auto& a = matrices_[A];
+  const auto& b = matrices_[B];
+  if (!a || !b || a->size != b->size || a->imageIds != b->imageIds) {
+    difference_->clear();
+    difference_->setTitle(tr("A − B needs two matrices over the same images in the same order"));
+    return;
+  }
+  QVector<float> difference(static_cast<int>(a->values.size()));
+  for (std::size_t i = 0; i < a->values.size(); ++i) difference[static_cast<int>(i)] = a->values[i] - b->values[i];
+  difference_->setMatrix(difference, static_cast<int>(a->size), static_cast<int>(a->size));
+  difference_->setColormap(bp::widgets::Colormap::RedBlue);
+  difference_->setAutoColorRange();
+  difference_->setTitle(tr("A − B"));
+}
+
+void SimilarityPanel::compareMatrices() {
+  const auto a = matrices_[A];
+  const auto b = matrices_[B];
+  if (!a || !b) {
+    bp::logWarning("Compute or open both matrices A and B first.");
+    return;
+  }
+  jobs_.run<bp::ComparisonResult>(
+      tr("Comparing A with B"),
+      [a, b](const bp::Job& job) {
+        bp::ComparisonConfig config;
+        config.bootstrapSamples = 200;
+        config.permutations = 200;
+        return bp::compareWithStatistics(*a, *b, config, job);
+      },
+      [this](bp::ComparisonResult& result) {
+        comparison_->setRowCount(static_cast<int>(result.rows.size()));
+        for (int r = 0; r < static_cast<int>(result.rows.size()); ++r) {
+          const auto& row = result.rows[static_cast<std::size_t>(r)];
+          comparison_->setItem(r, 0, new QTableWidgetItem(QString::fromLatin1(bp::comparisonMethodName(row.method))));
+          comparison_->setItem(r, 1, new QTableWidgetItem(formatNumber(row.value)));
+          comparison_->setItem(r, 2, new QTableWidgetItem(QStringLiteral("%1 … %2").arg(formatNumber(row.ciLow), formatNumber(row.ciHigh))));
+          comparison_->setItem(r, 3, new QTableWidgetItem(formatNumber(row.pValue, 4)));
+        }
+        comparison_->setToolTip(tr("%1 images, %2 pairs; %3 bootstrap samples, %4 permutations")
+                                    .arg(result.images).arg(result.pairs).arg(result.bootstrapSamples).arg(result.permutations));
+        Q_EMIT comparisonFinished();
+      });
+}
+
+void SimilarityPanel::computeCeiling() {
+  if (!dataset_) {
+    bp::logWarning("Load a neural dataset before computing its noise ceiling.");
+    return;
+  }
+  const auto dataset = dataset_;
+  const auto selection = selectionFromForm();
+  const auto similarity = configFromForm();
+  using Ceiling = std::pair<bp::SplitHalfResult, bp::SingleTrialResult>;
+  jobs_.run<Ceiling>(
+      tr("Computing the noise ceiling"),
+      [dataset, selection, similarity](const bp::Job& job) {
+        bp::SplitHalfConfig splitHalf;
+        splitHalf.source = selection.source;
+        splitHalf.tier = selection.tier;
+        splitHalf.similarity = similarity;
+        bp::SingleTrialConfig singleTrial;
+        singleTrial.source = selection.source;
+        singleTrial.tier = selection.tier;
+        singleTrial.similarity = similarity;
+        return Ceiling{bp::splitHalfReliability(*dataset, splitHalf, job.subJob(0.0, 0.7)),
+                       bp::singleTrialAgreement(*dataset, singleTrial, job.subJob(0.7, 1.0))};
+      },
+      [this](Ceiling& result) {
+        const auto& [splitHalf, singleTrial] = result;
+        ceiling_->setText(tr("<b>Noise ceiling</b> (split-half, Spearman–Brown): <b>%1</b> ± %2 over %3 splits, "
+                             "%4 images.<br><b>Single trial vs repeat average</b> (other repeats): <b>%5</b> "
+                             "(mean over %6 repeats).")
+                              .arg(formatNumber(splitHalf.meanCorrected), formatNumber(splitHalf.stdCorrected))
+                              .arg(splitHalf.splits)
+                              .arg(splitHalf.images)
+                              .arg(formatNumber(singleTrial.mean))
+                              .arg(singleTrial.repeats));
+      });
+}
+
+void SimilarityPanel::computeMds() {
+  const auto a = matrices_[A];
+  if (!a) {
+    bp::logWarning("Compute or open matrix A first.");
+    return;
+  }
+  jobs_.run<bp::Embedding2D>(
+      tr("Embedding A with MDS"), [a](const bp::Job& job) { return bp::classicalMds(*a, job); },
+      [this, a](bp::Embedding2D& embedding) {
+        mds_->clear();
+        // One series per label so the legend reads as classes.
+        QMap<QString, QPair<QVector<double>, QVector<double>>> byLabel;
+        for (std::size_t i = 0; i < embedding.x.size(); ++i) {
+          const auto label = a->labels.empty() ? tr("images") : QString::fromStdString(a->labels[i]);
+          byLabel[label].first.push_back(embedding.x[i]);
+          byLabel[label].second.push_back(embedding.y[i]);
+        }
+        for (auto it = byLabel.cbegin(); it != byLabel.cend(); ++it) mds_->addScatter(it.key(), it->first, it->second, {}, 7);
+        mds_->setLegendVisible(byLabel.size() <= 12);
+        mds_->rescale();
+        if (static_cast<int>(embedding.x.size()) <= kMaxMdsThumbnails) {
+          auto* plot = mds_->plot();
+          const auto xRange = plot->xAxis->range();
+          const double step = xRange.size() / 40.0;
+          for (std::size_t i = 0; i < embedding.x.size(); ++i) {
+            const auto image = thumbnails_.value(a->imageIds[i]);
+            if (image.isNull()) continue;
+            auto* item = new QCPItemPixmap(plot);
+            item->setPixmap(QPixmap::fromImage(image.scaled(28, 28, Qt::KeepAspectRatio, Qt::FastTransformation)));
+            item->setScaled(false);
+            item->topLeft->setCoords(embedding.x[i] + step * 0.3, embedding.y[i]);
+          }
+          plot->replot();
+        }
+        mds_->setLabels(tr("MDS embedding of A (%1% of variance in 2-D)").arg(formatNumber(100.0 * embedding.explainedVariance, 1)),
+                        tr("dimension 1"), tr("dimension 2"));
+        views_->setCurrentIndex(2);
+      });
+}
+
+void SimilarityPanel::saveMatrix(Slot slot) {
+  const auto matrix = matrices_[slot];
+  if (!matrix) {
+    bp::logWarning("There is no matrix " + slotName(slot).toStdString() + " to save.");
+    return;
+  }
+  const auto path = QFileDialog::getSaveFileName(this, tr("Save similarity matrix %1").arg(slotName(slot)),
+                                                 QStringLiteral("similarity-%1.h5").arg(slotName(slot).toLower()),
+                                                 tr("HDF5 (*.h5);;CSV (*.csv)"));
+  if (path.isEmpty()) return;
+  jobs_.run<bool>(
+      tr("Saving %1").arg(QFileInfo(path).fileName()),
+      [matrix, path](const bp::Job& job) {
+        if (path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive)) {
+          bp::exportSimilarityCsv(*matrix, path.toStdString());
+        } else {
+          bp::writeSimilarityMatrix(*matrix, path.toStdString(), job);
+        }
+        return true;
+      },
+      [path](bool&) { bp::logInfo("Saved " + path.toStdString()); });
+}
+
+void SimilarityPanel::exportFigure() {
+  const auto path = QFileDialog::getSaveFileName(this, tr("Export figure"), QStringLiteral("similarity.pdf"),
+                                                 tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
+  if (path.isEmpty()) return;
+  QCustomPlot* plot = nullptr;
+  switch (views_->currentIndex()) {
+    case 0: plot = heatmaps_[matrices_[A] || !matrices_[B] ? A : B]->plot(); break;
+    case 1: plot = difference_->plot(); break;
+    default: plot = mds_->plot(); break;
+  }
+  QString error;
+  if (bp::widgets::exportPlot(plot, path, &error)) {
+    bp::logInfo("Exported figure " + path.toStdString());
+  } else {
+    bp::log(bp::LogLevel::Error, "Could not export " + path.toStdString() + ": " + error.toStdString());
+  }
+}
+
+void SimilarityPanel::applyColormap() {
+  const auto colormap = static_cast<bp::widgets::Colormap>(colormap_->currentData().toInt());
+  for (auto* view : heatmaps_) {
+    view->setColormap(colormap);
+    view->setAutoColorRange();
+  }
+}
+
+}  // namespace bp::app

@@ -1,0 +1,103 @@
+// The main window as a user meets it: default data loads off the GUI thread, the views follow the
+// selection, jobs can be cancelled, and a broken file produces an error message instead of a crash.
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QtTest>
+
+#include "app/about_dialog.h"
+#include "app/data_panel.h"
+#include "app/job_runner.h"
+#include "app/main_window.h"
+#include "test_support.h"
+
+class MainWindowTest : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
+  }
+
+  void loadsTheDefaultDataOffTheGuiThread() {
+    bp::app::MainWindow window({});
+    window.show();
+    QSignalSpy changed(window.dataPanel(), &bp::app::DataPanel::datasetChanged);
+    window.loadDefaultData();
+    QVERIFY(window.jobs().activeJobCount() == 1);  // returned at once, work is on a worker
+    QVERIFY(changed.wait(120000));
+    const auto dataset = window.dataPanel()->dataset();
+    QVERIFY(dataset);
+    QCOMPARE(dataset->neuronCount, 400);
+    QVERIFY(window.dataPanel()->thumbnailGrid()->model()->rowCount() > 0);
+    QVERIFY(window.dataPanel()->view().reliability.oracleCorrelation.size() == 400);
+  }
+
+  void selectingAnImageAndANeuronUpdatesTheViews() {
+    bp::app::MainWindow window({});
+    QSignalSpy changed(window.dataPanel(), &bp::app::DataPanel::datasetChanged);
+    window.loadDefaultData();
+    QVERIFY(changed.wait(120000));
+    auto* grid = window.dataPanel()->thumbnailGrid();
+    QSignalSpy selected(grid, &bp::widgets::ImageGridView::currentIdChanged);
+    const auto lastRow = grid->model()->index(grid->model()->rowCount() - 1, 0);
+    grid->setCurrentIndex(lastRow);
+    QVERIFY(selected.count() >= 1);
+    auto* spin = window.dataPanel()->findChild<QSpinBox*>();
+    QVERIFY(spin);
+    spin->setValue(3);
+    QCOMPARE(spin->value(), 3);
+  }
+
+  void cancellingAJobReportsCancelled() {
+    bp::app::JobRunner jobs;
+    QSignalSpy finished(&jobs, &bp::app::JobRunner::jobFinished);
+    const int id = jobs.run<int>(
+        QStringLiteral("endless"),
+        [](const bp::Job& job) {
+          for (;;) {
+            job.throwIfCancelled();
+            QThread::msleep(5);
+          }
+          return 0;
+        },
+        [](int&) { QFAIL("a cancelled job must not deliver a result"); });
+    jobs.cancel(id);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.first().at(2).toBool(), true);
+    QVERIFY(finished.first().at(3).toString().isEmpty());
+  }
+
+  void aFailingJobReportsItsReason() {
+    bp::app::JobRunner jobs;
+    QSignalSpy finished(&jobs, &bp::app::JobRunner::jobFinished);
+    jobs.run<int>(
+        QStringLiteral("broken"), [](const bp::Job&) -> int { throw std::runtime_error("disk on fire"); },
+        [](int&) {});
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.first().at(3).toString(), QStringLiteral("disk on fire"));
+  }
+
+  void openingACorruptFileShowsAnErrorAndKeepsTheWindow() {
+    bp::test::ScratchDir dir;
+    const auto bad = dir / "broken.h5";
+    bp::test::writeBytes(bad, std::string("\x89HDF\r\n\x1a\n", 8) + std::string(100, '\0'));
+    bp::app::MainWindow window({});
+    QSignalSpy finished(&window.jobs(), &bp::app::JobRunner::jobFinished);
+    window.openPath(QString::fromStdString(bad.string()));
+    QVERIFY(finished.wait(30000));
+    QVERIFY(finished.first().at(3).toString().contains(QStringLiteral("broken.h5")));
+    QTRY_VERIFY(window.findChild<QMessageBox*>(QStringLiteral("jobMessage")) != nullptr);
+    QVERIFY(!window.dataPanel()->dataset());
+  }
+
+  void aboutShowsEngineVersions() {
+    bp::app::MainWindow window({});
+    const auto html = bp::app::AboutDialog::aboutHtml();
+    for (const char* name : {"Qt", "LibTorch", "OpenCV", "HDF5", "BLAS", "QCustomPlot"})
+      QVERIFY2(html.contains(QLatin1String(name)), name);
+  }
+};
+
+QTEST_MAIN(MainWindowTest)
+#include "test_main_window.moc"

@@ -1,0 +1,209 @@
+// The similarity panel as a user drives it: compute matrix A from the repeat average and B from a
+// single trial, hover a cell to read its two images and value, see A − B, compare A with B, export
+// a figure, and open a saved matrix file. A small synthetic population keeps every job short.
+#include <qcustomplot.h>
+
+#include <QComboBox>
+#include <QFile>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QtTest>
+#include <cmath>
+#include <random>
+
+#include "app/data_panel.h"
+#include "app/main_window.h"
+#include "app/similarity_panel.h"
+#include "data/synthetic_v1.h"
+#include "rsa/matrix_file.h"
+#include "test_support.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/plot_export.h"
+
+using bp::app::SimilarityPanel;
+
+namespace {
+
+constexpr int kSide = 12;
+constexpr int kTestImages = 8;
+constexpr int kTestRepeats = 4;
+// Generous: jobs share two cores with other builds; no test asserts a duration.
+constexpr int kJobWaitMs = 120000;
+
+// 60 random 12x12 blob-and-grating images in [0, 1], four classes.
+bp::ImageDataset smallImageDataset() {
+  bp::ImageDataset images;
+  images.name = "small patterns";
+  images.channels = 1;
+  images.height = kSide;
+  images.width = kSide;
+  images.classNames = {"gratings", "blobs", "mixed", "noise"};
+  std::mt19937 random(11);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  const double pi = std::acos(-1.0);
+  for (int i = 0; i < 60; ++i) {
+    const double angle = uniform(random) * pi;
+    const double frequency = 0.08 + 0.2 * uniform(random);
+    const double cx = uniform(random) * kSide;
+    const double cy = uniform(random) * kSide;
+    for (int y = 0; y < kSide; ++y)
+      for (int x = 0; x < kSide; ++x) {
+        const double blob = std::exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / 18.0);
+        const double along = x * std::cos(angle) + y * std::sin(angle);
+        const double value = 0.5 + 0.4 * blob * std::cos(2 * pi * frequency * along);
+        images.pixels.push_back(static_cast<float>(std::clamp(value, 0.0, 1.0)));
+      }
+    images.labels.push_back(i % 4);
+  }
+  return images;
+}
+
+bp::NeuralDataset smallNeuralDataset(const bp::Job& job) {
+  bp::SyntheticV1Config config;
+  config.neuronCount = 30;
+  config.trainImages = 40;
+  config.validationImages = 12;
+  config.testImages = kTestImages;
+  config.testRepeats = kTestRepeats;
+  return bp::generateSyntheticV1(smallImageDataset(), config, job).dataset;
+}
+
+// The widget position (in the heatmap's coordinates) of the centre of cell (row, col), from the
+// plot's own axis mapping: rows are drawn at y = -row.
+QPoint cellCentre(const bp::widgets::HeatmapView& view, int row, int col) {
+  const double x = view.plot()->xAxis->coordToPixel(col);
+  const double y = view.plot()->yAxis->coordToPixel(-row);
+  return view.plot()->mapTo(&view, QPoint(qFloor(x), qFloor(y)));
+}
+
+void moveMouseTo(bp::widgets::HeatmapView& view, const QPoint& widgetPos) {
+  const QPoint inPlot = view.plot()->mapFrom(&view, widgetPos);
+  QMouseEvent move(QEvent::MouseMove, QPointF(inPlot), QPointF(view.plot()->mapToGlobal(inPlot)), Qt::NoButton,
+                   Qt::NoButton, Qt::NoModifier);
+  QApplication::sendEvent(view.plot(), &move);
+}
+
+QPushButton* buttonWithText(QWidget& parent, const QString& text) {
+  for (auto* button : parent.findChildren<QPushButton*>())
+    if (button->text() == text) return button;
+  return nullptr;
+}
+
+// The image id after "row: image " or "column: image " in the hover text, or -1.
+qint64 hoveredImageId(const QString& hoverText, const QString& which) {
+  const QRegularExpression pattern(which + QStringLiteral(": image (\\d+)"));
+  const auto match = pattern.match(hoverText);
+  return match.hasMatch() ? match.captured(1).toLongLong() : -1;
+}
+
+}  // namespace
+
+class SimilarityPanelTest : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
+  }
+
+  void computesHoversComparesExportsAndReopensMatrices() {
+    bp::app::MainWindow window({});
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+    QSignalSpy loaded(window.dataPanel(), &bp::app::DataPanel::datasetChanged);
+    window.dataPanel()->loadFrom(window.jobs(), QStringLiteral("Small synthetic population"), smallNeuralDataset);
+    QVERIFY(loaded.wait(kJobWaitMs));
+    QVERIFY(window.showPanel(QStringLiteral("similarity")));
+
+    auto& panel = *window.similarityPanel();
+    QSignalSpy changed(&panel, &SimilarityPanel::matrixChanged);
+
+    // A: test tier, repeat average (the form's defaults, set explicitly so the test says what it uses).
+    panel.tierBox()->setCurrentIndex(panel.tierBox()->findData(static_cast<int>(bp::Tier::Test)));
+    auto* rows = panel.rowsBox();
+    rows->setCurrentIndex(0);
+    panel.computeInto(SimilarityPanel::A);
+    QVERIFY(changed.wait(kJobWaitMs));
+    QCOMPARE(changed.takeFirst().at(0).toInt(), int(SimilarityPanel::A));
+    const auto a = panel.matrix(SimilarityPanel::A);
+    QVERIFY(a);
+    QCOMPARE(a->size, kTestImages);
+    QCOMPARE(static_cast<int>(a->imageIds.size()), kTestImages);
+
+    // Hover the centre of cell (2, 5): the hover box names both images and the value.
+    auto& heatmapA = *panel.heatmap(SimilarityPanel::A);
+    QCOMPARE(heatmapA.rows(), kTestImages);
+    heatmapA.plot()->replot();  // lays out the axes now, so that pixel mapping is current
+    const int row = 2;
+    const int col = 5;
+    const QPoint centre = cellCentre(heatmapA, row, col);
+    const auto cell = heatmapA.cellAt(centre);
+    QVERIFY(cell.has_value());
+    QCOMPARE(*cell, std::make_pair(row, col));
+    moveMouseTo(heatmapA, centre);
+    const QString hover = panel.hoverText();
+    QCOMPARE(hoveredImageId(hover, QStringLiteral("row")), static_cast<qint64>(a->imageIds[row]));
+    QCOMPARE(hoveredImageId(hover, QStringLiteral("column")), static_cast<qint64>(a->imageIds[col]));
+    const QString value = QString::number(a->at(row, col), 'f', 4);
+    QVERIFY2(hover.contains(QStringLiteral("<b>%1</b>").arg(value)), qPrintable(hover + " lacks " + value));
+
+    // B: the same images from single trial 0; the difference view then covers the same images.
+    rows->setCurrentIndex(1);
+    panel.singleTrialSpin()->setValue(0);
+    panel.computeInto(SimilarityPanel::B);
+    QVERIFY(changed.wait(kJobWaitMs));
+    QCOMPARE(changed.takeFirst().at(0).toInt(), int(SimilarityPanel::B));
+    const auto b = panel.matrix(SimilarityPanel::B);
+    QVERIFY(b);
+    QCOMPARE(b->size, kTestImages);
+    QCOMPARE(b->imageIds, a->imageIds);
+    bp::widgets::HeatmapView* difference = nullptr;
+    for (auto* view : panel.findChildren<bp::widgets::HeatmapView*>())
+      if (view != panel.heatmap(SimilarityPanel::A) && view != panel.heatmap(SimilarityPanel::B)) difference = view;
+    QVERIFY(difference);
+    QCOMPARE(difference->rows(), kTestImages);
+    QCOMPARE(difference->cols(), kTestImages);
+    QCOMPARE(difference->valueAt(row, col), double(a->at(row, col) - b->at(row, col)));
+
+    // Compare A with B through the panel's button; the table fills with one row per method.
+    auto* compare = buttonWithText(panel, QStringLiteral("Compare A with B"));
+    QVERIFY(compare);
+    QSignalSpy compared(&panel, &SimilarityPanel::comparisonFinished);
+    QTest::mouseClick(compare, Qt::LeftButton);
+    QVERIFY(compared.wait(kJobWaitMs));
+    auto* table = panel.findChild<QTableWidget*>();
+    QVERIFY(table);
+    QVERIFY(table->rowCount() > 0);
+    for (int r = 0; r < table->rowCount(); ++r) QVERIFY(table->item(r, 1) && !table->item(r, 1)->text().isEmpty());
+
+    // Export A as a PDF figure.
+    bp::test::ScratchDir dir;
+    const auto pdfPath = QString::fromStdString((dir / "similarity-a.pdf").string());
+    QString error;
+    QVERIFY2(bp::widgets::exportPlot(heatmapA.plot(), pdfPath, &error), qPrintable(error));
+    QFile pdf(pdfPath);
+    QVERIFY(pdf.open(QIODevice::ReadOnly));
+    QVERIFY(pdf.read(4) == "%PDF");
+
+    // Save A and open it into B: the same images and exactly the same values.
+    const auto matrixPath = dir / "similarity-a.h5";
+    bp::writeSimilarityMatrix(*a, matrixPath);
+    panel.openMatrixFile(SimilarityPanel::B, QString::fromStdString(matrixPath.string()));
+    QVERIFY(changed.wait(kJobWaitMs));
+    QCOMPARE(changed.takeFirst().at(0).toInt(), int(SimilarityPanel::B));
+    const auto reopened = panel.matrix(SimilarityPanel::B);
+    QVERIFY(reopened && reopened != b);
+    QCOMPARE(reopened->size, a->size);
+    QCOMPARE(reopened->imageIds, a->imageIds);
+    QVERIFY(reopened->values == a->values);
+    QCOMPARE(difference->valueAt(row, col), 0.0);
+  }
+};
+
+QTEST_MAIN(SimilarityPanelTest)
+#include "test_similarity_panel.moc"
