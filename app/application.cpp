@@ -42,7 +42,8 @@ void hoverCell(bp::widgets::HeatmapView* view, int row, int col) {
 
 // `--show similarity`: a first look without clicks (and the README screenshot). Once a neural
 // dataset is loaded, A is the test tier averaged over repeats and B single trial 0 of the same
-// images, so A − B shows the trial noise; then one off-diagonal cell of A is hovered.
+// images, so A − B shows the trial noise; then A is compared with B, the noise ceiling computed,
+// and one off-diagonal cell of A is hovered.
 void fillSimilarityDemo(MainWindow& window) {
   auto* panel = window.similarityPanel();
   QObject::connect(
@@ -60,6 +61,8 @@ void fillSimilarityDemo(MainWindow& window) {
   *hoverOnce = QObject::connect(panel, &SimilarityPanel::matrixChanged, panel, [panel, hoverOnce] {
     if (!panel->matrix(SimilarityPanel::A) || !panel->matrix(SimilarityPanel::B)) return;
     QObject::disconnect(*hoverOnce);
+    panel->compareAWithB();
+    panel->computeNoiseCeiling();
     // Later, so that the heatmap has laid out its axes for the new matrix (a queued replot).
     QTimer::singleShot(100, panel, [panel] {
       auto* view = panel->heatmap(SimilarityPanel::A);

@@ -100,7 +100,9 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent) {
   neuronPlot_ = new bp::widgets::SeriesPlot(this);
   neuronPlot_->setLabels(tr("Responses of the selected neuron"), tr("image (sorted by mean response)"), tr("response"));
   oracleHistogram_ = new bp::widgets::HistogramPlot(this);
-  oracleHistogram_->setLabels(tr("Reliability across neurons"), tr("oracle correlation (jackknife over repeats)"));
+  oracleHistogram_->setLabels(tr("Reliability across neurons"), tr("oracle correlation"));
+  oracleHistogram_->setToolTip(tr("Per neuron: correlation of each repeat with the mean of the other repeats of the "
+                                  "same image (jackknife), pooled over repeated images"));
   summaryTree_ = new QTreeWidget(this);
   summaryTree_->setAlternatingRowColors(true);
 
@@ -169,12 +171,16 @@ void DataPanel::setView(NeuralDatasetView view) {
   const bool hasTest = std::find(dataset.tiers.begin(), dataset.tiers.end(), bp::Tier::Test) != dataset.tiers.end();
   tierFilter_->setCurrentIndex(hasTest ? 3 : 0);
   applyTierFilter();
+  // Open on a reliable but typical neuron (90th percentile of oracle correlation): the single most
+  // reliable one is often a near-silent cell that answers one image.
   const auto& oracle = view_.reliability.oracleCorrelation;
-  int best = 0;
+  std::vector<int> ranked;
   for (std::size_t n = 0; n < oracle.size(); ++n)
-    if (std::isfinite(oracle[n]) && (!std::isfinite(oracle[best]) || oracle[n] > oracle[best])) best = static_cast<int>(n);
-  neuronSpin_->setValue(best);
-  showNeuron(best);
+    if (std::isfinite(oracle[n])) ranked.push_back(static_cast<int>(n));
+  std::sort(ranked.begin(), ranked.end(), [&oracle](int a, int b) { return oracle[a] < oracle[b]; });
+  const int typical = ranked.empty() ? 0 : ranked[static_cast<std::size_t>(0.9 * (ranked.size() - 1))];
+  neuronSpin_->setValue(typical);
+  showNeuron(typical);
   Q_EMIT datasetChanged();
 }
 

@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QStyle>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
@@ -152,7 +153,9 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   auto* controlsScroll = new QScrollArea(this);
   controlsScroll->setWidget(controls);
   controlsScroll->setWidgetResizable(true);
-  controlsScroll->setMinimumWidth(340);
+  controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  controlsScroll->setMinimumWidth(controls->sizeHint().width() +
+                                  controlsScroll->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4);
 
   // The views.
   auto* sideBySide = new QWidget(this);
@@ -214,8 +217,8 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   connect(rows_, &QComboBox::currentIndexChanged, this, [this](int index) { singleTrial_->setEnabled(index == 1); });
   connect(computeA, &QPushButton::clicked, this, [this] { computeInto(A); });
   connect(computeB, &QPushButton::clicked, this, [this] { computeInto(B); });
-  connect(compareButton, &QPushButton::clicked, this, &SimilarityPanel::compareMatrices);
-  connect(ceilingButton, &QPushButton::clicked, this, &SimilarityPanel::computeCeiling);
+  connect(compareButton, &QPushButton::clicked, this, &SimilarityPanel::compareAWithB);
+  connect(ceilingButton, &QPushButton::clicked, this, &SimilarityPanel::computeNoiseCeiling);
   connect(mdsButton, &QPushButton::clicked, this, &SimilarityPanel::computeMds);
   connect(colormap_, &QComboBox::currentIndexChanged, this, &SimilarityPanel::applyColormap);
 }
@@ -246,10 +249,13 @@ bp::SimilarityConfig SimilarityPanel::configFromForm() const {
 }
 
 QString SimilarityPanel::describeForm() const {
-  return QStringLiteral("%1, %2, %3%4")
-      .arg(measure_->currentText(), tier_->currentText(),
-           rows_->currentIndex() == 0 ? tr("repeat average") : tr("single trial %1").arg(singleTrial_->value()),
-           source_->currentIndex() == 1 ? tr(", noise-free") : QString());
+  // Short: it is the heatmap's title, and a long title widens the whole window.
+  const auto tier = tier_->currentData().toInt();
+  return QStringLiteral("%1 · %2 · %3%4")
+      .arg(QString::fromLatin1(bp::similarityMeasureName(static_cast<bp::SimilarityMeasure>(measure_->currentData().toInt()))),
+           tier < 0 ? tr("all tiers") : QString::fromLatin1(bp::tierName(static_cast<bp::Tier>(tier))),
+           rows_->currentIndex() == 0 ? tr("mean of repeats") : tr("trial %1").arg(singleTrial_->value()),
+           source_->currentIndex() == 1 ? tr(" · noise-free") : QString());
 }
 
 void SimilarityPanel::computeInto(Slot slot) {
@@ -285,7 +291,7 @@ void SimilarityPanel::setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityM
   const auto& m = *matrices_[slot];
   auto* view = heatmaps_[slot];
   view->setMatrix(toQVector(m.values), static_cast<int>(m.size), static_cast<int>(m.size));
-  view->setTitle(QStringLiteral("%1: %2 (%3 images)").arg(slotName(slot), descriptions_[slot]).arg(m.size));
+  view->setTitle(QStringLiteral("%1 · %2 · %3 images").arg(slotName(slot), descriptions_[slot]).arg(m.size));
   const bool distance = m.config.dissimilarity || m.config.measure == bp::SimilarityMeasure::Euclidean;
   view->setAxisTitles(tr("image"), tr("image"), distance ? tr("dissimilarity") : tr("similarity"));
   applyColormap();
@@ -355,7 +361,7 @@ void SimilarityPanel::updateDifference() {
   difference_->setTitle(tr("A − B"));
 }
 
-void SimilarityPanel::compareMatrices() {
+void SimilarityPanel::compareAWithB() {
   const auto a = matrices_[A];
   const auto b = matrices_[B];
   if (!a || !b) {
@@ -376,7 +382,7 @@ void SimilarityPanel::compareMatrices() {
           const auto& row = result.rows[static_cast<std::size_t>(r)];
           comparison_->setItem(r, 0, new QTableWidgetItem(QString::fromLatin1(bp::comparisonMethodName(row.method))));
           comparison_->setItem(r, 1, new QTableWidgetItem(formatNumber(row.value)));
-          comparison_->setItem(r, 2, new QTableWidgetItem(QStringLiteral("%1 … %2").arg(formatNumber(row.ciLow), formatNumber(row.ciHigh))));
+          comparison_->setItem(r, 2, new QTableWidgetItem(QStringLiteral("%1–%2").arg(formatNumber(row.ciLow, 2), formatNumber(row.ciHigh, 2))));
           comparison_->setItem(r, 3, new QTableWidgetItem(formatNumber(row.pValue, 4)));
         }
         comparison_->setToolTip(tr("%1 images, %2 pairs; %3 bootstrap samples, %4 permutations")
@@ -385,7 +391,7 @@ void SimilarityPanel::compareMatrices() {
       });
 }
 
-void SimilarityPanel::computeCeiling() {
+void SimilarityPanel::computeNoiseCeiling() {
   if (!dataset_) {
     bp::logWarning("Load a neural dataset before computing its noise ceiling.");
     return;

@@ -42,6 +42,10 @@ public:
   void computeInto(Slot slot);
   void setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix);
   void openMatrixFile(Slot slot, const QString& path);
+  // Compares A with B over the upper triangle (bootstrap intervals, permutation p-values).
+  void compareAWithB();
+  // Split-half noise ceiling and single-trial agreement, for the form's source, tier and measure.
+  void computeNoiseCeiling();
   std::shared_ptr<const bp::SimilarityMatrix> matrix(Slot slot) const { return matrices_[slot]; }
 
   bp::widgets::HeatmapView* heatmap(Slot slot) const { return heatmaps_[slot]; }
@@ -64,8 +68,6 @@ private:
   QString describeForm() const;
   void showHover(Slot slot, int row, int col, double value);
   void updateDifference();
-  void compareMatrices();
-  void computeCeiling();
   void computeMds();
   void saveMatrix(Slot slot);
   void exportFigure();

@@ -55,7 +55,8 @@ using Hdf5Shape = std::vector<std::int64_t>;
 std::string describeShape(const Hdf5Shape& shape);  // "(3, 36, 64)"
 
 struct Hdf5DatasetOptions {
-  // 0: contiguous and uncompressed. 1..9: chunked, byte-shuffled and gzip-compressed at this level.
+  // 0: uncompressed (contiguous unless chunkShape is set). 1..9: chunked, byte-shuffled and
+  // gzip-compressed at this level.
   int gzipLevel = 0;
   // Rows (first dimension) per chunk when compressed; 0 picks about 256 KiB per chunk. Writers that
   // fill a dataset block by block should use whole multiples of it so no chunk is rewritten.

@@ -1,4 +1,5 @@
 // brainprior-cli as a user runs it: JSON on stdout, errors on stderr with a non-zero exit code.
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -96,6 +97,46 @@ private Q_SLOTS:
     const auto run = runCli({"info", QString::fromStdString(root.string())});
     QVERIFY(run.exitCode != 0);
     QVERIFY2(run.err.contains("error"), run.err.constData());
+  }
+
+  void rsaWritesAMatrixThatCompareAndCeilingUse() {
+    bp::test::ScratchDir dir;
+    const auto data = QString::fromStdString((dir / "population.h5").string());
+    QCOMPARE(runCli(QStringList{"synth", "-o", data} + kSmallPopulation).exitCode, 0);
+    const auto averaged = QString::fromStdString((dir / "averaged.h5").string());
+    const auto single = QString::fromStdString((dir / "single.h5").string());
+    const auto csv = QString::fromStdString((dir / "averaged.csv").string());
+    const auto rsa = runCli({"rsa", data, "-o", averaged, "--tier", "test", "--csv", csv});
+    QVERIFY2(rsa.exitCode == 0, rsa.err.constData());
+    QCOMPARE(rsa.json().value("images").toInt(), 5);
+    QCOMPARE(rsa.json().value("pairs").toInt(), 10);
+    QVERIFY(QFile::exists(csv));
+    QCOMPARE(runCli({"rsa", data, "-o", single, "--tier", "test", "--single-trial", "0", "--order", "cluster"}).exitCode, 0);
+
+    const auto compare = runCli({"compare", averaged, averaged, "--bootstrap", "50", "--permutations", "50"});
+    QVERIFY2(compare.exitCode == 0, compare.err.constData());
+    const auto rows = compare.json().value("rows").toArray();
+    QCOMPARE(rows.size(), 4);
+    for (const auto& row : rows) QCOMPARE(row.toObject().value("value").toDouble(), 1.0);
+
+    const auto ceiling = runCli({"ceiling", data, "--splits", "3"});
+    QVERIFY2(ceiling.exitCode == 0, ceiling.err.constData());
+    const auto splitHalf = ceiling.json().value("split_half").toObject();
+    QCOMPARE(splitHalf.value("images").toInt(), 5);
+    QVERIFY(splitHalf.value("noise_ceiling_spearman_brown").isDouble());
+  }
+
+  void compareRefusesMatricesOverDifferentImages() {
+    bp::test::ScratchDir dir;
+    const auto data = QString::fromStdString((dir / "population.h5").string());
+    QCOMPARE(runCli(QStringList{"synth", "-o", data} + kSmallPopulation).exitCode, 0);
+    const auto test = QString::fromStdString((dir / "test.h5").string());
+    const auto validation = QString::fromStdString((dir / "validation.h5").string());
+    QCOMPARE(runCli({"rsa", data, "-o", test, "--tier", "test"}).exitCode, 0);
+    QCOMPARE(runCli({"rsa", data, "-o", validation, "--tier", "validation"}).exitCode, 0);
+    const auto run = runCli({"compare", test, validation});
+    QVERIFY(run.exitCode != 0);
+    QVERIFY(!run.err.isEmpty());
   }
 
   void missingPathFailsWithItsName() {

@@ -1,0 +1,295 @@
+#include "models/neural_model.h"
+
+#include <ATen/ATen.h>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/vision.h>
+#include <torch/utils.h>
+
+#include "runtime/error.h"
+
+namespace bp {
+
+const char* readoutKindName(ReadoutKind kind) {
+  switch (kind) {
+    case ReadoutKind::Gaussian: return "gaussian";
+    case ReadoutKind::Factorized: return "factorized";
+  }
+  return "gaussian";
+}
+
+nlohmann::json toJson(const NeuralModelConfig& config) {
+  return {{"input_channels", config.inputChannels},
+          {"input_height", config.inputHeight},
+          {"input_width", config.inputWidth},
+          {"neuron_count", config.neuronCount},
+          {"kernel_sizes", config.kernelSizes},
+          {"channels", config.channels},
+          {"concatenate_layers", config.concatenateLayers},
+          {"batch_norm_momentum", config.batchNormMomentum},
+          {"smoothness_penalty", config.smoothnessPenalty},
+          {"group_sparsity_penalty", config.groupSparsityPenalty},
+          {"readout", readoutKindName(config.readout)},
+          {"readout_penalty", config.readoutPenalty},
+          {"init_position_range", config.initPositionRange},
+          {"init_position_spread", config.initPositionSpread},
+          {"positive_mask", config.positiveMask}};
+}
+
+NeuralModelConfig neuralModelConfigFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) throw Error("neural model config: expected a JSON object");
+  auto wrongType = [](const std::string& key, const char* expected) {
+    return Error("neural model config: '" + key + "' must be " + expected);
+  };
+  auto integer = [&](const std::string& key, const nlohmann::json& value) {
+    if (!value.is_number_integer()) throw wrongType(key, "an integer");
+    return value.get<std::int64_t>();
+  };
+  auto smallInteger = [&](const std::string& key, const nlohmann::json& value) {
+    const auto number = integer(key, value);
+    if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max())
+      throw wrongType(key, "an integer in the 32-bit range");
+    return static_cast<int>(number);
+  };
+  auto integers = [&](const std::string& key, const nlohmann::json& value) {
+    if (!value.is_array()) throw wrongType(key, "an array of integers");
+    std::vector<int> numbers;
+    for (const auto& element : value) numbers.push_back(smallInteger(key, element));
+    return numbers;
+  };
+  auto number = [&](const std::string& key, const nlohmann::json& value) {
+    if (!value.is_number()) throw wrongType(key, "a number");
+    return value.get<double>();
+  };
+  auto boolean = [&](const std::string& key, const nlohmann::json& value) {
+    if (!value.is_boolean()) throw wrongType(key, "true or false");
+    return value.get<bool>();
+  };
+
+  NeuralModelConfig config;
+  for (const auto& [key, value] : json.items()) {
+    if (key == "input_channels") {
+      config.inputChannels = smallInteger(key, value);
+    } else if (key == "input_height") {
+      config.inputHeight = smallInteger(key, value);
+    } else if (key == "input_width") {
+      config.inputWidth = smallInteger(key, value);
+    } else if (key == "neuron_count") {
+      config.neuronCount = integer(key, value);
+    } else if (key == "kernel_sizes") {
+      config.kernelSizes = integers(key, value);
+    } else if (key == "channels") {
+      config.channels = integers(key, value);
+    } else if (key == "concatenate_layers") {
+      config.concatenateLayers = boolean(key, value);
+    } else if (key == "batch_norm_momentum") {
+      config.batchNormMomentum = number(key, value);
+    } else if (key == "smoothness_penalty") {
+      config.smoothnessPenalty = number(key, value);
+    } else if (key == "group_sparsity_penalty") {
+      config.groupSparsityPenalty = number(key, value);
+    } else if (key == "readout") {
+      if (value == "gaussian") {
+        config.readout = ReadoutKind::Gaussian;
+      } else if (value == "factorized") {
+        config.readout = ReadoutKind::Factorized;
+      } else {
+        throw wrongType(key, "\"gaussian\" or \"factorized\"");
+      }
+    } else if (key == "readout_penalty") {
+      config.readoutPenalty = number(key, value);
+    } else if (key == "init_position_range") {
+      config.initPositionRange = number(key, value);
+    } else if (key == "init_position_spread") {
+      config.initPositionSpread = number(key, value);
+    } else if (key == "positive_mask") {
+      config.positiveMask = boolean(key, value);
+    } else {
+      throw Error("neural model config: unknown key '" + key + "'");
+    }
+  }
+  return config;
+}
+
+void validate(const NeuralModelConfig& config) {
+  auto fail = [](const std::string& problem) { throw Error("neural model config: " + problem); };
+  if (config.inputChannels < 1 || config.inputHeight < 1 || config.inputWidth < 1)
+    fail("input channels, height and width must be positive");
+  if (config.neuronCount < 1) fail("neuron_count must be positive");
+  if (config.kernelSizes.empty()) fail("the core needs at least one layer");
+  if (config.kernelSizes.size() != config.channels.size())
+    fail("kernel_sizes and channels must have one entry per layer");
+  for (std::size_t layer = 0; layer < config.kernelSizes.size(); ++layer) {
+    if (config.kernelSizes[layer] < 1 || config.channels[layer] < 1)
+      fail("layer " + std::to_string(layer) + " needs a positive kernel size and channel count");
+    if (layer > 0 && config.kernelSizes[layer] % 2 == 0)
+      fail("layer " + std::to_string(layer) + " needs an odd kernel size to keep the map size");
+  }
+  if (config.kernelSizes.front() > std::min(config.inputHeight, config.inputWidth))
+    fail("the first kernel (" + std::to_string(config.kernelSizes.front()) + ") is larger than the " +
+         std::to_string(config.inputHeight) + "x" + std::to_string(config.inputWidth) + " input");
+  if (!(config.batchNormMomentum > 0.0 && config.batchNormMomentum <= 1.0))
+    fail("batch_norm_momentum must be in (0, 1]");
+  if (!(config.smoothnessPenalty >= 0.0) || !(config.groupSparsityPenalty >= 0.0) || !(config.readoutPenalty >= 0.0))
+    fail("penalties must be non-negative");
+  if (!(config.initPositionRange >= 0.0 && config.initPositionRange <= 1.0))
+    fail("init_position_range must be in [0, 1]");
+  if (!(config.initPositionSpread >= 0.0)) fail("init_position_spread must be non-negative");
+}
+
+CoreShape coreOutputShape(const NeuralModelConfig& config) {
+  CoreShape shape;
+  shape.height = config.inputHeight - config.kernelSizes.front() + 1;
+  shape.width = config.inputWidth - config.kernelSizes.front() + 1;
+  if (config.concatenateLayers) {
+    for (const int channels : config.channels) shape.channels += channels;
+  } else {
+    shape.channels = config.channels.back();
+  }
+  return shape;
+}
+
+// ---- core -------------------------------------------------------------------------------------
+
+StackedCoreImpl::StackedCoreImpl(const NeuralModelConfig& config)
+    : concatenateLayers_(config.concatenateLayers),
+      smoothnessPenalty_(config.smoothnessPenalty),
+      groupSparsityPenalty_(config.groupSparsityPenalty) {
+  int inputChannels = config.inputChannels;
+  for (std::size_t layer = 0; layer < config.kernelSizes.size(); ++layer) {
+    const int kernel = config.kernelSizes[layer];
+    const int padding = layer == 0 ? 0 : kernel / 2;
+    // Batch norm follows, so a convolution bias would only duplicate its shift.
+    auto options = torch::nn::Conv2dOptions(inputChannels, config.channels[layer], kernel).padding(padding).bias(false);
+    convolutions_.push_back(register_module("conv" + std::to_string(layer), torch::nn::Conv2d(options)));
+    batchNorms_.push_back(register_module(
+        "norm" + std::to_string(layer),
+        torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(config.channels[layer]).momentum(config.batchNormMomentum))));
+    inputChannels = config.channels[layer];
+  }
+}
+
+torch::Tensor StackedCoreImpl::forward(const torch::Tensor& images) {
+  std::vector<torch::Tensor> layers;
+  torch::Tensor maps = images;
+  for (std::size_t layer = 0; layer < convolutions_.size(); ++layer) {
+    maps = torch::elu(batchNorms_[layer]->forward(convolutions_[layer]->forward(maps)));
+    if (concatenateLayers_) layers.push_back(maps);
+  }
+  return concatenateLayers_ ? torch::cat(layers, 1) : maps;
+}
+
+torch::Tensor StackedCoreImpl::laplacianSmoothness() const {
+  // neuralpredictors' 3x3 Laplacian, applied without padding to every (output, input) filter.
+  static const float laplacian[9] = {0.5f, 1.0f, 0.5f, 1.0f, -6.0f, 1.0f, 0.5f, 1.0f, 0.5f};
+  const torch::Tensor& weight = convolutions_.front()->weight;
+  const auto kernelHeight = weight.size(2);
+  const auto kernelWidth = weight.size(3);
+  if (kernelHeight < 3 || kernelWidth < 3) return torch::zeros({}, weight.options());
+  const torch::Tensor filters = weight.reshape({-1, 1, kernelHeight, kernelWidth});
+  const torch::Tensor kernel = torch::from_blob(const_cast<float*>(laplacian), {1, 1, 3, 3}).to(weight.options());
+  return torch::conv2d(filters, kernel).pow(2).sum() / filters.pow(2).sum().clamp_min(1e-12);
+}
+
+torch::Tensor StackedCoreImpl::groupSparsity() const {
+  const torch::Tensor& first = convolutions_.front()->weight;
+  if (convolutions_.size() < 2) return torch::zeros({}, first.options());
+  torch::Tensor total = torch::zeros({}, first.options());
+  for (std::size_t layer = 1; layer < convolutions_.size(); ++layer) {
+    const torch::Tensor squares = convolutions_[layer]->weight.pow(2).sum({2, 3});  // out x in
+    total = total + (squares.sqrt().sum(1) / (squares.sum(1) + 1e-8).sqrt()).sum();
+  }
+  return total / static_cast<double>(convolutions_.size() - 1);
+}
+
+torch::Tensor StackedCoreImpl::regularization() const {
+  return smoothnessPenalty_ * laplacianSmoothness() + groupSparsityPenalty_ * groupSparsity();
+}
+
+// ---- readouts ---------------------------------------------------------------------------------
+
+GaussianReadoutImpl::GaussianReadoutImpl(std::int64_t coreChannels, std::int64_t neuronCount, double initPositionRange,
+                                         double initPositionSpread, double penalty)
+    : penalty_(penalty) {
+  positions = register_parameter("positions", torch::empty({neuronCount, 2}).uniform_(-initPositionRange, initPositionRange));
+  spreads = register_parameter("spreads", torch::full({neuronCount, 2}, initPositionSpread));
+  features = register_parameter("features", torch::full({neuronCount, coreChannels}, 1.0 / static_cast<double>(coreChannels)));
+  bias = register_parameter("bias", torch::zeros({neuronCount}));
+}
+
+torch::Tensor GaussianReadoutImpl::forward(const torch::Tensor& coreOutput) {
+  const auto batch = coreOutput.size(0);
+  const auto neurons = positions.size(0);
+  torch::Tensor grid = positions.unsqueeze(0).expand({batch, neurons, 2});
+  if (is_training()) grid = grid + torch::randn_like(grid) * spreads;
+  // Positions outside the image would read zero padding; keep them on it.
+  grid = grid.clamp(-1.0, 1.0).unsqueeze(2);  // batch x neurons x 1 x 2
+  namespace F = torch::nn::functional;
+  const torch::Tensor sampled = F::grid_sample(
+      coreOutput, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(true));
+  // sampled: batch x channels x neurons x 1
+  return (sampled.squeeze(3).transpose(1, 2) * features.unsqueeze(0)).sum(2) + bias;
+}
+
+torch::Tensor GaussianReadoutImpl::regularization() const { return penalty_ * features.abs().sum(); }
+
+FactorizedReadoutImpl::FactorizedReadoutImpl(const CoreShape& core, std::int64_t neuronCount, bool positiveMask,
+                                             double penalty)
+    : positiveMask_(positiveMask), penalty_(penalty) {
+  // neuralpredictors' initialisation: small positive masks, small feature weights.
+  mask = register_parameter("mask", torch::empty({neuronCount, core.height, core.width}).normal_(0.0, 0.01).abs());
+  features = register_parameter("features", torch::empty({neuronCount, core.channels}).normal_(0.0, 0.01));
+  bias = register_parameter("bias", torch::zeros({neuronCount}));
+}
+
+torch::Tensor FactorizedReadoutImpl::effectiveMask() const { return positiveMask_ ? mask.abs() : mask; }
+
+torch::Tensor FactorizedReadoutImpl::forward(const torch::Tensor& coreOutput) {
+  // batch x neurons x channels: each neuron's mask-weighted sum of every feature map.
+  const torch::Tensor pooled = torch::einsum("bchw,nhw->bnc", {coreOutput, effectiveMask()});
+  return (pooled * features.unsqueeze(0)).sum(2) + bias;
+}
+
+torch::Tensor FactorizedReadoutImpl::regularization() const {
+  return penalty_ * (effectiveMask().abs().sum({1, 2}) * features.abs().sum(1)).sum();
+}
+
+// ---- model ------------------------------------------------------------------------------------
+
+NeuralModelImpl::NeuralModelImpl(const NeuralModelConfig& config) : config_(config) {
+  bp::validate(config_);
+  core_ = register_module("core", StackedCore(config_));
+  const CoreShape shape = coreOutputShape(config_);
+  if (config_.readout == ReadoutKind::Gaussian) {
+    gaussianReadout_ = register_module(
+        "readout", GaussianReadout(shape.channels, config_.neuronCount, config_.initPositionRange,
+                                   config_.initPositionSpread, config_.readoutPenalty));
+  } else {
+    factorizedReadout_ = register_module(
+        "readout", FactorizedReadout(shape, config_.neuronCount, config_.positiveMask, config_.readoutPenalty));
+  }
+}
+
+torch::Tensor NeuralModelImpl::forward(const torch::Tensor& images) {
+  const torch::Tensor maps = core_->forward(images);
+  const torch::Tensor drive = gaussianReadout_ ? gaussianReadout_->forward(maps) : factorizedReadout_->forward(maps);
+  return torch::elu(drive) + 1.0;
+}
+
+torch::Tensor NeuralModelImpl::regularization() const {
+  const torch::Tensor readout =
+      gaussianReadout_ ? gaussianReadout_->regularization() : factorizedReadout_->regularization();
+  return core_->regularization() + readout;
+}
+
+void NeuralModelImpl::initializeReadoutBias(const torch::Tensor& meanRates) {
+  torch::NoGradGuard noGrad;
+  const torch::Tensor rates = meanRates.to(torch::kFloat).clamp_min(1e-3);
+  // ELU(b) + 1 = r  <=>  b = r - 1 for r >= 1, log(r) below.
+  const torch::Tensor drive = torch::where(rates >= 1.0, rates - 1.0, rates.log());
+  torch::Tensor& bias = gaussianReadout_ ? gaussianReadout_->bias : factorizedReadout_->bias;
+  bias.copy_(drive.to(bias.device()));
+}
+
+}  // namespace bp

@@ -1,0 +1,151 @@
+#pragma once
+// Predictive models of neurons (science.md §3, the neuralpredictors vocabulary): a convolutional
+// core shared by all neurons, a per-neuron readout, and a positive output (ELU + 1), mapping
+// normalised images (batch x channels x height x width) to rates (batch x neurons).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+namespace bp {
+
+enum class ReadoutKind { Gaussian, Factorized };
+
+const char* readoutKindName(ReadoutKind kind);  // "gaussian", "factorized"
+
+struct NeuralModelConfig {
+  // Input geometry and population size; the trainer fills them from the dataset.
+  int inputChannels = 1;
+  int inputHeight = 36;
+  int inputWidth = 64;
+  std::int64_t neuronCount = 1;
+
+  // Stacked 2-D core: layer l is conv(kernelSizes[l], channels[l]) -> batch norm -> ELU. The first
+  // layer has no padding (neuralpredictors: no filters hanging over the image edge), later layers
+  // keep the size. Both vectors have one entry per layer.
+  std::vector<int> kernelSizes = {9, 7, 7, 7};
+  std::vector<int> channels = {32, 32, 32, 32};
+  bool concatenateLayers = false;       // core output: every layer's maps stacked, or the last layer's
+  double batchNormMomentum = 0.1;       // PyTorch's convention: weight of the new batch's statistics
+  double smoothnessPenalty = 0.01;      // x normalised Laplacian energy of the first layer's filters
+  double groupSparsityPenalty = 0.0;    // x group-sparsity of the later layers' filters
+
+  ReadoutKind readout = ReadoutKind::Gaussian;
+  double readoutPenalty = 1.5e-5;       // Gaussian: x sum |w|; factorized: x sum_n |m_n|_1 |w_n|_1
+  // Gaussian readout: positions start uniform in [-initPositionRange, initPositionRange]^2 and are
+  // sampled around mu with a learned per-axis spread that starts at initPositionSpread.
+  double initPositionRange = 0.3;
+  double initPositionSpread = 0.1;
+  // Factorized readout: the mask used is |m| (non-negative) when set, m otherwise.
+  bool positiveMask = true;
+};
+
+// Keys are snake_case ("input_channels", ..., "readout": "gaussian" | "factorized").
+nlohmann::json toJson(const NeuralModelConfig& config);
+// Missing keys keep their defaults; an unknown key or a value of the wrong type is a bp::Error
+// naming the key.
+NeuralModelConfig neuralModelConfigFromJson(const nlohmann::json& json);
+// Throws bp::Error naming the first invalid value (empty core, mismatched vectors, a first layer
+// larger than the image, non-positive sizes, negative penalties).
+void validate(const NeuralModelConfig& config);
+
+// The core's output geometry for a config.
+struct CoreShape {
+  std::int64_t channels = 0;
+  std::int64_t height = 0;
+  std::int64_t width = 0;
+};
+CoreShape coreOutputShape(const NeuralModelConfig& config);
+
+class StackedCoreImpl : public torch::nn::Module {
+public:
+  explicit StackedCoreImpl(const NeuralModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& images);
+  // smoothnessPenalty * Laplacian(first layer) + groupSparsityPenalty * group sparsity(later layers).
+  torch::Tensor regularization() const;
+  // Sum over first-layer filters of |Laplacian * filter|^2 / |filter|^2 (neuralpredictors LaplaceL2norm).
+  torch::Tensor laplacianSmoothness() const;
+  // Mean over later layers of, per output channel, sum over input channels of the spatial L2 norm
+  // divided by the filter's total L2 norm (neuralpredictors Stacked2dCore.group_sparsity).
+  torch::Tensor groupSparsity() const;
+  const torch::nn::Conv2d& convolution(std::size_t layer) const { return convolutions_[layer]; }
+
+private:
+  std::vector<torch::nn::Conv2d> convolutions_;
+  std::vector<torch::nn::BatchNorm2d> batchNorms_;
+  bool concatenateLayers_;
+  double smoothnessPenalty_;
+  double groupSparsityPenalty_;
+};
+TORCH_MODULE(StackedCore);
+
+// Each neuron reads the core at one learned position mu_n in [-1, 1]^2 (grid_sample coordinates,
+// bilinear): during training at mu_n + sigma_n * noise, so the position gets gradients from a
+// neighbourhood; at evaluation at mu_n. rate_n = sum_c w[n, c] * core_c(position_n) + b_n.
+class GaussianReadoutImpl : public torch::nn::Module {
+public:
+  GaussianReadoutImpl(std::int64_t coreChannels, std::int64_t neuronCount, double initPositionRange,
+                      double initPositionSpread, double penalty);
+  torch::Tensor forward(const torch::Tensor& coreOutput);
+  torch::Tensor regularization() const;  // penalty * sum |w|
+
+  torch::Tensor positions;   // neurons x 2 (x, y)
+  torch::Tensor spreads;     // neurons x 2
+  torch::Tensor features;    // neurons x coreChannels
+  torch::Tensor bias;        // neurons
+
+private:
+  double penalty_;
+};
+TORCH_MODULE(GaussianReadout);
+
+// rate_n = sum_c w[n, c] * sum_xy m[n, y, x] * core[c, y, x] + b_n (Klindt et al. 2017).
+class FactorizedReadoutImpl : public torch::nn::Module {
+public:
+  FactorizedReadoutImpl(const CoreShape& core, std::int64_t neuronCount, bool positiveMask, double penalty);
+  torch::Tensor forward(const torch::Tensor& coreOutput);
+  torch::Tensor regularization() const;  // penalty * sum_n |m_n|_1 |w_n|_1
+  torch::Tensor effectiveMask() const;   // neurons x height x width, as applied
+
+  torch::Tensor mask;       // neurons x height x width
+  torch::Tensor features;   // neurons x coreChannels
+  torch::Tensor bias;       // neurons
+
+private:
+  bool positiveMask_;
+  double penalty_;
+};
+TORCH_MODULE(FactorizedReadout);
+
+class NeuralModelImpl : public torch::nn::Module {
+public:
+  explicit NeuralModelImpl(const NeuralModelConfig& config);
+  // Normalised images (batch x channels x height x width) -> rates (batch x neurons), all > 0.
+  torch::Tensor forward(const torch::Tensor& images);
+  // Every penalty of the core and the readout, weighted, as one scalar to add to the loss.
+  torch::Tensor regularization() const;
+  // Sets each readout bias so that a zero drive predicts `meanRates` (neurons): the inverse of
+  // ELU + 1, so training starts at the mean response instead of spending epochs finding it.
+  void initializeReadoutBias(const torch::Tensor& meanRates);
+
+  const NeuralModelConfig& config() const { return config_; }
+  const StackedCore& core() const { return core_; }
+  // Exactly one of them is set, as config().readout says.
+  const GaussianReadout& gaussianReadout() const { return gaussianReadout_; }
+  const FactorizedReadout& factorizedReadout() const { return factorizedReadout_; }
+
+private:
+  NeuralModelConfig config_;
+  StackedCore core_{nullptr};
+  GaussianReadout gaussianReadout_{nullptr};
+  FactorizedReadout factorizedReadout_{nullptr};
+};
+TORCH_MODULE(NeuralModel);
+
+}  // namespace bp

@@ -1,0 +1,126 @@
+#pragma once
+// Fitting, saving and evaluating predictive models of neurons (science.md §3): Poisson loss,
+// Adam, early stopping on validation correlation with learning-rate decay on plateau, the
+// neuralpredictors normalisation, and the per-neuron measures neuroscientists report.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "data/neural_dataset.h"
+#include "models/neural_model.h"
+#include "runtime/job.h"
+
+namespace bp {
+
+struct NeuralTrainerConfig {
+  int batchSize = 64;
+  int maxEpochs = 200;
+  double learningRate = 5e-3;
+  int patience = 5;               // epochs without a better validation correlation before a plateau
+  double tolerance = 1e-6;        // an improvement smaller than this is no improvement
+  int learningRateDecays = 3;     // plateaus that decay the rate (and restore the best weights) before stopping
+  double learningRateFactor = 0.3;
+  double maxSeconds = 0.0;        // stop after this much training time (0: no limit); the best weights are kept
+  std::uint64_t seed = 0;
+};
+
+nlohmann::json toJson(const NeuralTrainerConfig& config);
+// Missing keys keep their defaults; unknown keys or wrong types are a bp::Error naming the key.
+NeuralTrainerConfig neuralTrainerConfigFromJson(const nlohmann::json& json);
+
+// The neuralpredictors normalisation: the model sees (image - mean) / std per channel and
+// predicts responses divided by each neuron's train standard deviation (floored at 1% of the
+// mean standard deviation, so silent neurons do not blow up).
+struct NeuralNormalization {
+  std::vector<float> imageMean;      // per channel
+  std::vector<float> imageStd;       // per channel
+  std::vector<float> responseScale;  // per neuron: original units = model units * responseScale
+};
+
+nlohmann::json toJson(const NeuralNormalization& normalization);
+NeuralNormalization neuralNormalizationFromJson(const nlohmann::json& json);
+
+// From dataset.statistics["images"] (all trials) when present, otherwise from the train tier;
+// response scales always from the train tier.
+NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset);
+
+// A model with everything needed to apply it to new images.
+struct FittedNeuralModel {
+  NeuralModel model{nullptr};
+  NeuralNormalization normalization;
+};
+
+// One line of the training curve, sent after every epoch (plain values, safe to hand to a GUI).
+struct NeuralEpochReport {
+  int epoch = 0;                        // 1-based
+  double trainLoss = 0.0;               // mean Poisson loss + regularization over the epoch's batches
+  double validationCorrelation = 0.0;   // mean over neurons of Pearson r on validation trials
+  double learningRate = 0.0;
+  bool improved = false;                // a new best; these weights are kept
+  double seconds = 0.0;                 // since training began
+};
+using NeuralEpochCallback = std::function<void(const NeuralEpochReport&)>;
+
+struct NeuralFitResult {
+  FittedNeuralModel fitted;                 // holding the best weights
+  std::vector<NeuralEpochReport> history;
+  int bestEpoch = 0;
+  double bestValidationCorrelation = 0.0;
+  std::string stopReason;                   // "early stopping", "max epochs", "time limit"
+  double seconds = 0.0;
+};
+
+// Poisson negative log-likelihood up to a constant: prediction - target * log(prediction + 1e-8),
+// summed over neurons, averaged over the batch.
+torch::Tensor poissonLoss(const torch::Tensor& prediction, const torch::Tensor& target);
+
+// Fits on the train tier, selects on the validation tier. `modelConfig`'s input geometry and
+// neuron count are taken from the dataset. Runs on the calling thread (call
+// initializeWorkerThread() first when that is not the main thread). Throws bp::Error when the
+// dataset lacks train or validation trials, CancelledError when the job is cancelled.
+NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelConfig& modelConfig,
+                               const NeuralTrainerConfig& trainerConfig, const Job& job = {},
+                               const NeuralEpochCallback& onEpoch = {});
+
+// Predicted responses in the dataset's original units: trials x neurons. `images` are
+// count x channels x height x width in the units the model was fitted on.
+std::vector<float> predictResponses(const FittedNeuralModel& fitted, const float* images, std::int64_t count,
+                                    const Job& job = {});
+std::vector<float> predictResponses(const FittedNeuralModel& fitted, const NeuralDataset& dataset, const Job& job = {});
+
+// One file holding the weights, the model config and the normalisation (a LibTorch archive,
+// written atomically), and `<path>.json` beside it with the same config for people and scripts.
+void saveNeuralModel(const FittedNeuralModel& fitted, const std::filesystem::path& path);
+// Loads onto the CPU whatever device the model was saved from. FileError when unreadable.
+FittedNeuralModel loadNeuralModel(const std::filesystem::path& path);
+
+// Per-neuron quality on one tier (NaN where undefined, e.g. a constant neuron).
+struct NeuralModelEvaluation {
+  std::vector<double> averageCorrelation;      // r between prediction and the trial-averaged response, over images
+  std::vector<double> singleTrialCorrelation;  // r between prediction and response, over trials
+  std::vector<double> oracleCorrelation;       // jackknife oracle of the tier's repeats (computeReliability)
+  std::vector<double> fractionOfOracle;        // singleTrialCorrelation / oracleCorrelation
+  std::vector<double> feve;                    // 1 - (MSE - noise var) / (total var - noise var), on repeated trials
+  // Means over the neurons where the value is defined.
+  double meanAverageCorrelation = 0.0;
+  double meanSingleTrialCorrelation = 0.0;
+  double meanOracleCorrelation = 0.0;
+  double meanFeve = 0.0;
+  // neuralpredictors' summary: the least-squares slope through the origin of single-trial
+  // correlation against oracle correlation over neurons.
+  double fractionOfOracleSlope = 0.0;
+};
+
+NeuralModelEvaluation evaluateNeuralModel(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+                                          Tier tier = Tier::Test, const Job& job = {});
+// The same measures for any predictions (trials x neurons, original units) of `dataset`.
+NeuralModelEvaluation evaluatePredictions(const NeuralDataset& dataset, const std::vector<float>& predictions,
+                                          Tier tier = Tier::Test);
+
+nlohmann::json toJson(const NeuralModelEvaluation& evaluation);
+
+}  // namespace bp
