@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runtime/error.h"
+#include "runtime/random.h"
 
 namespace bp {
 namespace {
@@ -35,95 +36,6 @@ constexpr double kOutputExponent = 2.0;
 // (the neurons, the chosen images) as they were for the same seed.
 enum class Stream : std::uint64_t { Images = 1, Neurons = 2, Noise = 3 };
 
-std::uint64_t splitMix64(std::uint64_t value) {
-  value += 0x9E3779B97F4A7C15ULL;
-  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
-  return value ^ (value >> 31);
-}
-
-// Random numbers from std::mt19937_64 (whose output the standard fixes) through hand-written
-// transforms, so a seed gives the same dataset with every standard library.
-class RandomStream {
-public:
-  RandomStream(std::uint64_t seed, Stream stream)
-      : engine_(splitMix64(seed ^ splitMix64(static_cast<std::uint64_t>(stream)))) {}
-
-  // Uniform in [0, 1).
-  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
-  // Uniform in (0, 1], safe for logarithms.
-  double uniformPositive() { return 1.0 - uniform(); }
-  double uniform(double low, double high) { return low + (high - low) * uniform(); }
-
-  // Uniform integer in [0, count), unbiased (rejects the incomplete last block).
-  std::uint64_t below(std::uint64_t count) {
-    const std::uint64_t limit =
-        std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % count;
-    std::uint64_t value = engine_();
-    while (value >= limit) value = engine_();
-    return value % count;
-  }
-
-  double normal() {  // Box-Muller
-    return std::sqrt(-2.0 * std::log(uniformPositive())) * std::cos(2.0 * kPi * uniform());
-  }
-
-  // Gamma(shape, scale 1): Marsaglia & Tsang (2000), with the shape + 1 boost for shape < 1.
-  double gamma(double shape) {
-    if (shape < 1.0) return gamma(shape + 1.0) * std::pow(uniformPositive(), 1.0 / shape);
-    const double d = shape - 1.0 / 3.0;
-    const double c = 1.0 / std::sqrt(9.0 * d);
-    for (;;) {
-      const double x = normal();
-      double v = 1.0 + c * x;
-      if (v <= 0.0) continue;
-      v = v * v * v;
-      const double u = uniformPositive();
-      if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
-      if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
-    }
-  }
-
-  // Poisson(mean): inversion for small means, Hörmann's PTRS (1993) for large ones.
-  std::int64_t poisson(double mean) {
-    if (mean <= 0.0) return 0;
-    if (mean < 12.0) {
-      const double u = uniform();
-      double probability = std::exp(-mean);
-      double cumulative = probability;
-      std::int64_t k = 0;
-      // The cap only guards against u within rounding of 1; the tail beyond it is < 1e-15.
-      while (u > cumulative && k < 200) {
-        ++k;
-        probability *= mean / static_cast<double>(k);
-        cumulative += probability;
-      }
-      return k;
-    }
-    const double rootMean = std::sqrt(mean);
-    const double logMean = std::log(mean);
-    const double b = 0.931 + 2.53 * rootMean;
-    const double a = -0.059 + 0.02483 * b;
-    const double inverseAlpha = 1.1239 + 1.1328 / (b - 3.4);
-    const double vr = 0.9277 - 3.6224 / (b - 2.0);
-    for (;;) {
-      const double u = uniform() - 0.5;
-      const double v = uniform();
-      const double us = 0.5 - std::abs(u);
-      const auto k = static_cast<std::int64_t>(std::floor((2.0 * a / us + b) * u + mean + 0.43));
-      if (us >= 0.07 && v <= vr) return k;
-      if (k < 0 || (us < 0.013 && v > us)) continue;
-      const double kd = static_cast<double>(k);
-      if (std::log(v) + std::log(inverseAlpha) - std::log(a / (us * us) + b) <=
-          -mean + kd * logMean - std::lgamma(kd + 1.0))
-        return k;
-    }
-  }
-
-private:
-  std::mt19937_64 engine_;
-};
-
 // A neuron's filters over the bounding box of its truncated envelope (row-major, box-sized).
 struct NeuronFilters {
   int top = 0, left = 0, rows = 0, cols = 0;
@@ -147,7 +59,7 @@ void validateConfig(const SyntheticV1Config& config) {
 }
 
 std::vector<SyntheticNeuron> drawNeurons(const SyntheticV1Config& config, int height, int width) {
-  RandomStream random(config.seed, Stream::Neurons);
+  RandomStream random(config.seed, static_cast<std::uint64_t>(Stream::Neurons));
   const auto count = static_cast<std::size_t>(config.neuronCount);
   std::vector<SyntheticNeuron> neurons(count);
 
@@ -385,7 +297,7 @@ SyntheticV1Result generateSyntheticV1(const ImageDataset& source, const Syntheti
   std::vector<std::int64_t> chosen(static_cast<std::size_t>(source.imageCount()));
   for (std::size_t i = 0; i < chosen.size(); ++i) chosen[i] = static_cast<std::int64_t>(i);
   {
-    RandomStream random(config.seed, Stream::Images);
+    RandomStream random(config.seed, static_cast<std::uint64_t>(Stream::Images));
     for (std::size_t i = 0; i < static_cast<std::size_t>(imagesNeeded); ++i)
       std::swap(chosen[i], chosen[i + random.below(chosen.size() - i)]);
     chosen.resize(static_cast<std::size_t>(imagesNeeded));
@@ -494,7 +406,7 @@ SyntheticV1Result generateSyntheticV1(const ImageDataset& source, const Syntheti
   dataset.imageClasses.resize(static_cast<std::size_t>(trialCount));
 
   job.progress(0.8, "drawing responses");
-  RandomStream noise(config.seed, Stream::Noise);
+  RandomStream noise(config.seed, static_cast<std::uint64_t>(Stream::Noise));
   const double overdispersion = config.noiseFano - 1.0;
   for (std::int64_t t = 0; t < trialCount; ++t) {
     if (t % 256 == 0) job.throwIfCancelled();

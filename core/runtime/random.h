@@ -25,6 +25,9 @@ public:
 
   // Uniform in [0, 1).
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  // Uniform in (0, 1], safe for logarithms.
+  double uniformPositive() { return 1.0 - uniform(); }
+  double uniform(double low, double high) { return low + (high - low) * uniform(); }
 
   // Uniform integer in [0, count), unbiased (rejects the incomplete last block).
   std::uint64_t below(std::uint64_t count) {
@@ -34,6 +37,10 @@ public:
     while (value >= limit) value = engine_();
     return value % count;
   }
+
+  double normal();                  // Box-Muller
+  double gamma(double shape);       // Gamma(shape, scale 1): Marsaglia & Tsang (2000)
+  std::int64_t poisson(double mean);  // inversion for small means, Hoermann's PTRS (1993) for large ones
 
   // Fisher-Yates.
   template <typename Value>

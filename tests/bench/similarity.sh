@@ -2,7 +2,8 @@
 # Centred-cosine similarity of 5,000 images x 5,335 units (the Lurz scan's size): the C++ kernel
 # (bench_similarity) against numpy (similarity_numpy.py) on the same machine, both on OpenBLAS
 # with the same thread count. Prints both median times, the ratio C++/numpy (target <= 1.0), and
-# the kernel's useful GFLOP/s against one large SGEMM (target >= 80%).
+# the kernel's useful GFLOP/s against one large SGEMM (target >= 80%); the same for the best runs,
+# which other work on a shared machine disturbs least.
 # Usage: tests/bench/similarity.sh [build dir] [images] [units] [runs]
 #   build dir  default: build/release in the checkout (the target bench_similarity built there)
 #   images, units, runs  default: 5000 5335 3
@@ -37,7 +38,10 @@ echo "numpy $numpy"
 import json, sys
 cpp, numpy = (json.loads(text) for text in sys.argv[1:3])
 ratio = cpp["seconds"] / numpy["seconds"]
-print(f"time C++ {cpp['seconds']:.3f} s, numpy {numpy['seconds']:.3f} s: ratio C++/numpy {ratio:.3f} (target <= 1.0)")
+best = cpp["seconds_best"] / numpy["seconds_best"]
+print(f"time C++ {cpp['seconds']:.3f} s, numpy {numpy['seconds']:.3f} s: ratio C++/numpy {ratio:.3f} "
+      f"(best runs {best:.3f}; target <= 1.0)")
 print(f"useful GFLOP/s: C++ {cpp['gflops_effective']:.1f}, numpy {numpy['gflops_effective']:.1f}; "
-      f"SGEMM {cpp['sgemm_gflops']:.1f}: C++ at {100 * cpp['ratio_to_sgemm']:.0f}% of SGEMM (target >= 80%)")
+      f"SGEMM {cpp['sgemm_gflops']:.1f}: C++ at {100 * cpp['ratio_to_sgemm']:.0f}% of SGEMM "
+      f"(best runs {100 * cpp['ratio_to_sgemm_best']:.0f}%; target >= 80%)")
 PY

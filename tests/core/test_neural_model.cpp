@@ -14,6 +14,7 @@
 #include "data/default_data.h"
 #include "measures/correlation.h"
 #include "runtime/error.h"
+#include "runtime/runtime.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -59,6 +60,8 @@ class TestNeuralModel : public QObject {
   Q_OBJECT
 
 private Q_SLOTS:
+  void initTestCase() { initializeRuntime(); }
+
   void gaussianReadoutModelHasShapesAndGradients() {
     NeuralModel model(smallConfig(ReadoutKind::Gaussian));
     QVERIFY(!model->gaussianReadout().is_empty());
@@ -89,9 +92,11 @@ private Q_SLOTS:
     model->eval();
     const torch::Tensor images = torch::randn({2, 1, 16, 24});
     QVERIFY(torch::equal(model->forward(images), model->forward(images)));
-    model->train();
-    QVERIFY(!torch::equal(model->gaussianReadout()->forward(torch::randn({2, 3, 12, 20})),
-                          model->gaussianReadout()->forward(torch::zeros({2, 3, 12, 20}))));
+    // In training the positions are sampled: the same maps give different rates.
+    GaussianReadout readout = model->gaussianReadout();
+    readout->train();
+    const torch::Tensor maps = torch::randn({2, 3, 12, 20});
+    QVERIFY(!torch::equal(readout->forward(maps), readout->forward(maps)));
   }
 
   void laplacianIgnoresConstantFiltersInTheInterior() {
@@ -171,6 +176,7 @@ private Q_SLOTS:
     const std::vector<float> predictions = predictResponses(fit.fitted, dataset);
     double modelSum = 0.0;
     double trialSum = 0.0;
+    std::int64_t measured = 0;
     std::vector<float> truth;
     std::vector<float> predicted;
     std::vector<float> observed;
@@ -187,11 +193,17 @@ private Q_SLOTS:
         observed.push_back(dataset.responses[index]);
       }
       const auto count = static_cast<std::int64_t>(truth.size());
-      modelSum += pearson(predicted.data(), truth.data(), count);
-      trialSum += pearson(observed.data(), truth.data(), count);
+      const double modelR = pearson(predicted.data(), truth.data(), count);
+      const double trialR = pearson(observed.data(), truth.data(), count);
+      // A neuron whose true rate never changes on the test images has no correlation to recover.
+      if (std::isnan(modelR) || std::isnan(trialR)) continue;
+      modelSum += modelR;
+      trialSum += trialR;
+      ++measured;
     }
-    const double modelCorrelation = modelSum / static_cast<double>(neurons);
-    const double trialCorrelation = trialSum / static_cast<double>(neurons);
+    QVERIFY(measured > neurons / 2);
+    const double modelCorrelation = modelSum / static_cast<double>(measured);
+    const double trialCorrelation = trialSum / static_cast<double>(measured);
     qInfo("epochs %d (%s, %.1f s); r(prediction, truth) = %.3f, r(single trial, truth) = %.3f", epochs,
           fit.stopReason.c_str(), fit.seconds, modelCorrelation, trialCorrelation);
     QVERIFY(modelCorrelation > trialCorrelation + 0.1);
