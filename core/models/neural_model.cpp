@@ -1,11 +1,11 @@
 #include "models/neural_model.h"
 
 #include <ATen/ATen.h>
-#include <limits>
-#include <nlohmann/json.hpp>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/vision.h>
 #include <torch/utils.h>
+#include <limits>
+#include <nlohmann/json.hpp>
 
 #include "runtime/error.h"
 
@@ -13,8 +13,10 @@ namespace bp {
 
 const char* readoutKindName(ReadoutKind kind) {
   switch (kind) {
-    case ReadoutKind::Gaussian: return "gaussian";
-    case ReadoutKind::Factorized: return "factorized";
+    case ReadoutKind::Gaussian:
+      return "gaussian";
+    case ReadoutKind::Factorized:
+      return "factorized";
   }
   return "gaussian";
 }
@@ -163,9 +165,10 @@ StackedCoreImpl::StackedCoreImpl(const NeuralModelConfig& config)
     // Batch norm follows, so a convolution bias would only duplicate its shift.
     auto options = torch::nn::Conv2dOptions(inputChannels, config.channels[layer], kernel).padding(padding).bias(false);
     convolutions_.push_back(register_module("conv" + std::to_string(layer), torch::nn::Conv2d(options)));
-    batchNorms_.push_back(register_module(
-        "norm" + std::to_string(layer),
-        torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(config.channels[layer]).momentum(config.batchNormMomentum))));
+    batchNorms_.push_back(
+        register_module("norm" + std::to_string(layer),
+                        torch::nn::BatchNorm2d(
+                            torch::nn::BatchNorm2dOptions(config.channels[layer]).momentum(config.batchNormMomentum))));
     inputChannels = config.channels[layer];
   }
 }
@@ -212,9 +215,11 @@ torch::Tensor StackedCoreImpl::regularization() const {
 GaussianReadoutImpl::GaussianReadoutImpl(std::int64_t coreChannels, std::int64_t neuronCount, double initPositionRange,
                                          double initPositionSpread, double penalty)
     : penalty_(penalty) {
-  positions = register_parameter("positions", torch::empty({neuronCount, 2}).uniform_(-initPositionRange, initPositionRange));
+  positions =
+      register_parameter("positions", torch::empty({neuronCount, 2}).uniform_(-initPositionRange, initPositionRange));
   spreads = register_parameter("spreads", torch::full({neuronCount, 2}, initPositionSpread));
-  features = register_parameter("features", torch::full({neuronCount, coreChannels}, 1.0 / static_cast<double>(coreChannels)));
+  features =
+      register_parameter("features", torch::full({neuronCount, coreChannels}, 1.0 / static_cast<double>(coreChannels)));
   bias = register_parameter("bias", torch::zeros({neuronCount}));
 }
 
@@ -226,13 +231,16 @@ torch::Tensor GaussianReadoutImpl::forward(const torch::Tensor& coreOutput) {
   // Positions outside the image would read zero padding; keep them on it.
   grid = grid.clamp(-1.0, 1.0).unsqueeze(2);  // batch x neurons x 1 x 2
   namespace F = torch::nn::functional;
-  const torch::Tensor sampled = F::grid_sample(
-      coreOutput, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(true));
+  const torch::Tensor sampled =
+      F::grid_sample(coreOutput, grid,
+                     F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(true));
   // sampled: batch x channels x neurons x 1
   return (sampled.squeeze(3).transpose(1, 2) * features.unsqueeze(0)).sum(2) + bias;
 }
 
-torch::Tensor GaussianReadoutImpl::regularization() const { return penalty_ * features.abs().sum(); }
+torch::Tensor GaussianReadoutImpl::regularization() const {
+  return penalty_ * features.abs().sum();
+}
 
 FactorizedReadoutImpl::FactorizedReadoutImpl(const CoreShape& core, std::int64_t neuronCount, bool positiveMask,
                                              double penalty)
@@ -243,7 +251,9 @@ FactorizedReadoutImpl::FactorizedReadoutImpl(const CoreShape& core, std::int64_t
   bias = register_parameter("bias", torch::zeros({neuronCount}));
 }
 
-torch::Tensor FactorizedReadoutImpl::effectiveMask() const { return positiveMask_ ? mask.abs() : mask; }
+torch::Tensor FactorizedReadoutImpl::effectiveMask() const {
+  return positiveMask_ ? mask.abs() : mask;
+}
 
 torch::Tensor FactorizedReadoutImpl::forward(const torch::Tensor& coreOutput) {
   // batch x neurons x channels: each neuron's mask-weighted sum of every feature map.
@@ -262,9 +272,9 @@ NeuralModelImpl::NeuralModelImpl(const NeuralModelConfig& config) : config_(conf
   core_ = register_module("core", StackedCore(config_));
   const CoreShape shape = coreOutputShape(config_);
   if (config_.readout == ReadoutKind::Gaussian) {
-    gaussianReadout_ = register_module(
-        "readout", GaussianReadout(shape.channels, config_.neuronCount, config_.initPositionRange,
-                                   config_.initPositionSpread, config_.readoutPenalty));
+    gaussianReadout_ =
+        register_module("readout", GaussianReadout(shape.channels, config_.neuronCount, config_.initPositionRange,
+                                                   config_.initPositionSpread, config_.readoutPenalty));
   } else {
     factorizedReadout_ = register_module(
         "readout", FactorizedReadout(shape, config_.neuronCount, config_.positiveMask, config_.readoutPenalty));

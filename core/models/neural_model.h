@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
+#include <nlohmann/json_fwd.hpp>
 
 namespace bp {
 
@@ -31,13 +31,13 @@ struct NeuralModelConfig {
   // keep the size. Both vectors have one entry per layer.
   std::vector<int> kernelSizes = {9, 7, 7, 7};
   std::vector<int> channels = {32, 32, 32, 32};
-  bool concatenateLayers = false;       // core output: every layer's maps stacked, or the last layer's
-  double batchNormMomentum = 0.1;       // PyTorch's convention: weight of the new batch's statistics
-  double smoothnessPenalty = 0.01;      // x normalised Laplacian energy of the first layer's filters
-  double groupSparsityPenalty = 0.0;    // x group-sparsity of the later layers' filters
+  bool concatenateLayers = false;     // core output: every layer's maps stacked, or the last layer's
+  double batchNormMomentum = 0.1;     // PyTorch's convention: weight of the new batch's statistics
+  double smoothnessPenalty = 0.01;    // x normalised Laplacian energy of the first layer's filters
+  double groupSparsityPenalty = 0.0;  // x group-sparsity of the later layers' filters
 
   ReadoutKind readout = ReadoutKind::Gaussian;
-  double readoutPenalty = 1.5e-5;       // Gaussian: x sum |w|; factorized: x sum_n |m_n|_1 |w_n|_1
+  double readoutPenalty = 1.5e-5;  // Gaussian: x sum |w|; factorized: x sum_n |m_n|_1 |w_n|_1
   // Gaussian readout: positions start uniform in [-initPositionRange, initPositionRange]^2 and are
   // sampled around mu with a learned per-axis spread that starts at initPositionSpread.
   double initPositionRange = 0.3;
@@ -64,7 +64,7 @@ struct CoreShape {
 CoreShape coreOutputShape(const NeuralModelConfig& config);
 
 class StackedCoreImpl : public torch::nn::Module {
-public:
+ public:
   explicit StackedCoreImpl(const NeuralModelConfig& config);
   torch::Tensor forward(const torch::Tensor& images);
   // smoothnessPenalty * Laplacian(first layer) + groupSparsityPenalty * group sparsity(later layers).
@@ -76,7 +76,7 @@ public:
   torch::Tensor groupSparsity() const;
   const torch::nn::Conv2d& convolution(std::size_t layer) const { return convolutions_[layer]; }
 
-private:
+ private:
   std::vector<torch::nn::Conv2d> convolutions_;
   std::vector<torch::nn::BatchNorm2d> batchNorms_;
   bool concatenateLayers_;
@@ -89,42 +89,42 @@ TORCH_MODULE(StackedCore);
 // bilinear): during training at mu_n + sigma_n * noise, so the position gets gradients from a
 // neighbourhood; at evaluation at mu_n. rate_n = sum_c w[n, c] * core_c(position_n) + b_n.
 class GaussianReadoutImpl : public torch::nn::Module {
-public:
+ public:
   GaussianReadoutImpl(std::int64_t coreChannels, std::int64_t neuronCount, double initPositionRange,
                       double initPositionSpread, double penalty);
   torch::Tensor forward(const torch::Tensor& coreOutput);
   torch::Tensor regularization() const;  // penalty * sum |w|
 
-  torch::Tensor positions;   // neurons x 2 (x, y)
-  torch::Tensor spreads;     // neurons x 2
-  torch::Tensor features;    // neurons x coreChannels
-  torch::Tensor bias;        // neurons
+  torch::Tensor positions;  // neurons x 2 (x, y)
+  torch::Tensor spreads;    // neurons x 2
+  torch::Tensor features;   // neurons x coreChannels
+  torch::Tensor bias;       // neurons
 
-private:
+ private:
   double penalty_;
 };
 TORCH_MODULE(GaussianReadout);
 
 // rate_n = sum_c w[n, c] * sum_xy m[n, y, x] * core[c, y, x] + b_n (Klindt et al. 2017).
 class FactorizedReadoutImpl : public torch::nn::Module {
-public:
+ public:
   FactorizedReadoutImpl(const CoreShape& core, std::int64_t neuronCount, bool positiveMask, double penalty);
   torch::Tensor forward(const torch::Tensor& coreOutput);
   torch::Tensor regularization() const;  // penalty * sum_n |m_n|_1 |w_n|_1
   torch::Tensor effectiveMask() const;   // neurons x height x width, as applied
 
-  torch::Tensor mask;       // neurons x height x width
-  torch::Tensor features;   // neurons x coreChannels
-  torch::Tensor bias;       // neurons
+  torch::Tensor mask;      // neurons x height x width
+  torch::Tensor features;  // neurons x coreChannels
+  torch::Tensor bias;      // neurons
 
-private:
+ private:
   bool positiveMask_;
   double penalty_;
 };
 TORCH_MODULE(FactorizedReadout);
 
 class NeuralModelImpl : public torch::nn::Module {
-public:
+ public:
   explicit NeuralModelImpl(const NeuralModelConfig& config);
   // Normalised images (batch x channels x height x width) -> rates (batch x neurons), all > 0.
   torch::Tensor forward(const torch::Tensor& images);
@@ -140,7 +140,7 @@ public:
   const GaussianReadout& gaussianReadout() const { return gaussianReadout_; }
   const FactorizedReadout& factorizedReadout() const { return factorizedReadout_; }
 
-private:
+ private:
   NeuralModelConfig config_;
   StackedCore core_{nullptr};
   GaussianReadout gaussianReadout_{nullptr};

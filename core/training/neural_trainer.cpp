@@ -1,5 +1,10 @@
 #include "training/neural_trainer.h"
 
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+#include <torch/utils.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,11 +12,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <torch/optim/adam.h>
-#include <torch/serialize.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
-#include <torch/utils.h>
 
 #include "measures/correlation.h"
 #include "measures/reliability.h"
@@ -45,8 +45,8 @@ std::vector<std::int64_t> trialsOfTier(const NeuralDataset& dataset, Tier tier) 
 }
 
 // Rows `trials` of a row-major matrix with `rowSize` floats per row, as a tensor rows x shape...
-torch::Tensor gatherRows(const std::vector<float>& matrix, std::int64_t rowSize, const std::vector<std::int64_t>& trials,
-                         std::vector<std::int64_t> shape) {
+torch::Tensor gatherRows(const std::vector<float>& matrix, std::int64_t rowSize,
+                         const std::vector<std::int64_t>& trials, std::vector<std::int64_t> shape) {
   shape.insert(shape.begin(), static_cast<std::int64_t>(trials.size()));
   torch::Tensor rows = torch::empty(shape);
   float* out = rows.data_ptr<float>();
@@ -236,7 +236,8 @@ NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset) {
   const double floor = 0.01 * std::accumulate(deviations.begin(), deviations.end(), 0.0) / static_cast<double>(neurons);
   normalization.responseScale.resize(neurons);
   for (std::size_t n = 0; n < neurons; ++n)
-    normalization.responseScale[n] = static_cast<float>(deviations[n] > floor ? deviations[n] : (floor > 0.0 ? floor : 1.0));
+    normalization.responseScale[n] =
+        static_cast<float>(deviations[n] > floor ? deviations[n] : (floor > 0.0 ? floor : 1.0));
   return normalization;
 }
 
@@ -251,8 +252,9 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   if (trainerConfig.batchSize < 1 || trainerConfig.maxEpochs < 1 || trainerConfig.patience < 1 ||
       !(trainerConfig.learningRate > 0.0) || trainerConfig.learningRateDecays < 0 ||
       !(trainerConfig.learningRateFactor > 0.0 && trainerConfig.learningRateFactor < 1.0))
-    throw Error("neural trainer config: batch size, epochs, patience and learning rate must be positive and "
-                "the learning-rate factor in (0, 1)");
+    throw Error(
+        "neural trainer config: batch size, epochs, patience and learning rate must be positive and "
+        "the learning-rate factor in (0, 1)");
   const std::vector<std::int64_t> train = trialsOfTier(dataset, Tier::Train);
   const std::vector<std::int64_t> validation = trialsOfTier(dataset, Tier::Validation);
   if (train.empty() || validation.empty())
@@ -313,9 +315,9 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
       // Batch norm cannot normalise a single image.
       if (indices.size(0) < 2) continue;
       optimizer.zero_grad();
-      const torch::Tensor loss = poissonLoss(model->forward(trainImages.index_select(0, indices)),
-                                             trainResponses.index_select(0, indices)) +
-                                 model->regularization();
+      const torch::Tensor loss =
+          poissonLoss(model->forward(trainImages.index_select(0, indices)), trainResponses.index_select(0, indices)) +
+          model->regularization();
       loss.backward();
       optimizer.step();
       lossSum += loss.item<double>();
@@ -379,7 +381,8 @@ std::vector<float> predictResponses(const FittedNeuralModel& fitted, const float
       torch::from_blob(pixels.data(), {count, config.inputChannels, config.inputHeight, config.inputWidth});
   normalizeImages(input, fitted.normalization);
   const torch::Tensor rates =
-      (predictNormalized(model, input, job) * torch::tensor(fitted.normalization.responseScale).unsqueeze(0)).contiguous();
+      (predictNormalized(model, input, job) * torch::tensor(fitted.normalization.responseScale).unsqueeze(0))
+          .contiguous();
   return std::vector<float>(rates.data_ptr<float>(), rates.data_ptr<float>() + rates.numel());
 }
 
@@ -429,7 +432,8 @@ FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
     fitted.normalization = neuralNormalizationFromJson(description.at("normalization"));
     fitted.model->load(archive);
   } catch (const c10::Error& error) {
-    throw FileError(path.string(), std::string("weights do not match the model config: ") + error.what_without_backtrace());
+    throw FileError(path.string(),
+                    std::string("weights do not match the model config: ") + error.what_without_backtrace());
   } catch (const nlohmann::json::exception& error) {
     throw FileError(path.string(), std::string("corrupt model description: ") + error.what());
   } catch (const Error& error) {
@@ -459,7 +463,8 @@ NeuralModelEvaluation evaluatePredictions(const NeuralDataset& dataset, const st
     for (const std::int64_t t : imageTrials)
       for (std::int64_t n = 0; n < neurons; ++n) {
         averageResponse[static_cast<std::size_t>(image * neurons + n)] += dataset.response(t)[n];
-        averagePrediction[static_cast<std::size_t>(image * neurons + n)] += predictions[static_cast<std::size_t>(t * neurons + n)];
+        averagePrediction[static_cast<std::size_t>(image * neurons + n)] +=
+            predictions[static_cast<std::size_t>(t * neurons + n)];
       }
     for (std::int64_t n = 0; n < neurons; ++n) {
       averageResponse[static_cast<std::size_t>(image * neurons + n)] /= static_cast<double>(imageTrials.size());
@@ -555,7 +560,8 @@ nlohmann::json toJson(const NeuralModelEvaluation& evaluation) {
   // JSON has no NaN: undefined per-neuron values become null.
   auto values = [](const std::vector<double>& numbers) {
     nlohmann::json array = nlohmann::json::array();
-    for (const double number : numbers) array.push_back(std::isfinite(number) ? nlohmann::json(number) : nlohmann::json());
+    for (const double number : numbers)
+      array.push_back(std::isfinite(number) ? nlohmann::json(number) : nlohmann::json());
     return array;
   };
   auto value = [](double number) { return std::isfinite(number) ? nlohmann::json(number) : nlohmann::json(); };

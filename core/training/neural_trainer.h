@@ -20,11 +20,11 @@ struct NeuralTrainerConfig {
   int batchSize = 64;
   int maxEpochs = 200;
   double learningRate = 5e-3;
-  int patience = 5;               // epochs without a better validation correlation before a plateau
-  double tolerance = 1e-6;        // an improvement smaller than this is no improvement
-  int learningRateDecays = 3;     // plateaus that decay the rate (and restore the best weights) before stopping
+  int patience = 5;            // epochs without a better validation correlation before a plateau
+  double tolerance = 1e-6;     // an improvement smaller than this is no improvement
+  int learningRateDecays = 3;  // plateaus that decay the rate (and restore the best weights) before stopping
   double learningRateFactor = 0.3;
-  double maxSeconds = 0.0;        // stop after this much training time (0: no limit); the best weights are kept
+  double maxSeconds = 0.0;  // stop after this much training time (0: no limit); the best weights are kept
   std::uint64_t seed = 0;
 };
 
@@ -56,21 +56,21 @@ struct FittedNeuralModel {
 
 // One line of the training curve, sent after every epoch (plain values, safe to hand to a GUI).
 struct NeuralEpochReport {
-  int epoch = 0;                        // 1-based
-  double trainLoss = 0.0;               // mean Poisson loss + regularization over the epoch's batches
-  double validationCorrelation = 0.0;   // mean over neurons of Pearson r on validation trials
+  int epoch = 0;                       // 1-based
+  double trainLoss = 0.0;              // mean Poisson loss + regularization over the epoch's batches
+  double validationCorrelation = 0.0;  // mean over neurons of Pearson r on validation trials
   double learningRate = 0.0;
-  bool improved = false;                // a new best; these weights are kept
-  double seconds = 0.0;                 // since training began
+  bool improved = false;  // a new best; these weights are kept
+  double seconds = 0.0;   // since training began
 };
 using NeuralEpochCallback = std::function<void(const NeuralEpochReport&)>;
 
 struct NeuralFitResult {
-  FittedNeuralModel fitted;                 // holding the best weights
+  FittedNeuralModel fitted;  // holding the best weights
   std::vector<NeuralEpochReport> history;
   int bestEpoch = 0;
   double bestValidationCorrelation = 0.0;
-  std::string stopReason;                   // "early stopping", "max epochs", "time limit"
+  std::string stopReason;  // "early stopping", "max epochs", "time limit"
   double seconds = 0.0;
 };
 

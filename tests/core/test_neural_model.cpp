@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "data/default_data.h"
@@ -59,7 +60,7 @@ void verifyEveryParameterLearns(NeuralModel& model) {
 class TestNeuralModel : public QObject {
   Q_OBJECT
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void initTestCase() { initializeRuntime(); }
 
   void gaussianReadoutModelHasShapesAndGradients() {
@@ -150,26 +151,44 @@ private Q_SLOTS:
     QVERIFY_THROWS_EXCEPTION(FileError, loadNeuralModel(scratch / "broken.pt"));
   }
 
+  void fitStopsWhenCancelled() {
+    SyntheticV1Config synthetic;
+    synthetic.neuronCount = 4;
+    synthetic.trainImages = 20;
+    synthetic.validationImages = 10;
+    synthetic.testImages = 4;
+    const NeuralDataset dataset = generateDefaultDataset(synthetic).dataset;
+    auto cancel = std::make_shared<CancelToken>();
+    cancel->cancel();
+    NeuralModelConfig model;
+    model.kernelSizes = {5};
+    model.channels = {2};
+    QVERIFY_THROWS_EXCEPTION(CancelledError, fitNeuralModel(dataset, model, {}, Job({}, cancel)));
+  }
+
   void fitRecoversNoiseFreeRatesBetterThanSingleTrials() {
     SyntheticV1Config synthetic;
     synthetic.neuronCount = 30;
-    synthetic.trainImages = 1000;
-    synthetic.validationImages = 200;
+    synthetic.trainImages = 800;
+    synthetic.validationImages = 150;
     synthetic.testImages = 40;
     synthetic.testRepeats = 5;
-    synthetic.meanRate = 0.5;
+    synthetic.meanRate = 0.25;
     const NeuralDataset dataset = generateDefaultDataset(synthetic).dataset;
 
     NeuralModelConfig model;
     model.kernelSizes = {9, 5};
     model.channels = {8, 8};
     NeuralTrainerConfig trainer;
-    trainer.maxEpochs = 40;
-    trainer.patience = 4;
-    trainer.learningRateDecays = 1;
-    trainer.maxSeconds = 10.0;
+    trainer.maxEpochs = 12;
+    trainer.batchSize = 32;
+    trainer.learningRate = 1e-2;
     int epochs = 0;
-    const NeuralFitResult fit = fitNeuralModel(dataset, model, trainer, {}, [&](const NeuralEpochReport&) { ++epochs; });
+    const NeuralFitResult fit = fitNeuralModel(dataset, model, trainer, {}, [&](const NeuralEpochReport& report) {
+      ++epochs;
+      qInfo("epoch %d: loss %.4f, validation r %.4f, %.1f s", report.epoch, report.trainLoss,
+            report.validationCorrelation, report.seconds);
+    });
     QCOMPARE(static_cast<int>(fit.history.size()), epochs);
     QVERIFY(fit.bestValidationCorrelation > fit.history.front().validationCorrelation);
 
