@@ -161,7 +161,9 @@ void runCeiling(const GlobalOptions& global, const CeilingOptions& options) {
   singleTrial.source = splitHalf.source;
   singleTrial.tier = splitHalf.tier;
   singleTrial.similarity = splitHalf.similarity;
-  const auto agreement = singleTrialAgreement(dataset, singleTrial, job.subJob(0.8, 1.0));
+  const auto otherRepeats = singleTrialAgreement(dataset, singleTrial, job.subJob(0.8, 0.9));
+  singleTrial.reference = SingleTrialReference::AllRepeats;
+  const auto allRepeats = singleTrialAgreement(dataset, singleTrial, job.subJob(0.9, 1.0));
   printJson({{"dataset", dataset.name},
              {"tier", options.tier},
              {"measure", options.measure},
@@ -172,11 +174,10 @@ void runCeiling(const GlobalOptions& global, const CeilingOptions& options) {
                {"noise_ceiling_spearman_brown", ceiling.meanCorrected},
                {"std_over_splits", ceiling.stdCorrected}}},
              {"single_trial_vs_repeat_average",
-              {{"images", agreement.images},
-               {"repeats", agreement.repeats},
-               {"reference", "mean of the other repeats"},
-               {"per_repeat", agreement.perRepeat},
-               {"mean", agreement.mean}}}});
+              {{"images", otherRepeats.images},
+               {"repeats", otherRepeats.repeats},
+               {"other_repeats", {{"mean", otherRepeats.mean}, {"per_repeat", otherRepeats.perRepeat}}},
+               {"all_repeats", {{"mean", allRepeats.mean}, {"per_repeat", allRepeats.perRepeat}}}}}});
 }
 
 }  // namespace

@@ -33,8 +33,8 @@ struct SyntheticV1Config {
   std::int64_t validationImages = 300;  // each shown once
   std::int64_t testImages = 50;         // each shown testRepeats times
   int testRepeats = 10;
-  double meanRate = 2.0;   // mean spikes per trial of every neuron on the train images; sets the gains
-  double noiseFano = 1.0;  // 1 = Poisson; > 1 overdispersed (gamma-Poisson, variance = noiseFano * rate)
+  double meanRate = 1.0;   // mean spikes per trial of every neuron on the train images; sets the gains
+  double noiseFano = 3.0;  // 1 = Poisson; > 1 overdispersed (gamma-Poisson, variance = noiseFano * rate)
   std::uint64_t seed = 2019;
 };
 
