@@ -26,16 +26,6 @@ constexpr std::size_t kTrialsPerGrab = 8;
 // How often the calling thread wakes to report progress and look for cancellation.
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 
-std::string shapeText(const std::vector<std::int64_t>& shape) {
-  std::string text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) text += ", ";
-    text += std::to_string(shape[i]);
-  }
-  if (shape.size() == 1) text += ",";
-  return text + ")";
-}
-
 // Runs `convert` on data read from `path`, naming the file in any error it raises (NpyArray's
 // conversions know nothing of files).
 template <typename Convert>

@@ -43,6 +43,8 @@ struct NpyHeader {
   std::size_t dataBytes = 0;   // bytes the shape and dtype call for
 };
 
+}  // namespace
+
 std::string shapeText(const std::vector<std::int64_t>& shape) {
   std::string text = "(";
   for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -52,6 +54,8 @@ std::string shapeText(const std::vector<std::int64_t>& shape) {
   if (shape.size() == 1) text += ",";
   return text + ")";
 }
+
+namespace {
 
 // Item sizes NumPy can store for each kind, and the one this reader can convert.
 bool itemSizeIsValid(NpyKind kind, std::int64_t itemSize) {

@@ -37,6 +37,9 @@ struct NpyArray {
 
 // Reads a whole .npy file. Every problem (missing file, bad magic, truncated header or data,
 // unsupported dtype such as object arrays, malformed header) throws FileError naming the file.
+// A shape as NumPy prints it: "(5335,)", "(1, 36, 64)", "()". Used in error messages.
+std::string shapeText(const std::vector<std::int64_t>& shape);
+
 NpyArray readNpy(const std::filesystem::path& path);
 // The same for bytes already in memory; `nameForErrors` is the file name the errors quote.
 NpyArray parseNpy(const char* data, std::size_t size, const std::string& nameForErrors);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "hand_made_dataset.h"
 #include "measures/correlation.h"
 #include "measures/reliability.h"
 #include "runtime/error.h"
@@ -13,32 +14,14 @@ using namespace bp;
 
 namespace {
 
-struct Trial {
-  std::int64_t imageId;
-  Tier tier;
-  std::vector<float> responses;  // one per neuron
-};
+using bp::test::HandMadeTrial;
+using bp::test::makeHandMadeDataset;
 
-// A recording with 1x1 images (the measures never look at pixels).
-NeuralDataset makeDataset(const std::vector<Trial>& trials) {
-  NeuralDataset dataset;
-  dataset.name = "hand-made";
-  dataset.channels = dataset.height = dataset.width = 1;
-  dataset.neuronCount = static_cast<std::int64_t>(trials.front().responses.size());
-  for (std::size_t t = 0; t < trials.size(); ++t) {
-    dataset.images.push_back(0.0f);
-    dataset.responses.insert(dataset.responses.end(), trials[t].responses.begin(), trials[t].responses.end());
-    dataset.tiers.push_back(trials[t].tier);
-    dataset.imageIds.push_back(trials[t].imageId);
-    dataset.trialIds.push_back(static_cast<std::int64_t>(t));
-  }
-  return dataset;
-}
 
 // Neuron 0 varies; neuron 1 is constant; neuron 2 is constant on the repeated trials only.
 // Images 10, 20, 30 are test images shown twice; 40 and 50 are train images shown once.
 NeuralDataset threeNeuronRecording() {
-  return makeDataset({
+  return makeHandMadeDataset({
       {10, Tier::Test, {1, 2, 1}},
       {10, Tier::Test, {3, 2, 1}},
       {20, Tier::Test, {2, 2, 1}},
@@ -104,7 +87,7 @@ private Q_SLOTS:
 
   void jackknifeHandlesUnequalRepeatCountsAndKeepsNegativeExplainableVariance() {
     // Image 1: 1 3 (two repeats); image 2: 2 2 5 (three repeats).
-    const auto reliability = computeReliability(makeDataset({{1, Tier::Test, {1}},
+    const auto reliability = computeReliability(makeHandMadeDataset({{1, Tier::Test, {1}},
                                                              {1, Tier::Test, {3}},
                                                              {2, Tier::Test, {2}},
                                                              {2, Tier::Test, {2}},
@@ -122,7 +105,7 @@ private Q_SLOTS:
 
   void noiseFreePopulationHasPerfectOracleAndExplainableVariance() {
     // Every repeat of an image gives the same response; the neurons differ in tuning.
-    const auto reliability = computeReliability(makeDataset({{7, Tier::Test, {0.3f, 5, 1}},
+    const auto reliability = computeReliability(makeHandMadeDataset({{7, Tier::Test, {0.3f, 5, 1}},
                                                              {7, Tier::Test, {0.3f, 5, 1}},
                                                              {8, Tier::Test, {1.7f, 2, 1}},
                                                              {8, Tier::Test, {1.7f, 2, 1}},
@@ -152,7 +135,7 @@ private Q_SLOTS:
 
   void noRepeatsGiveNaNAndZeroRepeatedImages() {
     const auto reliability = computeReliability(
-        makeDataset({{1, Tier::Train, {1, 2}}, {2, Tier::Train, {3, 5}}, {3, Tier::Validation, {2, 0}}}));
+        makeHandMadeDataset({{1, Tier::Train, {1, 2}}, {2, Tier::Train, {3, 5}}, {3, Tier::Validation, {2, 0}}}));
     QCOMPARE(reliability.repeatedImages, std::int64_t(0));
     QCOMPARE(reliability.repeatedTrials, std::int64_t(0));
     QVERIFY_NEAR(reliability.mean[0], 2.0);

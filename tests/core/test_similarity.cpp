@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "hand_made_dataset.h"
 #include "data/hdf5_file.h"
 #include "data/npy.h"
 #include "rsa/features.h"
@@ -67,38 +68,18 @@ double maxDifference(const SimilarityMatrix& a, const SimilarityMatrix& b) {
 const std::vector<SimilarityMeasure> kMeasures = {SimilarityMeasure::CentredCosine, SimilarityMeasure::Pearson,
                                                   SimilarityMeasure::Euclidean};
 
-struct Trial {
-  std::int64_t imageId;
-  Tier tier;
-  std::string imageClass;
-  std::vector<float> responses;
-};
+using bp::test::HandMadeTrial;
+using bp::test::makeHandMadeDataset;
 
-// A recording with 1x1 images (features never look at pixels).
-NeuralDataset makeDataset(const std::vector<Trial>& trials) {
-  NeuralDataset dataset;
-  dataset.name = "hand-made";
-  dataset.channels = dataset.height = dataset.width = 1;
-  dataset.neuronCount = static_cast<std::int64_t>(trials.front().responses.size());
-  for (std::size_t t = 0; t < trials.size(); ++t) {
-    dataset.images.push_back(0.0f);
-    dataset.responses.insert(dataset.responses.end(), trials[t].responses.begin(), trials[t].responses.end());
-    dataset.tiers.push_back(trials[t].tier);
-    dataset.imageIds.push_back(trials[t].imageId);
-    dataset.trialIds.push_back(static_cast<std::int64_t>(t));
-    dataset.imageClasses.push_back(trials[t].imageClass);
-  }
-  return dataset;
-}
 
 // Image 7 (test) shown 3 times, image 5 (test) twice, image 9 (train) once; trials interleaved.
 NeuralDataset interleavedRecording() {
-  return makeDataset({{7, Tier::Test, "cat", {1, 10}},
-                      {5, Tier::Test, "dog", {2, 20}},
-                      {9, Tier::Train, "owl", {3, 30}},
-                      {7, Tier::Test, "cat", {4, 40}},
-                      {5, Tier::Test, "dog", {6, 60}},
-                      {7, Tier::Test, "cat", {7, 70}}});
+  return makeHandMadeDataset({{7, Tier::Test, {1, 10}, "cat"},
+                      {5, Tier::Test, {2, 20}, "dog"},
+                      {9, Tier::Train, {3, 30}, "owl"},
+                      {7, Tier::Test, {4, 40}, "cat"},
+                      {5, Tier::Test, {6, 60}, "dog"},
+                      {7, Tier::Test, {7, 70}, "cat"}});
 }
 
 }  // namespace
