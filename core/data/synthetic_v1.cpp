@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
 
@@ -228,50 +229,18 @@ nlohmann::json toJson(const SyntheticV1Config& config) {
 }
 
 SyntheticV1Config syntheticV1ConfigFromJson(const nlohmann::json& json) {
-  if (!json.is_object()) throw Error("synthetic V1 config: expected a JSON object");
-  auto wrongType = [](const std::string& key, const char* expected) {
-    return Error("synthetic V1 config: '" + key + "' must be " + expected);
-  };
-  auto integer = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_number_integer()) throw wrongType(key, "an integer");
-    if (value.is_number_unsigned() &&
-        value.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-      throw wrongType(key, "an integer in the 64-bit signed range");
-    return value.get<std::int64_t>();
-  };
-  auto number = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_number()) throw wrongType(key, "a number");
-    return value.get<double>();
-  };
-
   SyntheticV1Config config;
-  for (const auto& [key, value] : json.items()) {
-    if (key == "neuron_count") {
-      config.neuronCount = integer(key, value);
-    } else if (key == "complex_cell_fraction") {
-      config.complexCellFraction = number(key, value);
-    } else if (key == "train_images") {
-      config.trainImages = integer(key, value);
-    } else if (key == "validation_images") {
-      config.validationImages = integer(key, value);
-    } else if (key == "test_images") {
-      config.testImages = integer(key, value);
-    } else if (key == "test_repeats") {
-      const auto repeats = integer(key, value);
-      if (repeats < std::numeric_limits<int>::min() || repeats > std::numeric_limits<int>::max())
-        throw wrongType(key, "an integer in the 32-bit range");
-      config.testRepeats = static_cast<int>(repeats);
-    } else if (key == "mean_rate") {
-      config.meanRate = number(key, value);
-    } else if (key == "noise_fano") {
-      config.noiseFano = number(key, value);
-    } else if (key == "seed") {
-      if (!value.is_number_unsigned()) throw wrongType(key, "a non-negative integer");
-      config.seed = value.get<std::uint64_t>();
-    } else {
-      throw Error("synthetic V1 config: unknown key '" + key + "'");
-    }
-  }
+  ConfigReader reader(json, "synthetic V1 config");
+  reader.read("neuron_count", config.neuronCount);
+  reader.read("complex_cell_fraction", config.complexCellFraction);
+  reader.read("train_images", config.trainImages);
+  reader.read("validation_images", config.validationImages);
+  reader.read("test_images", config.testImages);
+  reader.read("test_repeats", config.testRepeats);
+  reader.read("mean_rate", config.meanRate);
+  reader.read("noise_fano", config.noiseFano);
+  reader.read("seed", config.seed);
+  reader.finish();
   return config;
 }
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "runtime/config_reader.h"
 #include "runtime/error.h"
 
 namespace bp {
@@ -40,77 +41,32 @@ nlohmann::json toJson(const NeuralModelConfig& config) {
 }
 
 NeuralModelConfig neuralModelConfigFromJson(const nlohmann::json& json) {
-  if (!json.is_object()) throw Error("neural model config: expected a JSON object");
-  auto wrongType = [](const std::string& key, const char* expected) {
-    return Error("neural model config: '" + key + "' must be " + expected);
-  };
-  auto integer = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_number_integer()) throw wrongType(key, "an integer");
-    return value.get<std::int64_t>();
-  };
-  auto smallInteger = [&](const std::string& key, const nlohmann::json& value) {
-    const auto number = integer(key, value);
-    if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max())
-      throw wrongType(key, "an integer in the 32-bit range");
-    return static_cast<int>(number);
-  };
-  auto integers = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_array()) throw wrongType(key, "an array of integers");
-    std::vector<int> numbers;
-    for (const auto& element : value) numbers.push_back(smallInteger(key, element));
-    return numbers;
-  };
-  auto number = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_number()) throw wrongType(key, "a number");
-    return value.get<double>();
-  };
-  auto boolean = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_boolean()) throw wrongType(key, "true or false");
-    return value.get<bool>();
-  };
-
   NeuralModelConfig config;
-  for (const auto& [key, value] : json.items()) {
-    if (key == "input_channels") {
-      config.inputChannels = smallInteger(key, value);
-    } else if (key == "input_height") {
-      config.inputHeight = smallInteger(key, value);
-    } else if (key == "input_width") {
-      config.inputWidth = smallInteger(key, value);
-    } else if (key == "neuron_count") {
-      config.neuronCount = integer(key, value);
-    } else if (key == "kernel_sizes") {
-      config.kernelSizes = integers(key, value);
-    } else if (key == "channels") {
-      config.channels = integers(key, value);
-    } else if (key == "concatenate_layers") {
-      config.concatenateLayers = boolean(key, value);
-    } else if (key == "batch_norm_momentum") {
-      config.batchNormMomentum = number(key, value);
-    } else if (key == "smoothness_penalty") {
-      config.smoothnessPenalty = number(key, value);
-    } else if (key == "group_sparsity_penalty") {
-      config.groupSparsityPenalty = number(key, value);
-    } else if (key == "readout") {
-      if (value == "gaussian") {
-        config.readout = ReadoutKind::Gaussian;
-      } else if (value == "factorized") {
-        config.readout = ReadoutKind::Factorized;
-      } else {
-        throw wrongType(key, "\"gaussian\" or \"factorized\"");
-      }
-    } else if (key == "readout_penalty") {
-      config.readoutPenalty = number(key, value);
-    } else if (key == "init_position_range") {
-      config.initPositionRange = number(key, value);
-    } else if (key == "init_position_spread") {
-      config.initPositionSpread = number(key, value);
-    } else if (key == "positive_mask") {
-      config.positiveMask = boolean(key, value);
-    } else {
-      throw Error("neural model config: unknown key '" + key + "'");
-    }
+  ConfigReader reader(json, "neural model config");
+  reader.read("input_channels", config.inputChannels);
+  reader.read("input_height", config.inputHeight);
+  reader.read("input_width", config.inputWidth);
+  reader.read("neuron_count", config.neuronCount);
+  reader.read("kernel_sizes", config.kernelSizes);
+  reader.read("channels", config.channels);
+  reader.read("concatenate_layers", config.concatenateLayers);
+  reader.read("batch_norm_momentum", config.batchNormMomentum);
+  reader.read("smoothness_penalty", config.smoothnessPenalty);
+  reader.read("group_sparsity_penalty", config.groupSparsityPenalty);
+  std::string readout = readoutKindName(config.readout);
+  reader.read("readout", readout);
+  if (readout == "gaussian") {
+    config.readout = ReadoutKind::Gaussian;
+  } else if (readout == "factorized") {
+    config.readout = ReadoutKind::Factorized;
+  } else {
+    reader.fail("readout", "must be \"gaussian\" or \"factorized\"");
   }
+  reader.read("readout_penalty", config.readoutPenalty);
+  reader.read("init_position_range", config.initPositionRange);
+  reader.read("init_position_spread", config.initPositionSpread);
+  reader.read("positive_mask", config.positiveMask);
+  reader.finish();
   return config;
 }
 

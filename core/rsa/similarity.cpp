@@ -16,6 +16,7 @@
 
 #include "rsa/matrix_file.h"
 #include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
 
@@ -52,30 +53,18 @@ nlohmann::json toJson(const SimilarityConfig& config) {
 }
 
 SimilarityConfig similarityConfigFromJson(const nlohmann::json& json) {
-  if (!json.is_object()) throw Error("similarity config: expected a JSON object, found " + json.dump());
   SimilarityConfig config;
-  std::string field;
-  try {
-    field = "measure";
-    if (json.contains(field)) {
-      const auto name = json.at(field).get<std::string>();
-      const auto measure = parseSimilarityMeasure(name);
-      if (!measure)
-        throw Error("similarity config: unknown measure '" + name +
-                    "' (expected centred-cosine, pearson or euclidean)");
-      config.measure = *measure;
-    }
-    field = "dissimilarity";
-    if (json.contains(field)) config.dissimilarity = json.at(field).get<bool>();
-    field = "unit_weights";
-    if (json.contains(field)) config.unitWeights = json.at(field).get<std::vector<float>>();
-    field = "block_size";
-    if (json.contains(field)) config.blockSize = json.at(field).get<std::int64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("similarity config: field '" + field + "' has the wrong type (" + e.what() + ")");
-  }
-  if (config.blockSize < 1)
-    throw Error("similarity config: block_size must be positive, got " + std::to_string(config.blockSize));
+  ConfigReader reader(json, "similarity config");
+  std::string measureName = similarityMeasureName(config.measure);
+  reader.read("measure", measureName);
+  const auto measure = parseSimilarityMeasure(measureName);
+  if (!measure) reader.fail("measure", "is '" + measureName + "'; expected centred-cosine, pearson or euclidean");
+  config.measure = *measure;
+  reader.read("dissimilarity", config.dissimilarity);
+  reader.read("unit_weights", config.unitWeights);
+  reader.read("block_size", config.blockSize);
+  reader.finish();
+  if (config.blockSize < 1) reader.fail("block_size", "must be positive, got " + std::to_string(config.blockSize));
   return config;
 }
 

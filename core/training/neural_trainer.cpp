@@ -16,6 +16,7 @@
 #include "measures/correlation.h"
 #include "measures/reliability.h"
 #include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
 
@@ -125,46 +126,18 @@ nlohmann::json toJson(const NeuralTrainerConfig& config) {
 }
 
 NeuralTrainerConfig neuralTrainerConfigFromJson(const nlohmann::json& json) {
-  if (!json.is_object()) throw Error("neural trainer config: expected a JSON object");
-  auto wrongType = [](const std::string& key, const char* expected) {
-    return Error("neural trainer config: '" + key + "' must be " + expected);
-  };
-  auto smallInteger = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_number_integer()) throw wrongType(key, "an integer");
-    const auto number = value.get<std::int64_t>();
-    if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max())
-      throw wrongType(key, "an integer in the 32-bit range");
-    return static_cast<int>(number);
-  };
-  auto number = [&](const std::string& key, const nlohmann::json& value) {
-    if (!value.is_number()) throw wrongType(key, "a number");
-    return value.get<double>();
-  };
   NeuralTrainerConfig config;
-  for (const auto& [key, value] : json.items()) {
-    if (key == "batch_size") {
-      config.batchSize = smallInteger(key, value);
-    } else if (key == "max_epochs") {
-      config.maxEpochs = smallInteger(key, value);
-    } else if (key == "learning_rate") {
-      config.learningRate = number(key, value);
-    } else if (key == "patience") {
-      config.patience = smallInteger(key, value);
-    } else if (key == "tolerance") {
-      config.tolerance = number(key, value);
-    } else if (key == "learning_rate_decays") {
-      config.learningRateDecays = smallInteger(key, value);
-    } else if (key == "learning_rate_factor") {
-      config.learningRateFactor = number(key, value);
-    } else if (key == "max_seconds") {
-      config.maxSeconds = number(key, value);
-    } else if (key == "seed") {
-      if (!value.is_number_unsigned()) throw wrongType(key, "a non-negative integer");
-      config.seed = value.get<std::uint64_t>();
-    } else {
-      throw Error("neural trainer config: unknown key '" + key + "'");
-    }
-  }
+  ConfigReader reader(json, "neural trainer config");
+  reader.read("batch_size", config.batchSize);
+  reader.read("max_epochs", config.maxEpochs);
+  reader.read("learning_rate", config.learningRate);
+  reader.read("patience", config.patience);
+  reader.read("tolerance", config.tolerance);
+  reader.read("learning_rate_decays", config.learningRateDecays);
+  reader.read("learning_rate_factor", config.learningRateFactor);
+  reader.read("max_seconds", config.maxSeconds);
+  reader.read("seed", config.seed);
+  reader.finish();
   return config;
 }
 
