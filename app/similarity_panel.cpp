@@ -75,6 +75,10 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   order_->addItem(tr("As recorded"));
   order_->addItem(tr("By class label"));
   order_->addItem(tr("By clustering (average linkage)"));
+  order_->addItem(tr("By one neuron's response"));
+  orderNeuron_ = new QSpinBox(this);
+  orderNeuron_->setPrefix(tr("neuron "));
+  orderNeuron_->setEnabled(false);
   rank_ = new QCheckBox(tr("Rank transform"), this);
   colormap_ = new QComboBox(this);
   colormap_->addItem(QStringLiteral("Viridis"), static_cast<int>(bp::widgets::Colormap::Viridis));
@@ -94,7 +98,10 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   form->addRow(tr("Rows"), rowsLine);
   form->addRow(tr("Measure"), measure_);
   form->addRow(QString(), dissimilarity_);
-  form->addRow(tr("Order"), order_);
+  auto* orderLine = new QHBoxLayout;
+  orderLine->addWidget(order_, 1);
+  orderLine->addWidget(orderNeuron_);
+  form->addRow(tr("Order"), orderLine);
   form->addRow(QString(), rank_);
   auto* computeRow = new QHBoxLayout;
   computeRow->addWidget(computeA);
@@ -215,6 +222,7 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   layout->addWidget(splitter);
 
   connect(rows_, &QComboBox::currentIndexChanged, this, [this](int index) { singleTrial_->setEnabled(index == 1); });
+  connect(order_, &QComboBox::currentIndexChanged, this, [this](int index) { orderNeuron_->setEnabled(index == 3); });
   connect(computeA, &QPushButton::clicked, this, [this] { computeInto(A); });
   connect(computeB, &QPushButton::clicked, this, [this] { computeInto(B); });
   connect(compareButton, &QPushButton::clicked, this, &SimilarityPanel::compareAWithB);
@@ -226,6 +234,7 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
 void SimilarityPanel::setDataset(std::shared_ptr<const bp::NeuralDataset> dataset, QHash<qint64, QImage> thumbnails) {
   dataset_ = std::move(dataset);
   thumbnails_ = std::move(thumbnails);
+  orderNeuron_->setRange(0, dataset_ ? static_cast<int>(std::max<std::int64_t>(0, dataset_->neuronCount - 1)) : 0);
   const bool hasTruth = dataset_ && dataset_->hasNoiseFreeRates();
   source_->setItemData(1, hasTruth ? QVariant() : QVariant(0), Qt::UserRole - 1);  // disable when absent
   if (!hasTruth) source_->setCurrentIndex(0);
@@ -267,11 +276,12 @@ void SimilarityPanel::computeInto(Slot slot) {
   const auto selection = selectionFromForm();
   const auto config = configFromForm();
   const int order = order_->currentIndex();
+  const int orderNeuron = orderNeuron_->value();
   const bool rank = rank_->isChecked();
   descriptions_[slot] = describeForm();
   jobs_.run<std::shared_ptr<const bp::SimilarityMatrix>>(
       tr("Computing similarity matrix %1").arg(slotName(slot)),
-      [dataset, selection, config, order, rank](const bp::Job& job) {
+      [dataset, selection, config, order, orderNeuron, rank](const bp::Job& job) {
         const auto features = bp::featuresFromDataset(*dataset, selection);
         if (features.rows > bp::kInMemorySimilarityLimit)
           throw bp::Error("this selection has " + std::to_string(features.rows) +
@@ -280,6 +290,7 @@ void SimilarityPanel::computeInto(Slot slot) {
         auto matrix = bp::computeSimilarity(features, config, job.subJob(0.0, 0.8));
         if (order == 1) matrix = bp::reorder(matrix, bp::orderByLabel(matrix));
         if (order == 2) matrix = bp::reorder(matrix, bp::orderByClustering(matrix, job.subJob(0.8, 1.0)));
+        if (order == 3) matrix = bp::reorder(matrix, bp::orderByValues(bp::unitColumn(features, orderNeuron)));
         if (rank) matrix = bp::rankTransform(matrix);
         return std::make_shared<const bp::SimilarityMatrix>(std::move(matrix));
       },

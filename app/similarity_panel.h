@@ -90,6 +90,7 @@ private:
   QComboBox* measure_ = nullptr;
   QCheckBox* dissimilarity_ = nullptr;
   QComboBox* order_ = nullptr;
+  QSpinBox* orderNeuron_ = nullptr;
   QCheckBox* rank_ = nullptr;
   QComboBox* colormap_ = nullptr;
 

@@ -47,6 +47,7 @@ struct RsaOptions {
   int singleTrial = -1;
   std::string weightsFile;
   std::string order = "none";
+  std::int64_t orderNeuron = 0;
   bool rank = false;
   std::string csv;
   bool stream = false;
@@ -89,6 +90,7 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
     auto matrix = computeSimilarity(features, config, computeJob.subJob(0.0, 0.8));
     if (options.order == "label") matrix = reorder(matrix, orderByLabel(matrix));
     if (options.order == "cluster") matrix = reorder(matrix, orderByClustering(matrix, computeJob.subJob(0.8, 0.9)));
+    if (options.order == "neuron") matrix = reorder(matrix, orderByValues(unitColumn(features, options.orderNeuron)));
     if (options.rank) matrix = rankTransform(matrix);
     writeSimilarityMatrix(matrix, options.output, computeJob.subJob(0.9, 1.0));
     if (!options.csv.empty()) exportSimilarityCsv(matrix, options.csv);
@@ -199,7 +201,10 @@ void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
                          "Use each image's K-th trial instead of the repeat average (K from 0)")
       ->check(CLI::NonNegativeNumber);
   rsaCommand->add_option("--weights", rsa->weightsFile, "Per-unit weights as a 1-D .npy (the paper's w*v)");
-  rsaCommand->add_option("--order", rsa->order, "Reorder images")->check(CLI::IsMember({"none", "label", "cluster"}));
+  rsaCommand->add_option("--order", rsa->order, "Reorder images (neuron: by --order-neuron's response, descending)")
+      ->check(CLI::IsMember({"none", "label", "cluster", "neuron"}));
+  rsaCommand->add_option("--order-neuron", rsa->orderNeuron, "Unit whose response orders the images with --order neuron")
+      ->check(CLI::NonNegativeNumber);
   rsaCommand->add_flag("--rank", rsa->rank, "Rank-transform the matrix (values in [0, 1])");
   rsaCommand->add_option("--csv", rsa->csv, "Also export the matrix as CSV");
   rsaCommand->add_flag("--stream", rsa->stream,

@@ -185,4 +185,13 @@ FeatureMatrix readFeatureMatrix(const std::filesystem::path& path) {
   return features;
 }
 
+std::vector<float> unitColumn(const FeatureMatrix& features, std::int64_t unit) {
+  if (unit < 0 || unit >= features.cols)
+    throw Error("unit " + std::to_string(unit) + " is out of range: the features have " +
+                std::to_string(features.cols) + " units");
+  std::vector<float> column(static_cast<std::size_t>(features.rows));
+  for (std::int64_t r = 0; r < features.rows; ++r) column[static_cast<std::size_t>(r)] = features.row(r)[unit];
+  return column;
+}
+
 }  // namespace bp

@@ -34,6 +34,10 @@ struct FeatureSelection {
                                     // (images with fewer repeats are dropped): single-trial features
 };
 
+// One unit's value for every row (e.g. a neuron's response to each image), for orderByValues.
+// Throws bp::Error when `unit` is out of range.
+std::vector<float> unitColumn(const FeatureMatrix& features, std::int64_t unit);
+
 // Rows in order of each image's first trial. Throws bp::Error for an empty selection or when
 // noise-free rates are requested from a dataset that has none.
 FeatureMatrix featuresFromDataset(const NeuralDataset& dataset, const FeatureSelection& selection = {});

@@ -112,6 +112,9 @@ private Q_SLOTS:
     QCOMPARE(rsa.json().value("pairs").toInt(), 10);
     QVERIFY(QFile::exists(csv));
     QCOMPARE(runCli({"rsa", data, "-o", single, "--tier", "test", "--single-trial", "0", "--order", "cluster"}).exitCode, 0);
+    const auto byNeuron = QString::fromStdString((dir / "by-neuron.h5").string());
+    QCOMPARE(runCli({"rsa", data, "-o", byNeuron, "--tier", "test", "--order", "neuron", "--order-neuron", "3"}).exitCode, 0);
+    QVERIFY(runCli({"rsa", data, "-o", byNeuron, "--tier", "test", "--order", "neuron", "--order-neuron", "99"}).exitCode != 0);
 
     const auto compare = runCli({"compare", averaged, averaged, "--bootstrap", "50", "--permutations", "50"});
     QVERIFY2(compare.exitCode == 0, compare.err.constData());
