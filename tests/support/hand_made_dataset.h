@@ -3,6 +3,7 @@
 // hand. Images are 1x1: the measures and similarity code never look at pixels.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/neural_dataset.h"
@@ -10,6 +11,10 @@
 namespace bp::test {
 
 struct HandMadeTrial {
+  // A constructor rather than an aggregate, so that trials without a class can omit it.
+  HandMadeTrial(std::int64_t imageId, Tier tier, std::vector<float> responses, std::string imageClass = {})
+      : imageId(imageId), tier(tier), responses(std::move(responses)), imageClass(std::move(imageClass)) {}
+
   std::int64_t imageId;
   Tier tier;
   std::vector<float> responses;  // one per neuron
