@@ -357,19 +357,35 @@ void SimilarityPanel::showHover(Slot slot, int row, int col, double value) {
 QString SimilarityPanel::hoverText() const { return hoverText_->text(); }
 
 void SimilarityPanel::updateDifference() {
-  const auto& a = matrices_[A];
-  const auto& b = matrices_[B];
+  const auto a = matrices_[A];
+  const auto b = matrices_[B];
   if (!a || !b || a->size != b->size || a->imageIds != b->imageIds) {
     difference_->clear();
     difference_->setTitle(tr("A − B needs two matrices over the same images in the same order"));
     return;
   }
-  QVector<float> difference(static_cast<int>(a->values.size()));
-  for (std::size_t i = 0; i < a->values.size(); ++i) difference[static_cast<int>(i)] = a->values[i] - b->values[i];
-  difference_->setMatrix(difference, static_cast<int>(a->size), static_cast<int>(a->size));
-  difference_->setColormap(bp::widgets::Colormap::RedBlue);
-  difference_->setAutoColorRange();
-  difference_->setTitle(tr("A − B"));
+  // Up to 10,000^2 values: subtract on a worker, not in the event loop.
+  jobs_.run<QVector<float>>(
+      tr("Computing A − B"),
+      [a, b](const bp::Job& job) {
+        QVector<float> difference(static_cast<int>(a->values.size()));
+        const auto rows = a->size;
+        for (std::int64_t r = 0; r < rows; ++r) {
+          if (r % 256 == 0) job.throwIfCancelled();
+          for (std::int64_t c = 0; c < rows; ++c) {
+            const auto i = static_cast<std::size_t>(r * rows + c);
+            difference[static_cast<int>(i)] = a->values[i] - b->values[i];
+          }
+        }
+        return difference;
+      },
+      [this, a, b](QVector<float>& difference) {
+        if (matrices_[A] != a || matrices_[B] != b) return;  // a newer matrix replaced one of them meanwhile
+        difference_->setMatrix(difference, static_cast<int>(a->size), static_cast<int>(a->size));
+        difference_->setColormap(bp::widgets::Colormap::RedBlue);
+        difference_->setAutoColorRange();
+        difference_->setTitle(tr("A − B"));
+      });
 }
 
 void SimilarityPanel::compareAWithB() {
