@@ -14,6 +14,7 @@
 
 #include "app/data_panel.h"
 #include "app/main_window.h"
+#include "app/model_panel.h"
 #include "app/settings.h"
 #include "app/similarity_panel.h"
 #include "runtime/runtime.h"
@@ -96,10 +97,13 @@ int runApplication(int argc, char** argv) {
                                             QStringLiteral("FILE"));
   const QCommandLineOption showOption(
       QStringLiteral("show"),
-      QStringLiteral("Open on a panel: data, similarity or images. 'similarity' also computes A (test tier, "
-                     "repeat average) and B (single trial 0) once the dataset is loaded"),
+      QStringLiteral("Open on a panel: data, similarity, models or images. 'similarity' also computes A (test "
+                     "tier, repeat average) and B (single trial 0) once the dataset is loaded"),
       QStringLiteral("PANEL"));
-  parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption});
+  const QCommandLineOption modelOption(QStringLiteral("model"),
+                                       QStringLiteral("Open a fitted neural model once the dataset is loaded"),
+                                       QStringLiteral("FILE"));
+  parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption, modelOption});
   parser.process(application);
 
   EngineSettings engine = loadEngineSettings();
@@ -108,14 +112,21 @@ int runApplication(int argc, char** argv) {
 
   const QString panel = parser.value(showOption);
   if (parser.isSet(showOption) &&
-      !QStringList{QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("images")}.contains(panel)) {
-    std::fprintf(stderr, "brainprior: unknown panel '%s' for --show (data, similarity or images)\n", qPrintable(panel));
+      !QStringList{QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("models"),
+                   QStringLiteral("images")}
+           .contains(panel)) {
+    std::fprintf(stderr, "brainprior: unknown panel '%s' for --show (data, similarity, models or images)\n",
+                 qPrintable(panel));
     return 2;
   }
 
   MainWindow window(engine);
   window.show();
   if (panel == QLatin1String("similarity")) fillSimilarityDemo(window);
+  if (parser.isSet(modelOption))
+    QObject::connect(
+        window.dataPanel(), &DataPanel::datasetChanged, window.modelPanel(),
+        [&window, path = parser.value(modelOption)] { window.modelPanel()->openModel(path); }, Qt::SingleShotConnection);
   const auto positional = parser.positionalArguments();
   if (positional.isEmpty()) {
     window.loadDefaultData();

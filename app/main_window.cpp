@@ -23,6 +23,7 @@
 #include "app/data_panel.h"
 #include "app/image_panel.h"
 #include "app/log_panel.h"
+#include "app/model_panel.h"
 #include "app/similarity_panel.h"
 #include "data/dataset_io.h"
 #include "data/default_data.h"
@@ -62,13 +63,21 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
   tabs_->addTab(dataPanel_, tr("Neural data"));
   similarityPanel_ = new SimilarityPanel(jobs_, this);
   tabs_->addTab(similarityPanel_, tr("Similarity"));
+  modelPanel_ = new ModelPanel(jobs_, this);
+  tabs_->addTab(modelPanel_, tr("Models"));
   tabs_->addTab(imagePanel_, tr("Images"));
+  connect(modelPanel_, &ModelPanel::targetReady, this,
+          [this](std::shared_ptr<const bp::SimilarityMatrix> matrix, const QString& description) {
+            similarityPanel_->setMatrix(SimilarityPanel::A, std::move(matrix), description);
+            bp::logInfo("Matrix A is now the " + description.toStdString());
+          });
   connect(dataPanel_, &DataPanel::datasetChanged, this, [this] {
     const auto& view = dataPanel_->view();
     QHash<qint64, QImage> thumbnails;
     for (const auto& item : view.thumbnails)
       thumbnails.insert(view.dataset->imageIds[view.trialsOfImage[static_cast<std::size_t>(item.id)].front()], item.image);
     similarityPanel_->setDataset(view.dataset, std::move(thumbnails));
+    modelPanel_->setDataset(view.dataset);
   });
   setCentralWidget(tabs_);
 
@@ -219,6 +228,7 @@ void MainWindow::loadDefaultData() {
 bool MainWindow::showPanel(const QString& name) {
   QWidget* panel = name == QLatin1String("data")         ? static_cast<QWidget*>(dataPanel_)
                    : name == QLatin1String("similarity") ? static_cast<QWidget*>(similarityPanel_)
+                   : name == QLatin1String("models")     ? static_cast<QWidget*>(modelPanel_)
                    : name == QLatin1String("images")     ? static_cast<QWidget*>(imagePanel_)
                                                          : nullptr;
   if (!panel) return false;

@@ -22,6 +22,7 @@ namespace bp::app {
 class DataPanel;
 class ImagePanel;
 class LogPanel;
+class ModelPanel;
 class SimilarityPanel;
 
 class MainWindow : public QMainWindow {
@@ -34,7 +35,7 @@ public:
   void openPath(const QString& path);
   // Generates the synthetic V1 population on Fashion-MNIST in a worker.
   void loadDefaultData();
-  // Brings a panel to the front by name: "data", "similarity" or "images". False for any other name.
+  // Brings a panel to the front by name: "data", "similarity", "models" or "images". False for any other name.
   bool showPanel(const QString& name);
   // Saves a screenshot once no job is running (and quits when `quitAfter`).
   void saveScreenshotWhenIdle(const QString& path, bool quitAfter = true);
@@ -43,6 +44,7 @@ public:
   DataPanel* dataPanel() const { return dataPanel_; }
   ImagePanel* imagePanel() const { return imagePanel_; }
   SimilarityPanel* similarityPanel() const { return similarityPanel_; }
+  ModelPanel* modelPanel() const { return modelPanel_; }
 
 protected:
   void closeEvent(QCloseEvent* event) override;
@@ -66,6 +68,7 @@ private:
   DataPanel* dataPanel_ = nullptr;
   ImagePanel* imagePanel_ = nullptr;
   SimilarityPanel* similarityPanel_ = nullptr;
+  ModelPanel* modelPanel_ = nullptr;
   LogPanel* logPanel_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   QLabel* statusText_ = nullptr;

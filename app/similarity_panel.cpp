@@ -297,7 +297,9 @@ void SimilarityPanel::computeInto(Slot slot) {
       [this, slot](std::shared_ptr<const bp::SimilarityMatrix>& matrix) { setMatrix(slot, matrix); });
 }
 
-void SimilarityPanel::setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix) {
+void SimilarityPanel::setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix,
+                                const QString& description) {
+  if (!description.isEmpty()) descriptions_[slot] = description;
   matrices_[slot] = std::move(matrix);
   const auto& m = *matrices_[slot];
   auto* view = heatmaps_[slot];

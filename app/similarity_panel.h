@@ -40,7 +40,8 @@ public:
   void setDataset(std::shared_ptr<const bp::NeuralDataset> dataset, QHash<qint64, QImage> thumbnails);
   // Computes a matrix from the dataset with the form's settings, into `slot` (in a worker).
   void computeInto(Slot slot);
-  void setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix);
+  // `description` names the matrix in its title (empty: keep the slot's current description).
+  void setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix, const QString& description = {});
   void openMatrixFile(Slot slot, const QString& path);
   // Compares A with B over the upper triangle (bootstrap intervals, permutation p-values).
   void compareAWithB();

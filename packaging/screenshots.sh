@@ -3,6 +3,8 @@
 #   docs/screenshots/main-window.png  the default data in the Neural data tab
 #   docs/screenshots/similarity.png   the Similarity tab: A = test tier, repeat average, centred
 #                                     cosine; B = single trial 0; one cell of A hovered
+#   docs/screenshots/models.png       the Models tab with a model of the default data, fitted
+#                                     first by brainprior-cli (12 epochs of the GUI's default core)
 # Usage: packaging/screenshots.sh [build dir]   (default: build/release; needs app/brainprior there)
 # Each run uses a fresh settings folder, so recent files and engine choices of whoever runs it do
 # not show up in the pictures.
@@ -11,6 +13,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build/release}
 app=$build/app/brainprior
+cli=$build/app/cli/brainprior-cli
 out=$repo/docs/screenshots
 
 [[ -x $app ]] || { echo "no $app: build the target brainprior first" >&2; exit 1; }
@@ -31,3 +34,9 @@ shoot() {
 
 shoot main-window.png
 shoot similarity.png --show similarity
+
+cat >"$settings/fit.json" <<'JSON'
+{"model": {"kernel_sizes": [9, 7, 7], "channels": [16, 16, 16]}, "trainer": {"max_epochs": 12, "seed": 1}}
+JSON
+"$cli" -q fit default --config "$settings/fit.json" -o "$settings/default-model.pt" >/dev/null
+shoot models.png --show models --model "$settings/default-model.pt"

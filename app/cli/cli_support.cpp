@@ -7,6 +7,8 @@
 #include <iostream>
 #include <memory>
 
+#include "data/dataset_io.h"
+#include "data/default_data.h"
 #include "runtime/log.h"
 
 namespace bp::cli {
@@ -52,5 +54,13 @@ Job progressJob(const GlobalOptions& options) {
 }
 
 void printJson(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+
+NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job) {
+  return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job);
+}
+
+std::optional<Tier> tierFromChoice(const std::string& choice) {
+  return choice == "all" ? std::nullopt : parseTier(choice);
+}
 
 }  // namespace bp::cli

@@ -3,7 +3,10 @@
 // reporting (message on stderr, non-zero exit).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+
+#include "data/neural_dataset.h"
 
 #include "runtime/job.h"
 #include "runtime/runtime.h"
@@ -21,5 +24,9 @@ void startRuntime(const GlobalOptions& options);
 // A job that draws progress on stderr (a bar on a terminal, a line every 10% otherwise).
 Job progressJob(const GlobalOptions& options);
 void printJson(const nlohmann::json& value);
+// A neural dataset from a path, or the embedded default population for "default".
+NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job);
+// "train", "validation", "test", or "all" (nullopt).
+std::optional<Tier> tierFromChoice(const std::string& choice);
 
 }  // namespace bp::cli

@@ -5,6 +5,7 @@
 
 #include "cli_support.h"
 #include "data_commands.h"
+#include "model_commands.h"
 #include "rsa_commands.h"
 #include "runtime/error.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   bp::cli::addGlobalOptions(app, options);
   bp::cli::addDataCommands(app, options);
   bp::cli::addRsaCommands(app, options);
+  bp::cli::addModelCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,8 +3,6 @@
 #include <chrono>
 #include <sstream>
 
-#include "data/dataset_io.h"
-#include "data/default_data.h"
 #include "data/npy.h"
 #include "rsa/compare.h"
 #include "rsa/matrix_file.h"
@@ -15,16 +13,6 @@
 
 namespace bp::cli {
 namespace {
-
-
-
-NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job) {
-  return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job);
-}
-
-std::optional<Tier> tierFromChoice(const std::string& choice) {
-  return choice == "all" ? std::nullopt : parseTier(choice);
-}
 
 ResponseSource sourceFromChoice(const std::string& choice) {
   return choice == "noise-free" ? ResponseSource::NoiseFreeRates : ResponseSource::Responses;

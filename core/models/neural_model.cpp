@@ -12,6 +12,16 @@
 
 namespace bp {
 
+const char* coreKindName(CoreKind kind) {
+  switch (kind) {
+    case CoreKind::Stacked:
+      return "stacked";
+    case CoreKind::RotationEquivariant:
+      return "rotation_equivariant";
+  }
+  return "stacked";
+}
+
 const char* readoutKindName(ReadoutKind kind) {
   switch (kind) {
     case ReadoutKind::Gaussian:
@@ -22,13 +32,26 @@ const char* readoutKindName(ReadoutKind kind) {
   return "gaussian";
 }
 
+NeuralModelConfig defaultNeuralModelConfig(CoreKind core) {
+  NeuralModelConfig config;
+  config.core = core;
+  if (core == CoreKind::RotationEquivariant) {
+    config.kernelSizes = {13, 5, 5};
+    config.channels = {16, 16, 16};
+  }
+  return config;
+}
+
 nlohmann::json toJson(const NeuralModelConfig& config) {
   return {{"input_channels", config.inputChannels},
           {"input_height", config.inputHeight},
           {"input_width", config.inputWidth},
           {"neuron_count", config.neuronCount},
+          {"core", coreKindName(config.core)},
           {"kernel_sizes", config.kernelSizes},
           {"channels", config.channels},
+          {"rotations", config.rotations},
+          {"hermite_upsampling", config.hermiteUpsampling},
           {"concatenate_layers", config.concatenateLayers},
           {"batch_norm_momentum", config.batchNormMomentum},
           {"smoothness_penalty", config.smoothnessPenalty},
@@ -41,14 +64,21 @@ nlohmann::json toJson(const NeuralModelConfig& config) {
 }
 
 NeuralModelConfig neuralModelConfigFromJson(const nlohmann::json& json) {
-  NeuralModelConfig config;
   ConfigReader reader(json, "neural model config");
+  std::string core = coreKindName(CoreKind::Stacked);
+  reader.read("core", core);
+  if (core != "stacked" && core != "rotation_equivariant")
+    reader.fail("core", "must be \"stacked\" or \"rotation_equivariant\"");
+  NeuralModelConfig config =
+      defaultNeuralModelConfig(core == "stacked" ? CoreKind::Stacked : CoreKind::RotationEquivariant);
   reader.read("input_channels", config.inputChannels);
   reader.read("input_height", config.inputHeight);
   reader.read("input_width", config.inputWidth);
   reader.read("neuron_count", config.neuronCount);
   reader.read("kernel_sizes", config.kernelSizes);
   reader.read("channels", config.channels);
+  reader.read("rotations", config.rotations);
+  reader.read("hermite_upsampling", config.hermiteUpsampling);
   reader.read("concatenate_layers", config.concatenateLayers);
   reader.read("batch_norm_momentum", config.batchNormMomentum);
   reader.read("smoothness_penalty", config.smoothnessPenalty);
@@ -87,6 +117,8 @@ void validate(const NeuralModelConfig& config) {
   if (config.kernelSizes.front() > std::min(config.inputHeight, config.inputWidth))
     fail("the first kernel (" + std::to_string(config.kernelSizes.front()) + ") is larger than the " +
          std::to_string(config.inputHeight) + "x" + std::to_string(config.inputWidth) + " input");
+  if (config.rotations < 1) fail("rotations must be positive");
+  if (config.hermiteUpsampling < 1) fail("hermite_upsampling must be positive");
   if (!(config.batchNormMomentum > 0.0 && config.batchNormMomentum <= 1.0))
     fail("batch_norm_momentum must be in (0, 1]");
   if (!(config.smoothnessPenalty >= 0.0) || !(config.groupSparsityPenalty >= 0.0) || !(config.readoutPenalty >= 0.0))
@@ -105,7 +137,28 @@ CoreShape coreOutputShape(const NeuralModelConfig& config) {
   } else {
     shape.channels = config.channels.back();
   }
+  if (config.core == CoreKind::RotationEquivariant) shape.channels *= config.rotations;
   return shape;
+}
+
+torch::Tensor filterLaplacianSmoothness(const torch::Tensor& filters) {
+  // neuralpredictors' 3x3 Laplacian, applied without padding to every filter.
+  static const float laplacian[9] = {0.5f, 1.0f, 0.5f, 1.0f, -6.0f, 1.0f, 0.5f, 1.0f, 0.5f};
+  const auto kernelHeight = filters.size(-2);
+  const auto kernelWidth = filters.size(-1);
+  if (kernelHeight < 3 || kernelWidth < 3) return torch::zeros({}, filters.options());
+  const torch::Tensor bank = filters.reshape({-1, 1, kernelHeight, kernelWidth});
+  const torch::Tensor kernel = torch::from_blob(const_cast<float*>(laplacian), {1, 1, 3, 3}).to(filters.options());
+  return torch::conv2d(bank, kernel).pow(2).sum() / bank.pow(2).sum().clamp_min(1e-12);
+}
+
+torch::Tensor filterGroupSparsity(const std::vector<torch::Tensor>& layers) {
+  torch::Tensor total = torch::zeros({}, layers.front().options());
+  for (const torch::Tensor& weight : layers) {
+    const torch::Tensor squares = weight.pow(2).sum({2, 3});  // out x in
+    total = total + (squares.sqrt().sum(1) / (squares.sum(1) + 1e-8).sqrt()).sum();
+  }
+  return total / static_cast<double>(layers.size());
 }
 
 // ---- core -------------------------------------------------------------------------------------
@@ -140,26 +193,14 @@ torch::Tensor StackedCoreImpl::forward(const torch::Tensor& images) {
 }
 
 torch::Tensor StackedCoreImpl::laplacianSmoothness() const {
-  // neuralpredictors' 3x3 Laplacian, applied without padding to every (output, input) filter.
-  static const float laplacian[9] = {0.5f, 1.0f, 0.5f, 1.0f, -6.0f, 1.0f, 0.5f, 1.0f, 0.5f};
-  const torch::Tensor& weight = convolutions_.front()->weight;
-  const auto kernelHeight = weight.size(2);
-  const auto kernelWidth = weight.size(3);
-  if (kernelHeight < 3 || kernelWidth < 3) return torch::zeros({}, weight.options());
-  const torch::Tensor filters = weight.reshape({-1, 1, kernelHeight, kernelWidth});
-  const torch::Tensor kernel = torch::from_blob(const_cast<float*>(laplacian), {1, 1, 3, 3}).to(weight.options());
-  return torch::conv2d(filters, kernel).pow(2).sum() / filters.pow(2).sum().clamp_min(1e-12);
+  return filterLaplacianSmoothness(convolutions_.front()->weight);
 }
 
 torch::Tensor StackedCoreImpl::groupSparsity() const {
-  const torch::Tensor& first = convolutions_.front()->weight;
-  if (convolutions_.size() < 2) return torch::zeros({}, first.options());
-  torch::Tensor total = torch::zeros({}, first.options());
-  for (std::size_t layer = 1; layer < convolutions_.size(); ++layer) {
-    const torch::Tensor squares = convolutions_[layer]->weight.pow(2).sum({2, 3});  // out x in
-    total = total + (squares.sqrt().sum(1) / (squares.sum(1) + 1e-8).sqrt()).sum();
-  }
-  return total / static_cast<double>(convolutions_.size() - 1);
+  if (convolutions_.size() < 2) return torch::zeros({}, convolutions_.front()->weight.options());
+  std::vector<torch::Tensor> later;
+  for (std::size_t layer = 1; layer < convolutions_.size(); ++layer) later.push_back(convolutions_[layer]->weight);
+  return filterGroupSparsity(later);
 }
 
 torch::Tensor StackedCoreImpl::regularization() const {
@@ -225,7 +266,11 @@ torch::Tensor FactorizedReadoutImpl::regularization() const {
 
 NeuralModelImpl::NeuralModelImpl(const NeuralModelConfig& config) : config_(config) {
   bp::validate(config_);
-  core_ = register_module("core", StackedCore(config_));
+  if (config_.core == CoreKind::Stacked) {
+    stackedCore_ = register_module("core", StackedCore(config_));
+  } else {
+    rotationEquivariantCore_ = register_module("core", RotationEquivariantCore(config_));
+  }
   const CoreShape shape = coreOutputShape(config_);
   if (config_.readout == ReadoutKind::Gaussian) {
     gaussianReadout_ =
@@ -238,7 +283,7 @@ NeuralModelImpl::NeuralModelImpl(const NeuralModelConfig& config) : config_(conf
 }
 
 torch::Tensor NeuralModelImpl::forward(const torch::Tensor& images) {
-  const torch::Tensor maps = core_->forward(images);
+  const torch::Tensor maps = stackedCore_ ? stackedCore_->forward(images) : rotationEquivariantCore_->forward(images);
   const torch::Tensor drive = gaussianReadout_ ? gaussianReadout_->forward(maps) : factorizedReadout_->forward(maps);
   return torch::elu(drive) + 1.0;
 }
@@ -246,7 +291,13 @@ torch::Tensor NeuralModelImpl::forward(const torch::Tensor& images) {
 torch::Tensor NeuralModelImpl::regularization() const {
   const torch::Tensor readout =
       gaussianReadout_ ? gaussianReadout_->regularization() : factorizedReadout_->regularization();
-  return core_->regularization() + readout;
+  const torch::Tensor core = stackedCore_ ? stackedCore_->regularization() : rotationEquivariantCore_->regularization();
+  return core + readout;
+}
+
+torch::Tensor NeuralModelImpl::firstLayerFilters() const {
+  torch::NoGradGuard noGrad;
+  return stackedCore_ ? stackedCore_->convolution(0)->weight.detach() : rotationEquivariantCore_->filters(0);
 }
 
 void NeuralModelImpl::initializeReadoutBias(const torch::Tensor& meanRates) {

@@ -13,9 +13,14 @@
 #include <torch/nn/pimpl.h>
 #include <nlohmann/json_fwd.hpp>
 
+#include "models/rotation_equivariant_core.h"
+
 namespace bp {
 
+enum class CoreKind { Stacked, RotationEquivariant };
 enum class ReadoutKind { Gaussian, Factorized };
+
+const char* coreKindName(CoreKind kind);  // "stacked", "rotation_equivariant"
 
 const char* readoutKindName(ReadoutKind kind);  // "gaussian", "factorized"
 
@@ -29,8 +34,13 @@ struct NeuralModelConfig {
   // Stacked 2-D core: layer l is conv(kernelSizes[l], channels[l]) -> batch norm -> ELU. The first
   // layer has no padding (neuralpredictors: no filters hanging over the image edge), later layers
   // keep the size. Both vectors have one entry per layer.
+  // Rotation-equivariant core (RotationEquivariantCore): the same layout, with channels[l]
+  // features per rotation, so layer l has rotations * channels[l] maps.
+  CoreKind core = CoreKind::Stacked;
   std::vector<int> kernelSizes = {9, 7, 7, 7};
   std::vector<int> channels = {32, 32, 32, 32};
+  int rotations = 8;                  // rotation-equivariant core: orientations, evenly spaced over 360 degrees
+  int hermiteUpsampling = 2;          // rotation-equivariant core: Hermite basis samples per pixel and axis
   bool concatenateLayers = false;     // core output: every layer's maps stacked, or the last layer's
   double batchNormMomentum = 0.1;     // PyTorch's convention: weight of the new batch's statistics
   double smoothnessPenalty = 0.01;    // x normalised Laplacian energy of the first layer's filters
@@ -46,10 +56,15 @@ struct NeuralModelConfig {
   bool positiveMask = true;
 };
 
-// Keys are snake_case ("input_channels", ..., "readout": "gaussian" | "factorized").
+// The defaults for a core kind: the struct's for the stacked core; for the rotation-equivariant core
+// the paper's 3 layers of 13, 5, 5 pixel filters with 16 features each (x 8 rotations = 128 maps).
+NeuralModelConfig defaultNeuralModelConfig(CoreKind core);
+
+// Keys are snake_case ("input_channels", ..., "core": "stacked" | "rotation_equivariant",
+// "readout": "gaussian" | "factorized").
 nlohmann::json toJson(const NeuralModelConfig& config);
-// Missing keys keep their defaults; an unknown key or a value of the wrong type is a bp::Error
-// naming the key.
+// Missing keys keep the defaults of the config's "core" (defaultNeuralModelConfig); an unknown key
+// or a value of the wrong type is a bp::Error naming the key.
 NeuralModelConfig neuralModelConfigFromJson(const nlohmann::json& json);
 // Throws bp::Error naming the first invalid value (empty core, mismatched vectors, a first layer
 // larger than the image, non-positive sizes, negative penalties).
@@ -62,6 +77,15 @@ struct CoreShape {
   std::int64_t width = 0;
 };
 CoreShape coreOutputShape(const NeuralModelConfig& config);
+
+// Regularizers shared by the cores.
+// |Laplacian * filters|^2 / |filters|^2 over a bank (any leading dimensions, k x k last), the 3x3
+// Laplacian applied without padding (neuralpredictors LaplaceL2norm); zero for filters under 3x3.
+torch::Tensor filterLaplacianSmoothness(const torch::Tensor& filters);
+// Mean over layers (out x in x k x k each) of, per output channel, the sum over input channels of
+// the spatial L2 norm divided by the filter's total L2 norm (neuralpredictors group_sparsity).
+// Needs at least one layer.
+torch::Tensor filterGroupSparsity(const std::vector<torch::Tensor>& layers);
 
 class StackedCoreImpl : public torch::nn::Module {
  public:
@@ -135,14 +159,20 @@ class NeuralModelImpl : public torch::nn::Module {
   void initializeReadoutBias(const torch::Tensor& meanRates);
 
   const NeuralModelConfig& config() const { return config_; }
-  const StackedCore& core() const { return core_; }
+  // Exactly one of them is set, as config().core says.
+  const StackedCore& stackedCore() const { return stackedCore_; }
+  const RotationEquivariantCore& rotationEquivariantCore() const { return rotationEquivariantCore_; }
+  // The filters that see the image, detached: out x in x k x k for the stacked core; every rotated
+  // copy, (rotations * features) x in x k x k rotation-major, for the rotation-equivariant core.
+  torch::Tensor firstLayerFilters() const;
   // Exactly one of them is set, as config().readout says.
   const GaussianReadout& gaussianReadout() const { return gaussianReadout_; }
   const FactorizedReadout& factorizedReadout() const { return factorizedReadout_; }
 
  private:
   NeuralModelConfig config_;
-  StackedCore core_{nullptr};
+  StackedCore stackedCore_{nullptr};
+  RotationEquivariantCore rotationEquivariantCore_{nullptr};
   GaussianReadout gaussianReadout_{nullptr};
   FactorizedReadout factorizedReadout_{nullptr};
 };

@@ -43,7 +43,10 @@ void ConfigReader::read(const std::string& key, int& target) {
 void ConfigReader::read(const std::string& key, std::uint64_t& target) {
   const auto* v = value(key);
   if (!v) return;
-  if (!v->is_number_unsigned()) fail(key, "must be a non-negative integer");
+  // A JSON built in code from a signed int holds a signed number; only its sign matters.
+  const bool nonNegative =
+      v->is_number_unsigned() || (v->is_number_integer() && v->get<std::int64_t>() >= 0);
+  if (!nonNegative) fail(key, "must be a non-negative integer");
   target = v->get<std::uint64_t>();
 }
 

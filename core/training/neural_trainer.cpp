@@ -19,6 +19,7 @@
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
+#include "runtime/runtime.h"
 
 namespace bp {
 
@@ -111,7 +112,128 @@ void restore(NeuralModel& model, const std::vector<torch::Tensor>& state) {
   for (auto& buffer : model->buffers()) buffer.copy_(state[index++]);
 }
 
+// What besides weights a fit needs to continue after an interruption.
+struct TrainingState {
+  int epoch = 0;  // epochs completed
+  double learningRate = 0.0;
+  int decays = 0;
+  int epochsWithoutImprovement = 0;
+  bool finished = false;
+  std::string stopReason;
+  double seconds = 0.0;
+};
+
+constexpr const char* kCheckpointFormat = "brainprior neural fit checkpoint";
+
+void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, const NeuralModel& model,
+                     const std::vector<torch::Tensor>& best, const torch::optim::Adam& optimizer,
+                     const TrainingState& state, const NeuralFitResult& result) {
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& report : result.history) history.push_back(toJson(report));
+  const nlohmann::json description = {{"format", kCheckpointFormat},
+                                      {"version", 1},
+                                      {"identity", identity},
+                                      {"epoch", state.epoch},
+                                      {"learning_rate", state.learningRate},
+                                      {"decays", state.decays},
+                                      {"epochs_without_improvement", state.epochsWithoutImprovement},
+                                      {"finished", state.finished},
+                                      {"stop_reason", state.stopReason},
+                                      {"seconds", state.seconds},
+                                      {"best_epoch", result.bestEpoch},
+                                      {"best_validation_correlation", result.bestValidationCorrelation},
+                                      {"history", history}};
+  writeAtomically(path, [&](const std::filesystem::path& temporary) {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive modelArchive;
+    model->save(modelArchive);
+    archive.write("model", modelArchive);
+    torch::serialize::OutputArchive bestArchive;
+    for (std::size_t i = 0; i < best.size(); ++i) bestArchive.write(std::to_string(i), best[i], true);
+    archive.write("best", bestArchive);
+    torch::serialize::OutputArchive optimizerArchive;
+    optimizer.save(optimizerArchive);
+    archive.write("optimizer", optimizerArchive);
+    archive.write("state", c10::IValue(description.dump()));
+    archive.save_to(temporary.string());
+  });
+}
+
+void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, NeuralModel& model,
+                    std::vector<torch::Tensor>& best, torch::optim::Adam& optimizer, TrainingState& state,
+                    NeuralFitResult& result) {
+  const torch::Device device = model->parameters().front().device();
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string(), device);
+    c10::IValue stored;
+    archive.read("state", stored);
+    const nlohmann::json description = nlohmann::json::parse(stored.toStringRef());
+    if (description.at("format") != kCheckpointFormat)
+      throw FileError(path.string(), "not a BrainPrior neural fit checkpoint");
+    if (description.at("identity") != identity)
+      throw FileError(path.string(),
+                      "the checkpoint belongs to a different fit (model, trainer config or dataset size differ); "
+                      "delete it or fit without resuming");
+    torch::serialize::InputArchive modelArchive;
+    archive.read("model", modelArchive);
+    model->load(modelArchive);
+    torch::serialize::InputArchive bestArchive;
+    archive.read("best", bestArchive);
+    for (std::size_t i = 0; i < best.size(); ++i) bestArchive.read(std::to_string(i), best[i], true);
+    torch::serialize::InputArchive optimizerArchive;
+    archive.read("optimizer", optimizerArchive);
+    optimizer.load(optimizerArchive);
+    state.epoch = description.at("epoch").get<int>();
+    state.learningRate = description.at("learning_rate").get<double>();
+    state.decays = description.at("decays").get<int>();
+    state.epochsWithoutImprovement = description.at("epochs_without_improvement").get<int>();
+    state.finished = description.at("finished").get<bool>();
+    state.stopReason = description.at("stop_reason").get<std::string>();
+    state.seconds = description.at("seconds").get<double>();
+    result.bestEpoch = description.at("best_epoch").get<int>();
+    result.bestValidationCorrelation = description.at("best_validation_correlation").get<double>();
+    for (const auto& report : description.at("history")) result.history.push_back(neuralEpochReportFromJson(report));
+  } catch (const c10::Error& error) {
+    throw FileError(path.string(), std::string("unreadable checkpoint: ") + error.what_without_backtrace());
+  } catch (const nlohmann::json::exception& error) {
+    throw FileError(path.string(), std::string("corrupt checkpoint description: ") + error.what());
+  }
+}
+
 }  // namespace
+
+nlohmann::json toJson(const NeuralEpochReport& report) {
+  return {{"epoch", report.epoch},
+          {"train_loss", report.trainLoss},
+          {"validation_correlation", report.validationCorrelation},
+          {"learning_rate", report.learningRate},
+          {"improved", report.improved},
+          {"seconds", report.seconds}};
+}
+
+NeuralEpochReport neuralEpochReportFromJson(const nlohmann::json& json) {
+  NeuralEpochReport report;
+  report.epoch = json.at("epoch").get<int>();
+  report.trainLoss = json.at("train_loss").get<double>();
+  report.validationCorrelation = json.at("validation_correlation").get<double>();
+  report.learningRate = json.at("learning_rate").get<double>();
+  report.improved = json.at("improved").get<bool>();
+  report.seconds = json.at("seconds").get<double>();
+  return report;
+}
+
+nlohmann::json toJson(const NeuralFitResult& result) {
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& report : result.history) history.push_back(toJson(report));
+  return {{"history", history},
+          {"best_epoch", result.bestEpoch},
+          {"best_validation_correlation", result.bestValidationCorrelation},
+          {"stop_reason", result.stopReason},
+          {"seconds", result.seconds},
+          {"resumed_after_epoch", result.resumedAfterEpoch},
+          {"device", result.device}};
+}
 
 nlohmann::json toJson(const NeuralTrainerConfig& config) {
   return {{"batch_size", config.batchSize},
@@ -144,12 +266,21 @@ NeuralTrainerConfig neuralTrainerConfigFromJson(const nlohmann::json& json) {
 nlohmann::json toJson(const NeuralNormalization& normalization) {
   return {{"image_mean", normalization.imageMean},
           {"image_std", normalization.imageStd},
-          {"response_scale", normalization.responseScale}};
+          {"response_scale", normalization.responseScale},
+          {"pixel_range", normalization.pixelRange}};
 }
 
 NeuralNormalization neuralNormalizationFromJson(const nlohmann::json& json) {
   if (!json.is_object()) throw Error("neural model normalisation: expected a JSON object");
-  return {floatVector(json, "image_mean"), floatVector(json, "image_std"), floatVector(json, "response_scale")};
+  NeuralNormalization normalization;
+  normalization.imageMean = floatVector(json, "image_mean");
+  normalization.imageStd = floatVector(json, "image_std");
+  normalization.responseScale = floatVector(json, "response_scale");
+  const std::vector<float> range = floatVector(json, "pixel_range");
+  if (range.size() != 2 || !(range[1] > range[0]))
+    throw Error("neural model normalisation: 'pixel_range' must be [low, high] with low < high");
+  normalization.pixelRange = {range[0], range[1]};
+  return normalization;
 }
 
 NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset) {
@@ -192,6 +323,10 @@ NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset) {
     if (!(value > 0.0f)) value = 1.0f;  // a blank stimulus channel: nothing to scale
   normalization.imageMean = mean;
   normalization.imageStd = deviation;
+  float brightest = 0.0f;
+  for (const std::int64_t t : train)
+    brightest = std::max(brightest, *std::max_element(dataset.image(t), dataset.image(t) + dataset.imageSize()));
+  normalization.pixelRange = {0.0f, brightest > 1.0f ? 255.0f : 1.0f};
 
   const auto neurons = static_cast<std::size_t>(dataset.neuronCount);
   std::vector<double> deviations(neurons);
@@ -220,7 +355,7 @@ torch::Tensor poissonLoss(const torch::Tensor& prediction, const torch::Tensor& 
 
 NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelConfig& modelConfig,
                                const NeuralTrainerConfig& trainerConfig, const Job& job,
-                               const NeuralEpochCallback& onEpoch) {
+                               const NeuralEpochCallback& onEpoch, const NeuralFitControl& control) {
   dataset.validate();
   if (trainerConfig.batchSize < 1 || trainerConfig.maxEpochs < 1 || trainerConfig.patience < 1 ||
       !(trainerConfig.learningRate > 0.0) || trainerConfig.learningRateDecays < 0 ||
@@ -232,11 +367,18 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   const std::vector<std::int64_t> validation = trialsOfTier(dataset, Tier::Validation);
   if (train.empty() || validation.empty())
     throw Error("dataset '" + dataset.name + "' needs train and validation trials to fit a model");
+  // One missing value would turn every loss into NaN epochs later; name it now.
+  for (std::int64_t t = 0; t < dataset.trialCount(); ++t)
+    for (std::int64_t n = 0; n < dataset.neuronCount; ++n)
+      if (!std::isfinite(dataset.response(t)[n]))
+        throw Error("dataset '" + dataset.name + "': the response of neuron " + std::to_string(n) + " in trial " +
+                    std::to_string(dataset.trialIds[static_cast<std::size_t>(t)]) +
+                    " is not a finite number; a model cannot be fitted to it");
 
   // Grad mode is per thread; a caller's inference guard must not leak into training.
   torch::AutoGradMode gradMode(true);
   torch::manual_seed(trainerConfig.seed);
-  RandomStream shuffler(trainerConfig.seed, 0);
+  const torch::Device device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU);
 
   NeuralModelConfig config = modelConfig;
   config.inputChannels = dataset.channels;
@@ -245,6 +387,7 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   config.neuronCount = dataset.neuronCount;
 
   NeuralFitResult result;
+  result.device = device.is_cuda() ? "cuda" : "cpu";
   FittedNeuralModel& fitted = result.fitted;
   fitted.normalization = computeNeuralNormalization(dataset);
   fitted.model = NeuralModel(config);
@@ -261,24 +404,48 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   const torch::Tensor validationResponses =
       gatherRows(dataset.responses, dataset.neuronCount, validation, {dataset.neuronCount});
   model->initializeReadoutBias(trainResponses.mean(0));
+  model->to(device);
+  trainImages = trainImages.to(device);
+  validationImages = validationImages.to(device);
+  const torch::Tensor trainTargets = trainResponses.to(device);
 
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(trainerConfig.learningRate));
-  double learningRate = trainerConfig.learningRate;
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-
+  TrainingState state;
+  state.learningRate = trainerConfig.learningRate;
   std::vector<torch::Tensor> best = snapshot(model);
-  result.bestValidationCorrelation = -std::numeric_limits<double>::infinity();
-  int epochsWithoutImprovement = 0;
-  int decays = 0;
-  result.stopReason = "max epochs";
+  // What must match for a resumed fit to continue this one. The epoch and time budgets may grow.
+  nlohmann::json trainerIdentity = toJson(trainerConfig);
+  trainerIdentity.erase("max_epochs");
+  trainerIdentity.erase("max_seconds");
+  const nlohmann::json identity = {{"model", toJson(config)},
+                                   {"trainer", trainerIdentity},
+                                   {"train_trials", train.size()},
+                                   {"validation_trials", validation.size()}};
+  if (control.resume && !control.checkpoint.empty() && std::filesystem::exists(control.checkpoint)) {
+    readCheckpoint(control.checkpoint, identity, model, best, optimizer, state, result);
+    result.resumedAfterEpoch = state.epoch;
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(state.learningRate);
+    job.progress(static_cast<double>(state.epoch) / trainerConfig.maxEpochs,
+                 "resumed after epoch " + std::to_string(state.epoch));
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const double secondsBefore = state.seconds;
+  auto elapsed = [&] {
+    return secondsBefore + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   std::vector<std::int64_t> order(train.size());
   const auto trainCount = static_cast<std::int64_t>(train.size());
 
-  for (int epoch = 1; epoch <= trainerConfig.maxEpochs; ++epoch) {
+  while (!state.finished && state.epoch < trainerConfig.maxEpochs) {
+    const int epoch = state.epoch + 1;
+    // Per-epoch streams, so that a resumed fit draws what the uninterrupted one would have.
+    RandomStream shuffler(trainerConfig.seed, static_cast<std::uint64_t>(epoch));
+    torch::manual_seed(trainerConfig.seed * 1000003u + static_cast<std::uint64_t>(epoch));
     std::iota(order.begin(), order.end(), std::int64_t{0});
     shuffler.shuffle(order);
-    const torch::Tensor permutation = torch::tensor(order);
+    const torch::Tensor permutation = torch::tensor(order).to(device);
     model->train();
     double lossSum = 0.0;
     std::int64_t batches = 0;
@@ -289,55 +456,77 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
       if (indices.size(0) < 2) continue;
       optimizer.zero_grad();
       const torch::Tensor loss =
-          poissonLoss(model->forward(trainImages.index_select(0, indices)), trainResponses.index_select(0, indices)) +
+          poissonLoss(model->forward(trainImages.index_select(0, indices)), trainTargets.index_select(0, indices)) +
           model->regularization();
+      const double lossValue = loss.item<double>();
+      if (!std::isfinite(lossValue))
+        throw Error(std::string("the training loss is not finite (") + (std::isnan(lossValue) ? "NaN" : "infinite") +
+                    ") in epoch " + std::to_string(epoch) +
+                    (control.checkpoint.empty()
+                         ? std::string("; try a smaller learning rate")
+                         : "; the checkpoint " + control.checkpoint.string() + " keeps epoch " +
+                               std::to_string(state.epoch) + "; try a smaller learning rate"));
       loss.backward();
       optimizer.step();
-      lossSum += loss.item<double>();
+      lossSum += lossValue;
       ++batches;
     }
 
-    const torch::Tensor validationPredictions = predictNormalized(model, validationImages, job);
+    const torch::Tensor validationPredictions = predictNormalized(model, validationImages, job).cpu();
     NeuralEpochReport report;
     report.epoch = epoch;
     report.trainLoss = batches > 0 ? lossSum / static_cast<double>(batches) : 0.0;
     report.validationCorrelation = meanCorrelation(validationPredictions, validationResponses);
-    report.learningRate = learningRate;
+    report.learningRate = state.learningRate;
     report.improved = report.validationCorrelation > result.bestValidationCorrelation + trainerConfig.tolerance;
     report.seconds = elapsed();
     if (report.improved) {
       result.bestValidationCorrelation = report.validationCorrelation;
       result.bestEpoch = epoch;
       best = snapshot(model);
-      epochsWithoutImprovement = 0;
+      state.epochsWithoutImprovement = 0;
     } else {
-      ++epochsWithoutImprovement;
+      ++state.epochsWithoutImprovement;
     }
     result.history.push_back(report);
+    state.epoch = epoch;
+
+    if (state.epochsWithoutImprovement >= trainerConfig.patience) {
+      if (state.decays >= trainerConfig.learningRateDecays) {
+        state.finished = true;
+        state.stopReason = "early stopping";
+      } else {
+        // A plateau: go back to the best weights and take smaller steps from there.
+        restore(model, best);
+        state.learningRate *= trainerConfig.learningRateFactor;
+        for (auto& group : optimizer.param_groups())
+          static_cast<torch::optim::AdamOptions&>(group.options()).lr(state.learningRate);
+        ++state.decays;
+        state.epochsWithoutImprovement = 0;
+      }
+    }
+    // Stop when another epoch as long as this one would overrun the budget, so that a fit given
+    // 20 minutes ends within 20 minutes rather than one epoch after.
+    const double epochSeconds = report.seconds - (result.history.size() > 1 ? result.history[result.history.size() - 2].seconds : secondsBefore);
+    if (!state.finished && trainerConfig.maxSeconds > 0.0 && elapsed() + epochSeconds > trainerConfig.maxSeconds) {
+      state.finished = true;
+      state.stopReason = "time limit";
+    }
+    if (!state.finished && control.stopRequested && control.stopRequested()) {
+      state.finished = true;
+      state.stopReason = "stopped";
+    }
+    state.seconds = elapsed();
+    if (!control.checkpoint.empty())
+      writeCheckpoint(control.checkpoint, identity, model, best, optimizer, state, result);
     if (onEpoch) onEpoch(report);
     job.progress(static_cast<double>(epoch) / trainerConfig.maxEpochs,
                  "epoch " + std::to_string(epoch) + ": loss " + std::to_string(report.trainLoss) +
                      ", validation correlation " + std::to_string(report.validationCorrelation));
-
-    if (epochsWithoutImprovement >= trainerConfig.patience) {
-      if (decays >= trainerConfig.learningRateDecays) {
-        result.stopReason = "early stopping";
-        break;
-      }
-      // A plateau: go back to the best weights and take smaller steps from there.
-      restore(model, best);
-      learningRate *= trainerConfig.learningRateFactor;
-      for (auto& group : optimizer.param_groups())
-        static_cast<torch::optim::AdamOptions&>(group.options()).lr(learningRate);
-      ++decays;
-      epochsWithoutImprovement = 0;
-    }
-    if (trainerConfig.maxSeconds > 0.0 && elapsed() >= trainerConfig.maxSeconds) {
-      result.stopReason = "time limit";
-      break;
-    }
   }
+  result.stopReason = state.finished ? state.stopReason : "max epochs";
   restore(model, best);
+  model->to(torch::kCPU);
   model->eval();
   result.seconds = elapsed();
   job.progress(1.0, "fitted: best validation correlation " + std::to_string(result.bestValidationCorrelation) +

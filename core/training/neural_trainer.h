@@ -2,6 +2,7 @@
 // Fitting, saving and evaluating predictive models of neurons (science.md §3): Poisson loss,
 // Adam, early stopping on validation correlation with learning-rate decay on plateau, the
 // neuralpredictors normalisation, and the per-neuron measures neuroscientists report.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -24,7 +25,11 @@ struct NeuralTrainerConfig {
   double tolerance = 1e-6;     // an improvement smaller than this is no improvement
   int learningRateDecays = 3;  // plateaus that decay the rate (and restore the best weights) before stopping
   double learningRateFactor = 0.3;
-  double maxSeconds = 0.0;  // stop after this much training time (0: no limit); the best weights are kept
+  // Training-time budget (0: none): no epoch starts that would, at the last epoch's pace, end
+  // beyond it. The best weights are kept.
+  double maxSeconds = 0.0;
+  // Every epoch's shuffle and readout sampling derive from (seed, epoch), so a resumed fit repeats
+  // the epochs an uninterrupted one would have run.
   std::uint64_t seed = 0;
 };
 
@@ -39,13 +44,16 @@ struct NeuralNormalization {
   std::vector<float> imageMean;      // per channel
   std::vector<float> imageStd;       // per channel
   std::vector<float> responseScale;  // per neuron: original units = model units * responseScale
+  // The pixel range of the fitted images: [0, 1], or [0, 255] (the recorded-data convention) when
+  // any train pixel exceeds 1. Other image sets are mapped onto it before prediction.
+  std::array<float, 2> pixelRange = {0.0f, 255.0f};
 };
 
 nlohmann::json toJson(const NeuralNormalization& normalization);
 NeuralNormalization neuralNormalizationFromJson(const nlohmann::json& json);
 
 // From dataset.statistics["images"] (all trials) when present, otherwise from the train tier;
-// response scales always from the train tier.
+// response scales and the pixel range always from the train tier.
 NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset);
 
 // A model with everything needed to apply it to new images.
@@ -65,26 +73,48 @@ struct NeuralEpochReport {
 };
 using NeuralEpochCallback = std::function<void(const NeuralEpochReport&)>;
 
+nlohmann::json toJson(const NeuralEpochReport& report);
+NeuralEpochReport neuralEpochReportFromJson(const nlohmann::json& json);
+
 struct NeuralFitResult {
   FittedNeuralModel fitted;  // holding the best weights
   std::vector<NeuralEpochReport> history;
   int bestEpoch = 0;
   double bestValidationCorrelation = 0.0;
-  std::string stopReason;  // "early stopping", "max epochs", "time limit"
-  double seconds = 0.0;
+  std::string stopReason;  // "early stopping", "max epochs", "time limit", "stopped"
+  double seconds = 0.0;      // training time, including the epochs before a resume
+  int resumedAfterEpoch = 0;  // the checkpoint's last epoch when resumed, else 0
+  std::string device;        // where it trained: "cpu" or "cuda"
 };
+
+// The curve and how it ended (not the weights).
+nlohmann::json toJson(const NeuralFitResult& result);
 
 // Poisson negative log-likelihood up to a constant: prediction - target * log(prediction + 1e-8),
 // summed over neurons, averaged over the batch.
 torch::Tensor poissonLoss(const torch::Tensor& prediction, const torch::Tensor& target);
 
+// How a running fit is kept and steered besides its config.
+struct NeuralFitControl {
+  // Written atomically after every epoch (weights, best weights, optimizer, curve, counters); empty:
+  // no checkpoint. A cancelled or failed fit leaves the last complete epoch there.
+  std::filesystem::path checkpoint;
+  // Continue from `checkpoint` when it exists. Its model and trainer configs and dataset size must
+  // match (bp::Error naming the difference otherwise); the curve continues exactly where it stopped.
+  bool resume = false;
+  // Asked after every epoch: true ends the fit there with the best weights ("stopped"), unlike a
+  // cancelled job, which throws and keeps only the checkpoint.
+  std::function<bool()> stopRequested;
+};
+
 // Fits on the train tier, selects on the validation tier. `modelConfig`'s input geometry and
-// neuron count are taken from the dataset. Runs on the calling thread (call
-// initializeWorkerThread() first when that is not the main thread). Throws bp::Error when the
-// dataset lacks train or validation trials, CancelledError when the job is cancelled.
+// neuron count are taken from the dataset. Trains on runtimeInfo().device; the fitted model comes
+// back on the CPU. Runs on the calling thread (call initializeWorkerThread() first when that is not
+// the main thread). Throws bp::Error when the dataset lacks train or validation trials or the loss
+// is not finite (the checkpoint keeps the last good epoch), CancelledError when the job is cancelled.
 NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelConfig& modelConfig,
                                const NeuralTrainerConfig& trainerConfig, const Job& job = {},
-                               const NeuralEpochCallback& onEpoch = {});
+                               const NeuralEpochCallback& onEpoch = {}, const NeuralFitControl& control = {});
 
 // Predicted responses in the dataset's original units: trials x neurons. `images` are
 // count x channels x height x width in the units the model was fitted on.

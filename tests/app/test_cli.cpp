@@ -1,4 +1,5 @@
 // brainprior-cli as a user runs it: JSON on stdout, errors on stderr with a non-zero exit code.
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -127,6 +128,60 @@ private Q_SLOTS:
     const auto splitHalf = ceiling.json().value("split_half").toObject();
     QCOMPARE(splitHalf.value("images").toInt(), 5);
     QVERIFY(splitHalf.value("noise_ceiling_spearman_brown").isDouble());
+  }
+
+  void modelCommandsFitEvaluatePredictBuildTheTargetAndMeis() {
+    bp::test::ScratchDir dir;
+    auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    QCOMPARE(runCli(QStringList{"synth", "-o", path("population.h5")} + kSmallPopulation).exitCode, 0);
+    const QByteArray config =
+        R"({"model": {"kernel_sizes": [9, 3], "channels": [4, 4]}, "trainer": {"max_epochs": 2, "batch_size": 16}})";
+    bp::test::writeBytes(dir / "fit.json", config.toStdString());
+
+    const auto fit = runCli({"fit", path("population.h5"), "--config", path("fit.json"), "-o", path("model.pt")});
+    QVERIFY2(fit.exitCode == 0, fit.err.constData());
+    QCOMPARE(fit.json().value("epochs").toInt(), 2);
+    QVERIFY(fit.json().value("test_mean_average_correlation").isDouble());
+    QVERIFY(QFile::exists(path("model.pt")) && QFile::exists(path("model.pt.metrics.json")));
+    QVERIFY(!QFile::exists(path("model.pt.checkpoint")));  // a finished fit leaves no checkpoint
+    QFile metricsFile(path("model.pt.metrics.json"));
+    QVERIFY(metricsFile.open(QIODevice::ReadOnly));
+    const QJsonObject metrics = QJsonDocument::fromJson(metricsFile.readAll()).object();
+    QCOMPARE(metrics.value("fit").toObject().value("history").toArray().size(), 2);
+    QVERIFY(metrics.value("runtime").toObject().value("versions").toObject().contains("libtorch"));
+    QCOMPARE(metrics.value("trainer").toObject().value("seed").toInt(), 0);
+
+    const auto evaluate = runCli({"evaluate", path("model.pt"), path("population.h5"), "--tier", "test"});
+    QVERIFY2(evaluate.exitCode == 0, evaluate.err.constData());
+    QCOMPARE(evaluate.json().value("neurons").toInt(), 12);
+
+    const auto predict = runCli({"predict", path("model.pt"), path("population.h5"), "--tier", "test", "-o",
+                                 path("predictions.npy")});
+    QVERIFY2(predict.exitCode == 0, predict.err.constData());
+    QCOMPARE(predict.json().value("images").toInt(), 5);
+    QCOMPARE(predict.json().value("neurons").toInt(), 12);
+    QVERIFY(QFile::exists(path("predictions.image_ids.npy")));
+
+    const auto target = runCli({"target", path("model.pt"), path("population.h5"), "-o", path("target.h5"), "--check"});
+    QVERIFY2(target.exitCode == 0, target.err.constData());
+    QCOMPARE(target.json().value("images").toInt(), 60 + 10 + 5);
+    const QJsonObject check = target.json().value("denoising_check").toObject();
+    QCOMPARE(check.value("images").toInt(), 5);
+    QVERIFY(check.value("predicted_vs_repeat_average").isDouble());
+    // The target is a matrix file the similarity commands read.
+    QCOMPARE(runCli({"compare", path("target.h5"), path("target.h5"), "--methods", "pearson"}).exitCode, 0);
+
+    const auto mei = runCli({"mei", path("model.pt"), "--neurons", "0,3", "--steps", "20", "-o", path("mei.npy")});
+    QVERIFY2(mei.exitCode == 0, mei.err.constData());
+    QCOMPARE(mei.json().value("neurons").toArray().size(), 2);
+    QVERIFY(QFile::exists(path("mei.npy")));
+    QVERIFY(runCli({"mei", path("model.pt"), "--neurons", "12"}).exitCode != 0);
+
+    // Config mistakes are named.
+    bp::test::writeBytes(dir / "bad.json", R"({"model": {"kernel_size": [9]}})");
+    const auto bad = runCli({"fit", path("population.h5"), "--config", path("bad.json"), "-o", path("bad.pt")});
+    QVERIFY(bad.exitCode != 0);
+    QVERIFY2(bad.err.contains("kernel_size"), bad.err.constData());
   }
 
   void compareRefusesMatricesOverDifferentImages() {

@@ -1,0 +1,340 @@
+#include "model_commands.h"
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "data/dataset_io.h"
+#include "data/npy.h"
+#include "rsa/matrix_file.h"
+#include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
+#include "runtime/error.h"
+#include "training/most_exciting_input.h"
+#include "training/neural_target.h"
+#include "training/neural_trainer.h"
+
+namespace bp::cli {
+namespace {
+
+nlohmann::json readJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FileError(path, "cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& error) {
+    throw FileError(path, std::string("not valid JSON: ") + error.what());
+  }
+}
+
+std::string timestamp() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+nlohmann::json describeDataset(const NeuralDataset& dataset) {
+  return {{"name", dataset.name},
+          {"path", dataset.sourcePath},
+          {"neurons", dataset.neuronCount},
+          {"trials", dataset.trialCount()},
+          {"image_shape", {dataset.channels, dataset.height, dataset.width}}};
+}
+
+struct FitOptions {
+  std::string dataset = "default";
+  std::string config;
+  std::string output = "neural-model.pt";
+  std::string metrics;
+  std::string core;
+  std::string readout;
+  int epochs = 0;
+  double minutes = 0.0;
+  std::int64_t seed = -1;
+  std::string checkpoint;
+  bool resume = false;
+};
+
+void runFit(const GlobalOptions& global, const FitOptions& options) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  NeuralModelConfig modelConfig;
+  NeuralTrainerConfig trainerConfig;
+  if (!options.config.empty()) {
+    const nlohmann::json json = readJsonFile(options.config);
+    ConfigReader reader(json, "fit config " + options.config);
+    if (const nlohmann::json* model = reader.find("model")) modelConfig = neuralModelConfigFromJson(*model);
+    if (const nlohmann::json* trainer = reader.find("trainer")) trainerConfig = neuralTrainerConfigFromJson(*trainer);
+    reader.finish();
+  }
+  // Command-line settings win over the file's.
+  if (!options.core.empty() || !options.readout.empty()) {
+    nlohmann::json json = toJson(modelConfig);
+    if (!options.core.empty()) json["core"] = options.core;
+    if (!options.readout.empty()) json["readout"] = options.readout;
+    modelConfig = neuralModelConfigFromJson(json);
+  }
+  if (options.epochs > 0) trainerConfig.maxEpochs = options.epochs;
+  if (options.minutes > 0.0) trainerConfig.maxSeconds = options.minutes * 60.0;
+  if (options.seed >= 0) trainerConfig.seed = static_cast<std::uint64_t>(options.seed);
+
+  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.05));
+  NeuralFitControl control;
+  control.checkpoint = options.checkpoint.empty() ? options.output + ".checkpoint" : options.checkpoint;
+  control.resume = options.resume;
+  const NeuralFitResult fit = fitNeuralModel(dataset, modelConfig, trainerConfig, job.subJob(0.05, 0.9), {}, control);
+  saveNeuralModel(fit.fitted, options.output);
+  const NeuralModelEvaluation evaluation = evaluateNeuralModel(fit.fitted, dataset, Tier::Test, job.subJob(0.9, 1.0));
+
+  nlohmann::json record = {{"format", "brainprior neural fit"},
+                           {"version", 1},
+                           {"created", timestamp()},
+                           {"model_file", options.output},
+                           {"dataset", describeDataset(dataset)},
+                           {"model", toJson(fit.fitted.model->config())},
+                           {"trainer", toJson(trainerConfig)},
+                           {"fit", toJson(fit)},
+                           {"test_evaluation", toJson(evaluation)},
+                           {"runtime", toJson(runtimeInfo())}};
+  const std::string metrics = options.metrics.empty() ? options.output + ".metrics.json" : options.metrics;
+  writeFileAtomically(metrics, record.dump(2) + "\n");
+  // The checkpoint is only for continuing an interrupted fit; the finished model replaces it.
+  std::filesystem::remove(control.checkpoint);
+  printJson({{"model_file", options.output},
+             {"metrics_file", metrics},
+             {"epochs", fit.history.size()},
+             {"best_epoch", fit.bestEpoch},
+             {"stop_reason", fit.stopReason},
+             {"seconds", fit.seconds},
+             {"device", fit.device},
+             {"best_validation_correlation", fit.bestValidationCorrelation},
+             {"test_mean_average_correlation", evaluation.meanAverageCorrelation},
+             {"test_mean_single_trial_correlation", evaluation.meanSingleTrialCorrelation},
+             {"test_mean_oracle_correlation", evaluation.meanOracleCorrelation},
+             {"test_fraction_of_oracle", evaluation.fractionOfOracleSlope},
+             {"test_mean_feve", evaluation.meanFeve}});
+}
+
+void runEvaluate(const GlobalOptions& global, const std::string& modelPath, const std::string& datasetPath,
+                 const std::string& tierChoice, const std::string& output) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  const auto tier = parseTier(tierChoice);
+  if (!tier) throw Error("unknown tier '" + tierChoice + "'");
+  const FittedNeuralModel fitted = loadNeuralModel(modelPath);
+  const NeuralDataset dataset = loadNeuralOrDefault(datasetPath, job.subJob(0.0, 0.3));
+  const NeuralModelEvaluation evaluation = evaluateNeuralModel(fitted, dataset, *tier, job.subJob(0.3, 1.0));
+  nlohmann::json record = toJson(evaluation);
+  record["tier"] = tierName(*tier);
+  record["model_file"] = modelPath;
+  record["dataset"] = describeDataset(dataset);
+  if (!output.empty()) writeFileAtomically(output, record.dump(2) + "\n");
+  printJson({{"tier", tierName(*tier)},
+             {"neurons", dataset.neuronCount},
+             {"mean_average_correlation", record["mean_average_correlation"]},
+             {"mean_single_trial_correlation", record["mean_single_trial_correlation"]},
+             {"mean_oracle_correlation", record["mean_oracle_correlation"]},
+             {"fraction_of_oracle", record["fraction_of_oracle_slope"]},
+             {"mean_feve", record["mean_feve"]}});
+}
+
+// Predictions for a neural dataset (one row per distinct image of the tier) or any image dataset
+// (resized to the model's input).
+FeatureMatrix predictionsFor(const FittedNeuralModel& fitted, const std::string& input, const std::string& tierChoice,
+                             const std::string& split, std::int64_t maxImages, const Job& job) {
+  const auto format = detectDatasetFormat(input);
+  if (input == "default" || (format && isNeuralFormat(*format))) {
+    const NeuralDataset dataset = loadNeuralOrDefault(input, job.subJob(0.0, 0.3));
+    return predictedFeatures(fitted, dataset, tierFromChoice(tierChoice), job.subJob(0.3, 1.0));
+  }
+  ImageLoadOptions options = modelInputOptions(fitted);
+  options.maxImages = maxImages;
+  const ImageDataset images = loadImageDataset(input, options, split, job.subJob(0.0, 0.3));
+  return predictedFeatures(fitted, images, job.subJob(0.3, 1.0));
+}
+
+struct PredictOptions {
+  std::string model;
+  std::string input = "default";
+  std::string output = "predictions.npy";
+  std::string tier = "all";
+  std::string split = "train";
+  std::int64_t maxImages = 0;
+};
+
+void runPredict(const GlobalOptions& global, const PredictOptions& options) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  const FittedNeuralModel fitted = loadNeuralModel(options.model);
+  const FeatureMatrix features = predictionsFor(fitted, options.input, options.tier, options.split, options.maxImages, job);
+  writeNpy(options.output, makeNpy(features.values, {features.rows, features.cols}));
+  const std::string ids = options.output.substr(0, options.output.size() - 4) + ".image_ids.npy";
+  writeNpy(ids, makeNpy(features.imageIds, {features.rows}));
+  printJson({{"predictions", options.output}, {"image_ids", ids}, {"images", features.rows}, {"neurons", features.cols},
+             {"source", features.source}});
+}
+
+struct TargetOptions {
+  std::string model;
+  std::string dataset = "default";
+  std::string images;
+  std::string split = "train";
+  std::int64_t maxImages = 5000;
+  std::string tier = "all";
+  std::string output = "target.h5";
+  std::string measure = "centred-cosine";
+  bool unweighted = false;
+  bool check = false;
+};
+
+void runTarget(const GlobalOptions& global, const TargetOptions& options) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  const FittedNeuralModel fitted = loadNeuralModel(options.model);
+  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.1));
+
+  // Weights from the held-out repeats of the recording the model was fitted to.
+  const NeuralModelEvaluation evaluation = evaluateNeuralModel(fitted, dataset, Tier::Test, job.subJob(0.1, 0.2));
+  const NeuronWeighting weighting = neuronWeighting(dataset, evaluation, Tier::Test);
+  SimilarityConfig similarity;
+  const auto measure = parseSimilarityMeasure(options.measure);
+  if (!measure) throw Error("unknown measure '" + options.measure + "'");
+  similarity.measure = *measure;
+  if (!options.unweighted) similarity.unitWeights = weighting.combined;
+
+  const FeatureMatrix features =
+      options.images.empty()
+          ? predictedFeatures(fitted, dataset, tierFromChoice(options.tier), job.subJob(0.2, 0.4))
+          : predictionsFor(fitted, options.images, "all", options.split, options.maxImages, job.subJob(0.2, 0.4));
+  nlohmann::json result = {{"target", options.output},
+                           {"images", features.rows},
+                           {"neurons", features.cols},
+                           {"weighted_neurons", options.unweighted ? features.cols : weighting.usedNeurons},
+                           {"source", features.source}};
+  if (features.rows > kInMemorySimilarityLimit) {
+    computeSimilarityToFile(features, similarity, options.output, job.subJob(0.4, 0.9));
+  } else {
+    SimilarityMatrix matrix = computeSimilarity(features, similarity, job.subJob(0.4, 0.8));
+    matrix.provenance["neural_target"] = {{"model_file", options.model},
+                                          {"dataset", describeDataset(dataset)},
+                                          {"weighting", options.unweighted ? "none" : "reliability x prediction quality"},
+                                          {"weighted_neurons", weighting.usedNeurons}};
+    writeSimilarityMatrix(matrix, options.output, job.subJob(0.8, 0.9));
+  }
+  if (options.check) result["denoising_check"] = toJson(checkDenoising(fitted, dataset, similarity, Tier::Test,
+                                                                      ComparisonMethod::Pearson, job.subJob(0.9, 1.0)));
+  printJson(result);
+}
+
+struct MeiOptions {
+  std::string model;
+  std::vector<std::int64_t> neurons;
+  std::string output = "mei.npy";
+  MeiConfig config;
+};
+
+void runMei(const GlobalOptions& global, const MeiOptions& options) {
+  startRuntime(global);
+  const auto job = progressJob(global);
+  const FittedNeuralModel fitted = loadNeuralModel(options.model);
+  const auto meis = computeMostExcitingInputs(fitted, options.neurons, options.config, job);
+  const NeuralModelConfig& config = fitted.model->config();
+  std::vector<float> images;
+  nlohmann::json summary = nlohmann::json::array();
+  for (const auto& mei : meis) {
+    images.insert(images.end(), mei.image.begin(), mei.image.end());
+    summary.push_back({{"neuron", mei.neuron}, {"activation", mei.activation}, {"start_activation", mei.startActivation}});
+  }
+  writeNpy(options.output, makeNpy(images, {static_cast<std::int64_t>(meis.size()), config.inputChannels,
+                                            config.inputHeight, config.inputWidth}));
+  printJson({{"images", options.output}, {"config", toJson(options.config)}, {"neurons", summary}});
+}
+
+}  // namespace
+
+void addModelCommands(CLI::App& app, GlobalOptions& global) {
+  auto fit = std::make_shared<FitOptions>();
+  CLI::App* fitCommand = app.add_subcommand(
+      "fit", "Fit a predictive model of the neurons (core + readout); writes the model, its metrics and a test evaluation");
+  fitCommand->add_option("dataset", fit->dataset, "Neural dataset, or 'default' for the embedded population")
+      ->capture_default_str();
+  fitCommand->add_option("--config", fit->config, "JSON file {\"model\": {...}, \"trainer\": {...}}");
+  fitCommand->add_option("-o,--output", fit->output, "Model file")->capture_default_str();
+  fitCommand->add_option("--metrics", fit->metrics, "Metrics JSON (default: <output>.metrics.json)");
+  fitCommand->add_option("--core", fit->core, "Core kind")->check(CLI::IsMember({"stacked", "rotation_equivariant"}));
+  fitCommand->add_option("--readout", fit->readout, "Readout kind")->check(CLI::IsMember({"gaussian", "factorized"}));
+  fitCommand->add_option("--epochs", fit->epochs, "Maximum epochs")->check(CLI::PositiveNumber);
+  fitCommand->add_option("--minutes", fit->minutes, "Stop after this much training time, keeping the best weights")
+      ->check(CLI::PositiveNumber);
+  fitCommand->add_option("--seed", fit->seed, "Random seed")->check(CLI::NonNegativeNumber);
+  fitCommand->add_option("--checkpoint", fit->checkpoint, "Checkpoint file (default: <output>.checkpoint)");
+  fitCommand->add_flag("--resume", fit->resume, "Continue from the checkpoint when it exists");
+  fitCommand->callback([&global, fit] { runFit(global, *fit); });
+
+  struct EvaluateOptions {
+    std::string model, dataset = "default", tier = "test", output;
+  };
+  auto evaluate = std::make_shared<EvaluateOptions>();
+  CLI::App* evaluateCommand =
+      app.add_subcommand("evaluate", "Per-neuron correlation, oracle, FEVe and fraction of oracle of a fitted model");
+  evaluateCommand->add_option("model", evaluate->model, "Model file")->required();
+  evaluateCommand->add_option("dataset", evaluate->dataset, "Neural dataset or 'default'")->capture_default_str();
+  evaluateCommand->add_option("--tier", evaluate->tier, "Tier")
+      ->check(CLI::IsMember({"train", "validation", "test"}))
+      ->capture_default_str();
+  evaluateCommand->add_option("-o,--output", evaluate->output, "Write the per-neuron JSON here");
+  evaluateCommand->callback(
+      [&global, evaluate] { runEvaluate(global, evaluate->model, evaluate->dataset, evaluate->tier, evaluate->output); });
+
+  auto predict = std::make_shared<PredictOptions>();
+  CLI::App* predictCommand = app.add_subcommand(
+      "predict", "Predicted responses (images x neurons .npy) for a neural dataset or any image dataset");
+  predictCommand->add_option("model", predict->model, "Model file")->required();
+  predictCommand->add_option("input", predict->input, "Neural dataset, 'default', or an image dataset (IDX, CIFAR, folder)")
+      ->capture_default_str();
+  predictCommand->add_option("-o,--output", predict->output, "Output .npy (image ids go to <output>.image_ids.npy)")
+      ->capture_default_str();
+  predictCommand->add_option("--tier", predict->tier, "Neural dataset tier")
+      ->check(CLI::IsMember({"all", "train", "validation", "test"}))
+      ->capture_default_str();
+  predictCommand->add_option("--split", predict->split, "Image dataset split")->capture_default_str();
+  predictCommand->add_option("--max-images", predict->maxImages, "Use the first N images (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  predictCommand->callback([&global, predict] { runPredict(global, *predict); });
+
+  auto target = std::make_shared<TargetOptions>();
+  CLI::App* targetCommand = app.add_subcommand(
+      "target", "The denoised neural similarity target: model predictions weighted by reliability x prediction quality");
+  targetCommand->add_option("model", target->model, "Model file")->required();
+  targetCommand->add_option("dataset", target->dataset, "The neural dataset the model was fitted to (for the weights)")
+      ->capture_default_str();
+  targetCommand->add_option("--images", target->images, "Image dataset to build the target over (default: the dataset's images)");
+  targetCommand->add_option("--split", target->split, "Image dataset split")->capture_default_str();
+  targetCommand->add_option("--max-images", target->maxImages, "First N images of --images (0: all)")
+      ->capture_default_str();
+  targetCommand->add_option("--tier", target->tier, "Neural dataset tier for the rows")
+      ->check(CLI::IsMember({"all", "train", "validation", "test"}))
+      ->capture_default_str();
+  targetCommand->add_option("-o,--output", target->output, "Similarity matrix file (.h5)")->capture_default_str();
+  targetCommand->add_option("--measure", target->measure, "centred-cosine, pearson or euclidean")->capture_default_str();
+  targetCommand->add_flag("--unweighted", target->unweighted, "Every neuron counts equally");
+  targetCommand->add_flag("--check", target->check,
+                          "Also report the paper's denoising check on the test repeats");
+  targetCommand->callback([&global, target] { runTarget(global, *target); });
+
+  auto mei = std::make_shared<MeiOptions>();
+  CLI::App* meiCommand = app.add_subcommand("mei", "Most exciting inputs of chosen neurons (gradient ascent on the image)");
+  meiCommand->add_option("model", mei->model, "Model file")->required();
+  meiCommand->add_option("--neurons", mei->neurons, "Neuron indices")->required()->delimiter(',');
+  meiCommand->add_option("-o,--output", mei->output, "Images .npy (neurons x channels x height x width)")
+      ->capture_default_str();
+  meiCommand->add_option("--steps", mei->config.steps, "Gradient steps")->capture_default_str();
+  meiCommand->add_option("--contrast", mei->config.contrast, "RMS contrast in normalised units")->capture_default_str();
+  meiCommand->add_option("--blur", mei->config.blurSigma, "Gradient blur sigma (pixels)")->capture_default_str();
+  meiCommand->add_option("--seed", mei->config.seed, "Random start seed")->capture_default_str();
+  meiCommand->callback([&global, mei] { runMei(global, *mei); });
+}
+
+}  // namespace bp::cli

@@ -1,0 +1,244 @@
+// The only app translation unit that sees LibTorch; it includes no Qt header.
+#include "app/model_session.h"
+
+#include <torch/utils.h>
+#include <filesystem>
+#include <fstream>
+
+#include "models/functional_types.h"
+#include "models/neural_model.h"
+#include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+#include "training/most_exciting_input.h"
+#include "training/neural_target.h"
+#include "training/neural_trainer.h"
+
+namespace bp::app {
+namespace {
+
+// Recordings at least this large get the paper-sized core and the 20-minute budget.
+constexpr std::int64_t kLargeRecordingNeurons = 1000;
+
+FitCurvePoint curvePoint(const NeuralEpochReport& report) {
+  return {report.epoch, report.trainLoss, report.validationCorrelation, report.learningRate, report.improved,
+          report.seconds};
+}
+
+ModelEvaluationView evaluationView(const NeuralModelEvaluation& evaluation) {
+  ModelEvaluationView view;
+  view.averageCorrelation = evaluation.averageCorrelation;
+  view.singleTrialCorrelation = evaluation.singleTrialCorrelation;
+  view.oracleCorrelation = evaluation.oracleCorrelation;
+  view.feve = evaluation.feve;
+  view.meanAverageCorrelation = evaluation.meanAverageCorrelation;
+  view.meanSingleTrialCorrelation = evaluation.meanSingleTrialCorrelation;
+  view.meanOracleCorrelation = evaluation.meanOracleCorrelation;
+  view.fractionOfOracle = evaluation.fractionOfOracleSlope;
+  view.meanFeve = evaluation.meanFeve;
+  return view;
+}
+
+std::vector<float> tensorValues(const torch::Tensor& tensor) {
+  const torch::Tensor values = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
+  return std::vector<float>(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+}
+
+// Fills everything derived from the model itself (not from data).
+void describeModel(ModelRecord& record) {
+  const NeuralModel& model = record.model->model;
+  const NeuralModelConfig& config = model->config();
+  record.modelConfig = toJson(config);
+  record.inputChannels = config.inputChannels;
+  record.inputHeight = config.inputHeight;
+  record.inputWidth = config.inputWidth;
+  record.neuronCount = config.neuronCount;
+  record.parameterCount = 0;
+  for (const auto& parameter : model->parameters()) record.parameterCount += parameter.numel();
+
+  torch::NoGradGuard noGrad;
+  LearnedFeaturesView& features = record.features;
+  const torch::Tensor filters = model->firstLayerFilters().mean(1);
+  features.filterCount = static_cast<int>(filters.size(0));
+  features.filterSize = static_cast<int>(filters.size(-1));
+  features.rotations = config.core == CoreKind::RotationEquivariant ? config.rotations : 1;
+  features.filters = tensorValues(filters);
+  const CoreShape shape = coreOutputShape(config);
+  // Core map pixel (0, 0) sits under image pixel (k - 1) / 2: the first layer does not pad.
+  const double offset = (config.kernelSizes.front() - 1) / 2.0;
+  if (config.readout == ReadoutKind::Gaussian) {
+    // grid_sample with aligned corners: -1 and +1 are the centres of the first and last map pixels.
+    const torch::Tensor positions = model->gaussianReadout()->positions.detach().clamp(-1.0, 1.0);
+    const torch::Tensor x = offset + (positions.select(1, 0) + 1.0) * 0.5 * static_cast<double>(shape.width - 1);
+    const torch::Tensor y = offset + (positions.select(1, 1) + 1.0) * 0.5 * static_cast<double>(shape.height - 1);
+    features.positions = tensorValues(torch::stack({x, y}, 1));
+  } else {
+    features.maskHeight = static_cast<int>(shape.height);
+    features.maskWidth = static_cast<int>(shape.width);
+    features.masks = tensorValues(model->factorizedReadout()->effectiveMask());
+  }
+  if (config.core == CoreKind::RotationEquivariant) {
+    const FunctionalTypes types = computeFunctionalTypes(model);
+    FunctionalTypesView view;
+    view.typeCount = static_cast<int>(types.featureCount);
+    view.types = types.types;
+    view.energyFractions = types.energyFractions;
+    view.clean = types.clean;
+    view.preferredRotations = types.preferredRotations;
+    view.typeCounts = types.typeCounts;
+    view.cleanTypeCounts = types.cleanTypeCounts;
+    record.types = view;
+  }
+}
+
+bool fitsDataset(const ModelRecord& record, const NeuralDataset& dataset) {
+  return dataset.neuronCount == record.neuronCount && dataset.channels == record.inputChannels &&
+         dataset.height == record.inputHeight && dataset.width == record.inputWidth;
+}
+
+}  // namespace
+
+nlohmann::json defaultFitConfig(const NeuralDataset& dataset, const std::string& coreKind) {
+  const auto kind = coreKind == "rotation_equivariant" ? CoreKind::RotationEquivariant : CoreKind::Stacked;
+  NeuralModelConfig model = defaultNeuralModelConfig(kind);
+  NeuralTrainerConfig trainer;
+  if (dataset.neuronCount >= kLargeRecordingNeurons) {
+    trainer.maxSeconds = 20 * 60;
+  } else {
+    // A few hundred neurons: a lighter core fits in a couple of minutes on two cores.
+    model.kernelSizes.resize(3);
+    model.channels.assign(3, kind == CoreKind::RotationEquivariant ? 4 : 16);
+    trainer.maxSeconds = 3 * 60;
+  }
+  // The first filter must fit inside the image.
+  const int smallestSide = std::min(dataset.height, dataset.width);
+  if (model.kernelSizes.front() > smallestSide / 2) model.kernelSizes.front() = std::max(3, (smallestSide / 2) | 1);
+  return {{"model", toJson(model)}, {"trainer", toJson(trainer)}};
+}
+
+ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConfig, const std::string& checkpoint,
+                     const Job& job, const std::function<void(const FitCurvePoint&)>& onEpoch,
+                     const std::function<bool()>& stopRequested) {
+  initializeWorkerThread();
+  ConfigReader reader(fitConfig, "fit config");
+  NeuralModelConfig modelConfig;
+  NeuralTrainerConfig trainerConfig;
+  if (const nlohmann::json* model = reader.find("model")) modelConfig = neuralModelConfigFromJson(*model);
+  if (const nlohmann::json* trainer = reader.find("trainer")) trainerConfig = neuralTrainerConfigFromJson(*trainer);
+  reader.finish();
+
+  NeuralFitControl control;
+  control.checkpoint = checkpoint;
+  control.resume = !checkpoint.empty();
+  control.stopRequested = stopRequested;
+  NeuralFitResult fit = fitNeuralModel(
+      dataset, modelConfig, trainerConfig, job.subJob(0.0, 0.9),
+      [&](const NeuralEpochReport& report) {
+        if (onEpoch) onEpoch(curvePoint(report));
+      },
+      control);
+  ModelRecord record;
+  record.model = std::make_shared<FittedNeuralModel>(fit.fitted);
+  record.trainerConfig = toJson(trainerConfig);
+  record.fitSummary = toJson(fit);
+  record.fitSummary.erase("history");
+  record.fitSummary["dataset"] = dataset.name;
+  record.fitSummary["runtime"] = toJson(runtimeInfo());
+  for (const auto& report : fit.history) record.curve.push_back(curvePoint(report));
+  describeModel(record);
+  record.evaluation = evaluationView(evaluateNeuralModel(fit.fitted, dataset, Tier::Test, job.subJob(0.9, 1.0)));
+  if (!checkpoint.empty()) std::filesystem::remove(checkpoint);
+  return record;
+}
+
+ModelRecord loadModel(const std::string& path, const NeuralDataset* dataset, const Job& job) {
+  initializeWorkerThread();
+  ModelRecord record;
+  record.file = path;
+  record.name = std::filesystem::path(path).stem().string();
+  record.model = std::make_shared<FittedNeuralModel>(loadNeuralModel(path));
+  describeModel(record);
+  const std::string metricsPath = path + ".metrics.json";
+  if (std::filesystem::exists(metricsPath)) {
+    std::ifstream in(metricsPath);
+    try {
+      const nlohmann::json metrics = nlohmann::json::parse(in);
+      record.trainerConfig = metrics.value("trainer", nlohmann::json());
+      if (metrics.contains("fit")) {
+        record.fitSummary = metrics.at("fit");
+        for (const auto& report : record.fitSummary.value("history", nlohmann::json::array()))
+          record.curve.push_back(curvePoint(neuralEpochReportFromJson(report)));
+        record.fitSummary.erase("history");
+      }
+    } catch (const nlohmann::json::exception& error) {
+      throw FileError(metricsPath, std::string("corrupt metrics file: ") + error.what());
+    }
+  }
+  if (dataset && fitsDataset(record, *dataset))
+    record.evaluation = evaluationView(evaluateNeuralModel(*record.model, *dataset, Tier::Test, job));
+  return record;
+}
+
+void saveModel(const ModelRecord& record, const std::string& path) {
+  saveNeuralModel(*record.model, path);
+  nlohmann::json fit = record.fitSummary;
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& point : record.curve) {
+    NeuralEpochReport report;
+    report.epoch = point.epoch;
+    report.trainLoss = point.trainLoss;
+    report.validationCorrelation = point.validationCorrelation;
+    report.learningRate = point.learningRate;
+    report.improved = point.improved;
+    report.seconds = point.seconds;
+    history.push_back(toJson(report));
+  }
+  fit["history"] = history;
+  const nlohmann::json metrics = {{"format", "brainprior neural fit"},
+                                  {"version", 1},
+                                  {"model_file", path},
+                                  {"model", record.modelConfig},
+                                  {"trainer", record.trainerConfig},
+                                  {"fit", fit},
+                                  {"runtime", toJson(runtimeInfo())}};
+  writeFileAtomically(path + ".metrics.json", metrics.dump(2) + "\n");
+}
+
+std::vector<MeiView> computeMeis(const ModelRecord& record, const std::vector<std::int64_t>& neurons, int steps,
+                                 const Job& job) {
+  initializeWorkerThread();
+  MeiConfig config;
+  config.steps = steps;
+  std::vector<MeiView> views;
+  for (const auto& mei : computeMostExcitingInputs(*record.model, neurons, config, job))
+    views.push_back({mei.neuron, mei.image, mei.activation, mei.startActivation});
+  return views;
+}
+
+float pixelRangeHigh(const ModelRecord& record) { return record.model->normalization.pixelRange[1]; }
+
+NeuralTargetView buildNeuralTarget(const ModelRecord& record, const NeuralDataset& dataset, bool weighted,
+                                   std::optional<Tier> tier, const Job& job) {
+  initializeWorkerThread();
+  if (!fitsDataset(record, dataset))
+    throw Error("model '" + record.name + "' predicts " + std::to_string(record.neuronCount) +
+                " neurons; the loaded dataset has " + std::to_string(dataset.neuronCount));
+  const NeuralModelEvaluation evaluation = evaluateNeuralModel(*record.model, dataset, Tier::Test, job.subJob(0.0, 0.2));
+  const NeuronWeighting weighting = neuronWeighting(dataset, evaluation, Tier::Test);
+  SimilarityConfig similarity;
+  if (weighted) similarity.unitWeights = weighting.combined;
+  const FeatureMatrix features = predictedFeatures(*record.model, dataset, tier, job.subJob(0.2, 0.4));
+  NeuralTargetView view;
+  view.matrix = std::make_shared<SimilarityMatrix>(computeSimilarity(features, similarity, job.subJob(0.4, 0.8)));
+  view.matrix->provenance["neural_target"] = {{"model", record.name},
+                                              {"model_file", record.file},
+                                              {"weighting", weighted ? "reliability x prediction quality" : "none"},
+                                              {"weighted_neurons", weighting.usedNeurons}};
+  view.weightedNeurons = weighted ? weighting.usedNeurons : dataset.neuronCount;
+  view.denoisingCheck =
+      toJson(checkDenoising(*record.model, dataset, similarity, Tier::Test, ComparisonMethod::Pearson, job.subJob(0.8, 1.0)));
+  return view;
+}
+
+}  // namespace bp::app

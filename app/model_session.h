@@ -1,0 +1,129 @@
+#pragma once
+// The GUI's side of predictive models. This header is free of LibTorch (and of Qt): Qt translation
+// units include it instead of the engine's model headers, because LibTorch and Qt's `slots` macro
+// do not mix and every LibTorch include costs seconds of compile time. Everything here runs on a
+// worker thread and returns plain values the panel can draw.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/neural_dataset.h"
+#include "rsa/similarity.h"
+#include "runtime/job.h"
+
+namespace bp {
+struct FittedNeuralModel;
+}
+
+namespace bp::app {
+
+struct FitCurvePoint {
+  int epoch = 0;
+  double trainLoss = 0.0;
+  double validationCorrelation = 0.0;
+  double learningRate = 0.0;
+  bool improved = false;
+  double seconds = 0.0;
+};
+
+// Per-neuron quality on the test tier of the dataset the model is shown with.
+struct ModelEvaluationView {
+  std::vector<double> averageCorrelation;
+  std::vector<double> singleTrialCorrelation;
+  std::vector<double> oracleCorrelation;
+  std::vector<double> feve;
+  double meanAverageCorrelation = 0.0;
+  double meanSingleTrialCorrelation = 0.0;
+  double meanOracleCorrelation = 0.0;
+  double fractionOfOracle = 0.0;  // least-squares slope of single-trial against oracle correlation
+  double meanFeve = 0.0;
+};
+
+// What the model learned, as images and coordinates.
+struct LearnedFeaturesView {
+  // First-layer filters averaged over input channels: filterCount x filterSize x filterSize.
+  int filterCount = 0;
+  int filterSize = 0;
+  int rotations = 1;  // > 1: filters are rotation-major copies of filterCount / rotations features
+  std::vector<float> filters;
+  // Gaussian readout: each neuron's position in image pixels (x, y), neurons x 2.
+  std::vector<float> positions;
+  // Factorized readout: each neuron's spatial mask, neurons x maskHeight x maskWidth.
+  int maskHeight = 0;
+  int maskWidth = 0;
+  std::vector<float> masks;
+};
+
+// Functional types of a rotation-equivariant model (Ecker et al. 2019).
+struct FunctionalTypesView {
+  int typeCount = 0;
+  std::vector<int> types;  // per neuron; -1 for a neuron without weights
+  std::vector<double> energyFractions;
+  std::vector<bool> clean;
+  std::vector<int> preferredRotations;
+  std::vector<std::int64_t> typeCounts;
+  std::vector<std::int64_t> cleanTypeCounts;
+};
+
+struct ModelRecord {
+  std::string name;  // shown in lists and legends
+  std::string file;  // where it was saved or loaded from; empty while unsaved
+  std::shared_ptr<const bp::FittedNeuralModel> model;
+  nlohmann::json modelConfig;
+  nlohmann::json trainerConfig;  // null for a model loaded without its metrics
+  nlohmann::json fitSummary;     // stop reason, best epoch, seconds, device
+  std::vector<FitCurvePoint> curve;
+  std::optional<ModelEvaluationView> evaluation;
+  LearnedFeaturesView features;
+  std::optional<FunctionalTypesView> types;
+  int inputChannels = 1;
+  int inputHeight = 0;
+  int inputWidth = 0;
+  std::int64_t neuronCount = 0;
+  std::int64_t parameterCount = 0;
+};
+
+// {"model": {...}, "trainer": {...}} suited to a dataset: the paper-sized core for a large
+// recording with a 20-minute budget, a smaller, faster one for small populations.
+nlohmann::json defaultFitConfig(const bp::NeuralDataset& dataset, const std::string& coreKind);
+
+// Fits, evaluates on the test tier, and prepares the views. `onEpoch` is called on the worker.
+// `checkpoint`: where the fit keeps its state after every epoch, resumed when it exists (empty:
+// nowhere); removed once the fit ends. `stopRequested` (may be empty) is asked after every epoch and
+// ends the fit there with the best weights.
+ModelRecord fitModel(const bp::NeuralDataset& dataset, const nlohmann::json& fitConfig, const std::string& checkpoint,
+                     const bp::Job& job, const std::function<void(const FitCurvePoint&)>& onEpoch,
+                     const std::function<bool()>& stopRequested);
+// Loads a model file (and its metrics file beside it when present); evaluates it when `dataset`
+// matches the model's neurons and images.
+ModelRecord loadModel(const std::string& path, const bp::NeuralDataset* dataset, const bp::Job& job);
+// Writes the model and `<path>.metrics.json`, both atomically.
+void saveModel(const ModelRecord& record, const std::string& path);
+
+struct MeiView {
+  std::int64_t neuron = 0;
+  std::vector<float> image;  // channels x height x width, in the model's pixel range
+  double activation = 0.0;
+  double startActivation = 0.0;
+};
+std::vector<MeiView> computeMeis(const ModelRecord& record, const std::vector<std::int64_t>& neurons, int steps,
+                                 const bp::Job& job);
+float pixelRangeHigh(const ModelRecord& record);
+
+// The denoised neural similarity target over the dataset's images of `tier` (nullopt: all), with
+// neurons weighted by reliability x prediction quality unless `weighted` is false, and the paper's
+// denoising check on the test repeats.
+struct NeuralTargetView {
+  std::shared_ptr<bp::SimilarityMatrix> matrix;
+  std::int64_t weightedNeurons = 0;
+  nlohmann::json denoisingCheck;
+};
+NeuralTargetView buildNeuralTarget(const ModelRecord& record, const bp::NeuralDataset& dataset, bool weighted,
+                                   std::optional<bp::Tier> tier, const bp::Job& job);
+
+}  // namespace bp::app

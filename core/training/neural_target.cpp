@@ -1,0 +1,198 @@
+#include "training/neural_target.h"
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "measures/reliability.h"
+#include "rsa/rsa_reliability.h"
+#include "runtime/error.h"
+
+namespace bp {
+
+namespace {
+
+// Distinct images of `tier` in order of their first trial, with that trial.
+struct ImageRows {
+  std::vector<std::int64_t> firstTrial;
+  std::vector<std::int64_t> imageIds;
+  std::vector<std::int64_t> trialCounts;
+};
+
+ImageRows imageRows(const NeuralDataset& dataset, std::optional<Tier> tier) {
+  ImageRows rows;
+  std::map<std::int64_t, std::size_t> rowOfImage;
+  for (std::int64_t t = 0; t < dataset.trialCount(); ++t) {
+    if (tier && dataset.tiers[static_cast<std::size_t>(t)] != *tier) continue;
+    const std::int64_t id = dataset.imageIds[static_cast<std::size_t>(t)];
+    const auto [found, inserted] = rowOfImage.emplace(id, rows.firstTrial.size());
+    if (inserted) {
+      rows.firstTrial.push_back(t);
+      rows.imageIds.push_back(id);
+      rows.trialCounts.push_back(0);
+    }
+    ++rows.trialCounts[found->second];
+  }
+  return rows;
+}
+
+// Keeps the rows whose mask entry is true.
+FeatureMatrix selectRows(const FeatureMatrix& features, const std::vector<bool>& keep) {
+  FeatureMatrix selected;
+  selected.cols = features.cols;
+  selected.source = features.source;
+  for (std::int64_t r = 0; r < features.rows; ++r) {
+    if (!keep[static_cast<std::size_t>(r)]) continue;
+    selected.values.insert(selected.values.end(), features.row(r), features.row(r) + features.cols);
+    selected.imageIds.push_back(features.imageIds[static_cast<std::size_t>(r)]);
+    if (!features.labels.empty()) selected.labels.push_back(features.labels[static_cast<std::size_t>(r)]);
+    ++selected.rows;
+  }
+  return selected;
+}
+
+}  // namespace
+
+NeuronWeighting neuronWeighting(const NeuralDataset& dataset, const NeuralModelEvaluation& evaluation, Tier tier) {
+  const auto neurons = static_cast<std::size_t>(dataset.neuronCount);
+  if (evaluation.singleTrialCorrelation.size() != neurons)
+    throw Error("the model evaluation covers " + std::to_string(evaluation.singleTrialCorrelation.size()) +
+                " neurons; dataset '" + dataset.name + "' has " + std::to_string(neurons));
+  ReliabilityConfig reliabilityConfig;
+  reliabilityConfig.tier = tier;
+  NeuronWeighting weighting;
+  weighting.tier = tier;
+  weighting.reliability = reliabilityWeights(computeReliability(dataset, reliabilityConfig));
+  weighting.quality.resize(neurons);
+  weighting.combined.resize(neurons);
+  for (std::size_t n = 0; n < neurons; ++n) {
+    const double r = evaluation.singleTrialCorrelation[n];
+    weighting.quality[n] = std::isfinite(r) && r > 0.0 ? r : 0.0;
+    const double w = weighting.reliability[n];
+    const double combined = std::isfinite(w) ? w * weighting.quality[n] : 0.0;
+    weighting.combined[n] = static_cast<float>(combined);
+    if (combined > 0.0) ++weighting.usedNeurons;
+  }
+  return weighting;
+}
+
+nlohmann::json toJson(const NeuronWeighting& weighting) {
+  auto finiteOrNull = [](const std::vector<double>& values) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const double value : values) array.push_back(std::isfinite(value) ? nlohmann::json(value) : nlohmann::json());
+    return array;
+  };
+  return {{"tier", tierName(weighting.tier)},
+          {"used_neurons", weighting.usedNeurons},
+          {"reliability", finiteOrNull(weighting.reliability)},
+          {"quality", finiteOrNull(weighting.quality)},
+          {"combined", weighting.combined}};
+}
+
+ImageLoadOptions modelInputOptions(const FittedNeuralModel& fitted) {
+  const NeuralModelConfig& config = fitted.model->config();
+  ImageLoadOptions options;
+  options.grayscale = config.inputChannels == 1;
+  options.resizeHeight = config.inputHeight;
+  options.resizeWidth = config.inputWidth;
+  options.rangeMin = fitted.normalization.pixelRange[0];
+  options.rangeMax = fitted.normalization.pixelRange[1];
+  return options;
+}
+
+FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+                                std::optional<Tier> tier, const Job& job) {
+  const ImageRows rows = imageRows(dataset, tier);
+  if (rows.firstTrial.empty())
+    throw Error("dataset '" + dataset.name + "' has no " + (tier ? std::string(tierName(*tier)) + " " : "") +
+                "images to predict");
+  const NeuralModelConfig& config = fitted.model->config();
+  if (dataset.channels != config.inputChannels || dataset.height != config.inputHeight ||
+      dataset.width != config.inputWidth)
+    throw Error("dataset '" + dataset.name + "' has " + std::to_string(dataset.channels) + "x" +
+                std::to_string(dataset.height) + "x" + std::to_string(dataset.width) +
+                " images; the model expects " + std::to_string(config.inputChannels) + "x" +
+                std::to_string(config.inputHeight) + "x" + std::to_string(config.inputWidth));
+  std::vector<float> images;
+  images.reserve(rows.firstTrial.size() * static_cast<std::size_t>(dataset.imageSize()));
+  for (const std::int64_t t : rows.firstTrial)
+    images.insert(images.end(), dataset.image(t), dataset.image(t) + dataset.imageSize());
+
+  FeatureMatrix features;
+  features.rows = static_cast<std::int64_t>(rows.firstTrial.size());
+  features.cols = config.neuronCount;
+  features.values = predictResponses(fitted, images.data(), features.rows, job);
+  features.imageIds = rows.imageIds;
+  if (!dataset.imageClasses.empty())
+    for (const std::int64_t t : rows.firstTrial) features.labels.push_back(dataset.imageClasses[static_cast<std::size_t>(t)]);
+  features.source = "model predictions for " + dataset.name + (tier ? std::string(", ") + tierName(*tier) + " tier" : "");
+  return features;
+}
+
+FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const ImageDataset& images, const Job& job) {
+  images.validate();
+  const NeuralModelConfig& config = fitted.model->config();
+  if (images.channels != config.inputChannels || images.height != config.inputHeight ||
+      images.width != config.inputWidth)
+    throw Error("image dataset '" + images.name + "' has " + std::to_string(images.channels) + "x" +
+                std::to_string(images.height) + "x" + std::to_string(images.width) +
+                " images; load it with the model's input options (" + std::to_string(config.inputChannels) + "x" +
+                std::to_string(config.inputHeight) + "x" + std::to_string(config.inputWidth) + ")");
+  if (images.imageCount() == 0) throw Error("image dataset '" + images.name + "' is empty");
+  FeatureMatrix features;
+  features.rows = images.imageCount();
+  features.cols = config.neuronCount;
+  features.values = predictResponses(fitted, images.pixels.data(), features.rows, job);
+  for (std::int64_t i = 0; i < features.rows; ++i) {
+    features.imageIds.push_back(i);
+    features.labels.push_back(images.classNames[static_cast<std::size_t>(images.labels[static_cast<std::size_t>(i)])]);
+  }
+  features.source = "model predictions for " + images.name;
+  return features;
+}
+
+DenoisingCheck checkDenoising(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+                              const SimilarityConfig& similarity, Tier tier, ComparisonMethod method,
+                              const Job& job) {
+  // The single-trial agreements define which images count as repeated; the predicted and
+  // repeat-averaged matrices use exactly those images.
+  SingleTrialConfig singleTrial;
+  singleTrial.tier = tier;
+  singleTrial.similarity = similarity;
+  singleTrial.method = method;
+  singleTrial.reference = SingleTrialReference::AllRepeats;
+  const SingleTrialResult againstAll = singleTrialAgreement(dataset, singleTrial, job.subJob(0.0, 0.4));
+  singleTrial.reference = SingleTrialReference::OtherRepeats;
+  const SingleTrialResult againstOthers = singleTrialAgreement(dataset, singleTrial, job.subJob(0.4, 0.8));
+
+  const ImageRows rows = imageRows(dataset, tier);
+  std::vector<bool> repeated;
+  for (const std::int64_t count : rows.trialCounts) repeated.push_back(count >= 2);
+  FeatureSelection averaged;
+  averaged.tier = tier;
+  const FeatureMatrix reference = selectRows(featuresFromDataset(dataset, averaged), repeated);
+  const FeatureMatrix predicted = selectRows(predictedFeatures(fitted, dataset, tier, job.subJob(0.8, 0.9)), repeated);
+  job.throwIfCancelled();
+
+  DenoisingCheck check;
+  check.predictedAgreement =
+      compareMatrices(computeSimilarity(predicted, similarity), computeSimilarity(reference, similarity), method);
+  check.singleTrialAgreement = againstAll.mean;
+  check.singleTrialAgreementOtherRepeats = againstOthers.mean;
+  check.images = againstAll.images;
+  check.repeats = againstAll.repeats;
+  check.method = method;
+  job.progress(1.0, "denoising check done");
+  return check;
+}
+
+nlohmann::json toJson(const DenoisingCheck& check) {
+  return {{"predicted_vs_repeat_average", check.predictedAgreement},
+          {"single_trial_vs_repeat_average", check.singleTrialAgreement},
+          {"single_trial_vs_other_repeats", check.singleTrialAgreementOtherRepeats},
+          {"images", check.images},
+          {"repeats", check.repeats},
+          {"method", comparisonMethodName(check.method)}};
+}
+
+}  // namespace bp

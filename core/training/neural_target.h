@@ -1,0 +1,71 @@
+#pragma once
+// The denoised neural similarity of Li et al. 2019 (science.md §1 steps 2-4): a fitted model's
+// predictions replace the noisy single trials, each neuron is weighted by reliability x prediction
+// quality (w_a * v_a), and the similarity engine turns the weighted predictions into the target
+// matrix that brain-regularized training pulls a classifier toward.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "data/image_dataset.h"
+#include "data/neural_dataset.h"
+#include "rsa/compare.h"
+#include "rsa/features.h"
+#include "rsa/similarity.h"
+#include "runtime/job.h"
+#include "training/neural_trainer.h"
+
+namespace bp {
+
+// Per neuron, the paper's weights. Undefined or non-finite values (a neuron without repeats, a
+// constant prediction, a noiseless repeat set) give weight 0: such a neuron drops out instead of
+// dominating.
+struct NeuronWeighting {
+  std::vector<double> reliability;  // w_a = sigma_a / eta_a from the tier's repeats
+  std::vector<double> quality;      // v_a = Pearson r of prediction and single trials on the tier, floored at 0
+  std::vector<float> combined;      // w_a * v_a, the unit weights handed to the similarity engine
+  Tier tier = Tier::Test;
+  std::int64_t usedNeurons = 0;  // neurons with a positive weight
+};
+
+// `evaluation` is the model's evaluation on the same `tier` (evaluateNeuralModel).
+NeuronWeighting neuronWeighting(const NeuralDataset& dataset, const NeuralModelEvaluation& evaluation,
+                                Tier tier = Tier::Test);
+nlohmann::json toJson(const NeuronWeighting& weighting);
+
+// The options that load any image dataset as this model's input: its channel count (colour to
+// luminance when the model is grayscale), its height and width (a plain resize, no cropping: a
+// 32x32 CIFAR image becomes 36x64, as the paper fed other images to a mouse model), and the pixel
+// range the model was fitted on.
+ImageLoadOptions modelInputOptions(const FittedNeuralModel& fitted);
+
+// Model predictions (original response units) as similarity features, one row per image.
+// From a neural dataset: each distinct image of `tier` (all tiers when nullopt) once, in order of
+// its first trial, as featuresFromDataset orders rows.
+FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+                                std::optional<Tier> tier, const Job& job = {});
+// From any image dataset loaded with modelInputOptions (bp::Error when the geometry differs); the
+// row labels are the class names and the image ids the dataset indices.
+FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const ImageDataset& images, const Job& job = {});
+
+// The paper's validation: on the tier's repeated images, how close the similarity of the model's
+// predictions is to the similarity of the repeat-averaged responses, against single trials'.
+struct DenoisingCheck {
+  double predictedAgreement = 0.0;                // compare(S_predicted, S_repeat-average)
+  double singleTrialAgreement = 0.0;              // mean over repeats k of compare(S_trial k, S_repeat-average)
+  double singleTrialAgreementOtherRepeats = 0.0;  // the same against the other repeats' average (no shared noise)
+  std::int64_t images = 0;
+  int repeats = 0;
+  ComparisonMethod method = ComparisonMethod::Pearson;
+};
+
+// Every matrix uses `similarity` (pass the neuron weighting's combined weights as its unit weights
+// to check the target as it will be built). Throws bp::Error with fewer than 3 repeated images.
+DenoisingCheck checkDenoising(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+                              const SimilarityConfig& similarity, Tier tier = Tier::Test,
+                              ComparisonMethod method = ComparisonMethod::Pearson, const Job& job = {});
+nlohmann::json toJson(const DenoisingCheck& check);
+
+}  // namespace bp
