@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "data/dataset_io.h"
 #include "data/default_data.h"
+#include "runtime/error.h"
 #include "runtime/log.h"
 
 namespace bp::cli {
@@ -54,6 +56,16 @@ Job progressJob(const GlobalOptions& options) {
 }
 
 void printJson(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+
+nlohmann::json readJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FileError(path, "cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& error) {
+    throw FileError(path, std::string("not valid JSON: ") + error.what());
+  }
+}
 
 NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job) {
   return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job);

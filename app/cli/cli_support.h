@@ -24,6 +24,8 @@ void startRuntime(const GlobalOptions& options);
 // A job that draws progress on stderr (a bar on a terminal, a line every 10% otherwise).
 Job progressJob(const GlobalOptions& options);
 void printJson(const nlohmann::json& value);
+// A JSON file (a config); FileError naming the file when it is unreadable or not JSON.
+nlohmann::json readJsonFile(const std::string& path);
 // A neural dataset from a path, or the embedded default population for "default".
 NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job);
 // "train", "validation", "test", or "all" (nullopt).

@@ -1,9 +1,6 @@
 #include "model_commands.h"
 
-#include <chrono>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "data/dataset_io.h"
 #include "data/npy.h"
@@ -17,16 +14,6 @@
 
 namespace bp::cli {
 namespace {
-
-nlohmann::json readJsonFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FileError(path, "cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& error) {
-    throw FileError(path, std::string("not valid JSON: ") + error.what());
-  }
-}
 
 std::string timestamp() {
   const std::time_t now = std::time(nullptr);
