@@ -7,6 +7,7 @@
 #include "data_commands.h"
 #include "model_commands.h"
 #include "rsa_commands.h"
+#include "train_commands.h"
 #include "runtime/error.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   bp::cli::addDataCommands(app, options);
   bp::cli::addRsaCommands(app, options);
   bp::cli::addModelCommands(app, options);
+  bp::cli::addTrainCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

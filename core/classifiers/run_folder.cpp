@@ -1,0 +1,431 @@
+#include "classifiers/run_folder.h"
+
+#include <signal.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "runtime/atomic_file.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+
+namespace bp {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kSummaryFormat = "brainprior classifier run";
+
+nlohmann::json number(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
+
+std::string timestamp() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
+}
+
+// False only when the process is known to be gone (on this machine).
+bool processAlive(const nlohmann::json& summary) {
+  if (!summary.contains("pid") || !summary.contains("host") || summary.at("host") != hostName()) return true;
+  const auto pid = summary.at("pid").get<long long>();
+  if (pid <= 0) return true;
+  if (pid == static_cast<long long>(::getpid())) return true;
+  return !(::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+}
+
+std::string readText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string sanitize(const std::string& name) {
+  std::string result;
+  for (const char c : name) {
+    const bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    result += plain ? c : '_';
+  }
+  return result.empty() ? "run" : result;
+}
+
+std::string csvNumber(double value) {
+  if (!std::isfinite(value)) return "";
+  std::ostringstream text;
+  text.precision(9);
+  text << value;
+  return text.str();
+}
+
+std::string tapName(std::size_t index) {
+  return index == 0 ? "stem" : "stage" + std::to_string(index);
+}
+
+std::string metricsCsv(const std::vector<ClassifierEpochReport>& history) {
+  std::size_t taps = 0;
+  for (const auto& report : history) taps = std::max(taps, report.gamma.size());
+  std::ostringstream csv;
+  csv << "epoch,learning_rate,classification_loss,regularization_loss,total_loss,train_accuracy,"
+         "validation_accuracy,test_accuracy,seconds,total_seconds";
+  for (std::size_t t = 0; t < taps; ++t) csv << ",gamma_" << tapName(t);
+  csv << '\n';
+  for (const auto& report : history) {
+    csv << report.epoch << ',' << csvNumber(report.learningRate) << ',' << csvNumber(report.classificationLoss) << ','
+        << csvNumber(report.regularizationLoss) << ',' << csvNumber(report.totalLoss) << ','
+        << csvNumber(report.trainAccuracy) << ',' << csvNumber(report.validationAccuracy) << ','
+        << csvNumber(report.testAccuracy) << ',' << csvNumber(report.seconds) << ',' << csvNumber(report.totalSeconds);
+    for (std::size_t t = 0; t < taps; ++t) csv << ',' << (t < report.gamma.size() ? csvNumber(report.gamma[t]) : "");
+    csv << '\n';
+  }
+  return csv.str();
+}
+
+// log.txt, rewritten whole (atomically) on every line: short, and never half-written.
+class RunLog {
+ public:
+  RunLog(fs::path path, bool keep) : path_(std::move(path)) {
+    if (keep && fs::exists(path_)) text_ = readText(path_);
+  }
+  void add(const std::string& line) {
+    text_ += timestamp() + "  " + line + "\n";
+    writeFileAtomically(path_, text_);
+  }
+
+ private:
+  fs::path path_;
+  std::string text_;
+};
+
+std::string describeReport(const ClassifierEpochReport& report) {
+  std::ostringstream line;
+  line.precision(4);
+  line << "epoch " << report.epoch << ": lr " << report.learningRate << ", loss " << report.totalLoss << " (ce "
+       << report.classificationLoss << ", regularization " << report.regularizationLoss << "), train accuracy "
+       << report.trainAccuracy << ", validation accuracy " << report.validationAccuracy << ", test accuracy "
+       << report.testAccuracy;
+  if (!report.gamma.empty()) {
+    line << ", gamma [";
+    for (std::size_t t = 0; t < report.gamma.size(); ++t) line << (t ? " " : "") << report.gamma[t];
+    line << "]";
+  }
+  line << ", " << report.seconds << " s";
+  return line.str();
+}
+
+nlohmann::json gammaByTap(const std::vector<double>& gamma) {
+  nlohmann::json result = nlohmann::json::object();
+  for (std::size_t t = 0; t < gamma.size(); ++t) result[tapName(t)] = gamma[t];
+  return result;
+}
+
+RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summary) {
+  RunRecord record;
+  record.folder = folder;
+  record.name = folder.filename().string();
+  record.summary = summary;
+  record.state = summary.value("state", std::string("unknown"));
+  if (record.state == "running" && !processAlive(summary)) record.state = "interrupted";
+  record.regularizer = summary.value("regularizer", std::string());
+  record.seed = summary.value("seed", std::uint64_t{0});
+  record.epochsDone = summary.value("epochs_done", 0);
+  record.epochs = summary.value("epochs", 0);
+  auto numberAt = [&](const char* key) {
+    const auto found = summary.find(key);
+    return found == summary.end() || !found->is_number() ? kNaN : found->get<double>();
+  };
+  record.testAccuracy = numberAt("test_accuracy");
+  record.validationAccuracy = numberAt("validation_accuracy");
+  record.seconds = summary.contains("timing") ? summary.at("timing").value("seconds", 0.0) : 0.0;
+  record.error = summary.value("error", std::string());
+  record.updated = summary.value("updated", std::string());
+  return record;
+}
+
+// summary.json, kept in memory and rewritten whole.
+class RunSummary {
+ public:
+  RunSummary(fs::path path, nlohmann::json summary) : path_(std::move(path)), summary_(std::move(summary)) {}
+  nlohmann::json& operator*() { return summary_; }
+  nlohmann::json* operator->() { return &summary_; }
+  void write() {
+    summary_["updated"] = timestamp();
+    writeFileAtomically(path_, summary_.dump(2) + "\n");
+  }
+  const nlohmann::json& json() const { return summary_; }
+
+ private:
+  fs::path path_;
+  nlohmann::json summary_;
+};
+
+}  // namespace
+
+nlohmann::json toJson(const RunRecord& record) {
+  nlohmann::json json = {{"folder", record.folder.string()},
+                         {"name", record.name},
+                         {"state", record.state},
+                         {"regularizer", record.regularizer},
+                         {"seed", record.seed},
+                         {"epochs_done", record.epochsDone},
+                         {"epochs", record.epochs},
+                         {"test_accuracy", number(record.testAccuracy)},
+                         {"validation_accuracy", number(record.validationAccuracy)},
+                         {"seconds", record.seconds},
+                         {"updated", record.updated}};
+  if (!record.error.empty()) json["error"] = record.error;
+  return json;
+}
+
+std::string runFolderName(const ClassifierTrainingConfig& config, std::uint64_t seed) {
+  std::string name = config.name;
+  if (name.empty()) {
+    name = std::string(classifierArchitectureName(config.model.architecture)) + "-" +
+           regularizerKindName(config.regularizer.kind);
+    if (config.regularizer.kind == RegularizerKind::NeuralSimilarity) {
+      const RegularizationTargetConfig& target = config.regularizer.target;
+      if (target.source == TargetSource::Pixel) name += "-pixel";
+      if (target.shuffled) name += "-shuffled";
+      if (target.threshold) name += "-thresholded";
+    }
+  }
+  return sanitize(name) + "-seed" + std::to_string(seed);
+}
+
+std::vector<std::uint64_t> runSeeds(const ClassifierTrainingConfig& config) {
+  return config.seeds.empty() ? std::vector<std::uint64_t>{config.seed} : config.seeds;
+}
+
+RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folder, bool resume, const Job& job,
+                   const ClassifierEpochCallback& onEpoch) {
+  fs::create_directories(folder);
+  const fs::path summaryPath = folder / "summary.json";
+  const fs::path checkpoint = folder / "checkpoint.pt";
+  nlohmann::json previous = nlohmann::json::object();
+  if (fs::exists(summaryPath)) {
+    try {
+      previous = nlohmann::json::parse(readText(summaryPath));
+    } catch (const nlohmann::json::exception&) {
+      previous = nlohmann::json::object();
+    }
+  }
+  if (!resume && (fs::exists(summaryPath) || fs::exists(checkpoint)))
+    throw Error("run folder " + folder.string() + " already holds a run (" +
+                previous.value("state", std::string("state unknown")) + "); resume it or choose another output folder");
+
+  ClassifierTrainingConfig runConfig = config;
+  runConfig.seeds.clear();
+  // A resume the checkpoint refuses must leave the run as it is (a finished run stays finished).
+  if (resume && fs::exists(checkpoint)) checkResumable(checkpoint, runConfig);
+  const nlohmann::json configJson = toJson(runConfig);
+  writeFileAtomically(folder / "config.json", configJson.dump(2) + "\n");
+  RunLog log(folder / "log.txt", resume);
+
+  std::vector<ClassifierEpochReport> history;
+  if (resume && fs::exists(checkpoint)) history = readClassifierCheckpointInfo(checkpoint).history;
+
+  RunSummary summary(summaryPath, {{"format", kSummaryFormat},
+                                   {"version", 1},
+                                   {"name", folder.filename().string()},
+                                   {"state", "running"},
+                                   {"seed", runConfig.seed},
+                                   {"regularizer", regularizerKindName(runConfig.regularizer.kind)},
+                                   {"epochs", runConfig.epochs},
+                                   {"epochs_done", static_cast<int>(history.size())},
+                                   {"created", previous.value("created", timestamp())},
+                                   {"pid", static_cast<long long>(::getpid())},
+                                   {"host", hostName()},
+                                   {"config", configJson},
+                                   {"runtime", toJson(runtimeInfo())},
+                                   {"files",
+                                    {{"config", "config.json"},
+                                     {"log", "log.txt"},
+                                     {"metrics", "metrics.csv"},
+                                     {"checkpoint", "checkpoint.pt"},
+                                     {"model", "model.pt"}}}});
+  if (!history.empty()) {
+    (*summary)["test_accuracy"] = number(history.back().testAccuracy);
+    (*summary)["validation_accuracy"] = number(history.back().validationAccuracy);
+  }
+  summary.write();
+  log.add((history.empty() ? "started run " : "resumed run ") + folder.filename().string() + " (seed " +
+          std::to_string(runConfig.seed) + ", regularizer " + regularizerKindName(runConfig.regularizer.kind) +
+          ", device " + runtimeInfo().device +
+          (history.empty() ? "" : ", after epoch " + std::to_string(history.size())) + ")");
+
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const ClassifierTrainingData data = loadClassifierTrainingData(runConfig, runConfig.seed, job.subJob(0.0, 0.05));
+    const double dataSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    log.add("data: " + std::to_string(data.trainImages.size(0)) + " train, " +
+            std::to_string(data.validationImages.size(0)) + " validation, " + std::to_string(data.testImages.size(0)) +
+            " test images of " + std::to_string(data.trainImages.size(1)) + "x" +
+            std::to_string(data.trainImages.size(2)) + "x" + std::to_string(data.trainImages.size(3)) + " from " +
+            data.trainSource + (data.target ? "; target: " + data.target->description : "") +
+            (data.importanceMaps
+                 ? "; importance maps for " + std::to_string(data.importanceMaps->count()) + " train images"
+                 : ""));
+    (*summary)["timing"] = {{"data_seconds", dataSeconds}};
+
+    ClassifierFitControl control;
+    control.checkpoint = checkpoint;
+    control.resume = resume;
+    const ClassifierTrainingResult result = trainClassifier(
+        runConfig, data, job.subJob(0.05, 1.0),
+        [&](const ClassifierEpochReport& report) {
+          history.push_back(report);
+          writeFileAtomically(folder / "metrics.csv", metricsCsv(history));
+          log.add(describeReport(report));
+          (*summary)["epochs_done"] = report.epoch;
+          (*summary)["test_accuracy"] = number(report.testAccuracy);
+          (*summary)["validation_accuracy"] = number(report.validationAccuracy);
+          (*summary)["last_epoch"] = toJson(report);
+          summary.write();
+          if (onEpoch) onEpoch(report);
+        },
+        control);
+
+    saveClassifierModel(result.trained, folder / "model.pt");
+    writeFileAtomically(folder / "metrics.csv", metricsCsv(result.history));
+    nlohmann::json& json = *summary;
+    json["state"] = "finished";
+    json["finished"] = timestamp();
+    json["epochs_done"] = static_cast<int>(result.history.size());
+    json["test_accuracy"] = number(result.testAccuracy);
+    json["validation_accuracy"] = number(result.validationAccuracy);
+    json["kept_epoch"] = result.keptEpoch;
+    json["best_epoch"] = result.bestEpoch;
+    json["best_validation_accuracy"] = number(result.bestValidationAccuracy);
+    if (!result.history.empty()) {
+      json["last_epoch"] = toJson(result.history.back());
+      json["gamma"] = gammaByTap(result.history.back().gamma);
+    }
+    json["images"] = {{"train", result.trainImages},
+                      {"validation", result.validationImages},
+                      {"test", result.testImages},
+                      {"target", result.targetImages}};
+    json["target"] = result.targetDescription;
+    json["device"] = result.device;
+    json["resumed_after_epoch"] = result.resumedAfterEpoch;
+    json["model"] = toJson(result.trained.model->config());
+    json["tap_names"] = result.tapNames;
+    json["timing"]["seconds"] = result.seconds;
+    json["timing"]["seconds_per_epoch"] =
+        result.history.empty() ? 0.0 : result.seconds / static_cast<double>(result.history.size());
+    json["timing"]["wall_seconds_this_session"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    summary.write();
+    log.add("finished: test accuracy " + csvNumber(result.testAccuracy) + " (epoch " +
+            std::to_string(result.keptEpoch) + " weights), " + csvNumber(result.seconds) + " s of training");
+  } catch (const CancelledError& error) {
+    (*summary)["state"] = "cancelled";
+    summary.write();
+    log.add(std::string("cancelled: ") + error.what() + "; resume continues after epoch " +
+            std::to_string(history.size()));
+    throw;
+  } catch (const std::exception& error) {
+    (*summary)["state"] = "failed";
+    (*summary)["error"] = error.what();
+    summary.write();
+    log.add(std::string("failed: ") + error.what());
+    throw;
+  }
+  return recordFromSummary(folder, summary.json());
+}
+
+std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const fs::path& outputDir, bool resume,
+                                 const Job& job, const RunEpochCallback& onEpoch) {
+  validate(config);
+  const std::vector<std::uint64_t> seeds = runSeeds(config);
+  std::vector<RunRecord> records;
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    ClassifierTrainingConfig runConfig = config;
+    runConfig.seed = seeds[i];
+    runConfig.seeds.clear();
+    const fs::path folder = outputDir / runFolderName(config, seeds[i]);
+    const double share = 1.0 / static_cast<double>(seeds.size());
+    records.push_back(trainRun(runConfig, folder, resume,
+                               job.subJob(share * static_cast<double>(i), share * static_cast<double>(i + 1)),
+                               [&](const ClassifierEpochReport& report) {
+                                 if (onEpoch) onEpoch(folder, report);
+                               }));
+  }
+  return records;
+}
+
+RunRecord readRun(const fs::path& runFolder) {
+  const fs::path summaryPath = runFolder / "summary.json";
+  if (!fs::exists(summaryPath)) throw FileError(runFolder.string(), "is not a run folder (no summary.json)");
+  try {
+    const nlohmann::json summary = nlohmann::json::parse(readText(summaryPath));
+    if (!summary.is_object() || summary.value("format", std::string()) != kSummaryFormat)
+      throw FileError(summaryPath.string(), "not a BrainPrior classifier run summary");
+    return recordFromSummary(runFolder, summary);
+  } catch (const nlohmann::json::exception& error) {
+    throw FileError(summaryPath.string(), std::string("corrupt run summary: ") + error.what());
+  }
+}
+
+std::vector<RunRecord> listRuns(const fs::path& folder, const std::string& regularizer) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) throw FileError(folder.string(), "is not a folder");
+  std::vector<fs::path> candidates;
+  if (fs::exists(folder / "summary.json")) candidates.push_back(folder);
+  std::vector<fs::path> subfolders;
+  for (const auto& entry : fs::directory_iterator(folder))
+    if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) subfolders.push_back(entry.path());
+  std::sort(subfolders.begin(), subfolders.end());
+  candidates.insert(candidates.end(), subfolders.begin(), subfolders.end());
+
+  std::vector<RunRecord> records;
+  for (const auto& candidate : candidates) {
+    RunRecord record;
+    try {
+      record = readRun(candidate);
+    } catch (const Error& error) {
+      record.folder = candidate;
+      record.name = candidate.filename().string();
+      record.state = "unreadable";
+      record.error = error.what();
+      record.testAccuracy = kNaN;
+      record.validationAccuracy = kNaN;
+    }
+    if (!regularizer.empty() && record.regularizer != regularizer) continue;
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+TrainedClassifier loadRunModel(const fs::path& runFolder) {
+  const fs::path model = runFolder / "model.pt";
+  if (!fs::exists(model)) {
+    std::string state = "unknown";
+    try {
+      state = readRun(runFolder).state;
+    } catch (const Error&) {
+    }
+    throw FileError(runFolder.string(), "has no model.pt (the run is " + state + ")");
+  }
+  return loadClassifierModel(model);
+}
+
+}  // namespace bp

@@ -1,0 +1,451 @@
+// Brain-regularized classifier training on a tiny synthetic image set (12x12 stripes in three
+// orientations, written as IDX files): training beats chance, the run folder holds its files,
+// a resumed run repeats the uninterrupted curve, the target controls, a non-finite loss and a
+// cancel stop cleanly, and the registry lists the runs.
+// LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
+#include <torch/utils.h>
+
+#include "classifiers/classifier_trainer.h"
+#include "classifiers/regularization_target.h"
+#include "classifiers/run_folder.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "data/hdf5_file.h"
+#include "rsa/matrix_file.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+#include "test_support.h"
+
+using namespace bp;
+
+namespace {
+
+constexpr int kSide = 12;
+
+std::string bigEndian(std::uint32_t value) {
+  return {static_cast<char>(value >> 24), static_cast<char>((value >> 16) & 0xFF),
+          static_cast<char>((value >> 8) & 0xFF), static_cast<char>(value & 0xFF)};
+}
+
+// Class 0: horizontal stripes, 1: vertical, 2: diagonal; random phase and pixel noise. Stripes
+// survive crops and flips, so augmentation keeps the classes apart.
+void writeIdxSplit(const std::filesystem::path& folder, const std::string& split, int count, unsigned seed) {
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int> phase(0, 3);
+  std::uniform_int_distribution<int> noise(-40, 40);
+  std::string images =
+      bigEndian(0x803) + bigEndian(static_cast<std::uint32_t>(count)) + bigEndian(kSide) + bigEndian(kSide);
+  std::string labels = bigEndian(0x801) + bigEndian(static_cast<std::uint32_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const int label = i % 3;
+    const int offset = phase(random);
+    for (int y = 0; y < kSide; ++y)
+      for (int x = 0; x < kSide; ++x) {
+        const int coordinate = label == 0 ? y : label == 1 ? x : x + y;
+        const int value = ((coordinate + offset) / 2) % 2 == 0 ? 200 : 55;
+        images += static_cast<char>(std::clamp(value + noise(random), 0, 255));
+      }
+    labels += static_cast<char>(label);
+  }
+  test::writeBytes(folder / (split + "-images-idx3-ubyte"), images);
+  test::writeBytes(folder / (split + "-labels-idx1-ubyte"), labels);
+}
+
+ClassifierTrainingConfig baseConfig(const std::filesystem::path& data) {
+  ClassifierTrainingConfig config;
+  config.data.path = data.string();
+  config.data.validationFraction = 0.1;
+  config.data.augmentation.cropPadding = 2;
+  config.model.architecture = ClassifierArchitecture::SmallResNet;
+  config.model.width = 4;
+  config.model.classCount = 3;
+  config.model.imageMean = {0.5f};
+  config.model.imageStd = {0.25f};
+  config.optimizer.learningRate = 0.05;
+  config.schedule.kind = ScheduleKind::Constant;
+  config.epochs = 3;
+  config.batchSize = 32;
+  config.seed = 1;
+  return config;
+}
+
+// A target over the first `count` train images: 0.8 within a class, -0.3 between classes.
+void writeClassTarget(const std::filesystem::path& file, int count) {
+  SimilarityMatrix matrix;
+  matrix.size = count;
+  for (int a = 0; a < count; ++a) {
+    matrix.imageIds.push_back(a);
+    for (int b = 0; b < count; ++b) matrix.values.push_back(a == b ? 1.0f : (a % 3 == b % 3 ? 0.8f : -0.3f));
+  }
+  writeSimilarityMatrix(matrix, file);
+}
+
+ClassifierTrainingConfig neuralConfig(const std::filesystem::path& data, const std::filesystem::path& target) {
+  ClassifierTrainingConfig config = baseConfig(data);
+  config.regularizer.kind = RegularizerKind::NeuralSimilarity;
+  config.regularizer.alpha = 2.0;
+  config.regularizer.pairBatchSize = 8;
+  config.regularizer.target.matrixFile = target.string();
+  config.regularizer.target.images.maxImages = 48;
+  return config;
+}
+
+bool closeRelative(double a, double b, double tolerance) {
+  return std::abs(a - b) <= tolerance * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+}  // namespace
+
+class TestClassifierTrainer : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() {
+    initializeRuntime();
+    data_ = scratch_ / "stripes";
+    std::filesystem::create_directories(data_);
+    writeIdxSplit(data_, "train", 240, 1);
+    writeIdxSplit(data_, "t10k", 90, 2);
+    target_ = scratch_ / "target.h5";
+    writeClassTarget(target_, 48);
+  }
+
+  void configRoundTripsAndNamesBadKeys() {
+    ClassifierTrainingConfig config = neuralConfig(data_, target_);
+    config.seeds = {1, 2, 3};
+    config.regularizer.target.threshold = 0.8;
+    config.regularizer.target.shuffled = true;
+    config.schedule.kind = ScheduleKind::Cyclic;
+    const nlohmann::json json = toJson(config);
+    QCOMPARE(toJson(classifierTrainingConfigFromJson(json)), json);
+    QCOMPARE(classifierTrainingConfigFromJson(nlohmann::json::object()).regularizer.alpha, 20.0);
+    QCOMPARE(classifierTrainingConfigFromJson(nlohmann::json::object()).data.validationFraction, 0.01);
+    try {
+      classifierTrainingConfigFromJson({{"regularizer", {{"alpah", 3}}}});
+      QFAIL("an unknown key was accepted");
+    } catch (const Error& error) {
+      QVERIFY2(std::string(error.what()).find("alpah") != std::string::npos, error.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, classifierTrainingConfigFromJson({{"regularizer", {{"kind", "brain"}}}}));
+    QVERIFY_THROWS_EXCEPTION(Error, classifierTrainingConfigFromJson({{"epochs", "ten"}}));
+    ClassifierTrainingConfig invalid = baseConfig(data_);
+    invalid.regularizer.kind = RegularizerKind::Harmonization;
+    QVERIFY_THROWS_EXCEPTION(Error, validate(invalid));  // no importance maps
+  }
+
+  void learningRateSchedulesFollowTheirFormulas() {
+    LearningRateSchedule cyclic;  // defaults: x0.3 every 4 epochs, cycles of 20
+    QCOMPARE(learningRateAt(0.1, cyclic, 1, 40), 0.1);
+    QCOMPARE(learningRateAt(0.1, cyclic, 4, 40), 0.1);
+    QVERIFY(closeRelative(learningRateAt(0.1, cyclic, 5, 40), 0.03, 1e-12));
+    QVERIFY(closeRelative(learningRateAt(0.1, cyclic, 20, 40), 0.1 * std::pow(0.3, 4), 1e-12));
+    QCOMPARE(learningRateAt(0.1, cyclic, 21, 40), 0.1);
+    LearningRateSchedule step;
+    step.kind = ScheduleKind::Step;
+    step.stepEpochs = 10;
+    step.factor = 0.5;
+    QVERIFY(closeRelative(learningRateAt(1.0, step, 25, 40), 0.25, 1e-12));
+    LearningRateSchedule cosine;
+    cosine.kind = ScheduleKind::Cosine;
+    QCOMPARE(learningRateAt(1.0, cosine, 1, 10), 1.0);
+    QVERIFY(closeRelative(learningRateAt(1.0, cosine, 6, 10), 0.5, 1e-12));
+  }
+
+  void trainsAboveChanceAndWritesTheRunFolder() {
+    const ClassifierTrainingConfig config = baseConfig(data_);
+    const std::filesystem::path folder = scratch_ / "runs" / runFolderName(config, config.seed);
+    const RunRecord record = trainRun(config, folder, /*resume=*/false);
+    QCOMPARE(record.state, std::string("finished"));
+    QCOMPARE(record.epochsDone, 3);
+    QVERIFY2(record.testAccuracy > 0.6, std::to_string(record.testAccuracy).c_str());  // chance: 1/3
+    for (const char* file : {"config.json", "log.txt", "metrics.csv", "checkpoint.pt", "model.pt", "summary.json"})
+      QVERIFY2(std::filesystem::exists(folder / file), file);
+
+    std::ifstream metrics(folder / "metrics.csv");
+    std::string header;
+    std::getline(metrics, header);
+    QVERIFY(header.find("classification_loss") != std::string::npos);
+    QVERIFY(header.find("test_accuracy") != std::string::npos);
+    int rows = 0;
+    for (std::string line; std::getline(metrics, line);) ++rows;
+    QCOMPARE(rows, 3);
+
+    const nlohmann::json& summary = record.summary;
+    QCOMPARE(summary.at("seed").get<int>(), 1);
+    QCOMPARE(summary.at("runtime").at("device").get<std::string>(), runtimeInfo().device);
+    QVERIFY(summary.at("runtime").at("versions").contains("libtorch"));
+    QVERIFY(summary.at("timing").at("seconds").get<double>() > 0.0);
+    QCOMPARE(summary.at("config").at("epochs").get<int>(), 3);
+
+    // The saved model classifies the test images as the run reported.
+    TrainedClassifier trained = loadRunModel(folder);
+    QCOMPARE(trained.classNames.size(), std::size_t{10});  // IDX files name 10 classes
+    const ClassifierTrainingData data = loadClassifierTrainingData(config, config.seed);
+    QCOMPARE(data.trainImages.size(0) + data.validationImages.size(0), std::int64_t{240});
+    QCOMPARE(data.validationImages.size(0), std::int64_t{24});
+    const double accuracy = classifierAccuracy(trained.model, data.testImages, data.testLabels);
+    QVERIFY(closeRelative(accuracy, record.testAccuracy, 1e-9));
+
+    // A second launch into the same folder is refused unless it resumes; a resume with another
+    // config is refused before it touches the run.
+    QVERIFY_THROWS_EXCEPTION(Error, trainRun(config, folder, /*resume=*/false));
+    ClassifierTrainingConfig changed = config;
+    changed.optimizer.learningRate = 0.01;
+    try {
+      trainRun(changed, folder, /*resume=*/true);
+      QFAIL("a resume with another learning rate was accepted");
+    } catch (const FileError& error) {
+      QVERIFY2(std::string(error.what()).find("/config/optimizer/learning_rate") != std::string::npos, error.what());
+    }
+    QCOMPARE(readRun(folder).state, std::string("finished"));
+    QCOMPARE(nlohmann::json::parse(test::readBytes(folder / "config.json"))
+                 .at("optimizer")
+                 .at("learning_rate")
+                 .get<double>(),
+             0.05);
+    // A resume of a finished run with more epochs continues it.
+    ClassifierTrainingConfig longer = config;
+    longer.epochs = 4;
+    const RunRecord extended = trainRun(longer, folder, /*resume=*/true);
+    QCOMPARE(extended.state, std::string("finished"));
+    QCOMPARE(extended.epochsDone, 4);
+    QCOMPARE(extended.summary.at("resumed_after_epoch").get<int>(), 3);
+  }
+
+  void neuralSimilarityTrainsWithLearnedLayerWeights() {
+    const ClassifierTrainingConfig config = neuralConfig(data_, target_);
+    const ClassifierTrainingResult result = trainClassifier(config);
+    QCOMPARE(result.targetImages, std::int64_t{48});
+    QCOMPARE(result.history.size(), std::size_t{3});
+    for (const auto& report : result.history) {
+      QVERIFY(report.regularizationLoss > 0.0);
+      QVERIFY(closeRelative(report.totalLoss, report.classificationLoss + 2.0 * report.regularizationLoss, 1e-6));
+      QCOMPARE(report.gamma.size(), std::size_t{4});  // stem and three stages
+      double sum = 0.0;
+      for (const double gamma : report.gamma) sum += gamma;
+      QVERIFY(closeRelative(sum, 1.0, 1e-6));
+    }
+    // The layer weights learn (they start equal).
+    QVERIFY(std::abs(result.history.back().gamma.front() - 0.25) > 1e-6);
+    QVERIFY(result.testAccuracy > 0.5);
+  }
+
+  void targetControlsChangeTheTargetOnly() {
+    RegularizationTargetConfig config;
+    config.matrixFile = target_.string();
+    config.images.maxImages = 48;
+    const RegularizationTarget original = loadRegularizationTarget(config, data_.string(), true, 7);
+    config.shuffled = true;
+    const RegularizationTarget shuffled = loadRegularizationTarget(config, data_.string(), true, 7);
+    QVERIFY(torch::equal(shuffled.images, original.images));
+    QVERIFY(!torch::equal(shuffled.similarity, original.similarity));
+    QVERIFY(torch::equal(shuffled.similarity, permuteSimilarity(original.similarity, shuffledImageOrder(48, 7))));
+    QVERIFY(shuffled.description.find("shuffled") != std::string::npos);
+
+    config.shuffled = false;
+    config.threshold = 0.5;
+    const RegularizationTarget thresholded = loadRegularizationTarget(config, data_.string(), true, 7);
+    QVERIFY(((thresholded.similarity.abs() == 1) | (thresholded.similarity == 0)).all().item<bool>());
+    QCOMPARE(thresholded.similarity[0][3].item<float>(), 1.0f);  // 0.8 within a class
+    QCOMPARE(thresholded.similarity[0][1].item<float>(), 0.0f);  // -0.3 between classes
+
+    RegularizationTargetConfig pixel;
+    pixel.source = TargetSource::Pixel;
+    pixel.images.maxImages = 30;
+    const RegularizationTarget pixels = loadRegularizationTarget(pixel, data_.string(), true, 7);
+    QCOMPARE(pixels.size(), std::int64_t{30});
+    QVERIFY(torch::allclose(pixels.similarity.diagonal(), torch::ones({30}), 1e-4, 1e-4));
+    QVERIFY(torch::allclose(pixels.similarity, pixels.similarity.t()));
+    QVERIFY((pixels.similarity.abs() <= 1.0001).all().item<bool>());
+
+    // Image ids beyond the image dataset name the problem.
+    config.threshold.reset();
+    config.images.maxImages = 20;
+    QVERIFY_THROWS_EXCEPTION(FileError, loadRegularizationTarget(config, data_.string(), true, 7));
+  }
+
+  void resumedRunRepeatsTheUninterruptedCurve() {
+    ClassifierTrainingConfig config = neuralConfig(data_, target_);
+    config.schedule.kind = ScheduleKind::Step;
+    config.schedule.stepEpochs = 2;
+    config.schedule.factor = 0.5;
+    const ClassifierTrainingData data = loadClassifierTrainingData(config, config.seed);
+
+    ClassifierFitControl straight;
+    straight.checkpoint = scratch_ / "straight.pt";
+    const ClassifierTrainingResult uninterrupted = trainClassifier(config, data, {}, {}, straight);
+
+    // Cancelled after epoch 2 (the next batch notices), then resumed.
+    ClassifierFitControl interrupted;
+    interrupted.checkpoint = scratch_ / "interrupted.pt";
+    auto cancel = std::make_shared<CancelToken>();
+    QVERIFY_THROWS_EXCEPTION(CancelledError, trainClassifier(
+                                                 config, data, Job({}, cancel),
+                                                 [&](const ClassifierEpochReport& report) {
+                                                   if (report.epoch == 2) cancel->cancel();
+                                                 },
+                                                 interrupted));
+    QCOMPARE(readClassifierCheckpointInfo(interrupted.checkpoint).epoch, 2);
+    interrupted.resume = true;
+    const ClassifierTrainingResult resumed = trainClassifier(config, data, {}, {}, interrupted);
+    QCOMPARE(resumed.resumedAfterEpoch, 2);
+    QCOMPARE(resumed.history.size(), uninterrupted.history.size());
+    for (std::size_t e = 0; e < resumed.history.size(); ++e) {
+      const auto& a = uninterrupted.history[e];
+      const auto& b = resumed.history[e];
+      QVERIFY2(closeRelative(a.totalLoss, b.totalLoss, 1e-4),
+               (std::to_string(a.totalLoss) + " vs " + std::to_string(b.totalLoss)).c_str());
+      QVERIFY(closeRelative(a.classificationLoss, b.classificationLoss, 1e-4));
+      QVERIFY(closeRelative(a.regularizationLoss, b.regularizationLoss, 1e-4));
+      QVERIFY(closeRelative(a.testAccuracy, b.testAccuracy, 1e-4));
+      QCOMPARE(a.learningRate, b.learningRate);
+      for (std::size_t t = 0; t < a.gamma.size(); ++t) QVERIFY(closeRelative(a.gamma[t], b.gamma[t], 1e-4));
+    }
+
+    // A checkpoint of another config is refused.
+    ClassifierTrainingConfig other = config;
+    other.regularizer.alpha = 3.0;
+    try {
+      trainClassifier(other, data, {}, {}, interrupted);
+      QFAIL("a checkpoint of another config was accepted");
+    } catch (const FileError& error) {
+      QVERIFY2(std::string(error.what()).find("/config/regularizer/alpha") != std::string::npos, error.what());
+    }
+  }
+
+  void nonFiniteLossStopsWithClearErrorAndKeepsTheCheckpoint() {
+    ClassifierTrainingConfig config = baseConfig(data_);
+    config.name = "exploding";
+    // Epoch 1 at 0.05, then 5e28: the weights blow up within a few steps.
+    config.schedule.kind = ScheduleKind::Step;
+    config.schedule.stepEpochs = 1;
+    config.schedule.factor = 1e30;
+    const std::filesystem::path folder = scratch_ / "runs" / runFolderName(config, config.seed);
+    try {
+      trainRun(config, folder, false);
+      QFAIL("a run with an exploding learning rate finished");
+    } catch (const CancelledError&) {
+      QFAIL("not a cancellation");
+    } catch (const Error& error) {
+      const std::string message = error.what();
+      QVERIFY2(message.find("not finite") != std::string::npos, message.c_str());
+      QVERIFY2(message.find("epoch 2") != std::string::npos, message.c_str());
+      QVERIFY2(message.find("keeps epoch 1") != std::string::npos, message.c_str());
+    }
+    QCOMPARE(readClassifierCheckpointInfo(folder / "checkpoint.pt").epoch, 1);
+    const RunRecord record = readRun(folder);
+    QCOMPARE(record.state, std::string("failed"));
+    QVERIFY(record.error.find("not finite") != std::string::npos);
+    QVERIFY(!std::filesystem::exists(folder / "model.pt"));
+    QVERIFY_THROWS_EXCEPTION(FileError, loadRunModel(folder));
+  }
+
+  void cancelInsideAnEpochThrowsCancelledError() {
+    ClassifierTrainingConfig config = baseConfig(data_);
+    config.name = "cancelled";
+    auto cancel = std::make_shared<CancelToken>();
+    int batches = 0;
+    // Cancelled from the progress of the second batch: the third batch never starts.
+    const Job job(
+        [&](double, const std::string& message) {
+          if (message.find("batch") != std::string::npos && ++batches == 2) cancel->cancel();
+        },
+        cancel);
+    const std::filesystem::path folder = scratch_ / "runs" / runFolderName(config, config.seed);
+    QVERIFY_THROWS_EXCEPTION(CancelledError, trainRun(config, folder, false, job));
+    QCOMPARE(batches, 2);
+    QCOMPARE(readRun(folder).state, std::string("cancelled"));
+    QVERIFY(!std::filesystem::exists(folder / "checkpoint.pt"));
+  }
+
+  void harmonizationAndNoiseBaselineTrain() {
+    // Importance maps for a third of the train images (the images' centre), as 8-bit PGM files
+    // (read by the same OpenCV path as PNG), plus a file that is no map.
+    const std::filesystem::path maps = scratch_ / "maps";
+    std::filesystem::create_directories(maps);
+    std::string map = "P5\n" + std::to_string(kSide) + " " + std::to_string(kSide) + "\n255\n";
+    for (int y = 0; y < kSide; ++y)
+      for (int x = 0; x < kSide; ++x) map += static_cast<char>(x >= 3 && x < 9 && y >= 3 && y < 9 ? 255 : 0);
+    for (int i = 0; i < 80; ++i) test::writeBytes(maps / (std::to_string(i) + ".pgm"), map);
+    test::writeBytes(maps / "README.txt", "not a map");
+    const ImportanceMaps loaded = loadImportanceMaps(maps, "importance_maps", 240, kSide, kSide);
+    QCOMPARE(loaded.count(), std::int64_t{80});
+    QCOMPARE(loaded.maps[0][5][5].item<float>(), 255.0f);
+
+    // The same maps as HDF5 rows keyed by image_ids, at another size.
+    const std::filesystem::path hdf5 = scratch_ / "maps.h5";
+    {
+      Hdf5File file = Hdf5File::create(hdf5);
+      file.writeDataset<float>("importance_maps", std::vector<float>(2 * 24 * 24, 1.0f), {2, 24, 24});
+      file.writeDataset<std::int64_t>("image_ids", {5, 9}, {2});
+      file.close();
+    }
+    const ImportanceMaps fromHdf5 = loadImportanceMaps(hdf5, "importance_maps", 240, kSide, kSide);
+    QCOMPARE(fromHdf5.count(), std::int64_t{2});
+    QCOMPARE(fromHdf5.present[9].item<float>(), 1.0f);
+    QCOMPARE(fromHdf5.present[0].item<float>(), 0.0f);
+
+    ClassifierTrainingConfig harmonization = baseConfig(data_);
+    harmonization.epochs = 1;
+    harmonization.regularizer.kind = RegularizerKind::Harmonization;
+    harmonization.regularizer.harmonization.importanceMaps = maps.string();
+    harmonization.regularizer.harmonization.pyramidLevels = 3;
+    const ClassifierTrainingResult harmonized = trainClassifier(harmonization);
+    QVERIFY(harmonized.history.front().regularizationLoss > 0.0);
+    QVERIFY(std::isfinite(harmonized.history.front().totalLoss));
+
+    ClassifierTrainingConfig noise = baseConfig(data_);
+    noise.epochs = 1;
+    noise.regularizer.kind = RegularizerKind::GaussianNoiseAugmentation;
+    noise.regularizer.noiseSigma = 0.2;
+    const ClassifierTrainingResult noisy = trainClassifier(noise);
+    QCOMPARE(noisy.history.front().regularizationLoss, 0.0);
+    QVERIFY(std::isfinite(noisy.history.front().totalLoss));
+  }
+
+  void registryListsRunsAndFilters() {
+    ClassifierTrainingConfig config = baseConfig(data_);
+    config.name = "seeded";
+    config.epochs = 1;
+    config.seeds = {4, 5};
+    const std::filesystem::path root = scratch_ / "runs";
+    const std::vector<RunRecord> launched = trainRuns(config, root, false);
+    QCOMPARE(launched.size(), std::size_t{2});
+    QCOMPARE(launched[0].name, std::string("seeded-seed4"));
+    QCOMPARE(launched[1].seed, std::uint64_t{5});
+    // A run folder's config holds its own seed, so it can be run again alone.
+    const nlohmann::json saved = nlohmann::json::parse(test::readBytes(root / "seeded-seed5" / "config.json"));
+    QCOMPARE(saved.at("seed").get<int>(), 5);
+    QVERIFY(saved.at("seeds").empty());
+
+    const std::vector<RunRecord> all = listRuns(root);
+    std::map<std::string, std::string> states;
+    for (const auto& record : all) states[record.name] = record.state;
+    QCOMPARE(states["seeded-seed4"], std::string("finished"));
+    QCOMPARE(states["seeded-seed5"], std::string("finished"));
+    QCOMPARE(states["small_resnet-none-seed1"], std::string("finished"));
+    QCOMPARE(states["exploding-seed1"], std::string("failed"));
+    QCOMPARE(states["cancelled-seed1"], std::string("cancelled"));
+    QCOMPARE(listRuns(root, "neural_similarity").size(), std::size_t{0});
+    QCOMPARE(listRuns(root, "none").size(), all.size());
+    QCOMPARE(listRuns(root / "seeded-seed4").size(), std::size_t{1});  // a run folder lists itself
+    const nlohmann::json json = toJson(all.front());
+    QVERIFY(json.contains("state") && json.contains("test_accuracy"));
+  }
+
+ private:
+  test::ScratchDir scratch_;
+  std::filesystem::path data_;
+  std::filesystem::path target_;
+};
+
+QTEST_GUILESS_MAIN(TestClassifierTrainer)
+#include "test_classifier_trainer.moc"
