@@ -339,6 +339,15 @@ ModelPanel::ModelPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs
 
 void ModelPanel::setDataset(std::shared_ptr<const bp::NeuralDataset> dataset) {
   dataset_ = std::move(dataset);
+  // Once per dataset (a pass over its images, milliseconds even for the Lurz scan), not per redraw.
+  meanStimulus_ = {};
+  if (dataset_ && dataset_->trialCount() > 0) {
+    std::vector<float> mean(static_cast<std::size_t>(dataset_->height) * dataset_->width, 0.0f);
+    for (std::int64_t t = 0; t < dataset_->trialCount(); ++t)
+      for (std::size_t p = 0; p < mean.size(); ++p) mean[p] += dataset_->image(t)[p];
+    const auto [low, high] = std::minmax_element(mean.begin(), mean.end());
+    meanStimulus_ = bp::widgets::imageFromPlanes(mean.data(), 1, dataset_->height, dataset_->width, *low, *high);
+  }
   applyDefaults();
 }
 
@@ -425,7 +434,7 @@ void ModelPanel::fit() {
       tr("Fitting %1").arg(liveName_),
       [dataset, config, checkpoint, panel, stop = stopFit_](const bp::Job& job) {
         return std::make_shared<ModelRecord>(fitModel(*dataset, config, checkpoint.toStdString(), job,
-                                                      [panel](const FitCurvePoint& point) {
+                                                      [panel](const bp::NeuralEpochReport& point) {
                                                         QMetaObject::invokeMethod(
                                                             panel, [panel, point] {
                                                               if (!panel) return;
@@ -485,7 +494,7 @@ void ModelPanel::updateComparison() {
         number(bestValidation),
         record.evaluation ? number(record.evaluation->meanAverageCorrelation) : QStringLiteral("—"),
         record.evaluation ? number(record.evaluation->meanSingleTrialCorrelation) : QStringLiteral("—"),
-        record.evaluation ? number(record.evaluation->fractionOfOracle) : QStringLiteral("—"),
+        record.evaluation ? number(record.evaluation->fractionOfOracleSlope) : QStringLiteral("—"),
         record.evaluation ? number(record.evaluation->meanFeve) : QStringLiteral("—"),
         number(minutes, 1)};
     for (int column = 0; column < cells.size(); ++column)
@@ -496,7 +505,7 @@ void ModelPanel::updateComparison() {
 void ModelPanel::redrawCurves() {
   lossCurves_->clear();
   correlationCurves_->clear();
-  auto draw = [&](const QString& name, const std::vector<FitCurvePoint>& curve, QColor color) {
+  auto draw = [&](const QString& name, const std::vector<bp::NeuralEpochReport>& curve, QColor color) {
     QVector<double> epochs, losses, correlations;
     for (const auto& point : curve) {
       epochs << point.epoch;
@@ -535,7 +544,7 @@ void ModelPanel::showEvaluation(const ModelRecord& record) {
             .arg(record.inputWidth));
     return;
   }
-  const ModelEvaluationView& evaluation = *record.evaluation;
+  const bp::NeuralModelEvaluation& evaluation = *record.evaluation;
   QVector<double> oracle, correlation;
   for (std::size_t n = 0; n < evaluation.oracleCorrelation.size(); ++n)
     if (std::isfinite(evaluation.oracleCorrelation[n]) && std::isfinite(evaluation.singleTrialCorrelation[n])) {
@@ -546,7 +555,7 @@ void ModelPanel::showEvaluation(const ModelRecord& record) {
   if (!oracle.isEmpty()) {
     const double top = std::max(*std::max_element(oracle.begin(), oracle.end()), 0.0);
     oracleScatter_->addLine(tr("model = oracle"), {0.0, top}, {0.0, top}, Qt::darkGray);
-    const double slope = evaluation.fractionOfOracle;
+    const double slope = evaluation.fractionOfOracleSlope;
     if (std::isfinite(slope))
       oracleScatter_->addLine(tr("fraction of oracle %1").arg(number(slope)), {0.0, top}, {0.0, slope * top},
                               bp::widgets::palette::seriesColor(1));
@@ -559,7 +568,7 @@ void ModelPanel::showEvaluation(const ModelRecord& record) {
                                   .arg(QString::fromStdString(record.name).toHtmlEscaped(),
                                        number(evaluation.meanAverageCorrelation),
                                        number(evaluation.meanSingleTrialCorrelation),
-                                       number(evaluation.meanOracleCorrelation), number(evaluation.fractionOfOracle),
+                                       number(evaluation.meanOracleCorrelation), number(evaluation.fractionOfOracleSlope),
                                        number(evaluation.meanFeve), QLocale().toString(static_cast<qlonglong>(record.parameterCount))));
 }
 
@@ -583,15 +592,9 @@ void ModelPanel::showFeatures(const ModelRecord& record) {
   QCustomPlot* plot = readoutPlot_->plot();
   plot->clearItems();
   // The dataset's mean image under the readout, so positions read as places in the visual field.
-  if (dataset_ && dataset_->height == record.inputHeight && dataset_->width == record.inputWidth &&
-      dataset_->trialCount() > 0) {
-    std::vector<float> mean(static_cast<std::size_t>(dataset_->height) * dataset_->width, 0.0f);
-    for (std::int64_t t = 0; t < dataset_->trialCount(); ++t)
-      for (std::size_t p = 0; p < mean.size(); ++p) mean[p] += dataset_->image(t)[p];
-    const auto [low, high] = std::minmax_element(mean.begin(), mean.end());
+  if (!meanStimulus_.isNull() && dataset_->height == record.inputHeight && dataset_->width == record.inputWidth) {
     auto* background = new QCPItemPixmap(plot);
-    background->setPixmap(QPixmap::fromImage(
-        bp::widgets::imageFromPlanes(mean.data(), 1, dataset_->height, dataset_->width, *low, *high)));
+    background->setPixmap(QPixmap::fromImage(meanStimulus_));
     background->setScaled(true, Qt::IgnoreAspectRatio);
     background->topLeft->setCoords(-0.5, -0.5);
     background->bottomRight->setCoords(dataset_->width - 0.5, dataset_->height - 0.5);

@@ -3,6 +3,7 @@
 // curves, compare several fitted models, see their evaluation (per-neuron correlation against the
 // oracle), what they learned (first-layer filters, readout positions or masks, functional types of
 // a rotation-equivariant core), most exciting inputs, and build the denoised similarity target.
+#include <QImage>
 #include <QWidget>
 #include <atomic>
 #include <memory>
@@ -89,10 +90,11 @@ private:
 
   JobRunner& jobs_;
   std::shared_ptr<const bp::NeuralDataset> dataset_;
+  QImage meanStimulus_;  // the dataset's mean image (first channel), under the readout positions
   std::vector<std::shared_ptr<ModelRecord>> models_;
   int current_ = -1;
   // The fit in progress: its live curve and the job running it.
-  std::vector<FitCurvePoint> liveCurve_;
+  std::vector<bp::NeuralEpochReport> liveCurve_;
   QString liveName_;
   int fitJob_ = 0;
   int fitCounter_ = 0;

@@ -21,25 +21,6 @@ namespace {
 // Recordings at least this large get the paper-sized core and the 20-minute budget.
 constexpr std::int64_t kLargeRecordingNeurons = 1000;
 
-FitCurvePoint curvePoint(const NeuralEpochReport& report) {
-  return {report.epoch, report.trainLoss, report.validationCorrelation, report.learningRate, report.improved,
-          report.seconds};
-}
-
-ModelEvaluationView evaluationView(const NeuralModelEvaluation& evaluation) {
-  ModelEvaluationView view;
-  view.averageCorrelation = evaluation.averageCorrelation;
-  view.singleTrialCorrelation = evaluation.singleTrialCorrelation;
-  view.oracleCorrelation = evaluation.oracleCorrelation;
-  view.feve = evaluation.feve;
-  view.meanAverageCorrelation = evaluation.meanAverageCorrelation;
-  view.meanSingleTrialCorrelation = evaluation.meanSingleTrialCorrelation;
-  view.meanOracleCorrelation = evaluation.meanOracleCorrelation;
-  view.fractionOfOracle = evaluation.fractionOfOracleSlope;
-  view.meanFeve = evaluation.meanFeve;
-  return view;
-}
-
 std::vector<float> tensorValues(const torch::Tensor& tensor) {
   const torch::Tensor values = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
   return std::vector<float>(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
@@ -118,7 +99,7 @@ nlohmann::json defaultFitConfig(const NeuralDataset& dataset, const std::string&
 }
 
 ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConfig, const std::string& checkpoint,
-                     const Job& job, const std::function<void(const FitCurvePoint&)>& onEpoch,
+                     const Job& job, const std::function<void(const NeuralEpochReport&)>& onEpoch,
                      const std::function<bool()>& stopRequested) {
   initializeWorkerThread();
   ConfigReader reader(fitConfig, "fit config");
@@ -132,12 +113,7 @@ ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConf
   control.checkpoint = checkpoint;
   control.resume = !checkpoint.empty();
   control.stopRequested = stopRequested;
-  NeuralFitResult fit = fitNeuralModel(
-      dataset, modelConfig, trainerConfig, job.subJob(0.0, 0.9),
-      [&](const NeuralEpochReport& report) {
-        if (onEpoch) onEpoch(curvePoint(report));
-      },
-      control);
+  NeuralFitResult fit = fitNeuralModel(dataset, modelConfig, trainerConfig, job.subJob(0.0, 0.9), onEpoch, control);
   ModelRecord record;
   record.model = std::make_shared<FittedNeuralModel>(fit.fitted);
   record.trainerConfig = toJson(trainerConfig);
@@ -145,9 +121,9 @@ ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConf
   record.fitSummary.erase("history");
   record.fitSummary["dataset"] = dataset.name;
   record.fitSummary["runtime"] = toJson(runtimeInfo());
-  for (const auto& report : fit.history) record.curve.push_back(curvePoint(report));
+  record.curve = fit.history;
   describeModel(record);
-  record.evaluation = evaluationView(evaluateNeuralModel(fit.fitted, dataset, Tier::Test, job.subJob(0.9, 1.0)));
+  record.evaluation = evaluateNeuralModel(fit.fitted, dataset, Tier::Test, job.subJob(0.9, 1.0));
   if (!checkpoint.empty()) std::filesystem::remove(checkpoint);
   return record;
 }
@@ -168,7 +144,7 @@ ModelRecord loadModel(const std::string& path, const NeuralDataset* dataset, con
       if (metrics.contains("fit")) {
         record.fitSummary = metrics.at("fit");
         for (const auto& report : record.fitSummary.value("history", nlohmann::json::array()))
-          record.curve.push_back(curvePoint(neuralEpochReportFromJson(report)));
+          record.curve.push_back(neuralEpochReportFromJson(report));
         record.fitSummary.erase("history");
       }
     } catch (const nlohmann::json::exception& error) {
@@ -176,7 +152,7 @@ ModelRecord loadModel(const std::string& path, const NeuralDataset* dataset, con
     }
   }
   if (dataset && fitsDataset(record, *dataset))
-    record.evaluation = evaluationView(evaluateNeuralModel(*record.model, *dataset, Tier::Test, job));
+    record.evaluation = evaluateNeuralModel(*record.model, *dataset, Tier::Test, job);
   return record;
 }
 
@@ -184,16 +160,7 @@ void saveModel(const ModelRecord& record, const std::string& path) {
   saveNeuralModel(*record.model, path);
   nlohmann::json fit = record.fitSummary;
   nlohmann::json history = nlohmann::json::array();
-  for (const auto& point : record.curve) {
-    NeuralEpochReport report;
-    report.epoch = point.epoch;
-    report.trainLoss = point.trainLoss;
-    report.validationCorrelation = point.validationCorrelation;
-    report.learningRate = point.learningRate;
-    report.improved = point.improved;
-    report.seconds = point.seconds;
-    history.push_back(toJson(report));
-  }
+  for (const auto& report : record.curve) history.push_back(toJson(report));
   fit["history"] = history;
   const nlohmann::json metrics = {{"format", "brainprior neural fit"},
                                   {"version", 1},
@@ -224,20 +191,18 @@ NeuralTargetView buildNeuralTarget(const ModelRecord& record, const NeuralDatase
   if (!fitsDataset(record, dataset))
     throw Error("model '" + record.name + "' predicts " + std::to_string(record.neuronCount) +
                 " neurons; the loaded dataset has " + std::to_string(dataset.neuronCount));
-  const NeuralModelEvaluation evaluation = evaluateNeuralModel(*record.model, dataset, Tier::Test, job.subJob(0.0, 0.2));
-  const NeuronWeighting weighting = neuronWeighting(dataset, evaluation, Tier::Test);
-  SimilarityConfig similarity;
-  if (weighted) similarity.unitWeights = weighting.combined;
-  const FeatureMatrix features = predictedFeatures(*record.model, dataset, tier, job.subJob(0.2, 0.4));
+  NeuralTargetConfig config;
+  config.weighted = weighted;
+  config.tier = tier;
+  config.check = true;
+  const NeuralTargetPlan plan = planNeuralTarget(*record.model, dataset, nullptr, config, job.subJob(0.0, 0.6));
   NeuralTargetView view;
-  view.matrix = std::make_shared<SimilarityMatrix>(computeSimilarity(features, similarity, job.subJob(0.4, 0.8)));
-  view.matrix->provenance["neural_target"] = {{"model", record.name},
-                                              {"model_file", record.file},
-                                              {"weighting", weighted ? "reliability x prediction quality" : "none"},
-                                              {"weighted_neurons", weighting.usedNeurons}};
-  view.weightedNeurons = weighted ? weighting.usedNeurons : dataset.neuronCount;
-  view.denoisingCheck =
-      toJson(checkDenoising(*record.model, dataset, similarity, Tier::Test, ComparisonMethod::Pearson, job.subJob(0.8, 1.0)));
+  view.matrix = std::make_shared<SimilarityMatrix>(computeSimilarity(plan.features, plan.similarity, job.subJob(0.6, 1.0)));
+  view.matrix->provenance["neural_target"] = plan.provenance;
+  view.matrix->provenance["neural_target"]["model"] = record.name;
+  view.matrix->provenance["neural_target"]["model_file"] = record.file;
+  view.weightedNeurons = plan.provenance["weighted_neurons"].get<std::int64_t>();
+  view.denoisingCheck = toJson(*plan.check);
   return view;
 }
 

@@ -15,34 +15,13 @@
 #include "data/neural_dataset.h"
 #include "rsa/similarity.h"
 #include "runtime/job.h"
+#include "training/neural_fit_report.h"
 
 namespace bp {
 struct FittedNeuralModel;
 }
 
 namespace bp::app {
-
-struct FitCurvePoint {
-  int epoch = 0;
-  double trainLoss = 0.0;
-  double validationCorrelation = 0.0;
-  double learningRate = 0.0;
-  bool improved = false;
-  double seconds = 0.0;
-};
-
-// Per-neuron quality on the test tier of the dataset the model is shown with.
-struct ModelEvaluationView {
-  std::vector<double> averageCorrelation;
-  std::vector<double> singleTrialCorrelation;
-  std::vector<double> oracleCorrelation;
-  std::vector<double> feve;
-  double meanAverageCorrelation = 0.0;
-  double meanSingleTrialCorrelation = 0.0;
-  double meanOracleCorrelation = 0.0;
-  double fractionOfOracle = 0.0;  // least-squares slope of single-trial against oracle correlation
-  double meanFeve = 0.0;
-};
 
 // What the model learned, as images and coordinates.
 struct LearnedFeaturesView {
@@ -77,8 +56,8 @@ struct ModelRecord {
   nlohmann::json modelConfig;
   nlohmann::json trainerConfig;  // null for a model loaded without its metrics
   nlohmann::json fitSummary;     // stop reason, best epoch, seconds, device
-  std::vector<FitCurvePoint> curve;
-  std::optional<ModelEvaluationView> evaluation;
+  std::vector<bp::NeuralEpochReport> curve;
+  std::optional<bp::NeuralModelEvaluation> evaluation;  // on the test tier of the dataset it is shown with
   LearnedFeaturesView features;
   std::optional<FunctionalTypesView> types;
   int inputChannels = 1;
@@ -97,7 +76,7 @@ nlohmann::json defaultFitConfig(const bp::NeuralDataset& dataset, const std::str
 // nowhere); removed once the fit ends. `stopRequested` (may be empty) is asked after every epoch and
 // ends the fit there with the best weights.
 ModelRecord fitModel(const bp::NeuralDataset& dataset, const nlohmann::json& fitConfig, const std::string& checkpoint,
-                     const bp::Job& job, const std::function<void(const FitCurvePoint&)>& onEpoch,
+                     const bp::Job& job, const std::function<void(const bp::NeuralEpochReport&)>& onEpoch,
                      const std::function<bool()>& stopRequested);
 // Loads a model file (and its metrics file beside it when present); evaluates it when `dataset`
 // matches the model's neurons and images.

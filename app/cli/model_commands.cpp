@@ -134,7 +134,7 @@ FeatureMatrix predictionsFor(const FittedNeuralModel& fitted, const std::string&
   const auto format = detectDatasetFormat(input);
   if (input == "default" || (format && isNeuralFormat(*format))) {
     const NeuralDataset dataset = loadNeuralOrDefault(input, job.subJob(0.0, 0.3));
-    return predictedFeatures(fitted, dataset, tierFromChoice(tierChoice), job.subJob(0.3, 1.0));
+    return predictedFeatures(dataset, predictResponses(fitted, dataset, job.subJob(0.3, 1.0)), tierFromChoice(tierChoice));
   }
   ImageLoadOptions options = modelInputOptions(fitted);
   options.maxImages = maxImages;
@@ -181,37 +181,36 @@ void runTarget(const GlobalOptions& global, const TargetOptions& options) {
   const auto job = progressJob(global);
   const FittedNeuralModel fitted = loadNeuralModel(options.model);
   const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.1));
-
-  // Weights from the held-out repeats of the recording the model was fitted to.
-  const NeuralModelEvaluation evaluation = evaluateNeuralModel(fitted, dataset, Tier::Test, job.subJob(0.1, 0.2));
-  const NeuronWeighting weighting = neuronWeighting(dataset, evaluation, Tier::Test);
-  SimilarityConfig similarity;
+  std::optional<ImageDataset> images;
+  if (!options.images.empty()) {
+    ImageLoadOptions loadOptions = modelInputOptions(fitted);
+    loadOptions.maxImages = options.maxImages;
+    images = loadImageDataset(options.images, loadOptions, options.split, job.subJob(0.1, 0.2));
+  }
+  NeuralTargetConfig config;
   const auto measure = parseSimilarityMeasure(options.measure);
   if (!measure) throw Error("unknown measure '" + options.measure + "'");
-  similarity.measure = *measure;
-  if (!options.unweighted) similarity.unitWeights = weighting.combined;
+  config.measure = *measure;
+  config.weighted = !options.unweighted;
+  config.tier = tierFromChoice(options.tier);
+  config.check = options.check;
+  const NeuralTargetPlan plan =
+      planNeuralTarget(fitted, dataset, images ? &*images : nullptr, config, job.subJob(0.2, 0.5));
 
-  const FeatureMatrix features =
-      options.images.empty()
-          ? predictedFeatures(fitted, dataset, tierFromChoice(options.tier), job.subJob(0.2, 0.4))
-          : predictionsFor(fitted, options.images, "all", options.split, options.maxImages, job.subJob(0.2, 0.4));
-  nlohmann::json result = {{"target", options.output},
-                           {"images", features.rows},
-                           {"neurons", features.cols},
-                           {"weighted_neurons", options.unweighted ? features.cols : weighting.usedNeurons},
-                           {"source", features.source}};
-  if (features.rows > kInMemorySimilarityLimit) {
-    computeSimilarityToFile(features, similarity, options.output, job.subJob(0.4, 0.9));
+  if (plan.features.rows > kInMemorySimilarityLimit) {
+    computeSimilarityToFile(plan.features, plan.similarity, options.output, job.subJob(0.5, 1.0));
   } else {
-    SimilarityMatrix matrix = computeSimilarity(features, similarity, job.subJob(0.4, 0.8));
-    matrix.provenance["neural_target"] = {{"model_file", options.model},
-                                          {"dataset", describeDataset(dataset)},
-                                          {"weighting", options.unweighted ? "none" : "reliability x prediction quality"},
-                                          {"weighted_neurons", weighting.usedNeurons}};
-    writeSimilarityMatrix(matrix, options.output, job.subJob(0.8, 0.9));
+    SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, job.subJob(0.5, 0.9));
+    matrix.provenance["neural_target"] = plan.provenance;
+    matrix.provenance["neural_target"]["model_file"] = options.model;
+    writeSimilarityMatrix(matrix, options.output, job.subJob(0.9, 1.0));
   }
-  if (options.check) result["denoising_check"] = toJson(checkDenoising(fitted, dataset, similarity, Tier::Test,
-                                                                      ComparisonMethod::Pearson, job.subJob(0.9, 1.0)));
+  nlohmann::json result = {{"target", options.output},
+                           {"images", plan.features.rows},
+                           {"neurons", plan.features.cols},
+                           {"weighted_neurons", plan.provenance["weighted_neurons"]},
+                           {"source", plan.features.source}};
+  if (plan.check) result["denoising_check"] = toJson(*plan.check);
   printJson(result);
 }
 

@@ -49,10 +49,23 @@ void runTrain(const GlobalOptions& global, const TrainOptions& options) {
   printJson({{"output_dir", options.outputDir}, {"runs", runs}});
 }
 
-void runList(const std::string& folder, const std::string& regularizer) {
+struct RunsOptions {
+  std::string folder = "runs";
+  std::string regularizer;
+  bool compare = false;
+};
+
+void runList(const RunsOptions& options) {
+  const std::vector<RunRecord> records = listRuns(options.folder, options.regularizer);
   nlohmann::json runs = nlohmann::json::array();
-  for (const auto& record : listRuns(folder, regularizer)) runs.push_back(toJson(record));
-  printJson({{"folder", folder}, {"runs", runs}});
+  for (const auto& record : records) runs.push_back(toJson(record));
+  nlohmann::json result = {{"folder", options.folder}, {"runs", runs}};
+  if (options.compare) {
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& group : compareRuns(records)) groups.push_back(toJson(group));
+    result["groups"] = groups;
+  }
+  printJson(result);
 }
 
 }  // namespace
@@ -74,14 +87,16 @@ void addTrainCommands(CLI::App& app, GlobalOptions& global) {
   trainCommand->add_option("--seeds", train->seeds, "Override the config's seeds (one run per seed)");
   trainCommand->callback([&global, train] { runTrain(global, *train); });
 
-  auto folder = std::make_shared<std::string>("runs");
-  auto regularizer = std::make_shared<std::string>();
+  auto runs = std::make_shared<RunsOptions>();
   CLI::App* runsCommand =
       app.add_subcommand("runs", "List the training runs in a folder: state, regularizer, seed, epochs, accuracies");
-  runsCommand->add_option("folder", *folder, "Folder of run folders (or one run folder)")->capture_default_str();
-  runsCommand->add_option("--regularizer", *regularizer, "Only runs with this regularizer")
+  runsCommand->add_option("folder", runs->folder, "Folder of run folders (or one run folder)")->capture_default_str();
+  runsCommand->add_option("--regularizer", runs->regularizer, "Only runs with this regularizer")
       ->check(CLI::IsMember({"none", "neural_similarity", "harmonization", "gaussian_noise_augmentation"}));
-  runsCommand->callback([folder, regularizer] { runList(*folder, *regularizer); });
+  runsCommand->add_flag("--compare", runs->compare,
+                        "Also compare launches side by side: per launch (the runs' name without -seed<N>), the mean, "
+                        "standard deviation and range of the finished seeds' test accuracy");
+  runsCommand->callback([runs] { runList(*runs); });
 }
 
 }  // namespace bp::cli

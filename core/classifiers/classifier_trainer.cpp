@@ -25,6 +25,7 @@
 #include "runtime/error.h"
 #include "runtime/random.h"
 #include "runtime/runtime.h"
+#include "training/training_checkpoint.h"
 
 namespace bp {
 
@@ -44,12 +45,6 @@ constexpr std::uint64_t kTrainSubsetStream = 0x5355425452ULL;
 constexpr std::uint64_t kTestSubsetStream = 0x5355425445ULL;
 constexpr std::uint64_t kValidationStream = 0x56414C4944ULL;
 
-nlohmann::json number(double value) {
-  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
-}
-double numberFrom(const nlohmann::json& value) {
-  return value.is_null() ? kNaN : value.get<double>();
-}
 
 const char* optimizerKindName(OptimizerKind kind) {
   switch (kind) {
@@ -203,20 +198,6 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const ClassifierOptimizer
 
 // ---- checkpoints ------------------------------------------------------------------------------
 
-std::vector<torch::Tensor> snapshot(const Classifier& model) {
-  std::vector<torch::Tensor> state;
-  for (const auto& parameter : model->parameters()) state.push_back(parameter.detach().clone());
-  for (const auto& buffer : model->buffers()) state.push_back(buffer.detach().clone());
-  return state;
-}
-
-void restore(Classifier& model, const std::vector<torch::Tensor>& state) {
-  torch::NoGradGuard noGrad;
-  std::size_t index = 0;
-  for (auto& parameter : model->parameters()) parameter.copy_(state[index++]);
-  for (auto& buffer : model->buffers()) buffer.copy_(state[index++]);
-}
-
 struct TrainingState {
   int epoch = 0;  // epochs completed
   double seconds = 0.0;
@@ -255,9 +236,7 @@ void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& id
     torch::serialize::OutputArchive optimizerArchive;
     optimizer.save(optimizerArchive);
     archive.write("optimizer", optimizerArchive);
-    torch::serialize::OutputArchive bestArchive;
-    for (std::size_t i = 0; i < best.size(); ++i) bestArchive.write(std::to_string(i), best[i], true);
-    archive.write("best", bestArchive);
+    writeTensorList(archive, "best", best);
     archive.write("state", c10::IValue(description));
     archive.save_to(temporary.string());
   });
@@ -294,16 +273,9 @@ nlohmann::json configIdentity(const ClassifierTrainingConfig& config) {
 // "the checkpoint belongs to a different run (/config/regularizer/alpha differs) ...", naming at
 // most three differing settings as JSON pointers.
 std::string mismatch(const nlohmann::json& stored, const nlohmann::json& wanted) {
-  std::string paths;
-  int named = 0;
-  for (const auto& operation : nlohmann::json::diff(stored, wanted)) {
-    if (named == 3) {
-      paths += ", ...";
-      break;
-    }
-    paths += (named++ ? ", " : "") + operation.at("path").get<std::string>();
-  }
-  return "the checkpoint belongs to a different run (" + paths + (named == 1 ? " differs" : " differ") +
+  const std::string paths = differingSettings(stored, wanted);
+  return "the checkpoint belongs to a different run (" + paths +
+         (paths.find(',') == std::string::npos ? " differs" : " differ") +
          "; only epochs, seeds and name may change, and epochs not with a cosine schedule); delete it "
          "or train without resuming";
 }
@@ -329,9 +301,7 @@ void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& ide
     torch::serialize::InputArchive optimizerArchive;
     archive.read("optimizer", optimizerArchive);
     optimizer.load(optimizerArchive);
-    torch::serialize::InputArchive bestArchive;
-    archive.read("best", bestArchive);
-    for (std::size_t i = 0; i < best.size(); ++i) bestArchive.read(std::to_string(i), best[i], true);
+    readTensorList(archive, "best", best);
     readState(description, state);
   } catch (const c10::Error& error) {
     throw FileError(path.string(), std::string("unreadable checkpoint: ") + error.what_without_backtrace());
@@ -707,45 +677,15 @@ ClassifierTrainingData loadClassifierTrainingData(const ClassifierTrainingConfig
 
 // ---- reports ------------------------------------------------------------------------------------
 
-nlohmann::json toJson(const ClassifierEpochReport& report) {
-  return {{"epoch", report.epoch},
-          {"learning_rate", report.learningRate},
-          {"classification_loss", number(report.classificationLoss)},
-          {"regularization_loss", number(report.regularizationLoss)},
-          {"total_loss", number(report.totalLoss)},
-          {"train_accuracy", number(report.trainAccuracy)},
-          {"validation_accuracy", number(report.validationAccuracy)},
-          {"test_accuracy", number(report.testAccuracy)},
-          {"gamma", report.gamma},
-          {"seconds", report.seconds},
-          {"total_seconds", report.totalSeconds}};
-}
-
-ClassifierEpochReport classifierEpochReportFromJson(const nlohmann::json& json) {
-  ClassifierEpochReport report;
-  report.epoch = json.at("epoch").get<int>();
-  report.learningRate = json.at("learning_rate").get<double>();
-  report.classificationLoss = numberFrom(json.at("classification_loss"));
-  report.regularizationLoss = numberFrom(json.at("regularization_loss"));
-  report.totalLoss = numberFrom(json.at("total_loss"));
-  report.trainAccuracy = numberFrom(json.at("train_accuracy"));
-  report.validationAccuracy = numberFrom(json.at("validation_accuracy"));
-  report.testAccuracy = numberFrom(json.at("test_accuracy"));
-  report.gamma = json.at("gamma").get<std::vector<double>>();
-  report.seconds = json.at("seconds").get<double>();
-  report.totalSeconds = json.at("total_seconds").get<double>();
-  return report;
-}
-
 nlohmann::json toJson(const ClassifierTrainingResult& result) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& report : result.history) history.push_back(toJson(report));
   return {{"history", history},
           {"kept_epoch", result.keptEpoch},
           {"best_epoch", result.bestEpoch},
-          {"best_validation_accuracy", number(result.bestValidationAccuracy)},
-          {"test_accuracy", number(result.testAccuracy)},
-          {"validation_accuracy", number(result.validationAccuracy)},
+          {"best_validation_accuracy", finiteOrNull(result.bestValidationAccuracy)},
+          {"test_accuracy", finiteOrNull(result.testAccuracy)},
+          {"validation_accuracy", finiteOrNull(result.validationAccuracy)},
           {"seconds", result.seconds},
           {"resumed_after_epoch", result.resumedAfterEpoch},
           {"device", result.device},
@@ -854,7 +794,7 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
 
   TrainingState state;
   std::vector<torch::Tensor> best =
-      config.keep == ModelSelection::BestValidation ? snapshot(model) : std::vector<torch::Tensor>{};
+      config.keep == ModelSelection::BestValidation ? snapshotModule(*model) : std::vector<torch::Tensor>{};
   if (control.resume && !control.checkpoint.empty() && std::filesystem::exists(control.checkpoint)) {
     readCheckpoint(control.checkpoint, identity, model, regularizer, *optimizer, best, state);
     result.resumedAfterEpoch = state.epoch;
@@ -1003,7 +943,7 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
     if (std::isfinite(report.validationAccuracy) && report.validationAccuracy > state.bestValidationAccuracy) {
       state.bestValidationAccuracy = report.validationAccuracy;
       state.bestEpoch = epoch;
-      if (config.keep == ModelSelection::BestValidation) best = snapshot(model);
+      if (config.keep == ModelSelection::BestValidation) best = snapshotModule(*model);
     }
     state.history.push_back(report);
     state.epoch = epoch;
@@ -1021,7 +961,7 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
   result.bestValidationAccuracy = state.bestEpoch > 0 ? state.bestValidationAccuracy : kNaN;
   result.keptEpoch = state.epoch;
   if (config.keep == ModelSelection::BestValidation && state.bestEpoch > 0) {
-    restore(model, best);
+    restoreModule(*model, best);
     result.keptEpoch = state.bestEpoch;
   }
   if (result.keptEpoch > 0 && result.keptEpoch <= static_cast<int>(result.history.size())) {

@@ -24,6 +24,7 @@
 
 #include "classifiers/regularization_target.h"
 #include "classifiers/resnet.h"
+#include "classifiers/run_registry.h"
 #include "classifiers/similarity_regularizer.h"
 #include "runtime/job.h"
 
@@ -200,24 +201,7 @@ struct TrainedClassifier {
   std::vector<std::int64_t> imageShape;  // channels, height, width of the images it was trained on
 };
 
-// One line of the training curve, after every epoch (plain values, safe to hand to a GUI).
-struct ClassifierEpochReport {
-  int epoch = 0;  // 1-based
-  double learningRate = 0.0;
-  double classificationLoss = 0.0;  // mean cross-entropy over the epoch's batches
-  double regularizationLoss = 0.0;  // mean L_sim or L_harm, unweighted (0 without a regularizer)
-  double totalLoss = 0.0;           // mean of the optimised loss: CE + alpha * L_sim or CE + weight * L_harm
-  double trainAccuracy = 0.0;       // on the epoch's (augmented) batches, in training mode
-  double validationAccuracy = 0.0;  // NaN without validation images
-  double testAccuracy = 0.0;        // clean test images
-  std::vector<double> gamma;        // the learned layer weights (neural similarity only)
-  double seconds = 0.0;             // this epoch, training and evaluation
-  double totalSeconds = 0.0;        // since the run began, including epochs before a resume
-};
 using ClassifierEpochCallback = std::function<void(const ClassifierEpochReport&)>;
-
-nlohmann::json toJson(const ClassifierEpochReport& report);
-ClassifierEpochReport classifierEpochReportFromJson(const nlohmann::json& json);
 
 struct ClassifierTrainingResult {
   TrainedClassifier trained;  // on the CPU, in evaluation mode; final or best-validation weights

@@ -1,17 +1,13 @@
 #include "classifiers/run_folder.h"
 
-#include <signal.h>
-#include <unistd.h>
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fstream>
-#include <limits>
 #include <sstream>
 
 #include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
 
@@ -21,13 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kSummaryFormat = "brainprior classifier run";
-
-nlohmann::json number(double value) {
-  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
-}
-
 std::string timestamp() {
   const std::time_t now = std::time(nullptr);
   char text[32];
@@ -35,28 +24,6 @@ std::string timestamp() {
   gmtime_r(&now, &utc);
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
-}
-
-std::string hostName() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return {};
-  return name;
-}
-
-// False only when the process is known to be gone (on this machine).
-bool processAlive(const nlohmann::json& summary) {
-  if (!summary.contains("pid") || !summary.contains("host") || summary.at("host") != hostName()) return true;
-  const auto pid = summary.at("pid").get<long long>();
-  if (pid <= 0) return true;
-  if (pid == static_cast<long long>(::getpid())) return true;
-  return !(::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
-}
-
-std::string readText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string sanitize(const std::string& name) {
@@ -104,7 +71,7 @@ std::string metricsCsv(const std::vector<ClassifierEpochReport>& history) {
 class RunLog {
  public:
   RunLog(fs::path path, bool keep) : path_(std::move(path)) {
-    if (keep && fs::exists(path_)) text_ = readText(path_);
+    if (keep && fs::exists(path_)) text_ = readTextFile(path_);
   }
   void add(const std::string& line) {
     text_ += timestamp() + "  " + line + "\n";
@@ -138,29 +105,6 @@ nlohmann::json gammaByTap(const std::vector<double>& gamma) {
   return result;
 }
 
-RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summary) {
-  RunRecord record;
-  record.folder = folder;
-  record.name = folder.filename().string();
-  record.summary = summary;
-  record.state = summary.value("state", std::string("unknown"));
-  if (record.state == "running" && !processAlive(summary)) record.state = "interrupted";
-  record.regularizer = summary.value("regularizer", std::string());
-  record.seed = summary.value("seed", std::uint64_t{0});
-  record.epochsDone = summary.value("epochs_done", 0);
-  record.epochs = summary.value("epochs", 0);
-  auto numberAt = [&](const char* key) {
-    const auto found = summary.find(key);
-    return found == summary.end() || !found->is_number() ? kNaN : found->get<double>();
-  };
-  record.testAccuracy = numberAt("test_accuracy");
-  record.validationAccuracy = numberAt("validation_accuracy");
-  record.seconds = summary.contains("timing") ? summary.at("timing").value("seconds", 0.0) : 0.0;
-  record.error = summary.value("error", std::string());
-  record.updated = summary.value("updated", std::string());
-  return record;
-}
-
 // summary.json, kept in memory and rewritten whole.
 class RunSummary {
  public:
@@ -171,7 +115,6 @@ class RunSummary {
     summary_["updated"] = timestamp();
     writeFileAtomically(path_, summary_.dump(2) + "\n");
   }
-  const nlohmann::json& json() const { return summary_; }
 
  private:
   fs::path path_;
@@ -179,22 +122,6 @@ class RunSummary {
 };
 
 }  // namespace
-
-nlohmann::json toJson(const RunRecord& record) {
-  nlohmann::json json = {{"folder", record.folder.string()},
-                         {"name", record.name},
-                         {"state", record.state},
-                         {"regularizer", record.regularizer},
-                         {"seed", record.seed},
-                         {"epochs_done", record.epochsDone},
-                         {"epochs", record.epochs},
-                         {"test_accuracy", number(record.testAccuracy)},
-                         {"validation_accuracy", number(record.validationAccuracy)},
-                         {"seconds", record.seconds},
-                         {"updated", record.updated}};
-  if (!record.error.empty()) json["error"] = record.error;
-  return json;
-}
 
 std::string runFolderName(const ClassifierTrainingConfig& config, std::uint64_t seed) {
   std::string name = config.name;
@@ -223,7 +150,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
   nlohmann::json previous = nlohmann::json::object();
   if (fs::exists(summaryPath)) {
     try {
-      previous = nlohmann::json::parse(readText(summaryPath));
+      previous = nlohmann::json::parse(readTextFile(summaryPath));
     } catch (const nlohmann::json::exception&) {
       previous = nlohmann::json::object();
     }
@@ -243,7 +170,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
   std::vector<ClassifierEpochReport> history;
   if (resume && fs::exists(checkpoint)) history = readClassifierCheckpointInfo(checkpoint).history;
 
-  RunSummary summary(summaryPath, {{"format", kSummaryFormat},
+  RunSummary summary(summaryPath, {{"format", kRunSummaryFormat},
                                    {"version", 1},
                                    {"name", folder.filename().string()},
                                    {"state", "running"},
@@ -252,8 +179,6 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
                                    {"epochs", runConfig.epochs},
                                    {"epochs_done", static_cast<int>(history.size())},
                                    {"created", previous.value("created", timestamp())},
-                                   {"pid", static_cast<long long>(::getpid())},
-                                   {"host", hostName()},
                                    {"config", configJson},
                                    {"runtime", toJson(runtimeInfo())},
                                    {"files",
@@ -262,9 +187,12 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
                                      {"metrics", "metrics.csv"},
                                      {"checkpoint", "checkpoint.pt"},
                                      {"model", "model.pt"}}}});
+  summary->update(runOwner());
+  (*summary)["history"] = nlohmann::json::array();
+  for (const auto& report : history) (*summary)["history"].push_back(toJson(report));
   if (!history.empty()) {
-    (*summary)["test_accuracy"] = number(history.back().testAccuracy);
-    (*summary)["validation_accuracy"] = number(history.back().validationAccuracy);
+    (*summary)["test_accuracy"] = finiteOrNull(history.back().testAccuracy);
+    (*summary)["validation_accuracy"] = finiteOrNull(history.back().validationAccuracy);
   }
   summary.write();
   log.add((history.empty() ? "started run " : "resumed run ") + folder.filename().string() + " (seed " +
@@ -285,6 +213,8 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
                  ? "; importance maps for " + std::to_string(data.importanceMaps->count()) + " train images"
                  : ""));
     (*summary)["timing"] = {{"data_seconds", dataSeconds}};
+    if (data.target) (*summary)["target"] = data.target->description;
+    summary.write();
 
     ClassifierFitControl control;
     control.checkpoint = checkpoint;
@@ -296,9 +226,10 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
           writeFileAtomically(folder / "metrics.csv", metricsCsv(history));
           log.add(describeReport(report));
           (*summary)["epochs_done"] = report.epoch;
-          (*summary)["test_accuracy"] = number(report.testAccuracy);
-          (*summary)["validation_accuracy"] = number(report.validationAccuracy);
+          (*summary)["test_accuracy"] = finiteOrNull(report.testAccuracy);
+          (*summary)["validation_accuracy"] = finiteOrNull(report.validationAccuracy);
           (*summary)["last_epoch"] = toJson(report);
+          (*summary)["history"].push_back(toJson(report));
           summary.write();
           if (onEpoch) onEpoch(report);
         },
@@ -310,11 +241,13 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     json["state"] = "finished";
     json["finished"] = timestamp();
     json["epochs_done"] = static_cast<int>(result.history.size());
-    json["test_accuracy"] = number(result.testAccuracy);
-    json["validation_accuracy"] = number(result.validationAccuracy);
+    json["test_accuracy"] = finiteOrNull(result.testAccuracy);
+    json["validation_accuracy"] = finiteOrNull(result.validationAccuracy);
     json["kept_epoch"] = result.keptEpoch;
     json["best_epoch"] = result.bestEpoch;
-    json["best_validation_accuracy"] = number(result.bestValidationAccuracy);
+    json["best_validation_accuracy"] = finiteOrNull(result.bestValidationAccuracy);
+    json["history"] = nlohmann::json::array();
+    for (const auto& report : result.history) json["history"].push_back(toJson(report));
     if (!result.history.empty()) {
       json["last_epoch"] = toJson(result.history.back());
       json["gamma"] = gammaByTap(result.history.back().gamma);
@@ -349,7 +282,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     log.add(std::string("failed: ") + error.what());
     throw;
   }
-  return recordFromSummary(folder, summary.json());
+  return readRun(folder);
 }
 
 std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const fs::path& outputDir, bool resume,
@@ -368,49 +301,6 @@ std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const f
                                [&](const ClassifierEpochReport& report) {
                                  if (onEpoch) onEpoch(folder, report);
                                }));
-  }
-  return records;
-}
-
-RunRecord readRun(const fs::path& runFolder) {
-  const fs::path summaryPath = runFolder / "summary.json";
-  if (!fs::exists(summaryPath)) throw FileError(runFolder.string(), "is not a run folder (no summary.json)");
-  try {
-    const nlohmann::json summary = nlohmann::json::parse(readText(summaryPath));
-    if (!summary.is_object() || summary.value("format", std::string()) != kSummaryFormat)
-      throw FileError(summaryPath.string(), "not a BrainPrior classifier run summary");
-    return recordFromSummary(runFolder, summary);
-  } catch (const nlohmann::json::exception& error) {
-    throw FileError(summaryPath.string(), std::string("corrupt run summary: ") + error.what());
-  }
-}
-
-std::vector<RunRecord> listRuns(const fs::path& folder, const std::string& regularizer) {
-  std::error_code ec;
-  if (!fs::is_directory(folder, ec)) throw FileError(folder.string(), "is not a folder");
-  std::vector<fs::path> candidates;
-  if (fs::exists(folder / "summary.json")) candidates.push_back(folder);
-  std::vector<fs::path> subfolders;
-  for (const auto& entry : fs::directory_iterator(folder))
-    if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) subfolders.push_back(entry.path());
-  std::sort(subfolders.begin(), subfolders.end());
-  candidates.insert(candidates.end(), subfolders.begin(), subfolders.end());
-
-  std::vector<RunRecord> records;
-  for (const auto& candidate : candidates) {
-    RunRecord record;
-    try {
-      record = readRun(candidate);
-    } catch (const Error& error) {
-      record.folder = candidate;
-      record.name = candidate.filename().string();
-      record.state = "unreadable";
-      record.error = error.what();
-      record.testAccuracy = kNaN;
-      record.validationAccuracy = kNaN;
-    }
-    if (!regularizer.empty() && record.regularizer != regularizer) continue;
-    records.push_back(std::move(record));
   }
   return records;
 }

@@ -6,6 +6,7 @@
 
 #include "measures/correlation.h"
 #include "measures/reliability.h"
+#include "runtime/config_reader.h"
 
 namespace bp {
 namespace {
@@ -38,12 +39,10 @@ double interpolate(const std::vector<double>& sorted, double q) {
   return sorted[below] + fraction * (sorted[below + 1] - sorted[below]);
 }
 
-nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr); }
-
 nlohmann::json toJson(const Quantiles& quantiles) {
-  return {{"count", quantiles.count},     {"min", number(quantiles.min)},       {"p05", number(quantiles.p05)},
-          {"p25", number(quantiles.p25)}, {"median", number(quantiles.median)}, {"p75", number(quantiles.p75)},
-          {"p95", number(quantiles.p95)}, {"max", number(quantiles.max)}};
+  return {{"count", quantiles.count},     {"min", finiteOrNull(quantiles.min)},       {"p05", finiteOrNull(quantiles.p05)},
+          {"p25", finiteOrNull(quantiles.p25)}, {"median", finiteOrNull(quantiles.median)}, {"p75", finiteOrNull(quantiles.p75)},
+          {"p95", finiteOrNull(quantiles.p95)}, {"max", finiteOrNull(quantiles.max)}};
 }
 
 nlohmann::json toJson(const ImageRepeats& repeats) {
@@ -145,7 +144,7 @@ nlohmann::json toJson(const DatasetSummary& summary) {
   nlohmann::json images = toJson(summary.allTiers);
   images.erase("trials");
   images["shape"] = {summary.channels, summary.height, summary.width};
-  images["value_range"] = {number(summary.imageMin), number(summary.imageMax)};
+  images["value_range"] = {finiteOrNull(summary.imageMin), finiteOrNull(summary.imageMax)};
   images["by_tier"] = imagesByTier;
 
   nlohmann::json json = {
@@ -163,7 +162,7 @@ nlohmann::json toJson(const DatasetSummary& summary) {
        {{"behavior", summary.hasBehavior},
         {"pupil_center", summary.hasPupilCenter},
         {"noise_free_rates", summary.hasNoiseFreeRates}}},
-      {"responses", {{"mean", number(summary.responseMean)}, {"max", number(summary.responseMax)}}},
+      {"responses", {{"mean", finiteOrNull(summary.responseMean)}, {"max", finiteOrNull(summary.responseMax)}}},
       {"reliability",
        {{"repeated_images", summary.allTiers.repeatedImages},
         {"repeated_trials", summary.repeatedTrials},
@@ -173,7 +172,7 @@ nlohmann::json toJson(const DatasetSummary& summary) {
         {"snr", toJson(summary.snr)}}},
   };
   if (summary.noiseFreeCorrelation) {
-    json["ground_truth"] = {{"response_rate_correlation", number(*summary.noiseFreeCorrelation)}};
+    json["ground_truth"] = {{"response_rate_correlation", finiteOrNull(*summary.noiseFreeCorrelation)}};
     if (summary.neuronNoiseFreeCorrelation)
       json["ground_truth"]["neuron_response_rate_correlation"] = toJson(*summary.neuronNoiseFreeCorrelation);
   }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include "runtime/error.h"
 
@@ -57,6 +58,15 @@ void writeFileAtomically(const std::filesystem::path& target, const std::string&
     out.flush();
     if (!out) throw FileError(target.string(), "write failed (disk full?)");
   });
+}
+
+std::string readTextFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(path.string(), std::string("cannot open for reading: ") + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw FileError(path.string(), "read failed");
+  return text.str();
 }
 
 }  // namespace bp

@@ -16,4 +16,7 @@ void writeAtomically(const std::filesystem::path& target,
 // Convenience for text and small binary files.
 void writeFileAtomically(const std::filesystem::path& target, const std::string& contents);
 
+// The whole of a (small) file, as written by writeFileAtomically; FileError when it cannot be read.
+std::string readTextFile(const std::filesystem::path& path);
+
 }  // namespace bp

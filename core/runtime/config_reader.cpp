@@ -1,10 +1,25 @@
 #include "runtime/config_reader.h"
 
+#include <cmath>
 #include <limits>
 
 #include "runtime/error.h"
 
 namespace bp {
+
+nlohmann::json finiteOrNull(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
+
+nlohmann::json finiteOrNull(const std::vector<double>& values) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const double value : values) array.push_back(finiteOrNull(value));
+  return array;
+}
+
+double numberOrNaN(const nlohmann::json& value) {
+  return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
+}
 
 ConfigReader::ConfigReader(const nlohmann::json& json, std::string what) : json_(json), what_(std::move(what)) {
   if (!json_.is_object()) throw Error(what_ + ": expected a JSON object, found " + json_.dump());

@@ -16,6 +16,11 @@
 
 namespace bp {
 
+// JSON has no NaN or infinity: a value that is not finite is written as null and read back as NaN.
+nlohmann::json finiteOrNull(double value);
+nlohmann::json finiteOrNull(const std::vector<double>& values);  // an array
+double numberOrNaN(const nlohmann::json& value);
+
 class ConfigReader {
 public:
   ConfigReader(const nlohmann::json& json, std::string what);

@@ -6,6 +6,7 @@
 
 #include "measures/reliability.h"
 #include "rsa/rsa_reliability.h"
+#include "runtime/config_reader.h"
 #include "runtime/error.h"
 
 namespace bp {
@@ -77,11 +78,6 @@ NeuronWeighting neuronWeighting(const NeuralDataset& dataset, const NeuralModelE
 }
 
 nlohmann::json toJson(const NeuronWeighting& weighting) {
-  auto finiteOrNull = [](const std::vector<double>& values) {
-    nlohmann::json array = nlohmann::json::array();
-    for (const double value : values) array.push_back(std::isfinite(value) ? nlohmann::json(value) : nlohmann::json());
-    return array;
-  };
   return {{"tier", tierName(weighting.tier)},
           {"used_neurons", weighting.usedNeurons},
           {"reliability", finiteOrNull(weighting.reliability)},
@@ -100,28 +96,24 @@ ImageLoadOptions modelInputOptions(const FittedNeuralModel& fitted) {
   return options;
 }
 
-FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
-                                std::optional<Tier> tier, const Job& job) {
+FeatureMatrix predictedFeatures(const NeuralDataset& dataset, const std::vector<float>& trialPredictions,
+                                std::optional<Tier> tier) {
+  const auto neurons = dataset.neuronCount;
+  if (static_cast<std::int64_t>(trialPredictions.size()) != dataset.trialCount() * neurons)
+    throw Error("predictions hold " + std::to_string(trialPredictions.size()) + " values; dataset '" + dataset.name +
+                "' needs trials x neurons = " + std::to_string(dataset.trialCount() * neurons));
   const ImageRows rows = imageRows(dataset, tier);
   if (rows.firstTrial.empty())
     throw Error("dataset '" + dataset.name + "' has no " + (tier ? std::string(tierName(*tier)) + " " : "") +
                 "images to predict");
-  const NeuralModelConfig& config = fitted.model->config();
-  if (dataset.channels != config.inputChannels || dataset.height != config.inputHeight ||
-      dataset.width != config.inputWidth)
-    throw Error("dataset '" + dataset.name + "' has " + std::to_string(dataset.channels) + "x" +
-                std::to_string(dataset.height) + "x" + std::to_string(dataset.width) +
-                " images; the model expects " + std::to_string(config.inputChannels) + "x" +
-                std::to_string(config.inputHeight) + "x" + std::to_string(config.inputWidth));
-  std::vector<float> images;
-  images.reserve(rows.firstTrial.size() * static_cast<std::size_t>(dataset.imageSize()));
-  for (const std::int64_t t : rows.firstTrial)
-    images.insert(images.end(), dataset.image(t), dataset.image(t) + dataset.imageSize());
-
   FeatureMatrix features;
   features.rows = static_cast<std::int64_t>(rows.firstTrial.size());
-  features.cols = config.neuronCount;
-  features.values = predictResponses(fitted, images.data(), features.rows, job);
+  features.cols = neurons;
+  features.values.reserve(static_cast<std::size_t>(features.rows * neurons));
+  // Every repeat of an image has the same prediction: its first trial's row stands for all.
+  for (const std::int64_t t : rows.firstTrial)
+    features.values.insert(features.values.end(), trialPredictions.begin() + t * neurons,
+                           trialPredictions.begin() + (t + 1) * neurons);
   features.imageIds = rows.imageIds;
   if (!dataset.imageClasses.empty())
     for (const std::int64_t t : rows.firstTrial) features.labels.push_back(dataset.imageClasses[static_cast<std::size_t>(t)]);
@@ -151,7 +143,7 @@ FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const ImageData
   return features;
 }
 
-DenoisingCheck checkDenoising(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+DenoisingCheck checkDenoising(const NeuralDataset& dataset, const std::vector<float>& trialPredictions,
                               const SimilarityConfig& similarity, Tier tier, ComparisonMethod method,
                               const Job& job) {
   // The single-trial agreements define which images count as repeated; the predicted and
@@ -161,9 +153,9 @@ DenoisingCheck checkDenoising(const FittedNeuralModel& fitted, const NeuralDatas
   singleTrial.similarity = similarity;
   singleTrial.method = method;
   singleTrial.reference = SingleTrialReference::AllRepeats;
-  const SingleTrialResult againstAll = singleTrialAgreement(dataset, singleTrial, job.subJob(0.0, 0.4));
+  const SingleTrialResult againstAll = singleTrialAgreement(dataset, singleTrial, job.subJob(0.0, 0.45));
   singleTrial.reference = SingleTrialReference::OtherRepeats;
-  const SingleTrialResult againstOthers = singleTrialAgreement(dataset, singleTrial, job.subJob(0.4, 0.8));
+  const SingleTrialResult againstOthers = singleTrialAgreement(dataset, singleTrial, job.subJob(0.45, 0.9));
 
   const ImageRows rows = imageRows(dataset, tier);
   std::vector<bool> repeated;
@@ -171,7 +163,7 @@ DenoisingCheck checkDenoising(const FittedNeuralModel& fitted, const NeuralDatas
   FeatureSelection averaged;
   averaged.tier = tier;
   const FeatureMatrix reference = selectRows(featuresFromDataset(dataset, averaged), repeated);
-  const FeatureMatrix predicted = selectRows(predictedFeatures(fitted, dataset, tier, job.subJob(0.8, 0.9)), repeated);
+  const FeatureMatrix predicted = selectRows(predictedFeatures(dataset, trialPredictions, tier), repeated);
   job.throwIfCancelled();
 
   DenoisingCheck check;
@@ -193,6 +185,27 @@ nlohmann::json toJson(const DenoisingCheck& check) {
           {"images", check.images},
           {"repeats", check.repeats},
           {"method", comparisonMethodName(check.method)}};
+}
+
+NeuralTargetPlan planNeuralTarget(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+                                  const ImageDataset* images, const NeuralTargetConfig& config, const Job& job) {
+  const std::vector<float> trialPredictions = predictResponses(fitted, dataset, job.subJob(0.0, 0.4));
+  NeuralTargetPlan plan;
+  plan.weighting = neuronWeighting(dataset, evaluatePredictions(dataset, trialPredictions, Tier::Test), Tier::Test);
+  plan.similarity.measure = config.measure;
+  if (config.weighted) plan.similarity.unitWeights = plan.weighting.combined;
+  plan.features = images ? predictedFeatures(fitted, *images, job.subJob(0.4, 0.6))
+                         : predictedFeatures(dataset, trialPredictions, config.tier);
+  if (config.check)
+    plan.check = checkDenoising(dataset, trialPredictions, plan.similarity, Tier::Test, ComparisonMethod::Pearson,
+                                job.subJob(0.6, 1.0));
+  plan.provenance = {{"dataset", dataset.name},
+                     {"dataset_path", dataset.sourcePath},
+                     {"rows", plan.features.source},
+                     {"weighting", config.weighted ? "reliability x prediction quality (w·v)" : "none"},
+                     {"weighted_neurons", config.weighted ? plan.weighting.usedNeurons : dataset.neuronCount}};
+  job.progress(1.0, "target planned: " + std::to_string(plan.features.rows) + " images");
+  return plan;
 }
 
 }  // namespace bp

@@ -42,10 +42,11 @@ nlohmann::json toJson(const NeuronWeighting& weighting);
 ImageLoadOptions modelInputOptions(const FittedNeuralModel& fitted);
 
 // Model predictions (original response units) as similarity features, one row per image.
-// From a neural dataset: each distinct image of `tier` (all tiers when nullopt) once, in order of
-// its first trial, as featuresFromDataset orders rows.
-FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
-                                std::optional<Tier> tier, const Job& job = {});
+// From a neural dataset's per-trial predictions (trials x neurons, as predictResponses gives them):
+// each distinct image of `tier` (all tiers when nullopt) once, in order of its first trial, as
+// featuresFromDataset orders rows.
+FeatureMatrix predictedFeatures(const NeuralDataset& dataset, const std::vector<float>& trialPredictions,
+                                std::optional<Tier> tier);
 // From any image dataset loaded with modelInputOptions (bp::Error when the geometry differs); the
 // row labels are the class names and the image ids the dataset indices.
 FeatureMatrix predictedFeatures(const FittedNeuralModel& fitted, const ImageDataset& images, const Job& job = {});
@@ -61,11 +62,34 @@ struct DenoisingCheck {
   ComparisonMethod method = ComparisonMethod::Pearson;
 };
 
-// Every matrix uses `similarity` (pass the neuron weighting's combined weights as its unit weights
-// to check the target as it will be built). Throws bp::Error with fewer than 3 repeated images.
-DenoisingCheck checkDenoising(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+// `trialPredictions` as for predictedFeatures. Every matrix uses `similarity` (pass the neuron
+// weighting's combined weights as its unit weights to check the target as it will be built).
+// Throws bp::Error with fewer than 3 repeated images.
+DenoisingCheck checkDenoising(const NeuralDataset& dataset, const std::vector<float>& trialPredictions,
                               const SimilarityConfig& similarity, Tier tier = Tier::Test,
                               ComparisonMethod method = ComparisonMethod::Pearson, const Job& job = {});
 nlohmann::json toJson(const DenoisingCheck& check);
+
+struct NeuralTargetConfig {
+  SimilarityMeasure measure = SimilarityMeasure::CentredCosine;
+  bool weighted = true;      // unit weights w·v; false: every neuron counts equally
+  std::optional<Tier> tier;  // rows when the target is over the dataset's own images (nullopt: all tiers)
+  bool check = false;        // also run the denoising check on the test repeats
+};
+
+// Everything the target needs but the similarity computation, which the caller runs in memory or
+// streams to disk: the rows, the similarity config with the weights, and the check.
+struct NeuralTargetPlan {
+  FeatureMatrix features;
+  SimilarityConfig similarity;
+  NeuronWeighting weighting;  // from the dataset's test tier
+  std::optional<DenoisingCheck> check;
+  nlohmann::json provenance;  // what the target is made of, for the matrix file's metadata
+};
+
+// The model predicts the dataset once; the weights come from its test repeats. The rows are the
+// dataset's images of config.tier, or `images` (loaded with modelInputOptions) when given.
+NeuralTargetPlan planNeuralTarget(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
+                                  const ImageDataset* images, const NeuralTargetConfig& config, const Job& job = {});
 
 }  // namespace bp

@@ -20,6 +20,7 @@
 #include "runtime/error.h"
 #include "runtime/random.h"
 #include "runtime/runtime.h"
+#include "training/training_checkpoint.h"
 
 namespace bp {
 
@@ -97,21 +98,6 @@ std::vector<float> floatVector(const nlohmann::json& json, const char* key) {
   return json.at(key).get<std::vector<float>>();
 }
 
-// Weights and buffers, copied so that the best epoch can be restored.
-std::vector<torch::Tensor> snapshot(const NeuralModel& model) {
-  std::vector<torch::Tensor> state;
-  for (const auto& parameter : model->parameters()) state.push_back(parameter.detach().clone());
-  for (const auto& buffer : model->buffers()) state.push_back(buffer.detach().clone());
-  return state;
-}
-
-void restore(NeuralModel& model, const std::vector<torch::Tensor>& state) {
-  torch::NoGradGuard noGrad;
-  std::size_t index = 0;
-  for (auto& parameter : model->parameters()) parameter.copy_(state[index++]);
-  for (auto& buffer : model->buffers()) buffer.copy_(state[index++]);
-}
-
 // What besides weights a fit needs to continue after an interruption.
 struct TrainingState {
   int epoch = 0;  // epochs completed
@@ -148,9 +134,7 @@ void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& id
     torch::serialize::OutputArchive modelArchive;
     model->save(modelArchive);
     archive.write("model", modelArchive);
-    torch::serialize::OutputArchive bestArchive;
-    for (std::size_t i = 0; i < best.size(); ++i) bestArchive.write(std::to_string(i), best[i], true);
-    archive.write("best", bestArchive);
+    writeTensorList(archive, "best", best);
     torch::serialize::OutputArchive optimizerArchive;
     optimizer.save(optimizerArchive);
     archive.write("optimizer", optimizerArchive);
@@ -172,15 +156,14 @@ void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& ide
     if (description.at("format") != kCheckpointFormat)
       throw FileError(path.string(), "not a BrainPrior neural fit checkpoint");
     if (description.at("identity") != identity)
-      throw FileError(path.string(),
-                      "the checkpoint belongs to a different fit (model, trainer config or dataset size differ); "
-                      "delete it or fit without resuming");
+      throw FileError(path.string(), "the checkpoint belongs to a different fit (" +
+                                         differingSettings(description.at("identity"), identity) +
+                                         " differ; only max_epochs and max_seconds may change); delete it or fit "
+                                         "without resuming");
     torch::serialize::InputArchive modelArchive;
     archive.read("model", modelArchive);
     model->load(modelArchive);
-    torch::serialize::InputArchive bestArchive;
-    archive.read("best", bestArchive);
-    for (std::size_t i = 0; i < best.size(); ++i) bestArchive.read(std::to_string(i), best[i], true);
+    readTensorList(archive, "best", best);
     torch::serialize::InputArchive optimizerArchive;
     archive.read("optimizer", optimizerArchive);
     optimizer.load(optimizerArchive);
@@ -412,7 +395,7 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(trainerConfig.learningRate));
   TrainingState state;
   state.learningRate = trainerConfig.learningRate;
-  std::vector<torch::Tensor> best = snapshot(model);
+  std::vector<torch::Tensor> best = snapshotModule(*model);
   // What must match for a resumed fit to continue this one. The epoch and time budgets may grow.
   nlohmann::json trainerIdentity = toJson(trainerConfig);
   trainerIdentity.erase("max_epochs");
@@ -483,7 +466,7 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
     if (report.improved) {
       result.bestValidationCorrelation = report.validationCorrelation;
       result.bestEpoch = epoch;
-      best = snapshot(model);
+      best = snapshotModule(*model);
       state.epochsWithoutImprovement = 0;
     } else {
       ++state.epochsWithoutImprovement;
@@ -497,7 +480,7 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
         state.stopReason = "early stopping";
       } else {
         // A plateau: go back to the best weights and take smaller steps from there.
-        restore(model, best);
+        restoreModule(*model, best);
         state.learningRate *= trainerConfig.learningRateFactor;
         for (auto& group : optimizer.param_groups())
           static_cast<torch::optim::AdamOptions&>(group.options()).lr(state.learningRate);
@@ -525,7 +508,7 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
                      ", validation correlation " + std::to_string(report.validationCorrelation));
   }
   result.stopReason = state.finished ? state.stopReason : "max epochs";
-  restore(model, best);
+  restoreModule(*model, best);
   model->to(torch::kCPU);
   model->eval();
   result.seconds = elapsed();
@@ -719,14 +702,9 @@ NeuralModelEvaluation evaluateNeuralModel(const FittedNeuralModel& fitted, const
 }
 
 nlohmann::json toJson(const NeuralModelEvaluation& evaluation) {
-  // JSON has no NaN: undefined per-neuron values become null.
-  auto values = [](const std::vector<double>& numbers) {
-    nlohmann::json array = nlohmann::json::array();
-    for (const double number : numbers)
-      array.push_back(std::isfinite(number) ? nlohmann::json(number) : nlohmann::json());
-    return array;
-  };
-  auto value = [](double number) { return std::isfinite(number) ? nlohmann::json(number) : nlohmann::json(); };
+  // Undefined per-neuron values become null.
+  const auto value = [](double number) { return finiteOrNull(number); };
+  const auto values = [](const std::vector<double>& numbers) { return finiteOrNull(numbers); };
   return {{"mean_average_correlation", value(evaluation.meanAverageCorrelation)},
           {"mean_single_trial_correlation", value(evaluation.meanSingleTrialCorrelation)},
           {"mean_oracle_correlation", value(evaluation.meanOracleCorrelation)},

@@ -6,6 +6,10 @@
 #include <QProcess>
 #include <QtTest>
 
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "striped_images.h"
 #include "test_support.h"
 
 namespace {
@@ -195,6 +199,48 @@ private Q_SLOTS:
     const auto run = runCli({"compare", test, validation});
     QVERIFY(run.exitCode != 0);
     QVERIFY(!run.err.isEmpty());
+  }
+
+  void trainLaunchesSeedsThatRunsCompares() {
+    bp::test::ScratchDir dir;
+    bp::test::writeStripedIdxSplit(dir / "stripes", "train", 96, 1);
+    bp::test::writeStripedIdxSplit(dir / "stripes", "t10k", 30, 2);
+    const auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    // Built as JSON rather than written out: moc's lexer loses its way in multi-line raw strings.
+    const nlohmann::json config = {
+        {"name", "stripes"},
+        {"data", {{"path", (dir / "stripes").string()}, {"validation_fraction", 0.1}, {"augmentation", {{"crop_padding", 2}}}}},
+        {"model",
+         {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
+        {"optimizer", {{"learning_rate", 0.05}}},
+        {"schedule", {{"kind", "constant"}}},
+        {"epochs", 1},
+        {"batch_size", 32}};
+    bp::test::writeBytes(dir / "run.json", config.dump());
+
+    const auto trained = runCli({"train", "--config", path("run.json"), "--output-dir", path("runs"), "--seeds", "3", "4"});
+    QVERIFY2(trained.exitCode == 0, trained.err.constData());
+    const QJsonArray launched = trained.json().value("runs").toArray();
+    QCOMPARE(launched.size(), 2);
+    QCOMPARE(launched.at(0).toObject().value("state").toString(), QStringLiteral("finished"));
+    QCOMPARE(launched.at(1).toObject().value("seed").toInt(), 4);
+
+    // A launch again into the same folder is refused: nothing is overwritten.
+    const auto again = runCli({"train", "--config", path("run.json"), "--output-dir", path("runs"), "--seeds", "3"});
+    QVERIFY(again.exitCode != 0);
+    QVERIFY2(again.err.contains("already holds a run"), again.err.constData());
+
+    const auto listed = runCli({"runs", path("runs"), "--compare"});
+    QVERIFY2(listed.exitCode == 0, listed.err.constData());
+    QCOMPARE(listed.json().value("runs").toArray().size(), 2);
+    const QJsonArray groups = listed.json().value("groups").toArray();
+    QCOMPARE(groups.size(), 1);
+    const QJsonObject group = groups.at(0).toObject();
+    QCOMPARE(group.value("name").toString(), QStringLiteral("stripes"));
+    QCOMPARE(group.value("finished").toInt(), 2);
+    const double first = launched.at(0).toObject().value("test_accuracy").toDouble();
+    const double second = launched.at(1).toObject().value("test_accuracy").toDouble();
+    QVERIFY(std::abs(group.value("mean_test_accuracy").toDouble() - (first + second) / 2) < 1e-9);
   }
 
   void missingPathFailsWithItsName() {

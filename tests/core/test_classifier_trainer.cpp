@@ -11,6 +11,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -22,6 +23,7 @@
 #include "rsa/matrix_file.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "striped_images.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -29,35 +31,6 @@ using namespace bp;
 namespace {
 
 constexpr int kSide = 12;
-
-std::string bigEndian(std::uint32_t value) {
-  return {static_cast<char>(value >> 24), static_cast<char>((value >> 16) & 0xFF),
-          static_cast<char>((value >> 8) & 0xFF), static_cast<char>(value & 0xFF)};
-}
-
-// Class 0: horizontal stripes, 1: vertical, 2: diagonal; random phase and pixel noise. Stripes
-// survive crops and flips, so augmentation keeps the classes apart.
-void writeIdxSplit(const std::filesystem::path& folder, const std::string& split, int count, unsigned seed) {
-  std::mt19937 random(seed);
-  std::uniform_int_distribution<int> phase(0, 3);
-  std::uniform_int_distribution<int> noise(-40, 40);
-  std::string images =
-      bigEndian(0x803) + bigEndian(static_cast<std::uint32_t>(count)) + bigEndian(kSide) + bigEndian(kSide);
-  std::string labels = bigEndian(0x801) + bigEndian(static_cast<std::uint32_t>(count));
-  for (int i = 0; i < count; ++i) {
-    const int label = i % 3;
-    const int offset = phase(random);
-    for (int y = 0; y < kSide; ++y)
-      for (int x = 0; x < kSide; ++x) {
-        const int coordinate = label == 0 ? y : label == 1 ? x : x + y;
-        const int value = ((coordinate + offset) / 2) % 2 == 0 ? 200 : 55;
-        images += static_cast<char>(std::clamp(value + noise(random), 0, 255));
-      }
-    labels += static_cast<char>(label);
-  }
-  test::writeBytes(folder / (split + "-images-idx3-ubyte"), images);
-  test::writeBytes(folder / (split + "-labels-idx1-ubyte"), labels);
-}
 
 ClassifierTrainingConfig baseConfig(const std::filesystem::path& data) {
   ClassifierTrainingConfig config;
@@ -112,8 +85,8 @@ class TestClassifierTrainer : public QObject {
     initializeRuntime();
     data_ = scratch_ / "stripes";
     std::filesystem::create_directories(data_);
-    writeIdxSplit(data_, "train", 240, 1);
-    writeIdxSplit(data_, "t10k", 90, 2);
+    test::writeStripedIdxSplit(data_, "train", 240, 1, kSide);
+    test::writeStripedIdxSplit(data_, "t10k", 90, 2, kSide);
     target_ = scratch_ / "target.h5";
     writeClassTarget(target_, 48);
   }
@@ -439,6 +412,36 @@ class TestClassifierTrainer : public QObject {
     QCOMPARE(listRuns(root / "seeded-seed4").size(), std::size_t{1});  // a run folder lists itself
     const nlohmann::json json = toJson(all.front());
     QVERIFY(json.contains("state") && json.contains("test_accuracy"));
+
+    // The summary keeps the whole curve, so a reopened run draws the same curve as the live one.
+    const RunRecord reopened = readRun(root / "seeded-seed4");
+    QCOMPARE(reopened.group, std::string("seeded"));
+    QCOMPARE(reopened.history.size(), launched[0].history.size());
+    QCOMPARE(reopened.history.size(), std::size_t{1});
+    QCOMPARE(reopened.history.front().testAccuracy, launched[0].testAccuracy);
+    QCOMPARE(reopened.device, std::string("cpu"));
+
+    // Side by side: one group per launch, statistics over its finished seeds only.
+    const std::vector<RunGroup> groups = compareRuns(all);
+    const auto groupNamed = [&](const std::string& name) {
+      const auto found = std::find_if(groups.begin(), groups.end(), [&](const RunGroup& g) { return g.name == name; });
+      if (found == groups.end()) QTest::qFail(("no group " + name).c_str(), __FILE__, __LINE__);
+      return *found;
+    };
+    const RunGroup seeded = groupNamed("seeded");
+    QCOMPARE(seeded.runs, 2);
+    QCOMPARE(seeded.finished, 2);
+    QCOMPARE(seeded.finishedSeeds, (std::vector<std::uint64_t>{4, 5}));
+    const double a = launched[0].testAccuracy, b = launched[1].testAccuracy;
+    QVERIFY(std::abs(seeded.meanTestAccuracy - (a + b) / 2) < 1e-12);
+    QVERIFY(std::abs(seeded.sdTestAccuracy - std::abs(a - b) / std::sqrt(2.0)) < 1e-12);
+    QCOMPARE(seeded.minTestAccuracy, std::min(a, b));
+    const RunGroup failed = groupNamed("exploding");
+    QCOMPARE(failed.runs, 1);
+    QCOMPARE(failed.finished, 0);
+    QVERIFY(std::isnan(failed.meanTestAccuracy) && std::isnan(failed.sdTestAccuracy));
+    QVERIFY(std::isnan(groupNamed("small_resnet-none").sdTestAccuracy));  // one seed: no spread
+    QVERIFY(toJson(failed).at("mean_test_accuracy").is_null());
   }
 
  private:

@@ -16,6 +16,7 @@
 #include "measures/correlation.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "neural_model_checks.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -35,26 +36,6 @@ NeuralModelConfig smallConfig(ReadoutKind readout) {
   return config;
 }
 
-// Every parameter gets a gradient from the loss, and some of it is non-zero: nothing is detached
-// or left unregistered.
-void verifyEveryParameterLearns(NeuralModel& model) {
-  model->train();
-  torch::manual_seed(3);
-  const torch::Tensor images = torch::randn({3, 1, 16, 24});
-  const torch::Tensor rates = model->forward(images);
-  QCOMPARE(rates.size(0), std::int64_t{3});
-  QCOMPARE(rates.size(1), std::int64_t{5});
-  QVERIFY((rates > 0).all().item<bool>());
-  const torch::Tensor penalty = model->regularization();
-  QCOMPARE(penalty.dim(), std::int64_t{0});
-  QVERIFY(penalty.item<double>() > 0.0);
-  (poissonLoss(rates, torch::ones({3, 5})) + penalty).backward();
-  for (const auto& parameter : model->named_parameters()) {
-    QVERIFY2(parameter.value().grad().defined(), parameter.key().c_str());
-    QVERIFY2(parameter.value().grad().abs().sum().item<double>() > 0.0, parameter.key().c_str());
-  }
-}
-
 }  // namespace
 
 class TestNeuralModel : public QObject {
@@ -67,14 +48,14 @@ class TestNeuralModel : public QObject {
     NeuralModel model(smallConfig(ReadoutKind::Gaussian));
     QVERIFY(!model->gaussianReadout().is_empty());
     QVERIFY(model->factorizedReadout().is_empty());
-    verifyEveryParameterLearns(model);
+    test::verifyEveryParameterLearns(model, 16, 24);
   }
 
   void factorizedReadoutModelHasShapesAndGradients() {
     NeuralModel model(smallConfig(ReadoutKind::Factorized));
     QCOMPARE(model->factorizedReadout()->mask.size(1), std::int64_t{12});  // 16 - 5 + 1
     QCOMPARE(model->factorizedReadout()->mask.size(2), std::int64_t{20});  // 24 - 5 + 1
-    verifyEveryParameterLearns(model);
+    test::verifyEveryParameterLearns(model, 16, 24);
   }
 
   void coreConcatenatesLayersWhenAsked() {

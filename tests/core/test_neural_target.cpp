@@ -87,19 +87,20 @@ class TestNeuralTarget : public QObject {
   }
 
   void predictedFeaturesHaveOneRowPerImage() {
-    const FeatureMatrix test = predictedFeatures(fit_.fitted, dataset_, Tier::Test);
+    const std::vector<float> all = predictResponses(fit_.fitted, dataset_);
+    const FeatureMatrix test = predictedFeatures(dataset_, all, Tier::Test);
     QCOMPARE(test.rows, std::int64_t{30});
     QCOMPARE(test.cols, dataset_.neuronCount);
-    // The rows agree with the predictions for each image's trials.
-    const std::vector<float> all = predictResponses(fit_.fitted, dataset_);
+    // Each row is the prediction for its image's first trial.
     std::int64_t firstTest = 0;
     while (dataset_.tiers[static_cast<std::size_t>(firstTest)] != Tier::Test) ++firstTest;
     QCOMPARE(test.imageIds.front(), dataset_.imageIds[static_cast<std::size_t>(firstTest)]);
     for (std::int64_t n = 0; n < test.cols; ++n)
       QVERIFY(std::abs(test.values[static_cast<std::size_t>(n)] -
                        all[static_cast<std::size_t>(firstTest * dataset_.neuronCount + n)]) < 1e-5f);
-    const FeatureMatrix every = predictedFeatures(fit_.fitted, dataset_, std::nullopt);
+    const FeatureMatrix every = predictedFeatures(dataset_, all, std::nullopt);
     QCOMPARE(every.rows, std::int64_t{400 + 100 + 30});
+    QVERIFY_THROWS_EXCEPTION(Error, predictedFeatures(dataset_, std::vector<float>(all.begin(), all.end() - 1), Tier::Test));
 
     // Any image set, once loaded with the model's input options.
     ImageDataset images;
@@ -122,7 +123,7 @@ class TestNeuralTarget : public QObject {
   }
 
   void denoisingCheckComparesWithTheRepeatAverage() {
-    const DenoisingCheck check = checkDenoising(fit_.fitted, dataset_, SimilarityConfig{});
+    const DenoisingCheck check = checkDenoising(dataset_, predictResponses(fit_.fitted, dataset_), SimilarityConfig{});
     qInfo("predicted %.3f, single trial %.3f (all repeats), %.3f (other repeats)", check.predictedAgreement,
           check.singleTrialAgreement, check.singleTrialAgreementOtherRepeats);
     QCOMPARE(check.images, std::int64_t{30});
@@ -132,6 +133,24 @@ class TestNeuralTarget : public QObject {
     QVERIFY(check.singleTrialAgreement > check.singleTrialAgreementOtherRepeats);
     // The model's similarity tracks the repeat average better than one trial does.
     QVERIFY(check.predictedAgreement > check.singleTrialAgreementOtherRepeats);
+  }
+
+  void targetPlanWeightsNeuronsAndChecksOnce() {
+    NeuralTargetConfig config;
+    config.tier = Tier::Test;
+    config.check = true;
+    const NeuralTargetPlan plan = planNeuralTarget(fit_.fitted, dataset_, nullptr, config);
+    QCOMPARE(plan.features.rows, std::int64_t{30});
+    QCOMPARE(plan.similarity.unitWeights, plan.weighting.combined);
+    QVERIFY(plan.weighting.usedNeurons > 0);
+    QVERIFY(plan.check.has_value());
+    QCOMPARE(plan.check->images, std::int64_t{30});
+    QCOMPARE(plan.provenance["weighted_neurons"].get<std::int64_t>(), plan.weighting.usedNeurons);
+    config.weighted = false;
+    config.check = false;
+    const NeuralTargetPlan unweighted = planNeuralTarget(fit_.fitted, dataset_, nullptr, config);
+    QVERIFY(unweighted.similarity.unitWeights.empty());
+    QVERIFY(!unweighted.check.has_value());
   }
 
   void mostExcitingInputsRaiseTheResponseWithinTheConstraints() {

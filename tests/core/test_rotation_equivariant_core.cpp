@@ -16,6 +16,7 @@
 
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "neural_model_checks.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -43,25 +44,6 @@ double maxAbsDifference(const torch::Tensor& a, const torch::Tensor& b) {
 torch::Tensor shiftRotations(const torch::Tensor& maps, int rotations, int shift) {
   const torch::Tensor grouped = maps.reshape({maps.size(0), rotations, -1, maps.size(2), maps.size(3)});
   return torch::roll(grouped, {shift}, {1}).reshape(maps.sizes());
-}
-
-// Every parameter gets a gradient from the loss, and some of it is non-zero: nothing is detached
-// or left unregistered.
-void verifyEveryParameterLearns(NeuralModel& model) {
-  model->train();
-  torch::manual_seed(3);
-  const torch::Tensor rates = model->forward(torch::randn({3, 1, 17, 17}));
-  QCOMPARE(rates.size(0), std::int64_t{3});
-  QCOMPARE(rates.size(1), std::int64_t{5});
-  QVERIFY((rates > 0).all().item<bool>());
-  const torch::Tensor penalty = model->regularization();
-  QCOMPARE(penalty.dim(), std::int64_t{0});
-  QVERIFY(penalty.item<double>() > 0.0);
-  (poissonLoss(rates, torch::ones({3, 5})) + penalty).backward();
-  for (const auto& parameter : model->named_parameters()) {
-    QVERIFY2(parameter.value().grad().defined(), parameter.key().c_str());
-    QVERIFY2(parameter.value().grad().abs().sum().item<double>() > 0.0, parameter.key().c_str());
-  }
 }
 
 }  // namespace
@@ -142,7 +124,7 @@ class TestRotationEquivariantCore : public QObject {
       QVERIFY(!model->rotationEquivariantCore().is_empty());
       QCOMPARE(model->firstLayerFilters().sizes().vec(), (std::vector<std::int64_t>{24, 1, 7, 7}));
       QVERIFY(!model->firstLayerFilters().requires_grad());
-      verifyEveryParameterLearns(model);
+      test::verifyEveryParameterLearns(model, 17, 17);
     }
   }
 
