@@ -17,6 +17,7 @@
 #include "app/model_panel.h"
 #include "app/settings.h"
 #include "app/similarity_panel.h"
+#include "app/training_panel.h"
 #include "runtime/runtime.h"
 #include "widgets/heatmap_view.h"
 
@@ -97,13 +98,16 @@ int runApplication(int argc, char** argv) {
                                             QStringLiteral("FILE"));
   const QCommandLineOption showOption(
       QStringLiteral("show"),
-      QStringLiteral("Open on a panel: data, similarity, models or images. 'similarity' also computes A (test "
-                     "tier, repeat average) and B (single trial 0) once the dataset is loaded"),
+      QStringLiteral("Open on a panel: data, similarity, models, training or images. 'similarity' also computes A "
+                     "(test tier, repeat average) and B (single trial 0) once the dataset is loaded"),
       QStringLiteral("PANEL"));
   const QCommandLineOption modelOption(QStringLiteral("model"),
                                        QStringLiteral("Open a fitted neural model once the dataset is loaded"),
                                        QStringLiteral("FILE"));
-  parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption, modelOption});
+  const QCommandLineOption runsOption(QStringLiteral("runs"),
+                                      QStringLiteral("Show the training runs in a folder (and launch new ones into it)"),
+                                      QStringLiteral("FOLDER"));
+  parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption, modelOption, runsOption});
   parser.process(application);
 
   EngineSettings engine = loadEngineSettings();
@@ -113,9 +117,9 @@ int runApplication(int argc, char** argv) {
   const QString panel = parser.value(showOption);
   if (parser.isSet(showOption) &&
       !QStringList{QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("models"),
-                   QStringLiteral("images")}
+                   QStringLiteral("training"), QStringLiteral("images")}
            .contains(panel)) {
-    std::fprintf(stderr, "brainprior: unknown panel '%s' for --show (data, similarity, models or images)\n",
+    std::fprintf(stderr, "brainprior: unknown panel '%s' for --show (data, similarity, models, training or images)\n",
                  qPrintable(panel));
     return 2;
   }
@@ -127,6 +131,7 @@ int runApplication(int argc, char** argv) {
     QObject::connect(
         window.dataPanel(), &DataPanel::datasetChanged, window.modelPanel(),
         [&window, path = parser.value(modelOption)] { window.modelPanel()->openModel(path); }, Qt::SingleShotConnection);
+  if (parser.isSet(runsOption)) window.trainingPanel()->setRunsFolder(parser.value(runsOption));
   const auto positional = parser.positionalArguments();
   if (positional.isEmpty()) {
     window.loadDefaultData();

@@ -25,6 +25,8 @@
 #include "app/log_panel.h"
 #include "app/model_panel.h"
 #include "app/similarity_panel.h"
+#include "app/training_panel.h"
+#include "app/training_queue.h"
 #include "data/dataset_io.h"
 #include "data/default_data.h"
 #include "data/static_hdf5.h"
@@ -58,14 +60,22 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
 
   tabs_ = new QTabWidget(this);
   tabs_->setDocumentMode(true);
+  // A closed tab only hides its panel (View menu brings it back): work running in it goes on.
+  tabs_->setTabsClosable(true);
   dataPanel_ = new DataPanel(this);
   imagePanel_ = new ImagePanel(this);
-  tabs_->addTab(dataPanel_, tr("Neural data"));
   similarityPanel_ = new SimilarityPanel(jobs_, this);
-  tabs_->addTab(similarityPanel_, tr("Similarity"));
   modelPanel_ = new ModelPanel(jobs_, this);
-  tabs_->addTab(modelPanel_, tr("Models"));
-  tabs_->addTab(imagePanel_, tr("Images"));
+  trainingQueue_ = new TrainingQueue(jobs_, this);
+  trainingPanel_ = new TrainingPanel(*trainingQueue_, this);
+  panels_ = {{QStringLiteral("data"), tr("Neural data"), dataPanel_},
+             {QStringLiteral("similarity"), tr("Similarity"), similarityPanel_},
+             {QStringLiteral("models"), tr("Models"), modelPanel_},
+             {QStringLiteral("training"), tr("Training"), trainingPanel_},
+             {QStringLiteral("images"), tr("Images"), imagePanel_}};
+  for (const Panel& panel : panels_) tabs_->addTab(panel.widget, panel.title);
+  connect(tabs_, &QTabWidget::tabCloseRequested, this, [this](int index) { tabs_->removeTab(index); });
+  connect(trainingPanel_, &TrainingPanel::deviceRequested, this, &MainWindow::setComputeDevice);
   connect(modelPanel_, &ModelPanel::targetReady, this,
           [this](std::shared_ptr<const bp::SimilarityMatrix> matrix, const QString& description) {
             similarityPanel_->setMatrix(SimilarityPanel::A, std::move(matrix), description);
@@ -137,7 +147,8 @@ void MainWindow::createActions() {
 
   auto* engineMenu = menuBar()->addMenu(tr("&Engine"));
   auto* deviceMenu = engineMenu->addMenu(tr("Compute &Device"));
-  auto* deviceGroup = new QActionGroup(this);
+  deviceGroup_ = new QActionGroup(this);
+  auto* deviceGroup = deviceGroup_;
   for (const auto& [name, label] : {std::pair{QStringLiteral("auto"), tr("Automatic (CUDA when available)")},
                                     std::pair{QStringLiteral("cpu"), tr("CPU")},
                                     std::pair{QStringLiteral("cuda"), tr("CUDA GPU")}}) {
@@ -145,11 +156,8 @@ void MainWindow::createActions() {
     action->setCheckable(true);
     action->setChecked(engine_.device == name);
     deviceGroup->addAction(action);
-    connect(action, &QAction::triggered, this, [this, name = name] {
-      engine_.device = name;
-      saveEngineSettings(engine_);
-      applyEngineSettings();
-    });
+    action->setData(name);
+    connect(action, &QAction::triggered, this, [this, name = name] { setComputeDevice(name); });
   }
   engineMenu->addAction(tr("CPU &Threads…"), this, [this] {
     bool ok = false;
@@ -163,6 +171,9 @@ void MainWindow::createActions() {
 
   auto* viewMenu = menuBar()->addMenu(tr("&View"));
   viewMenu->setObjectName(QStringLiteral("viewMenu"));
+  for (const Panel& panel : panels_)
+    viewMenu->addAction(panel.title, this, [this, widget = panel.widget] { raisePanel(widget); });
+  viewMenu->addSeparator();
 
   auto* helpMenu = menuBar()->addMenu(tr("&Help"));
   helpMenu->addAction(tr("&About BrainPrior"), this, &MainWindow::showAbout);
@@ -180,6 +191,9 @@ void MainWindow::applyEngineSettings() {
                               .arg(QString::fromStdString(info.blas.name)));
     deviceLabel_->setStyleSheet(info.blas.isReference ? QStringLiteral("color:#c00000;font-weight:bold")
                                                       : QString());
+    if (deviceGroup_)
+      for (QAction* action : deviceGroup_->actions()) action->setChecked(action->data().toString() == engine_.device);
+    trainingPanel_->setEngineDevice(engine_.device);
     for (const auto& warning : info.warnings)
       showMessage(this, QMessageBox::Warning, tr("Engine"), QString::fromStdString(warning));
   } catch (const std::exception& e) {
@@ -212,28 +226,47 @@ void MainWindow::openPath(const QString& path) {
   if (bp::isNeuralFormat(*format)) {
     dataPanel_->loadFrom(jobs_, tr("Loading %1").arg(QFileInfo(path).fileName()),
                          [path](const bp::Job& job) { return bp::loadNeuralDataset(path.toStdString(), job); });
-    tabs_->setCurrentWidget(dataPanel_);
+    raisePanel(dataPanel_);
   } else {
     imagePanel_->loadFrom(jobs_, path);
-    tabs_->setCurrentWidget(imagePanel_);
+    raisePanel(imagePanel_);
   }
 }
 
 void MainWindow::loadDefaultData() {
   dataPanel_->loadFrom(jobs_, tr("Generating the default synthetic V1 population"),
                        [](const bp::Job& job) { return bp::generateDefaultDataset({}, job).dataset; });
-  tabs_->setCurrentWidget(dataPanel_);
+  raisePanel(dataPanel_);
 }
 
 bool MainWindow::showPanel(const QString& name) {
-  QWidget* panel = name == QLatin1String("data")         ? static_cast<QWidget*>(dataPanel_)
-                   : name == QLatin1String("similarity") ? static_cast<QWidget*>(similarityPanel_)
-                   : name == QLatin1String("models")     ? static_cast<QWidget*>(modelPanel_)
-                   : name == QLatin1String("images")     ? static_cast<QWidget*>(imagePanel_)
-                                                         : nullptr;
-  if (!panel) return false;
-  tabs_->setCurrentWidget(panel);
-  return true;
+  for (const Panel& panel : panels_)
+    if (panel.name == name) {
+      raisePanel(panel.widget);
+      return true;
+    }
+  return false;
+}
+
+void MainWindow::raisePanel(QWidget* widget) {
+  if (tabs_->indexOf(widget) < 0) {
+    // Back in its place: after the open tabs that come before it in panels_.
+    int position = 0;
+    for (const Panel& panel : panels_) {
+      if (panel.widget == widget) {
+        tabs_->insertTab(position, widget, panel.title);
+        break;
+      }
+      if (tabs_->indexOf(panel.widget) >= 0) ++position;
+    }
+  }
+  tabs_->setCurrentWidget(widget);
+}
+
+void MainWindow::setComputeDevice(const QString& device) {
+  engine_.device = device;
+  saveEngineSettings(engine_);
+  applyEngineSettings();
 }
 
 void MainWindow::saveDatasetAs() {
@@ -313,10 +346,15 @@ void MainWindow::saveScreenshotWhenIdle(const QString& path, bool quitAfter) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (jobs_.activeJobCount() > 0) {
-    const auto answer = QMessageBox::question(
-        this, tr("Quit BrainPrior"),
-        tr("%n job(s) still running. Cancel them and quit?", nullptr, jobs_.activeJobCount()),
-        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    QString question = tr("%n job(s) still running. Cancel them and quit?", nullptr, jobs_.activeJobCount());
+    if (trainingQueue_->isRunning())
+      question += QStringLiteral("\n\n") +
+                  tr("Training: %1 is running and %n launch(es) wait. A cancelled run keeps its last complete "
+                     "epoch; Resume in the Training panel (or brainprior-cli train --resume) continues it.",
+                     nullptr, static_cast<int>(trainingQueue_->waiting().size()))
+                      .arg(trainingQueue_->current()->title);
+    const auto answer = QMessageBox::question(this, tr("Quit BrainPrior"), question,
+                                              QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
     if (answer != QMessageBox::Yes) {
       event->ignore();
       return;

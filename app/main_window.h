@@ -3,10 +3,12 @@
 // and a status bar that shows the running job's progress with a cancel button.
 #include <QMainWindow>
 #include <memory>
+#include <vector>
 
 #include "app/job_runner.h"
 #include "app/settings.h"
 
+class QActionGroup;
 class QLabel;
 class QProgressBar;
 class QToolButton;
@@ -24,6 +26,8 @@ class ImagePanel;
 class LogPanel;
 class ModelPanel;
 class SimilarityPanel;
+class TrainingPanel;
+class TrainingQueue;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -35,8 +39,11 @@ public:
   void openPath(const QString& path);
   // Generates the synthetic V1 population on Fashion-MNIST in a worker.
   void loadDefaultData();
-  // Brings a panel to the front by name: "data", "similarity", "models" or "images". False for any other name.
+  // Brings a panel to the front by name: "data", "similarity", "models", "training" or "images" (reopening
+  // it when its tab was closed). False for any other name.
   bool showPanel(const QString& name);
+  // Sets and saves the compute device ("auto", "cpu" or "cuda") and re-applies the engine settings.
+  void setComputeDevice(const QString& device);
   // Saves a screenshot once no job is running (and quits when `quitAfter`).
   void saveScreenshotWhenIdle(const QString& path, bool quitAfter = true);
 
@@ -45,6 +52,9 @@ public:
   ImagePanel* imagePanel() const { return imagePanel_; }
   SimilarityPanel* similarityPanel() const { return similarityPanel_; }
   ModelPanel* modelPanel() const { return modelPanel_; }
+  TrainingPanel* trainingPanel() const { return trainingPanel_; }
+  TrainingQueue& trainingQueue() { return *trainingQueue_; }
+  QTabWidget* tabs() const { return tabs_; }
 
 protected:
   void closeEvent(QCloseEvent* event) override;
@@ -54,6 +64,8 @@ protected:
 private:
   void createActions();
   void applyEngineSettings();
+  // Shows a panel's tab (in its place among the others when it was closed) and brings it to the front.
+  void raisePanel(QWidget* panel);
   void chooseDatasetToOpen();
   void saveDatasetAs();
   void showAbout();
@@ -69,6 +81,16 @@ private:
   ImagePanel* imagePanel_ = nullptr;
   SimilarityPanel* similarityPanel_ = nullptr;
   ModelPanel* modelPanel_ = nullptr;
+  TrainingQueue* trainingQueue_ = nullptr;
+  TrainingPanel* trainingPanel_ = nullptr;
+  // Every panel in tab order, with its name for showPanel and its tab title.
+  struct Panel {
+    QString name;
+    QString title;
+    QWidget* widget;
+  };
+  std::vector<Panel> panels_;
+  QActionGroup* deviceGroup_ = nullptr;
   LogPanel* logPanel_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   QLabel* statusText_ = nullptr;

@@ -1,0 +1,36 @@
+#pragma once
+// The GUI's side of classifier training. This header is free of LibTorch (and of Qt), for the same
+// reason as model_session.h: Qt translation units include it instead of the trainer's headers. The
+// config travels as the engine's JSON (classifier_trainer.h), so what the GUI launches is exactly
+// what `brainprior-cli train --config` runs, and a config saved from the GUI runs in the CLI.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "classifiers/run_registry.h"
+#include "runtime/job.h"
+
+namespace bp::app {
+
+// The launcher's starting point: the small ResNet on Fashion-MNIST (the embedded default images),
+// CPU-sized (10,000 train images, 3 epochs), no regularizer; every key present.
+nlohmann::json defaultTrainingConfig();
+
+// The config with every key present, after the engine's strict parse and validation; bp::Error
+// naming the first unknown key, wrong type or invalid setting.
+nlohmann::json normalizedTrainingConfig(const nlohmann::json& config);
+
+// The run folders a launch writes (outputDir / "<name>-seed<seed>", one per seed), in order.
+std::vector<std::string> launchRunFolders(const nlohmann::json& config, const std::string& outputDir);
+
+// Trains every seed's run, one after the other, each into its run folder (run_folder.h): call on a
+// worker. `onEpoch` gets the run folder and the epoch's report, on the worker. `resume` continues
+// runs from their checkpoints; without it a folder that holds a run is refused.
+std::vector<bp::RunRecord> trainLaunch(const nlohmann::json& config, const std::string& outputDir, bool resume,
+                                       const bp::Job& job,
+                                       const std::function<void(const std::string& runFolder,
+                                                                const bp::ClassifierEpochReport&)>& onEpoch);
+
+}  // namespace bp::app
