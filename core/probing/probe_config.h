@@ -1,0 +1,48 @@
+#pragma once
+// What one robustness probe of a trained classifier measures (science.md §1 step 7), as the
+// `brainprior-cli probe` command and the GUI's probe panel read it: which test images, the
+// corruption sweeps, the minimum-perturbation attacks behind the paper's median table, and
+// success-rate curves against fixed budgets. The defaults follow the paper: 1,000 test images,
+// Gaussian noise of increasing sigma, median minimum L-inf and L2 perturbations.
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "probing/attacks.h"
+#include "probing/corruptions.h"
+
+namespace bp {
+
+struct SuccessCurveConfig {
+  PgdConfig attack;
+  std::vector<double> epsilons = {0.0, 1.0 / 255, 2.0 / 255, 4.0 / 255, 8.0 / 255};
+};
+
+// A PGD L-inf search up to 0.1 and a PGD L2 search up to 3.
+std::vector<MinimumNormConfig> defaultMinimumNormSearches();
+
+struct ProbeConfig {
+  std::int64_t maxImages = 1000;  // the first images of the test split; 0: all
+  std::int64_t batchSize = 128;
+  std::vector<CorruptionSweepConfig> corruptions = {CorruptionSweepConfig{}};
+  std::vector<MinimumNormConfig> minimumNormSearches = defaultMinimumNormSearches();
+  bool boundaryAttack = true;  // the decision-based L2 attack, with `boundary`
+  BoundaryAttackConfig boundary;
+  std::vector<SuccessCurveConfig> successCurves = {SuccessCurveConfig{}};
+};
+
+// Keys: {"max_images", "batch_size", "corruptions": [CorruptionSweepConfig], "minimum_norm_searches":
+// [MinimumNormConfig], "boundary_attack", "boundary": BoundaryAttackConfig, "success_curves":
+// [{"attack": PgdConfig, "epsilons"}]}.
+nlohmann::json toJson(const SuccessCurveConfig& config);
+nlohmann::json toJson(const ProbeConfig& config);
+// Missing keys keep their defaults (a given list replaces the default list); an unknown key or a
+// wrong type is a bp::Error naming it.
+SuccessCurveConfig successCurveConfigFromJson(const nlohmann::json& json);
+ProbeConfig probeConfigFromJson(const nlohmann::json& json);
+// Throws bp::Error naming the first invalid setting of any part.
+void validate(const SuccessCurveConfig& config);
+void validate(const ProbeConfig& config);
+
+}  // namespace bp
