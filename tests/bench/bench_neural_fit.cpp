@@ -34,9 +34,14 @@
 #include "models/neural_model.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "bench_timing.h"
 #include "training/neural_trainer.h"
 
 namespace {
+
+using bp::bench::envOrUnset;
+using bp::bench::medianOf;
+using bp::bench::processCpuSeconds;
 
 struct Options {
   std::int64_t neurons = 5335;  // the Lurz scan's population
@@ -54,25 +59,6 @@ std::int64_t parameterCount(const bp::NeuralModel& model) {
   std::int64_t count = 0;
   for (const auto& parameter : model->parameters()) count += parameter.numel();
   return count;
-}
-
-double medianOf(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  return values.size() % 2 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
-}
-
-// CPU time of every thread of the process (user + system): on a machine shared with other work it
-// varies less than wall time, though OpenMP threads spinning at barriers add to it.
-double processCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
-}
-
-std::string envOrUnset(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "unset";
 }
 
 int run(const Options& options) {

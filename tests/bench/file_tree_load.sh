@@ -17,11 +17,7 @@ bench=$build/tests/bench/bench_file_tree_load
 [[ -x $bench ]] || { echo "no $bench: build the target bench_file_tree_load first" >&2; exit 1; }
 [[ -d $folder ]] || { echo "no file tree at $folder" >&2; exit 1; }
 
-python=""
-for candidate in "${PYTHON:-}" python3 /usr/bin/python3; do
-  if [[ -n $candidate ]] && "$candidate" -c 'import numpy' 2>/dev/null; then python=$candidate; break; fi
-done
-[[ -n $python ]] || { echo "no Python with numpy found (set PYTHON)" >&2; exit 1; }
+source "$(dirname "$0")/reference_python.sh" numpy
 
 cpp=$("$bench" "$folder" "$runs")
 numpy=$("$python" "$repo/tests/bench/file_tree_load_numpy.py" "$folder" "$runs")

@@ -33,11 +33,7 @@ batch=${BATCH:-64}
 bench=$build/tests/bench/bench_neural_fit
 [[ -x $bench ]] || { echo "no $bench: build the target bench_neural_fit first" >&2; exit 1; }
 
-python=""
-for candidate in "${PYTHON:-}" python3 /usr/bin/python3; do
-  if [[ -n $candidate ]] && "$candidate" -c 'import torch' 2>/dev/null; then python=$candidate; break; fi
-done
-[[ -n $python ]] || { echo "no Python with torch found (install python3-torch or set PYTHON)" >&2; exit 1; }
+source "$(dirname "$0")/reference_python.sh" torch
 
 # Both sides set their intra-op threads themselves; OpenMP and OpenBLAS read these.
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads

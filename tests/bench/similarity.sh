@@ -22,11 +22,7 @@ threads=${THREADS:-2}
 bench=$build/tests/bench/bench_similarity
 [[ -x $bench ]] || { echo "no $bench: build the target bench_similarity first" >&2; exit 1; }
 
-python=""
-for candidate in "${PYTHON:-}" python3 /usr/bin/python3; do
-  if [[ -n $candidate ]] && "$candidate" -c 'import numpy' 2>/dev/null; then python=$candidate; break; fi
-done
-[[ -n $python ]] || { echo "no Python with numpy found (set PYTHON)" >&2; exit 1; }
+source "$(dirname "$0")/reference_python.sh" numpy
 
 # OpenBLAS reads OPENBLAS_NUM_THREADS; LibTorch's own loops read OMP_NUM_THREADS.
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
