@@ -262,6 +262,53 @@ private Q_SLOTS:
     const auto run = runCli({"--device", "tpu", "runtime"});
     QVERIFY(run.exitCode != 0);
   }
+
+  void probeReportsATrainedRunAndWritesItsTables() {
+    bp::test::ScratchDir dir;
+    bp::test::writeStripedIdxSplit(dir / "stripes", "train", 96, 1);
+    bp::test::writeStripedIdxSplit(dir / "stripes", "t10k", 30, 2);
+    const auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    const nlohmann::json run = {
+        {"name", "stripes"},
+        {"data", {{"path", (dir / "stripes").string()}, {"validation_fraction", 0.0}, {"augmentation", {{"crop_padding", 2}}}}},
+        {"model",
+         {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
+        {"optimizer", {{"learning_rate", 0.05}}},
+        {"schedule", {{"kind", "constant"}}},
+        {"epochs", 1},
+        {"batch_size", 32}};
+    bp::test::writeBytes(dir / "run.json", run.dump());
+    // Every part of the probe, each as cheap as it goes.
+    const nlohmann::json probe = {
+        {"max_images", 20},
+        {"corruptions", {{{"kind", "gaussian_noise"}, {"severities", {0.0, 0.2}}}}},
+        {"minimum_norm_searches", {{{"pgd", {{"steps", 2}}}, {"search_steps", 2}}}},
+        {"boundary", {{"steps", 5}, {"start_trials", 5}}},
+        {"success_curves", {{{"attack", {{"steps", 2}}}, {"epsilons", {0.0, 0.05}}}}}};
+    bp::test::writeBytes(dir / "probe.json", probe.dump());
+    const auto trained = runCli({"train", "--config", path("run.json"), "--output-dir", path("runs"), "--seeds", "1"});
+    QVERIFY2(trained.exitCode == 0, trained.err.constData());
+
+    const auto probed =
+        runCli({"probe", path("runs"), "--config", path("probe.json"), "--max-images", "12", "--output-dir", path("probe")});
+    QVERIFY2(probed.exitCode == 0, probed.err.constData());
+    const QJsonObject report = probed.json();
+    for (const char* key : {"format", "config", "runtime", "images", "models", "launches", "warnings", "skipped"})
+      QVERIFY2(report.contains(key), key);
+    QCOMPARE(report.value("images").toObject().value("count").toInt(), 12);  // the command line wins
+    const QJsonObject model = report.value("models").toArray().at(0).toObject();
+    QCOMPARE(model.value("name").toString(), QStringLiteral("stripes-seed1"));
+    for (const char* key : {"clean_accuracy", "corruptions", "minimum_norms", "success_curves"})
+      QVERIFY2(model.contains(key), key);
+    QCOMPARE(model.value("minimum_norms").toArray().size(), 2);  // the search and the boundary attack
+    QCOMPARE(report.value("launches").toArray().at(0).toObject().value("name").toString(), QStringLiteral("stripes"));
+    QVERIFY(QFile::exists(path("probe/report.json")));
+    QVERIFY(QFile::exists(path("probe/probe-table.csv")));
+
+    const auto missing = runCli({"probe", path("stripes")});
+    QVERIFY(missing.exitCode != 0);
+    QVERIFY2(missing.err.contains("no finished run"), missing.err.constData());
+  }
 };
 
 QTEST_GUILESS_MAIN(CliTest)

@@ -1,0 +1,481 @@
+#include "probing/probe_runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+#include <utility>
+
+#include <torch/types.h>
+#include <nlohmann/json.hpp>
+
+#include "classifiers/classifier_trainer.h"
+#include "classifiers/run_folder.h"
+#include "data/dataset_io.h"
+#include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
+#include "runtime/error.h"
+
+namespace bp {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kReportFormat = "brainprior probe report";
+
+// A run to probe: what the registry says about it and the training config that names its images.
+struct ProbedRun {
+  RunRecord record;
+  ClassifierDataConfig data;
+};
+
+std::string testImagesPath(const ClassifierDataConfig& data) {
+  return data.testPath.empty() ? data.path : data.testPath;
+}
+
+// Two runs see the same test images when these agree. Paths compare resolved, so "data/x" and
+// "./data/x" from the same working folder are one set.
+std::string testImagesIdentity(const ClassifierDataConfig& data) {
+  std::error_code ec;
+  const fs::path resolved = fs::weakly_canonical(fs::path(testImagesPath(data)), ec);
+  return (ec ? fs::path(testImagesPath(data)) : resolved).string() + " (" + data.testSplit + ", " +
+         (data.grayscale ? "grayscale" : "colour") + ")";
+}
+
+std::vector<ProbedRun> readProbedRuns(const std::vector<fs::path>& runFolders) {
+  if (runFolders.empty()) throw Error("probe: no runs to probe");
+  std::vector<ProbedRun> runs;
+  std::set<std::string> seen;
+  std::vector<std::string> unfinished;
+  for (const auto& folder : runFolders) {
+    std::error_code ec;
+    const fs::path resolved = fs::weakly_canonical(folder, ec);
+    if (!seen.insert((ec ? folder : resolved).string()).second)
+      throw Error("probe: run " + folder.string() + " is given twice (it would count twice in its launch)");
+    ProbedRun run;
+    run.record = readRun(folder);
+    if (run.record.state != "finished") {
+      unfinished.push_back(run.record.name + " (" + run.record.state + ", " + folder.string() + ")");
+      continue;
+    }
+    try {
+      run.data = classifierTrainingConfigFromJson(run.record.summary.at("config")).data;
+    } catch (const nlohmann::json::exception& error) {
+      throw FileError((folder / "summary.json").string(), std::string("no training config: ") + error.what());
+    } catch (const FileError&) {
+      throw;
+    } catch (const Error& error) {
+      throw FileError((folder / "summary.json").string(), error.what());
+    }
+    runs.push_back(std::move(run));
+  }
+  if (!unfinished.empty()) {
+    std::string names;
+    for (const auto& name : unfinished) names += (names.empty() ? "" : "; ") + name;
+    throw Error("probe: only finished runs have a model to probe; not finished: " + names);
+  }
+  const std::string first = testImagesIdentity(runs.front().data);
+  for (const auto& run : runs) {
+    const std::string identity = testImagesIdentity(run.data);
+    if (identity != first)
+      throw Error("probe: the runs were trained on different image sets, so their results would not be comparable: " +
+                  runs.front().record.name + " on " + first + ", " + run.record.name + " on " + identity +
+                  "; probe them separately");
+  }
+  return runs;
+}
+
+struct LoadedImages {
+  ProbeImages description;
+  torch::Tensor images;  // N x C x H x W in [0, 1]
+  torch::Tensor labels;  // N, int64
+};
+
+LoadedImages loadProbeImages(const ClassifierDataConfig& data, std::int64_t maxImages, const Job& job) {
+  ImageLoadOptions options;
+  options.grayscale = data.grayscale;
+  options.maxImages = maxImages;
+  ImageDataset dataset = loadImageDataset(testImagesPath(data), options, data.testSplit, job);
+  if (dataset.imageCount() == 0) throw FileError(testImagesPath(data), "has no " + data.testSplit + " images");
+  LoadedImages loaded;
+  const std::int64_t count = dataset.imageCount();
+  loaded.images =
+      torch::from_blob(dataset.pixels.data(), {count, dataset.channels, dataset.height, dataset.width}, torch::kFloat)
+          .clone();
+  loaded.labels = torch::from_blob(dataset.labels.data(), {count}, torch::kInt).to(torch::kLong);
+  loaded.description.path = testImagesPath(data);
+  loaded.description.split = data.testSplit;
+  loaded.description.grayscale = data.grayscale;
+  loaded.description.count = count;
+  loaded.description.shape = {dataset.channels, dataset.height, dataset.width};
+  loaded.description.classesPresent =
+      static_cast<int>(std::set<std::int32_t>(dataset.labels.begin(), dataset.labels.end()).size());
+  return loaded;
+}
+
+// Mean and standard error of the mean (n - 1 sample deviation; NaN below two values).
+std::pair<double, double> meanAndSem(const std::vector<double>& values) {
+  const auto n = static_cast<double>(values.size());
+  if (values.empty()) return {kNaN, kNaN};
+  const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
+  if (values.size() < 2) return {mean, kNaN};
+  double squares = 0.0;
+  for (const double value : values) squares += (value - mean) * (value - mean);
+  return {mean, std::sqrt(squares / (n - 1.0)) / std::sqrt(n)};
+}
+
+ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const ProbeConfig& config, const Job& job) {
+  ModelProbe probe;
+  probe.folder = run.record.folder;
+  probe.name = run.record.name;
+  probe.launch = run.record.group;
+  probe.seed = run.record.seed;
+  probe.regularizer = run.record.regularizer;
+
+  TrainedClassifier trained = loadRunModel(run.record.folder);
+  probe.classCount = trained.model->config().classCount;
+  if (trained.imageShape != loaded.description.shape)
+    throw FileError(run.record.folder.string(), "its model takes images of another shape than the probe images");
+  trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
+  Classifier& model = trained.model;
+  const torch::Tensor& images = loaded.images;
+  const torch::Tensor& labels = loaded.labels;
+
+  // Even shares: the steps' costs depend too much on the config to weigh them in advance.
+  const std::size_t steps = 1 + config.corruptions.size() + config.minimumNormSearches.size() +
+                            (config.boundaryAttack ? 1 : 0) + config.successCurves.size();
+  std::size_t step = 0;
+  const auto nextJob = [&]() {
+    const double share = 1.0 / static_cast<double>(steps);
+    const Job stepJob = job.subJob(share * static_cast<double>(step), share * static_cast<double>(step + 1));
+    ++step;
+    return stepJob;
+  };
+
+  probe.cleanAccuracy = classifierAccuracy(model, images, labels, nextJob(), config.batchSize);
+  for (const auto& sweep : config.corruptions) {
+    probe.corruptions.push_back(accuracyUnderCorruption(model, images, labels, sweep, nextJob(), config.batchSize));
+    probe.corruptionAreas.push_back(normalizedCurveArea(probe.corruptions.back()));
+  }
+  for (const auto& search : config.minimumNormSearches)
+    probe.minimumNorms.push_back(
+        summarizeMinimumNorms(minimumNormSearch(model, images, labels, search, nextJob(), config.batchSize)));
+  if (config.boundaryAttack)
+    probe.minimumNorms.push_back(
+        summarizeMinimumNorms(boundaryAttack(model, images, labels, config.boundary, nextJob(), config.batchSize)));
+  for (const auto& curve : config.successCurves)
+    probe.successCurves.push_back(
+        successRateCurve(model, images, labels, curve.epsilons, curve.attack, nextJob(), config.batchSize));
+  job.progress(1.0, "probed " + probe.name);
+  return probe;
+}
+
+LaunchProbe summarizeLaunch(const std::string& name, const std::vector<const ModelProbe*>& models) {
+  LaunchProbe launch;
+  launch.name = name;
+  std::vector<double> clean;
+  for (const ModelProbe* model : models) {
+    launch.models.push_back(model->name);
+    launch.seeds.push_back(model->seed);
+    clean.push_back(model->cleanAccuracy);
+  }
+  std::tie(launch.meanCleanAccuracy, launch.semCleanAccuracy) = meanAndSem(clean);
+
+  const ModelProbe& first = *models.front();
+  for (std::size_t sweep = 0; sweep < first.corruptions.size(); ++sweep) {
+    std::vector<CorruptionCurve> curves;
+    std::vector<double> areas;
+    for (const ModelProbe* model : models) {
+      curves.push_back(model->corruptions[sweep]);
+      areas.push_back(model->corruptionAreas[sweep]);
+    }
+    launch.corruptions.push_back(summarizeCorruptionCurves(curves));
+    const auto [mean, sem] = meanAndSem(areas);
+    launch.meanCorruptionAreas.push_back(mean);
+    launch.semCorruptionAreas.push_back(sem);
+  }
+
+  for (std::size_t attack = 0; attack < first.minimumNorms.size(); ++attack) {
+    LaunchMinimumNorm summary;
+    summary.attack = first.minimumNorms[attack].attack;
+    summary.norm = first.minimumNorms[attack].norm;
+    std::vector<double> epsilons;
+    std::vector<double> linf;
+    std::vector<double> l2;
+    for (const ModelProbe* model : models) {
+      const MinimumNormSummary& medians = model->minimumNorms[attack];
+      summary.images += medians.images;
+      summary.alreadyMisclassified += medians.alreadyMisclassified;
+      summary.failed += medians.failed;
+      epsilons.push_back(medians.medianEpsilon);
+      linf.push_back(medians.medianLinf);
+      l2.push_back(medians.medianL2);
+    }
+    summary.meanMedianEpsilon = meanAndSem(epsilons).first;
+    summary.meanMedianLinf = meanAndSem(linf).first;
+    summary.meanMedianL2 = meanAndSem(l2).first;
+    launch.minimumNorms.push_back(summary);
+  }
+  return launch;
+}
+
+std::vector<LaunchProbe> summarizeLaunches(const std::vector<ModelProbe>& models) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const ModelProbe*>> members;
+  for (const auto& model : models) {
+    if (members.find(model.launch) == members.end()) order.push_back(model.launch);
+    members[model.launch].push_back(&model);
+  }
+  std::vector<LaunchProbe> launches;
+  for (const auto& name : order) launches.push_back(summarizeLaunch(name, members[name]));
+  return launches;
+}
+
+nlohmann::json toJson(const ModelProbe& probe) {
+  nlohmann::json corruptions = nlohmann::json::array();
+  for (std::size_t i = 0; i < probe.corruptions.size(); ++i) {
+    nlohmann::json curve = toJson(probe.corruptions[i]);
+    curve["area"] = finiteOrNull(probe.corruptionAreas[i]);
+    corruptions.push_back(curve);
+  }
+  nlohmann::json minimumNorms = nlohmann::json::array();
+  for (const auto& summary : probe.minimumNorms) minimumNorms.push_back(toJson(summary));
+  nlohmann::json successCurves = nlohmann::json::array();
+  for (const auto& curve : probe.successCurves) successCurves.push_back(toJson(curve));
+  return {{"folder", probe.folder.string()},
+          {"name", probe.name},
+          {"launch", probe.launch},
+          {"seed", probe.seed},
+          {"regularizer", probe.regularizer},
+          {"classes", probe.classCount},
+          {"clean_accuracy", finiteOrNull(probe.cleanAccuracy)},
+          {"corruptions", corruptions},
+          {"minimum_norms", minimumNorms},
+          {"success_curves", successCurves}};
+}
+
+nlohmann::json toJson(const LaunchMinimumNorm& summary) {
+  return {{"attack", summary.attack},
+          {"norm", attackNormName(summary.norm)},
+          {"images", summary.images},
+          {"already_misclassified", summary.alreadyMisclassified},
+          {"failed", summary.failed},
+          {"mean_median_epsilon", finiteOrNull(summary.meanMedianEpsilon)},
+          {"mean_median_linf", finiteOrNull(summary.meanMedianLinf)},
+          {"mean_median_l2", finiteOrNull(summary.meanMedianL2)}};
+}
+
+nlohmann::json toJson(const LaunchProbe& launch) {
+  nlohmann::json corruptions = nlohmann::json::array();
+  for (std::size_t i = 0; i < launch.corruptions.size(); ++i) {
+    nlohmann::json summary = toJson(launch.corruptions[i]);
+    summary["mean_area"] = finiteOrNull(launch.meanCorruptionAreas[i]);
+    summary["sem_area"] = finiteOrNull(launch.semCorruptionAreas[i]);
+    corruptions.push_back(summary);
+  }
+  nlohmann::json minimumNorms = nlohmann::json::array();
+  for (const auto& summary : launch.minimumNorms) minimumNorms.push_back(toJson(summary));
+  return {{"name", launch.name},
+          {"models", launch.models},
+          {"seeds", launch.seeds},
+          {"mean_clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
+          {"sem_clean_accuracy", finiteOrNull(launch.semCleanAccuracy)},
+          {"corruptions", corruptions},
+          {"minimum_norms", minimumNorms}};
+}
+
+// ---- CSV ----------------------------------------------------------------------------------------
+
+std::string csvNumber(double value) {
+  if (std::isnan(value)) return "";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+std::string csvField(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+// `names` with "#2", "#3", ... appended to the second and later uses of a name.
+std::vector<std::string> uniqueNames(const std::vector<std::string>& names) {
+  std::map<std::string, int> uses;
+  std::vector<std::string> unique;
+  for (const auto& name : names) {
+    const int use = ++uses[name];
+    unique.push_back(use == 1 ? name : name + "#" + std::to_string(use));
+  }
+  return unique;
+}
+
+std::string joinSeeds(const std::vector<std::uint64_t>& seeds) {
+  std::string joined;
+  for (const auto seed : seeds) joined += (joined.empty() ? "" : ";") + std::to_string(seed);
+  return joined;
+}
+
+// One table row, its cells appended in header order.
+class CsvRow {
+ public:
+  void text(const std::string& value) { cells_.push_back(csvField(value)); }
+  void number(double value) { cells_.push_back(csvNumber(value)); }
+  void count(std::int64_t value) { cells_.push_back(std::to_string(value)); }
+  std::string line() const {
+    std::string joined;
+    for (std::size_t i = 0; i < cells_.size(); ++i) joined += (i == 0 ? "" : ",") + cells_[i];
+    return joined + "\n";
+  }
+
+ private:
+  std::vector<std::string> cells_;
+};
+
+}  // namespace
+
+double normalizedCurveArea(const CorruptionCurve& curve) {
+  std::vector<std::pair<double, double>> points;
+  for (std::size_t i = 0; i < curve.severities.size() && i < curve.accuracies.size(); ++i)
+    points.emplace_back(curve.severities[i], curve.accuracies[i]);
+  std::sort(points.begin(), points.end());
+  if (points.size() < 2 || points.back().first <= points.front().first) return kNaN;
+  double area = 0.0;
+  for (std::size_t i = 1; i < points.size(); ++i)
+    area += (points[i].first - points[i - 1].first) * (points[i].second + points[i - 1].second) / 2.0;
+  return area / (points.back().first - points.front().first);
+}
+
+nlohmann::json toJson(const ProbeReport& report) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& model : report.models) models.push_back(toJson(model));
+  nlohmann::json launches = nlohmann::json::array();
+  for (const auto& launch : report.launches) launches.push_back(toJson(launch));
+  return {{"format", kReportFormat},
+          {"version", 1},
+          {"config", toJson(report.config)},
+          {"runtime", toJson(report.runtime)},
+          {"images",
+           {{"path", report.images.path},
+            {"split", report.images.split},
+            {"grayscale", report.images.grayscale},
+            {"count", report.images.count},
+            {"shape", report.images.shape},
+            {"classes_present", report.images.classesPresent}}},
+          {"models", models},
+          {"launches", launches},
+          {"warnings", report.warnings}};
+}
+
+ProbeReport probeRuns(const std::vector<fs::path>& runFolders, const ProbeConfig& config, const Job& job) {
+  validate(config);
+  const std::vector<ProbedRun> runs = readProbedRuns(runFolders);
+  ProbeReport report;
+  report.config = config;
+  report.runtime = runtimeInfo();
+
+  const LoadedImages loaded = loadProbeImages(runs.front().data, config.maxImages, job.subJob(0.0, 0.05));
+  report.images = loaded.description;
+  job.throwIfCancelled();
+
+  const double share = 0.95 / static_cast<double>(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const double begin = 0.05 + share * static_cast<double>(i);
+    report.models.push_back(probeModel(runs[i], loaded, config, job.subJob(begin, begin + share)));
+    job.throwIfCancelled();
+  }
+  report.launches = summarizeLaunches(report.models);
+
+  int classes = 0;
+  for (const auto& model : report.models) classes = std::max(classes, model.classCount);
+  if (report.images.classesPresent < classes)
+    report.warnings.push_back("the first " + std::to_string(report.images.count) + " test images hold only " +
+                              std::to_string(report.images.classesPresent) + " of the models' " +
+                              std::to_string(classes) +
+                              " classes (an image folder lists its files class by "
+                              "class); raise max_images for a balanced probe");
+  job.progress(1.0, "probed " + std::to_string(report.models.size()) + " models");
+  return report;
+}
+
+void writeProbeTable(const ProbeReport& report, const fs::path& file) {
+  const ProbeConfig& config = report.config;
+  std::vector<std::string> sweepNames;
+  for (const auto& sweep : config.corruptions) sweepNames.emplace_back(corruptionKindName(sweep.kind));
+  sweepNames = uniqueNames(sweepNames);
+  std::vector<std::string> attackNames;
+  if (!report.models.empty())
+    for (const auto& summary : report.models.front().minimumNorms) attackNames.push_back(summary.attack);
+  attackNames = uniqueNames(attackNames);
+
+  CsvRow header;
+  for (const char* name : {"row", "name", "launch", "seeds", "clean_accuracy", "clean_accuracy_sem"}) header.text(name);
+  for (std::size_t s = 0; s < config.corruptions.size(); ++s) {
+    for (const double severity : config.corruptions[s].severities) {
+      header.text(sweepNames[s] + "@" + csvNumber(severity));
+      header.text(sweepNames[s] + "@" + csvNumber(severity) + "_sem");
+    }
+    header.text(sweepNames[s] + "_area");
+    header.text(sweepNames[s] + "_area_sem");
+  }
+  for (std::size_t a = 0; a < attackNames.size(); ++a) {
+    header.text(attackNames[a] + "_median_" + attackNormName(report.models.front().minimumNorms[a].norm));
+    header.text(attackNames[a] + "_failed");
+  }
+  std::string table = header.line();
+
+  for (const auto& model : report.models) {
+    CsvRow row;
+    row.text("model");
+    row.text(model.name);
+    row.text(model.launch);
+    row.text(std::to_string(model.seed));
+    row.number(model.cleanAccuracy);
+    row.number(kNaN);
+    for (std::size_t s = 0; s < model.corruptions.size(); ++s) {
+      for (const double accuracy : model.corruptions[s].accuracies) {
+        row.number(accuracy);
+        row.number(kNaN);
+      }
+      row.number(model.corruptionAreas[s]);
+      row.number(kNaN);
+    }
+    for (const auto& summary : model.minimumNorms) {
+      row.number(summary.medianEpsilon);
+      row.count(summary.failed);
+    }
+    table += row.line();
+  }
+  for (const auto& launch : report.launches) {
+    CsvRow row;
+    row.text("launch");
+    row.text(launch.name);
+    row.text(launch.name);
+    row.text(joinSeeds(launch.seeds));
+    row.number(launch.meanCleanAccuracy);
+    row.number(launch.semCleanAccuracy);
+    for (std::size_t s = 0; s < launch.corruptions.size(); ++s) {
+      for (std::size_t i = 0; i < launch.corruptions[s].meanAccuracies.size(); ++i) {
+        row.number(launch.corruptions[s].meanAccuracies[i]);
+        row.number(launch.corruptions[s].semAccuracies[i]);
+      }
+      row.number(launch.meanCorruptionAreas[s]);
+      row.number(launch.semCorruptionAreas[s]);
+    }
+    for (const auto& summary : launch.minimumNorms) {
+      row.number(summary.meanMedianEpsilon);
+      row.count(summary.failed);
+    }
+    table += row.line();
+  }
+  writeFileAtomically(file, table);
+}
+
+}  // namespace bp

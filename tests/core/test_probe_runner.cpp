@@ -1,0 +1,291 @@
+// The probe of training runs: two seeds of one small ResNet launch on 12x12 stripes, probed with a
+// cheap config. Clean accuracy and the curves' clean points agree with classifierAccuracy on the
+// same first test images, the launch's means are the means of its models, medians and failure counts
+// agree, unfinished runs and runs on other images are refused by name, cancellation stops it, and
+// the CSV table has one row per model and per launch.
+// LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
+#include <torch/torch.h>
+
+#include "classifiers/classifier_trainer.h"
+#include "classifiers/run_folder.h"
+#include "data/dataset_io.h"
+#include "probing/probe_runner.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "runtime/atomic_file.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+#include "striped_images.h"
+#include "test_support.h"
+
+using namespace bp;
+
+namespace {
+
+constexpr std::int64_t kProbeImages = 30;
+
+ClassifierTrainingConfig stripesLaunch(const std::filesystem::path& data) {
+  ClassifierTrainingConfig config;
+  config.name = "stripes";
+  config.data.path = data.string();
+  config.data.validationFraction = 0.0;
+  config.data.augmentation.cropPadding = 2;
+  config.model.architecture = ClassifierArchitecture::SmallResNet;
+  config.model.width = 4;
+  config.model.classCount = 3;
+  config.model.imageMean = {0.5f};
+  config.model.imageStd = {0.25f};
+  config.optimizer.learningRate = 0.05;
+  config.schedule.kind = ScheduleKind::Constant;
+  config.epochs = 2;
+  config.batchSize = 32;
+  config.seeds = {1, 2};
+  return config;
+}
+
+// Every part of the probe, each as cheap as it goes.
+ProbeConfig cheapProbe() {
+  ProbeConfig config;
+  config.maxImages = kProbeImages;
+  config.batchSize = 16;
+  CorruptionSweepConfig noise;
+  noise.severities = {0.0, 0.1, 0.3};
+  noise.seed = 3;
+  config.corruptions = {noise};
+  for (auto& search : config.minimumNormSearches) {
+    search.pgd.steps = 3;
+    search.searchSteps = 3;
+  }
+  config.boundary.steps = 20;
+  config.boundary.startTrials = 10;
+  SuccessCurveConfig curve;
+  curve.attack.steps = 3;
+  curve.epsilons = {0.0, 0.05};
+  config.successCurves = {curve};
+  return config;
+}
+
+// A copy of `run` named `name` whose summary.json is changed by `edit`.
+std::filesystem::path editedCopy(const std::filesystem::path& run, const std::filesystem::path& parent,
+                                 const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+  const std::filesystem::path copy = parent / name;
+  std::filesystem::copy(run, copy, std::filesystem::copy_options::recursive);
+  nlohmann::json summary = nlohmann::json::parse(readTextFile(copy / "summary.json"));
+  edit(summary);
+  writeFileAtomically(copy / "summary.json", summary.dump(2));
+  return copy;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> result;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) result.push_back(line);
+  return result;
+}
+
+std::vector<std::string> cells(const std::string& line) {
+  std::vector<std::string> result;
+  std::istringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) result.push_back(cell);
+  if (!line.empty() && line.back() == ',') result.emplace_back();
+  return result;
+}
+
+}  // namespace
+
+class TestProbeRunner : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() {
+    initializeRuntime();
+    data_ = scratch_ / "stripes";
+    std::filesystem::create_directories(data_);
+    test::writeStripedIdxSplit(data_, "train", 120, 1, 12);
+    test::writeStripedIdxSplit(data_, "t10k", 45, 2, 12);
+    for (const auto& record : trainRuns(stripesLaunch(data_), scratch_ / "runs", false)) runs_.push_back(record.folder);
+    QCOMPARE(runs_.size(), std::size_t{2});
+    report_ = probeRuns(runs_, cheapProbe());
+  }
+
+  void probesTheFirstTestImagesOfEveryRun() {
+    QCOMPARE(report_.images.count, kProbeImages);
+    QCOMPARE(report_.images.shape, (std::vector<std::int64_t>{1, 12, 12}));
+    QCOMPARE(report_.images.classesPresent, 3);
+    QVERIFY(report_.warnings.empty());
+    QCOMPARE(report_.models.size(), std::size_t{2});
+    QCOMPARE(report_.models[0].name, std::string("stripes-seed1"));
+    QCOMPARE(report_.models[1].seed, std::uint64_t{2});
+    QCOMPARE(report_.runtime.device, runtimeInfo().device);
+  }
+
+  void cleanAccuracyIsTheClassifierAccuracyOnTheSameImages() {
+    ImageLoadOptions options;
+    options.grayscale = true;
+    options.maxImages = kProbeImages;
+    ImageDataset test = loadImageDataset(data_, options, "test");
+    const torch::Tensor images = torch::from_blob(test.pixels.data(), {kProbeImages, 1, 12, 12}, torch::kFloat).clone();
+    const torch::Tensor labels = torch::from_blob(test.labels.data(), {kProbeImages}, torch::kInt).to(torch::kLong);
+    for (std::size_t i = 0; i < runs_.size(); ++i) {
+      TrainedClassifier trained = loadRunModel(runs_[i]);
+      const ModelProbe& probe = report_.models[i];
+      QCOMPARE(probe.cleanAccuracy, classifierAccuracy(trained.model, images, labels));
+      // The sweep's clean point is the same images uncorrupted.
+      QCOMPARE(probe.corruptions.at(0).severities.at(0), 0.0);
+      QCOMPARE(probe.corruptions.at(0).accuracies.at(0), probe.cleanAccuracy);
+      QCOMPARE(probe.corruptions.at(0).images, kProbeImages);
+    }
+  }
+
+  void launchSummaryIsTheMeanOfItsModels() {
+    QCOMPARE(report_.launches.size(), std::size_t{1});
+    const LaunchProbe& launch = report_.launches[0];
+    QCOMPARE(launch.name, std::string("stripes"));
+    QCOMPARE(launch.seeds, (std::vector<std::uint64_t>{1, 2}));
+    const ModelProbe& a = report_.models[0];
+    const ModelProbe& b = report_.models[1];
+    QVERIFY(std::abs(launch.meanCleanAccuracy - (a.cleanAccuracy + b.cleanAccuracy) / 2) < 1e-12);
+    const CorruptionCurveSummary& curve = launch.corruptions.at(0);
+    QCOMPARE(curve.curves, std::int64_t{2});
+    for (std::size_t i = 0; i < curve.severities.size(); ++i)
+      QVERIFY(std::abs(curve.meanAccuracies[i] -
+                       (a.corruptions[0].accuracies[i] + b.corruptions[0].accuracies[i]) / 2) < 1e-12);
+    QVERIFY(std::abs(launch.meanCorruptionAreas[0] - (a.corruptionAreas[0] + b.corruptionAreas[0]) / 2) < 1e-12);
+    QVERIFY(std::isfinite(launch.semCorruptionAreas[0]));
+  }
+
+  void curveAreaIsTheMeanAccuracyOverTheSeverityRange() {
+    CorruptionCurve curve;
+    curve.severities = {0.2, 0.0, 0.1};  // in any order
+    curve.accuracies = {0.2, 1.0, 0.6};
+    // Trapezoids 0.1 * (1.0 + 0.6) / 2 + 0.1 * (0.6 + 0.2) / 2 = 0.12 over a range of 0.2.
+    QVERIFY(std::abs(normalizedCurveArea(curve) - 0.6) < 1e-12);
+    curve.severities = {0.0};
+    curve.accuracies = {1.0};
+    QVERIFY(std::isnan(normalizedCurveArea(curve)));
+    const ModelProbe& model = report_.models[0];
+    QVERIFY(std::abs(model.corruptionAreas[0] - normalizedCurveArea(model.corruptions[0])) < 1e-15);
+  }
+
+  void mediansAgreeWithFailureCounts() {
+    for (const ModelProbe& model : report_.models) {
+      QCOMPARE(model.minimumNorms.size(), std::size_t{3});  // two PGD searches and the boundary attack
+      QCOMPARE(model.minimumNorms[2].attack, std::string("boundary"));
+      QCOMPARE(model.successCurves.size(), std::size_t{1});
+      for (const MinimumNormSummary& summary : model.minimumNorms) {
+        QCOMPARE(summary.images, kProbeImages);
+        if (summary.failed == 0) QVERIFY2(std::isfinite(summary.medianEpsilon), summary.attack.c_str());
+        if (2 * summary.failed > summary.images) QVERIFY2(std::isinf(summary.medianEpsilon), summary.attack.c_str());
+      }
+    }
+    for (std::size_t attack = 0; attack < 3; ++attack) {
+      const LaunchMinimumNorm& launch = report_.launches[0].minimumNorms[attack];
+      const MinimumNormSummary& a = report_.models[0].minimumNorms[attack];
+      const MinimumNormSummary& b = report_.models[1].minimumNorms[attack];
+      QCOMPARE(launch.failed, a.failed + b.failed);
+      QCOMPARE(launch.images, 2 * kProbeImages);
+      if (std::isinf(a.medianEpsilon) || std::isinf(b.medianEpsilon))
+        QVERIFY(std::isinf(launch.meanMedianEpsilon));
+      else
+        QVERIFY(std::abs(launch.meanMedianEpsilon - (a.medianEpsilon + b.medianEpsilon) / 2) < 1e-12);
+    }
+  }
+
+  void reportJsonHasItsParts() {
+    const nlohmann::json json = toJson(report_);
+    QCOMPARE(json.at("format").get<std::string>(), std::string("brainprior probe report"));
+    QCOMPARE(json.at("config").at("max_images").get<std::int64_t>(), kProbeImages);
+    QVERIFY(!json.at("runtime").at("device").get<std::string>().empty());
+    QCOMPARE(json.at("models").size(), std::size_t{2});
+    QCOMPARE(json.at("models")[1].at("folder").get<std::string>(), runs_[1].string());
+    QCOMPARE(json.at("models")[0].at("corruptions")[0].count("area"), std::size_t{1});
+    QCOMPARE(json.at("launches")[0].at("seeds"), nlohmann::json({1, 2}));
+    QCOMPARE(json.at("launches")[0].at("minimum_norms").size(), std::size_t{3});
+  }
+
+  void refusesUnfinishedRunsByName() {
+    const std::filesystem::path unfinished = editedCopy(
+        runs_[0], scratch_ / "runs", "stripes-seed9", [](nlohmann::json& summary) { summary["state"] = "cancelled"; });
+    std::filesystem::remove(unfinished / "model.pt");
+    try {
+      probeRuns({runs_[0], unfinished}, cheapProbe());
+      QFAIL("an unfinished run was probed");
+    } catch (const Error& error) {
+      const std::string message = error.what();
+      QVERIFY2(message.find("stripes-seed9") != std::string::npos, error.what());
+      QVERIFY2(message.find("cancelled") != std::string::npos, error.what());
+    }
+    std::filesystem::remove_all(unfinished);
+  }
+
+  void refusesRunsTrainedOnOtherImages() {
+    const std::filesystem::path other = scratch_ / "other";
+    std::filesystem::create_directories(other);
+    test::writeStripedIdxSplit(other, "t10k", 45, 5, 12);
+    const std::filesystem::path moved =
+        editedCopy(runs_[1], scratch_.path(), "elsewhere-seed2",
+                   [&](nlohmann::json& summary) { summary["config"]["data"]["path"] = other.string(); });
+    try {
+      probeRuns({runs_[0], moved}, cheapProbe());
+      QFAIL("runs on different images were probed together");
+    } catch (const Error& error) {
+      const std::string message = error.what();
+      QVERIFY2(message.find("different image sets") != std::string::npos, error.what());
+      QVERIFY2(message.find("elsewhere-seed2") != std::string::npos, error.what());
+    }
+    QVERIFY_EXCEPTION_THROWN(probeRuns({runs_[0], runs_[0]}, cheapProbe()), Error);
+    QVERIFY_EXCEPTION_THROWN(probeRuns({}, cheapProbe()), Error);
+  }
+
+  void cancelStopsTheProbe() {
+    auto token = std::make_shared<CancelToken>();
+    double reached = 0.0;
+    // Cancelled once the first model's attacks are under way.
+    const Job job(
+        [&](double fraction, const std::string&) {
+          reached = fraction;
+          if (fraction > 0.2) token->cancel();
+        },
+        token);
+    QVERIFY_EXCEPTION_THROWN(probeRuns(runs_, cheapProbe(), job), CancelledError);
+    QVERIFY(reached < 1.0);
+  }
+
+  void tableHasOneRowPerModelAndLaunch() {
+    const std::filesystem::path file = scratch_ / "tables" / "probe-table.csv";
+    std::filesystem::create_directories(file.parent_path());
+    writeProbeTable(report_, file);
+    const std::vector<std::string> table = lines(readTextFile(file));
+    QCOMPARE(table.size(), std::size_t{4});  // header, two models, one launch
+    const std::vector<std::string> header = cells(table[0]);
+    QCOMPARE(header.at(0), std::string("row"));
+    QCOMPARE(header.at(4), std::string("clean_accuracy"));
+    for (const char* column : {"gaussian_noise@0.1", "gaussian_noise@0.1_sem", "gaussian_noise_area",
+                               "pgd_linf_search_median_linf", "pgd_l2_search_median_l2", "boundary_failed"})
+      QVERIFY2(std::find(header.begin(), header.end(), column) != header.end(), column);
+    for (std::size_t i = 1; i < table.size(); ++i) QCOMPARE(cells(table[i]).size(), header.size());
+    QVERIFY(table[1].rfind("model,stripes-seed1,stripes,1,", 0) == 0);
+    QVERIFY(table[3].rfind("launch,stripes,stripes,1;2,", 0) == 0);
+    const std::vector<std::string> launch = cells(table[3]);
+    const double meanOfRows = (std::stod(cells(table[1]).at(4)) + std::stod(cells(table[2]).at(4))) / 2;
+    QVERIFY(std::abs(std::stod(launch.at(4)) - meanOfRows) < 1e-5);  // six significant digits
+    QVERIFY(cells(table[1]).at(5).empty());                          // no SEM for one model
+  }
+
+ private:
+  test::ScratchDir scratch_;
+  std::filesystem::path data_;
+  std::vector<std::filesystem::path> runs_;
+  ProbeReport report_;
+};
+
+QTEST_GUILESS_MAIN(TestProbeRunner)
+#include "test_probe_runner.moc"
