@@ -131,7 +131,7 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
   progress_->setTextVisible(false);
   cancelButton_ = new QPushButton(tr("Cancel (keeps the last complete epoch)"), queueBox);
   queueList_ = new QListWidget(queueBox);
-  queueList_->setMaximumHeight(70);
+  queueList_->setMaximumHeight(48);
   auto* removeButton = new QPushButton(tr("Remove from queue"), queueBox);
   auto* currentRow = new QHBoxLayout;
   currentRow->addWidget(progress_, 1);
@@ -171,7 +171,7 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
   runsTable_->setHorizontalHeaderLabels({tr("Show"), tr("Run"), tr("State"), tr("Regularizer"), tr("Seed"),
                                          tr("Epoch"), tr("Test acc."), tr("Val. acc."), tr("Minutes"), tr("Device")});
   runsTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  runsTable_->horizontalHeader()->setStretchLastSection(true);
+  runsTable_->horizontalHeader()->setSectionResizeMode(kNameColumn, QHeaderView::Stretch);
   runsTable_->verticalHeader()->hide();
   runsTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   runsTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -252,6 +252,7 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
   right->addWidget(views);
   right->setStretchFactor(1, 2);
   right->setStretchFactor(2, 3);
+  right->setSizes({110, 280, 420});
 
   auto* formScroll = findChild<QScrollArea*>(QStringLiteral("launcherScroll"));
   auto* splitter = new QSplitter(Qt::Horizontal, this);
