@@ -131,12 +131,13 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
   progress_->setTextVisible(false);
   cancelButton_ = new QPushButton(tr("Cancel (keeps the last complete epoch)"), queueBox);
   queueList_ = new QListWidget(queueBox);
-  queueList_->setMaximumHeight(48);
+  queueList_->setMaximumHeight(44);
   auto* removeButton = new QPushButton(tr("Remove from queue"), queueBox);
+  progress_->setMaximumWidth(260);
   auto* currentRow = new QHBoxLayout;
-  currentRow->addWidget(progress_, 1);
+  currentRow->addWidget(currentLaunch_, 1);
+  currentRow->addWidget(progress_);
   currentRow->addWidget(cancelButton_);
-  queueLayout->addWidget(currentLaunch_);
   queueLayout->addLayout(currentRow);
   auto* waitingRow = new QHBoxLayout;
   waitingRow->addWidget(queueList_, 1);
@@ -246,13 +247,17 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
   connect(metric_, &QComboBox::currentIndexChanged, this, &TrainingPanel::redrawCurves);
   connect(exportButton, &QPushButton::clicked, this, &TrainingPanel::exportCurves);
 
-  auto* right = new QSplitter(Qt::Vertical, this);
-  right->addWidget(queueBox);
-  right->addWidget(runsBox);
-  right->addWidget(views);
-  right->setStretchFactor(1, 2);
-  right->setStretchFactor(2, 3);
-  right->setSizes({110, 280, 420});
+  // The queue keeps the height of its content; the runs and their curves share the rest.
+  auto* runsAndViews = new QSplitter(Qt::Vertical, this);
+  runsAndViews->addWidget(runsBox);
+  runsAndViews->addWidget(views);
+  runsAndViews->setStretchFactor(0, 2);
+  runsAndViews->setStretchFactor(1, 3);
+  auto* right = new QWidget(this);
+  auto* rightLayout = new QVBoxLayout(right);
+  rightLayout->setContentsMargins(0, 0, 0, 0);
+  rightLayout->addWidget(queueBox);
+  rightLayout->addWidget(runsAndViews, 1);
 
   auto* formScroll = findChild<QScrollArea*>(QStringLiteral("launcherScroll"));
   auto* splitter = new QSplitter(Qt::Horizontal, this);

@@ -5,6 +5,10 @@
 #                                     cosine; B = single trial 0; one cell of A hovered
 #   docs/screenshots/models.png       the Models tab with a model of the default data, fitted
 #                                     first by brainprior-cli (12 epochs of the GUI's default core)
+#   docs/screenshots/training.png     the Training tab over a folder of runs: $TRAINING_RUNS when set
+#                                     (e.g. the runs of packaging/examples/compare-fashion-mnist.sh),
+#                                     else three quick launches trained first by brainprior-cli
+#                                     (baseline, pixel similarity, noise; 2 seeds, 2,000 images)
 # Usage: packaging/screenshots.sh [build dir]   (default: build/release; needs app/brainprior there)
 # Each run uses a fresh settings folder, so recent files and engine choices of whoever runs it do
 # not show up in the pictures.
@@ -40,3 +44,27 @@ cat >"$settings/fit.json" <<'JSON'
 JSON
 "$cli" -q fit default --config "$settings/fit.json" -o "$settings/default-model.pt" >/dev/null
 shoot models.png --show models --model "$settings/default-model.pt"
+
+runs=${TRAINING_RUNS:-}
+if [[ -z $runs ]]; then
+  runs=$settings/runs
+  base=$repo/packaging/examples/fashion-mnist-small-resnet.json
+  for variant in baseline pixel noise; do
+    python3 - "$base" "$settings/$variant.json" "$variant" <<'PY'
+import json, sys
+base, out, variant = sys.argv[1:]
+config = json.load(open(base))
+config.update(name="quick-" + variant, epochs=4, seeds=[1, 2])
+config["data"].update(max_train_images=2000, max_test_images=2000)
+config["regularizer"] = {
+    "baseline": {"kind": "none"},
+    "pixel": {"kind": "neural_similarity", "alpha": 20,
+              "target": {"source": "pixel", "images": {"path": config["data"]["path"], "split": "test", "max_images": 500}}},
+    "noise": {"kind": "gaussian_noise_augmentation", "noise_sigma": 0.1},
+}[variant]
+json.dump(config, open(out, "w"), indent=2)
+PY
+    "$cli" -q train --config "$settings/$variant.json" --output-dir "$runs" >/dev/null
+  done
+fi
+shoot training.png --show training --runs "$runs"
