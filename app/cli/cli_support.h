@@ -2,12 +2,15 @@
 // What every brainprior-cli subcommand shares: runtime options, progress on stderr, and error
 // reporting (message on stderr, non-zero exit).
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "data/neural_dataset.h"
 
+#include "runtime/error.h"
 #include "runtime/job.h"
 #include "runtime/runtime.h"
 
@@ -26,9 +29,32 @@ Job progressJob(const GlobalOptions& options);
 void printJson(const nlohmann::json& value);
 // A JSON file (a config); FileError naming the file when it is unreadable or not JSON.
 nlohmann::json readJsonFile(const std::string& path);
+// A config file read by the engine's `parse` (a ...FromJson): its errors (an unknown key, a wrong
+// type) become a FileError that names the file too.
+template <class Parse>
+auto readConfigFile(const std::string& path, Parse parse) -> decltype(parse(nlohmann::json())) {
+  const nlohmann::json json = readJsonFile(path);
+  try {
+    return parse(json);
+  } catch (const FileError&) {
+    throw;
+  } catch (const Error& error) {
+    throw FileError(path, error.what());
+  }
+}
 // A neural dataset from a path, or the embedded default population for "default".
 NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job);
 // "train", "validation", "test", or "all" (nullopt).
 std::optional<Tier> tierFromChoice(const std::string& choice);
+
+// The training runs named on a command line: a run folder as given (a command that needs trained
+// models refuses an unfinished one by name), and the finished runs of a folder of runs (the others
+// are appended to `skipped` as {"folder", "state"}). FileError for a folder with no finished run.
+std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::string>& arguments,
+                                                     nlohmann::json& skipped);
+// Says on stderr (unless quiet) which runs collectRunFolders skipped and why.
+void reportSkippedRuns(const GlobalOptions& options, const nlohmann::json& skipped);
+// Creates `outputDir` when missing and writes `report` there as report.json, atomically.
+void writeReportJson(const std::filesystem::path& outputDir, const nlohmann::json& report);
 
 }  // namespace bp::cli

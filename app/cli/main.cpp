@@ -6,6 +6,7 @@
 #include "cli_support.h"
 #include "data_commands.h"
 #include "model_commands.h"
+#include "predictivity_commands.h"
 #include "probe_commands.h"
 #include "rsa_commands.h"
 #include "train_commands.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   bp::cli::addModelCommands(app, options);
   bp::cli::addTrainCommands(app, options);
   bp::cli::addProbeCommands(app, options);
+  bp::cli::addPredictivityCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,58 +21,21 @@ struct ProbeOptions {
   std::string outputDir;
 };
 
-// The runs to probe: a run folder as given (an unfinished one is refused by the probe, by name),
-// and the finished runs of a folder of runs (the others are listed in `skipped`).
-std::vector<fs::path> collectRuns(const std::vector<std::string>& arguments, nlohmann::json& skipped) {
-  std::vector<fs::path> folders;
-  for (const auto& argument : arguments) {
-    if (fs::exists(fs::path(argument) / "summary.json")) {
-      folders.emplace_back(argument);
-      continue;
-    }
-    const std::vector<RunRecord> records = listRuns(argument);
-    std::size_t finished = 0;
-    for (const auto& record : records) {
-      if (record.state == "finished") {
-        folders.push_back(record.folder);
-        ++finished;
-      } else {
-        skipped.push_back({{"folder", record.folder.string()}, {"state", record.state}});
-      }
-    }
-    if (finished == 0)
-      throw FileError(argument, "holds no finished run (" + std::to_string(records.size()) + " runs in all)");
-  }
-  return folders;
-}
-
 void runProbe(const GlobalOptions& global, const ProbeOptions& options) {
   ProbeConfig config;
-  if (!options.config.empty()) {
-    try {
-      config = probeConfigFromJson(readJsonFile(options.config));
-    } catch (const FileError&) {
-      throw;
-    } catch (const Error& error) {
-      throw FileError(options.config, error.what());
-    }
-  }
+  if (!options.config.empty()) config = readConfigFile(options.config, probeConfigFromJson);
   // Command-line settings win over the file's.
   if (options.maxImages >= 0) config.maxImages = options.maxImages;
   validate(config);
   nlohmann::json skipped = nlohmann::json::array();
-  const std::vector<fs::path> folders = collectRuns(options.runs, skipped);
-  if (!global.quiet)
-    for (const auto& run : skipped)
-      std::fprintf(stderr, "skipping %s: the run is %s\n", run.at("folder").get<std::string>().c_str(),
-                   run.at("state").get<std::string>().c_str());
+  const std::vector<fs::path> folders = collectRunFolders(options.runs, skipped);
+  reportSkippedRuns(global, skipped);
   startRuntime(global);
   const ProbeReport report = probeRuns(folders, config, progressJob(global));
   nlohmann::json json = toJson(report);
   json["skipped"] = skipped;
   if (!options.outputDir.empty()) {
-    fs::create_directories(options.outputDir);
-    writeFileAtomically(fs::path(options.outputDir) / "report.json", json.dump(2) + "\n");
+    writeReportJson(options.outputDir, json);
     writeProbeTable(report, fs::path(options.outputDir) / "probe-table.csv");
   }
   printJson(json);

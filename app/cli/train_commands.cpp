@@ -18,14 +18,7 @@ struct TrainOptions {
 };
 
 void runTrain(const GlobalOptions& global, const TrainOptions& options) {
-  ClassifierTrainingConfig config;
-  try {
-    config = classifierTrainingConfigFromJson(readJsonFile(options.config));
-  } catch (const FileError&) {
-    throw;
-  } catch (const Error& error) {
-    throw FileError(options.config, error.what());
-  }
+  ClassifierTrainingConfig config = readConfigFile(options.config, classifierTrainingConfigFromJson);
   // Command-line settings win over the file's.
   if (options.epochs > 0) config.epochs = options.epochs;
   if (!options.seeds.empty()) config.seeds = options.seeds;

@@ -8,6 +8,7 @@
 
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
+#include "runtime/csv.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
 
@@ -36,14 +37,6 @@ std::string sanitize(const std::string& name) {
   return result.empty() ? "run" : result;
 }
 
-std::string csvNumber(double value) {
-  if (!std::isfinite(value)) return "";
-  std::ostringstream text;
-  text.precision(9);
-  text << value;
-  return text.str();
-}
-
 std::string tapName(std::size_t index) {
   return index == 0 ? "stem" : "stage" + std::to_string(index);
 }
@@ -57,11 +50,11 @@ std::string metricsCsv(const std::vector<ClassifierEpochReport>& history) {
   for (std::size_t t = 0; t < taps; ++t) csv << ",gamma_" << tapName(t);
   csv << '\n';
   for (const auto& report : history) {
-    csv << report.epoch << ',' << csvNumber(report.learningRate) << ',' << csvNumber(report.classificationLoss) << ','
-        << csvNumber(report.regularizationLoss) << ',' << csvNumber(report.totalLoss) << ','
-        << csvNumber(report.trainAccuracy) << ',' << csvNumber(report.validationAccuracy) << ','
-        << csvNumber(report.testAccuracy) << ',' << csvNumber(report.seconds) << ',' << csvNumber(report.totalSeconds);
-    for (std::size_t t = 0; t < taps; ++t) csv << ',' << (t < report.gamma.size() ? csvNumber(report.gamma[t]) : "");
+    csv << report.epoch << ',' << csvNumber(report.learningRate, 9) << ',' << csvNumber(report.classificationLoss, 9) << ','
+        << csvNumber(report.regularizationLoss, 9) << ',' << csvNumber(report.totalLoss, 9) << ','
+        << csvNumber(report.trainAccuracy, 9) << ',' << csvNumber(report.validationAccuracy, 9) << ','
+        << csvNumber(report.testAccuracy, 9) << ',' << csvNumber(report.seconds, 9) << ',' << csvNumber(report.totalSeconds, 9);
+    for (std::size_t t = 0; t < taps; ++t) csv << ',' << (t < report.gamma.size() ? csvNumber(report.gamma[t], 9) : "");
     csv << '\n';
   }
   return csv.str();
@@ -267,8 +260,8 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     json["timing"]["wall_seconds_this_session"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     summary.write();
-    log.add("finished: test accuracy " + csvNumber(result.testAccuracy) + " (epoch " +
-            std::to_string(result.keptEpoch) + " weights), " + csvNumber(result.seconds) + " s of training");
+    log.add("finished: test accuracy " + csvNumber(result.testAccuracy, 9) + " (epoch " +
+            std::to_string(result.keptEpoch) + " weights), " + csvNumber(result.seconds, 9) + " s of training");
   } catch (const CancelledError& error) {
     (*summary)["state"] = "cancelled";
     summary.write();

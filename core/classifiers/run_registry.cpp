@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <regex>
+#include <set>
 
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
@@ -176,6 +177,30 @@ std::vector<RunRecord> listRuns(const fs::path& folder, const std::string& regul
     records.push_back(std::move(record));
   }
   return records;
+}
+
+std::vector<RunRecord> readFinishedRuns(const std::vector<fs::path>& runFolders, const std::string& purpose) {
+  if (runFolders.empty()) throw Error(purpose + ": no runs given");
+  std::vector<RunRecord> runs;
+  std::set<std::string> seen;
+  std::vector<std::string> unfinished;
+  for (const auto& folder : runFolders) {
+    std::error_code ec;
+    const fs::path resolved = fs::weakly_canonical(folder, ec);
+    if (!seen.insert((ec ? folder : resolved).string()).second)
+      throw Error(purpose + ": run " + folder.string() + " is given twice (it would count twice in its launch)");
+    RunRecord record = readRun(folder);
+    if (record.state != "finished")
+      unfinished.push_back(record.name + " (" + record.state + ", " + folder.string() + ")");
+    else
+      runs.push_back(std::move(record));
+  }
+  if (!unfinished.empty()) {
+    std::string names;
+    for (const auto& name : unfinished) names += (names.empty() ? "" : "; ") + name;
+    throw Error(purpose + ": only finished runs have a trained model; not finished: " + names);
+  }
+  return runs;
 }
 
 std::vector<RunGroup> compareRuns(const std::vector<RunRecord>& records) {

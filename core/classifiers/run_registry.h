@@ -69,6 +69,12 @@ RunRecord readRun(const std::filesystem::path& runFolder);
 // folder name; `regularizer` non-empty keeps only runs with that regularizer kind.
 std::vector<RunRecord> listRuns(const std::filesystem::path& folder, const std::string& regularizer = "");
 
+// The records of `runFolders` for a `purpose` that needs trained models ("probe", "predictivity"):
+// bp::Error when the list is empty, when a folder is given twice (it would count twice in its
+// launch), or when any run has not finished (naming each with its state and folder).
+std::vector<RunRecord> readFinishedRuns(const std::vector<std::filesystem::path>& runFolders,
+                                        const std::string& purpose);
+
 // The runs of one launch (the same config over seeds) side by side with the others: the statistics
 // are over its finished runs only, so a run still going or one that failed never skews them.
 struct RunGroup {

@@ -17,6 +17,7 @@
 #include "data/dataset_io.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
+#include "runtime/csv.h"
 #include "runtime/error.h"
 
 namespace bp {
@@ -48,36 +49,21 @@ std::string testImagesIdentity(const ClassifierDataConfig& data) {
 }
 
 std::vector<ProbedRun> readProbedRuns(const std::vector<fs::path>& runFolders) {
-  if (runFolders.empty()) throw Error("probe: no runs to probe");
   std::vector<ProbedRun> runs;
-  std::set<std::string> seen;
-  std::vector<std::string> unfinished;
-  for (const auto& folder : runFolders) {
-    std::error_code ec;
-    const fs::path resolved = fs::weakly_canonical(folder, ec);
-    if (!seen.insert((ec ? folder : resolved).string()).second)
-      throw Error("probe: run " + folder.string() + " is given twice (it would count twice in its launch)");
+  for (RunRecord& record : readFinishedRuns(runFolders, "probe")) {
     ProbedRun run;
-    run.record = readRun(folder);
-    if (run.record.state != "finished") {
-      unfinished.push_back(run.record.name + " (" + run.record.state + ", " + folder.string() + ")");
-      continue;
-    }
+    const fs::path summary = record.folder / "summary.json";
     try {
-      run.data = classifierTrainingConfigFromJson(run.record.summary.at("config")).data;
+      run.data = classifierTrainingConfigFromJson(record.summary.at("config")).data;
     } catch (const nlohmann::json::exception& error) {
-      throw FileError((folder / "summary.json").string(), std::string("no training config: ") + error.what());
+      throw FileError(summary.string(), std::string("no training config: ") + error.what());
     } catch (const FileError&) {
       throw;
     } catch (const Error& error) {
-      throw FileError((folder / "summary.json").string(), error.what());
+      throw FileError(summary.string(), error.what());
     }
+    run.record = std::move(record);
     runs.push_back(std::move(run));
-  }
-  if (!unfinished.empty()) {
-    std::string names;
-    for (const auto& name : unfinished) names += (names.empty() ? "" : "; ") + name;
-    throw Error("probe: only finished runs have a model to probe; not finished: " + names);
   }
   const std::string first = testImagesIdentity(runs.front().data);
   for (const auto& run : runs) {
@@ -290,21 +276,6 @@ nlohmann::json toJson(const LaunchProbe& launch) {
 }
 
 // ---- CSV ----------------------------------------------------------------------------------------
-
-std::string csvNumber(double value) {
-  if (std::isnan(value)) return "";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
-}
-
-std::string csvField(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
 
 // `names` with "#2", "#3", ... appended to the second and later uses of a name.
 std::vector<std::string> uniqueNames(const std::vector<std::string>& names) {

@@ -309,6 +309,45 @@ private Q_SLOTS:
     QVERIFY(missing.exitCode != 0);
     QVERIFY2(missing.err.contains("no finished run"), missing.err.constData());
   }
+
+  void predictivityScoresEveryLayerOfATrainedRun() {
+    bp::test::ScratchDir dir;
+    bp::test::writeStripedIdxSplit(dir / "stripes", "train", 60, 1);
+    bp::test::writeStripedIdxSplit(dir / "stripes", "t10k", 30, 2);
+    const auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    const nlohmann::json run = {
+        {"name", "stripes"},
+        {"data", {{"path", (dir / "stripes").string()}, {"validation_fraction", 0.0}}},
+        {"model",
+         {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
+        {"epochs", 1},
+        {"batch_size", 30}};
+    bp::test::writeBytes(dir / "run.json", run.dump());
+    bp::test::writeBytes(dir / "predictivity.json", nlohmann::json({{"method", "ridge"}, {"folds", 3}}).dump());
+    const auto trained = runCli({"train", "--config", path("run.json"), "--output-dir", path("runs"), "--seeds", "1"});
+    QVERIFY2(trained.exitCode == 0, trained.err.constData());
+    const auto synth = runCli(QStringList{"synth", "-o", path("population.h5")} + kSmallPopulation);
+    QVERIFY2(synth.exitCode == 0, synth.err.constData());
+
+    const auto scored = runCli({"predictivity", path("runs"), "--neural", path("population.h5"), "--config",
+                                path("predictivity.json"), "--output-dir", path("predictivity")});
+    QVERIFY2(scored.exitCode == 0, scored.err.constData());
+    const QJsonObject report = scored.json();
+    QCOMPARE(report.value("format").toString(), QStringLiteral("brainprior predictivity report"));
+    QCOMPARE(report.value("neural").toObject().value("neurons").toInt(), 12);
+    QCOMPARE(report.value("neural").toObject().value("images").toInt(), 60 + 10 + 5);  // distinct images
+    const QJsonObject model = report.value("models").toArray().at(0).toObject();
+    QCOMPARE(model.value("name").toString(), QStringLiteral("stripes-seed1"));
+    QVERIFY(model.value("test_accuracy").isDouble());
+    QCOMPARE(model.value("layers").toArray().size(), 4);  // stem and three stages
+    QVERIFY(QFile::exists(path("predictivity/report.json")));
+    QVERIFY(QFile::exists(path("predictivity/predictivity-table.csv")));
+
+    bp::test::writeBytes(dir / "bad.json", nlohmann::json({{"fold", 3}}).dump());
+    const auto bad = runCli({"predictivity", path("runs"), "--neural", path("population.h5"), "--config", path("bad.json")});
+    QVERIFY(bad.exitCode != 0);
+    QVERIFY2(bad.err.contains("fold"), bad.err.constData());
+  }
 };
 
 QTEST_GUILESS_MAIN(CliTest)

@@ -1,0 +1,472 @@
+#include "probing/predictivity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/functional/upsampling.h>
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "classifiers/classifier_trainer.h"
+#include "classifiers/run_folder.h"
+#include "classifiers/run_registry.h"
+#include "measures/correlation.h"
+#include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
+#include "runtime/csv.h"
+#include "runtime/error.h"
+
+namespace bp {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kReportFormat = "brainprior predictivity report";
+
+// Training-row statistics of the features, applied alike to the rows to predict.
+struct Standardizer {
+  torch::Tensor mean;
+  torch::Tensor scale;
+
+  explicit Standardizer(const torch::Tensor& features) {
+    mean = features.mean(0, true);
+    const torch::Tensor deviation = features.std(0, /*unbiased=*/false, true);
+    // A constant feature carries nothing; dividing by 1 keeps its centred column at 0.
+    scale = torch::where(deviation > 1e-12, deviation, torch::ones_like(deviation));
+  }
+  torch::Tensor apply(const torch::Tensor& features) const { return (features - mean) / scale; }
+};
+
+void checkReadoutShapes(const torch::Tensor& features, const torch::Tensor& responses, const torch::Tensor& query) {
+  if (features.dim() != 2 || responses.dim() != 2 || query.dim() != 2 || features.size(0) != responses.size(0) ||
+      query.size(1) != features.size(1))
+    throw Error("readout: features, responses and query must be matrices with matching rows and units");
+  if (features.size(0) < 2) throw Error("readout: at least two training images are needed");
+}
+
+std::pair<double, double> rangeOf(const std::vector<float>& values) {
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  return {*low, *high};
+}
+
+// Images in the model's channels and size (see the top of predictivity.h).
+torch::Tensor modelInput(const torch::Tensor& images, const std::vector<std::int64_t>& shape) {
+  torch::Tensor input = images;
+  const std::int64_t channels = input.size(1);
+  if (channels != shape[0]) {
+    if (channels == 1) {
+      input = input.expand({input.size(0), shape[0], input.size(2), input.size(3)});
+    } else if (channels == 3 && shape[0] == 1) {
+      input = (0.299 * input.select(1, 0) + 0.587 * input.select(1, 1) + 0.114 * input.select(1, 2)).unsqueeze(1);
+    } else {
+      throw Error("predictivity: cannot feed " + std::to_string(channels) + "-channel images to a " +
+                  std::to_string(shape[0]) + "-channel model");
+    }
+  }
+  if (input.size(2) != shape[1] || input.size(3) != shape[2])
+    input = F::interpolate(input, F::InterpolateFuncOptions()
+                                      .size(std::vector<std::int64_t>{shape[1], shape[2]})
+                                      .mode(torch::kBilinear)
+                                      .align_corners(false));
+  return input.contiguous();
+}
+
+nlohmann::json toJson(const LayerPredictivity& layer) {
+  return {{"tap", layer.tap},
+          {"units", layer.units},
+          {"median_r", finiteOrNull(layer.score.medianCorrelation)},
+          {"normalized_median_r", finiteOrNull(layer.score.normalizedMedian)},
+          {"neuron_r", finiteOrNull(layer.score.correlations)}};
+}
+
+nlohmann::json toJson(const ModelPredictivity& model) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& layer : model.layers) layers.push_back(toJson(layer));
+  return {{"folder", model.folder.string()},
+          {"name", model.name},
+          {"launch", model.launch},
+          {"seed", model.seed},
+          {"regularizer", model.regularizer},
+          {"test_accuracy", finiteOrNull(model.testAccuracy)},
+          {"best_layer", model.bestLayer},
+          {"layers", layers}};
+}
+
+}  // namespace
+
+const char* readoutMethodName(ReadoutMethod method) { return method == ReadoutMethod::Ridge ? "ridge" : "pls"; }
+
+nlohmann::json toJson(const PredictivityConfig& config) {
+  return {{"method", readoutMethodName(config.method)},
+          {"components", config.components},
+          {"lambda", config.lambda},
+          {"folds", config.folds},
+          {"seed", config.seed},
+          {"pool_size", config.poolSize},
+          {"max_images", config.maxImages},
+          {"batch_size", config.batchSize}};
+}
+
+PredictivityConfig predictivityConfigFromJson(const nlohmann::json& json) {
+  PredictivityConfig config;
+  ConfigReader reader(json, "predictivity config");
+  if (const auto* method = reader.find("method")) {
+    const std::string name = method->is_string() ? method->get<std::string>() : "";
+    if (name == "ridge")
+      config.method = ReadoutMethod::Ridge;
+    else if (name == "pls")
+      config.method = ReadoutMethod::Pls;
+    else
+      reader.fail("method", "must be \"ridge\" or \"pls\"");
+  }
+  reader.read("components", config.components);
+  reader.read("lambda", config.lambda);
+  reader.read("folds", config.folds);
+  reader.read("seed", config.seed);
+  reader.read("pool_size", config.poolSize);
+  reader.read("max_images", config.maxImages);
+  reader.read("batch_size", config.batchSize);
+  reader.finish();
+  return config;
+}
+
+void validate(const PredictivityConfig& config) {
+  if (config.components < 1) throw Error("predictivity: components must be positive");
+  if (!std::isfinite(config.lambda) || config.lambda < 0.0)
+    throw Error("predictivity: lambda must be a finite number >= 0");
+  if (config.folds < 2) throw Error("predictivity: folds must be at least 2");
+  if (config.poolSize < 1) throw Error("predictivity: pool_size must be positive");
+  if (config.maxImages < 0) throw Error("predictivity: max_images must be >= 0 (0: every image)");
+  if (config.batchSize < 1) throw Error("predictivity: batch_size must be positive");
+}
+
+torch::Tensor ridgePredict(const torch::Tensor& features, const torch::Tensor& responses, const torch::Tensor& query,
+                           double lambda) {
+  checkReadoutShapes(features, responses, query);
+  const torch::Tensor x = features.to(torch::kDouble);
+  const torch::Tensor y = responses.to(torch::kDouble);
+  const Standardizer standardizer(x);
+  const torch::Tensor z = standardizer.apply(x);
+  const torch::Tensor yMean = y.mean(0, true);
+  const std::int64_t rows = z.size(0);
+  const std::int64_t units = z.size(1);
+  // With more units than images, the dual form solves an images x images system instead of
+  // units x units: (Z'Z + lI)^-1 Z' = Z'(ZZ' + lI)^-1. Without a penalty the dual system is
+  // singular as soon as rows exceed the rank, so the primal form keeps lambda 0 for tall problems.
+  torch::Tensor coefficients;
+  if (units > rows && lambda > 0.0) {
+    const torch::Tensor gram = z.matmul(z.t()) + lambda * torch::eye(rows, z.options());
+    coefficients = z.t().matmul(torch::linalg::solve(gram, y - yMean, true));
+  } else {
+    const torch::Tensor gram = z.t().matmul(z) + lambda * torch::eye(units, z.options());
+    // lstsq rather than solve: with lambda 0 a rank-deficient Z'Z still has a least-squares answer.
+    coefficients = std::get<0>(torch::linalg::lstsq(gram, z.t().matmul(y - yMean), c10::nullopt, "gelsd"));
+  }
+  return yMean + standardizer.apply(query.to(torch::kDouble)).matmul(coefficients);
+}
+
+torch::Tensor plsPredict(const torch::Tensor& features, const torch::Tensor& responses, const torch::Tensor& query,
+                         int components) {
+  checkReadoutShapes(features, responses, query);
+  const torch::Tensor x = features.to(torch::kDouble);
+  const torch::Tensor y = responses.to(torch::kDouble);
+  const Standardizer standardizer(x);
+  torch::Tensor xResidual = standardizer.apply(x);
+  const torch::Tensor yMean = y.mean(0, true);
+  torch::Tensor yResidual = y - yMean;
+  const std::int64_t count = std::min<std::int64_t>({components, x.size(1), x.size(0) - 1});
+
+  std::vector<torch::Tensor> weights;
+  std::vector<torch::Tensor> xLoadings;
+  std::vector<torch::Tensor> yLoadings;
+  const double xScale = xResidual.pow(2).sum().item<double>();
+  for (std::int64_t component = 0; component < count; ++component) {
+    // Stop once X is exhausted: further scores would be numerical noise.
+    if (xResidual.pow(2).sum().item<double>() <= 1e-20 * std::max(xScale, 1e-300)) break;
+    // NIPALS starts from the response column of largest variance.
+    torch::Tensor u = yResidual.select(1, yResidual.pow(2).sum(0).argmax().item<std::int64_t>()).unsqueeze(1);
+    torch::Tensor w;
+    torch::Tensor t;
+    for (int iteration = 0; iteration < 500; ++iteration) {
+      torch::Tensor next = xResidual.t().matmul(u);
+      next = next / next.norm().clamp_min(1e-300);
+      const bool converged = w.defined() && (next - w).norm().item<double>() < 1e-12;
+      w = next;
+      t = xResidual.matmul(w);
+      if (converged || yResidual.size(1) == 1) break;
+      const torch::Tensor c = yResidual.t().matmul(t) / t.pow(2).sum().clamp_min(1e-300);
+      u = yResidual.matmul(c) / c.pow(2).sum().clamp_min(1e-300);
+    }
+    // A score of zero (responses left without covariance with X) would make P'W singular.
+    if (t.pow(2).sum().item<double>() <= 1e-20 * std::max(xScale, 1e-300)) break;
+    const torch::Tensor tt = t.pow(2).sum();
+    const torch::Tensor p = xResidual.t().matmul(t) / tt;
+    const torch::Tensor q = yResidual.t().matmul(t) / tt;
+    xResidual = xResidual - t.matmul(p.t());
+    yResidual = yResidual - t.matmul(q.t());
+    weights.push_back(w);
+    xLoadings.push_back(p);
+    yLoadings.push_back(q);
+  }
+  if (weights.empty()) return yMean.expand({query.size(0), y.size(1)}).clone();
+  const torch::Tensor W = torch::cat(weights, 1);
+  const torch::Tensor P = torch::cat(xLoadings, 1);
+  const torch::Tensor Q = torch::cat(yLoadings, 1);
+  // B = W (P'W)^-1 Q' maps standardised features straight to centred responses.
+  const torch::Tensor coefficients = W.matmul(torch::linalg::solve(P.t().matmul(W), Q.t(), true));
+  return yMean + standardizer.apply(query.to(torch::kDouble)).matmul(coefficients);
+}
+
+torch::Tensor crossValidatedPredictions(const torch::Tensor& features, const torch::Tensor& responses,
+                                        const PredictivityConfig& config, const Job& job) {
+  validate(config);
+  const std::int64_t images = features.size(0);
+  if (images != responses.size(0)) throw Error("predictivity: features and responses differ in images");
+  if (images < 2 * static_cast<std::int64_t>(config.folds))
+    throw Error("predictivity: " + std::to_string(images) + " images are too few for " +
+                std::to_string(config.folds) + " folds (at least 2 per fold)");
+  std::vector<std::int64_t> order(static_cast<std::size_t>(images));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 random(config.seed);
+  std::shuffle(order.begin(), order.end(), random);
+
+  const torch::Tensor x = features.to(torch::kDouble);
+  const torch::Tensor y = responses.to(torch::kDouble);
+  torch::Tensor predictions = torch::empty({images, y.size(1)}, y.options());
+  for (int fold = 0; fold < config.folds; ++fold) {
+    job.throwIfCancelled();
+    std::vector<std::int64_t> train;
+    std::vector<std::int64_t> heldOut;
+    for (std::size_t i = 0; i < order.size(); ++i)
+      (static_cast<int>(i % static_cast<std::size_t>(config.folds)) == fold ? heldOut : train).push_back(order[i]);
+    const torch::Tensor trainRows = torch::tensor(train, torch::kLong);
+    const torch::Tensor heldOutRows = torch::tensor(heldOut, torch::kLong);
+    const torch::Tensor trainX = x.index_select(0, trainRows);
+    const torch::Tensor trainY = y.index_select(0, trainRows);
+    const torch::Tensor query = x.index_select(0, heldOutRows);
+    predictions.index_copy_(0, heldOutRows,
+                            config.method == ReadoutMethod::Ridge ? ridgePredict(trainX, trainY, query, config.lambda)
+                                                                  : plsPredict(trainX, trainY, query, config.components));
+    job.progress(static_cast<double>(fold + 1) / config.folds, "fold " + std::to_string(fold + 1));
+  }
+  return predictions;
+}
+
+std::vector<double> columnCorrelations(const torch::Tensor& predictions, const torch::Tensor& responses) {
+  const torch::Tensor a = predictions.to(torch::kDouble).t().contiguous();
+  const torch::Tensor b = responses.to(torch::kDouble).t().contiguous();
+  std::vector<double> correlations;
+  for (std::int64_t neuron = 0; neuron < a.size(0); ++neuron)
+    correlations.push_back(pearson(a[neuron].data_ptr<double>(), b[neuron].data_ptr<double>(), a.size(1)));
+  return correlations;
+}
+
+double finiteMedian(const std::vector<double>& values) {
+  std::vector<double> finite;
+  for (const double value : values)
+    if (std::isfinite(value)) finite.push_back(value);
+  if (finite.empty()) return kNaN;
+  std::sort(finite.begin(), finite.end());
+  const std::size_t middle = finite.size() / 2;
+  return finite.size() % 2 == 1 ? finite[middle] : (finite[middle - 1] + finite[middle]) / 2.0;
+}
+
+ReadoutScore scoreReadout(const torch::Tensor& features, const torch::Tensor& responses,
+                          const std::vector<double>& ceilings, const PredictivityConfig& config, const Job& job) {
+  ReadoutScore score;
+  score.correlations = columnCorrelations(crossValidatedPredictions(features, responses, config, job), responses);
+  score.medianCorrelation = finiteMedian(score.correlations);
+  std::vector<double> normalized;
+  for (std::size_t neuron = 0; neuron < ceilings.size() && neuron < score.correlations.size(); ++neuron)
+    if (std::isfinite(ceilings[neuron]) && ceilings[neuron] > 0.0)
+      normalized.push_back(score.correlations[neuron] / ceilings[neuron]);
+  score.normalizedMedian = finiteMedian(normalized);
+  return score;
+}
+
+NeuralTargets neuralTargets(const NeuralDataset& dataset, std::int64_t maxImages) {
+  dataset.validate();
+  if (dataset.trialCount() == 0) throw Error("predictivity: the neural dataset has no trials");
+  // Trials of each distinct image, images in order of their first trial.
+  std::vector<std::int64_t> ids;
+  std::map<std::int64_t, std::vector<std::int64_t>> trials;
+  for (std::int64_t trial = 0; trial < dataset.trialCount(); ++trial) {
+    const std::int64_t id = dataset.imageIds[static_cast<std::size_t>(trial)];
+    auto& list = trials[id];
+    if (list.empty()) {
+      if (maxImages > 0 && static_cast<std::int64_t>(ids.size()) == maxImages) {
+        trials.erase(id);
+        continue;
+      }
+      ids.push_back(id);
+    }
+    list.push_back(trial);
+  }
+
+  const std::int64_t images = static_cast<std::int64_t>(ids.size());
+  const std::int64_t neurons = dataset.neuronCount;
+  auto [low, high] = rangeOf(dataset.images);
+  // Already in [0, 1]: keep, so that a dataset of dark images is not brightened.
+  if (low >= 0.0 && high <= 1.0) {
+    low = 0.0;
+    high = 1.0;
+  }
+  const double span = high > low ? high - low : 1.0;
+
+  NeuralTargets targets;
+  targets.imageIds = ids;
+  targets.images = torch::empty({images, dataset.channels, dataset.height, dataset.width}, torch::kFloat);
+  torch::Tensor averages = torch::zeros({images, neurons}, torch::kDouble);
+  torch::Tensor firstHalf = torch::zeros({images, neurons}, torch::kDouble);
+  torch::Tensor secondHalf = torch::zeros({images, neurons}, torch::kDouble);
+  std::vector<std::int64_t> repeated;
+  const auto responsesOf = [&](std::int64_t trial) {
+    return torch::from_blob(const_cast<float*>(dataset.response(trial)), {neurons}, torch::kFloat)
+        .to(torch::kDouble);
+  };
+  for (std::int64_t image = 0; image < images; ++image) {
+    const std::vector<std::int64_t>& list = trials[ids[static_cast<std::size_t>(image)]];
+    targets.images[image].copy_(
+        (torch::from_blob(const_cast<float*>(dataset.image(list.front())),
+                          {dataset.channels, dataset.height, dataset.width}, torch::kFloat) -
+         low) /
+        span);
+    std::vector<torch::Tensor> halves[2];
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      const torch::Tensor response = responsesOf(list[k]);
+      averages[image] += response / static_cast<double>(list.size());
+      halves[k % 2].push_back(response);
+    }
+    if (list.size() >= 2) {
+      firstHalf[image].copy_(torch::stack(halves[0]).mean(0));
+      secondHalf[image].copy_(torch::stack(halves[1]).mean(0));
+      repeated.push_back(image);
+    }
+  }
+  targets.responses = averages.to(torch::kFloat);
+  targets.repeatedImages = static_cast<std::int64_t>(repeated.size());
+  const torch::Tensor rows = torch::tensor(repeated, torch::kLong);
+  const std::vector<double> halfCorrelations =
+      repeated.size() < 2 ? std::vector<double>(static_cast<std::size_t>(neurons), kNaN)
+                          : columnCorrelations(firstHalf.index_select(0, rows), secondHalf.index_select(0, rows));
+  for (const double r : halfCorrelations) targets.ceilings.push_back(2.0 * r / (1.0 + r));
+  return targets;
+}
+
+std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& trained, const NeuralTargets& targets,
+                                                 const PredictivityConfig& config, const Job& job) {
+  validate(config);
+  Classifier model = trained.model;
+  model->eval();
+  const torch::Device device = model->parameters().empty() ? torch::Device(torch::kCPU)
+                                                           : model->parameters().front().device();
+  const std::vector<std::string> taps = model->tapNames();
+  std::vector<std::vector<torch::Tensor>> pooled(taps.size());
+  const std::int64_t images = targets.images.size(0);
+  {
+    torch::NoGradGuard noGrad;
+    for (std::int64_t begin = 0; begin < images; begin += config.batchSize) {
+      job.throwIfCancelled();
+      const std::int64_t end = std::min(images, begin + config.batchSize);
+      const torch::Tensor batch = modelInput(targets.images.slice(0, begin, end), trained.imageShape).to(device);
+      const ClassifierOutput output = model->forwardWithTaps(batch);
+      for (std::size_t tap = 0; tap < taps.size(); ++tap)
+        pooled[tap].push_back(F::adaptive_avg_pool2d(output.taps[tap], F::AdaptiveAvgPool2dFuncOptions(config.poolSize))
+                                  .flatten(1)
+                                  .to(torch::kCPU, torch::kDouble));
+    }
+  }
+  job.progress(0.2, "features");
+  std::vector<LayerPredictivity> layers;
+  const double share = 0.8 / static_cast<double>(taps.size());
+  for (std::size_t tap = 0; tap < taps.size(); ++tap) {
+    LayerPredictivity layer;
+    layer.tap = taps[tap];
+    const torch::Tensor features = torch::cat(pooled[tap], 0);
+    layer.units = features.size(1);
+    const double begin = 0.2 + share * static_cast<double>(tap);
+    layer.score = scoreReadout(features, targets.responses, targets.ceilings, config, job.subJob(begin, begin + share));
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
+
+nlohmann::json toJson(const PredictivityReport& report) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& model : report.models) models.push_back(toJson(model));
+  return {{"format", kReportFormat},
+          {"version", 1},
+          {"config", toJson(report.config)},
+          {"runtime", toJson(report.runtime)},
+          {"neural",
+           {{"path", report.neuralPath},
+            {"images", report.images},
+            {"neurons", report.neurons},
+            {"repeated_images", report.repeatedImages},
+            {"median_ceiling", finiteOrNull(report.medianCeiling)}}},
+          {"models", models}};
+}
+
+PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, const NeuralDataset& dataset,
+                                      const PredictivityConfig& config, const Job& job) {
+  validate(config);
+  const std::vector<RunRecord> runs = readFinishedRuns(runFolders, "predictivity");
+  PredictivityReport report;
+  report.config = config;
+  report.runtime = runtimeInfo();
+  report.neuralPath = dataset.sourcePath;
+  const NeuralTargets targets = neuralTargets(dataset, config.maxImages);
+  report.images = targets.images.size(0);
+  report.neurons = dataset.neuronCount;
+  report.repeatedImages = targets.repeatedImages;
+  report.medianCeiling = finiteMedian(targets.ceilings);
+
+  const double share = 1.0 / static_cast<double>(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const RunRecord& run = runs[i];
+    ModelPredictivity model;
+    model.folder = run.folder;
+    model.name = run.name;
+    model.launch = run.group;
+    model.seed = run.seed;
+    model.regularizer = run.regularizer;
+    const auto accuracy = run.summary.find("test_accuracy");
+    model.testAccuracy = accuracy == run.summary.end() ? kNaN : numberOrNaN(*accuracy);
+    TrainedClassifier trained = loadRunModel(run.folder);
+    trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
+    const double begin = share * static_cast<double>(i);
+    model.layers = layerPredictivity(trained, targets, config, job.subJob(begin, begin + share));
+    double best = -std::numeric_limits<double>::infinity();
+    for (const auto& layer : model.layers)
+      if (std::isfinite(layer.score.medianCorrelation) && layer.score.medianCorrelation > best) {
+        best = layer.score.medianCorrelation;
+        model.bestLayer = layer.tap;
+      }
+    report.models.push_back(std::move(model));
+    job.throwIfCancelled();
+  }
+  return report;
+}
+
+void writePredictivityTable(const PredictivityReport& report, const fs::path& file) {
+  std::string table = "name,launch,seed,regularizer,test_accuracy,tap,units,median_r,normalized_median_r,best\n";
+  for (const auto& model : report.models)
+    for (const auto& layer : model.layers)
+      table += csvField(model.name) + "," + csvField(model.launch) + "," + std::to_string(model.seed) + "," +
+               csvField(model.regularizer) + "," + csvNumber(model.testAccuracy) + "," + csvField(layer.tap) + "," +
+               std::to_string(layer.units) + "," + csvNumber(layer.score.medianCorrelation) + "," +
+               csvNumber(layer.score.normalizedMedian) + "," + (layer.tap == model.bestLayer ? "1" : "0") + "\n";
+  writeFileAtomically(file, table);
+}
+
+}  // namespace bp

@@ -1,0 +1,314 @@
+// Neural predictivity: ridge and PLS readouts against hand computations on tiny systems, cross-
+// validation that never fits a held-out image (noise stays at r ~ 0, a linear map reaches r ~ 1),
+// repeat averaging and the split-half ceiling, one score per tap of a classifier, the report over a
+// finished run with its test accuracy and CSV table, and strict configs.
+// LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
+#include <torch/torch.h>
+
+#include "classifiers/classifier_trainer.h"
+#include "classifiers/run_folder.h"
+#include "probing/predictivity.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "runtime/atomic_file.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+#include "striped_images.h"
+#include "test_support.h"
+
+using namespace bp;
+
+namespace {
+
+torch::Tensor matrix(const std::vector<std::vector<double>>& rows) {
+  torch::Tensor result = torch::empty({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows[0].size())},
+                                      torch::kDouble);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < rows[i].size(); ++j)
+      result[static_cast<std::int64_t>(i)][static_cast<std::int64_t>(j)] = rows[i][j];
+  return result;
+}
+
+double maxDifference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+// Six images, two features of full rank.
+torch::Tensor tinyFeatures() { return matrix({{1, 0}, {2, 1}, {3, 1}, {4, 3}, {5, 2}, {6, 5}}); }
+
+// A random dataset of `images` images shown `repeats` times: 3 channels of 8x8 pixels in 0..255,
+// each of `neurons` neurons a fixed linear function of the pixels plus trial noise.
+NeuralDataset repeatedDataset(std::int64_t images, int repeats, std::int64_t neurons, double noise) {
+  NeuralDataset dataset;
+  dataset.name = "synthetic";
+  dataset.channels = 3;
+  dataset.height = 8;
+  dataset.width = 8;
+  dataset.neuronCount = neurons;
+  std::mt19937 random(5);
+  std::uniform_real_distribution<float> pixel(0.0f, 255.0f);
+  std::normal_distribution<float> gaussian(0.0f, 1.0f);
+  std::vector<float> pixels(static_cast<std::size_t>(images * dataset.imageSize()));
+  for (auto& value : pixels) value = pixel(random);
+  std::vector<float> readout(static_cast<std::size_t>(neurons * dataset.imageSize()));
+  for (auto& value : readout) value = gaussian(random) / 255.0f;
+  for (int repeat = 0; repeat < repeats; ++repeat)
+    for (std::int64_t image = 0; image < images; ++image) {
+      const float* source = pixels.data() + image * dataset.imageSize();
+      dataset.images.insert(dataset.images.end(), source, source + dataset.imageSize());
+      for (std::int64_t neuron = 0; neuron < neurons; ++neuron) {
+        double rate = 0.0;
+        for (std::int64_t i = 0; i < dataset.imageSize(); ++i)
+          rate += source[i] * readout[static_cast<std::size_t>(neuron * dataset.imageSize() + i)];
+        dataset.responses.push_back(static_cast<float>(rate / 8.0 + noise * gaussian(random)));
+      }
+      dataset.tiers.push_back(Tier::Train);
+      dataset.imageIds.push_back(image);
+      dataset.trialIds.push_back(dataset.trialCount() - 1);
+    }
+  return dataset;
+}
+
+}  // namespace
+
+class TestPredictivity : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() { initializeRuntime(); }
+
+  void ridgeWithoutPenaltyIsLeastSquares() {
+    const torch::Tensor x = tinyFeatures();
+    // y = 1 + 2 x1 - 3 x2 exactly: least squares recovers it, so it predicts new rows exactly.
+    const torch::Tensor y = (1.0 + 2.0 * x.select(1, 0) - 3.0 * x.select(1, 1)).unsqueeze(1);
+    const torch::Tensor query = matrix({{0, 0}, {10, -2}, {2.5, 7}});
+    const torch::Tensor expected = matrix({{1}, {27}, {-15}});
+    QVERIFY(maxDifference(ridgePredict(x, y, query, 0.0), expected) < 1e-9);
+  }
+
+  void ridgePenaltyShrinksTheStandardisedSlope() {
+    // One feature 1..6, y = 2x + 1: on the standardised feature (population sd s) Z'Z = n and
+    // Z'y = 2 n s, so lambda = n halves the slope: beta = 2 n s / (n + n) = s, i.e. 1 per unit of x.
+    const torch::Tensor x = matrix({{1}, {2}, {3}, {4}, {5}, {6}});
+    const torch::Tensor y = 2.0 * x + 1.0;
+    const torch::Tensor prediction = ridgePredict(x, y, matrix({{5.5}, {3.5}}), 6.0);
+    QVERIFY(std::abs(prediction[0][0].item<double>() - 10.0) < 1e-9);  // mean 8 + (5.5 - 3.5)
+    QVERIFY(std::abs(prediction[1][0].item<double>() - 8.0) < 1e-9);
+  }
+
+  void plsWithFullRankComponentsIsLeastSquares() {
+    const torch::Tensor x = tinyFeatures();
+    // Two responses that no linear map fits exactly.
+    const torch::Tensor y = matrix({{1, 0}, {3, 2}, {2, 5}, {7, 1}, {4, 4}, {9, 3}});
+    const torch::Tensor query = matrix({{0, 0}, {10, -2}, {2.5, 7}});
+    QVERIFY(maxDifference(plsPredict(x, y, query, 2), ridgePredict(x, y, query, 0.0)) < 1e-9);
+    // More components than features are capped at the feature count.
+    QVERIFY(maxDifference(plsPredict(x, y, query, 25), ridgePredict(x, y, query, 0.0)) < 1e-9);
+    // Constant responses leave nothing to explain: the prediction is their mean.
+    QVERIFY(maxDifference(plsPredict(x, torch::full({6, 1}, 4.0, torch::kDouble), query, 2),
+                          torch::full({3, 1}, 4.0, torch::kDouble)) < 1e-12);
+  }
+
+  void plsOneComponentMatchesHandNipals() {
+    const std::vector<std::vector<double>> rows = {{1, 0}, {2, 1}, {3, 1}, {4, 3}, {5, 2}, {6, 5}};
+    const std::vector<double> y = {1, 3, 2, 7, 4, 9};
+    const std::size_t n = rows.size();
+    // Standardise the columns (population sd), centre y; w = Z'y / |Z'y|, t = Z w, q = t'y / t't,
+    // and the prediction mean(y) + q t.
+    double z[6][2];
+    for (std::size_t j = 0; j < 2; ++j) {
+      double mean = 0.0;
+      for (const auto& row : rows) mean += row[j] / n;
+      double variance = 0.0;
+      for (const auto& row : rows) variance += (row[j] - mean) * (row[j] - mean) / n;
+      for (std::size_t i = 0; i < n; ++i) z[i][j] = (rows[i][j] - mean) / std::sqrt(variance);
+    }
+    double yMean = 0.0;
+    for (const double value : y) yMean += value / n;
+    double w[2] = {0.0, 0.0};
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < 2; ++j) w[j] += z[i][j] * (y[i] - yMean);
+    const double length = std::sqrt(w[0] * w[0] + w[1] * w[1]);
+    double t[6];
+    double tt = 0.0;
+    double ty = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      t[i] = (z[i][0] * w[0] + z[i][1] * w[1]) / length;
+      tt += t[i] * t[i];
+      ty += t[i] * (y[i] - yMean);
+    }
+    const torch::Tensor x = matrix(rows);
+    const torch::Tensor prediction = plsPredict(x, matrix({{1}, {3}, {2}, {7}, {4}, {9}}), x, 1);
+    for (std::size_t i = 0; i < n; ++i)
+      QVERIFY(std::abs(prediction[static_cast<std::int64_t>(i)][0].item<double>() - (yMean + ty / tt * t[i])) < 1e-9);
+  }
+
+  void crossValidationNeverFitsAHeldOutImage_data() {
+    QTest::addColumn<int>("method");
+    QTest::newRow("ridge") << static_cast<int>(ReadoutMethod::Ridge);
+    QTest::newRow("pls") << static_cast<int>(ReadoutMethod::Pls);
+  }
+
+  void crossValidationNeverFitsAHeldOutImage() {
+    QFETCH(int, method);
+    torch::manual_seed(1);
+    const torch::Tensor features = torch::randn({200, 60}, torch::kDouble);
+    PredictivityConfig config;
+    config.method = static_cast<ReadoutMethod>(method);
+    config.lambda = 1e-3;
+    // Pure noise: a readout fitted on its own images reaches a clearly positive r (so the check can
+    // tell), but held-out predictions of noise cannot.
+    const torch::Tensor noise = torch::randn({200, 30}, torch::kDouble);
+    const std::vector<double> inSample = columnCorrelations(
+        config.method == ReadoutMethod::Ridge ? ridgePredict(features, noise, features, config.lambda)
+                                              : plsPredict(features, noise, features, config.components),
+        noise);
+    QVERIFY(finiteMedian(inSample) > 0.3);
+    const ReadoutScore noiseScore = scoreReadout(features, noise, {}, config);
+    QCOMPARE(noiseScore.correlations.size(), std::size_t{30});
+    QVERIFY(std::abs(noiseScore.medianCorrelation) < 0.2);
+    QVERIFY(std::isnan(noiseScore.normalizedMedian));
+
+    // A linear function of the features, through 10 latent dimensions, is predicted almost
+    // perfectly (25 PLS components of 60 features fall a little short of exact); a ceiling of 0.5
+    // doubles the score.
+    const torch::Tensor linear =
+        features.matmul(torch::randn({60, 10}, torch::kDouble)).matmul(torch::randn({10, 30}, torch::kDouble)) + 3.0;
+    const ReadoutScore linearScore = scoreReadout(features, linear, std::vector<double>(30, 0.5), config);
+    QVERIFY(linearScore.medianCorrelation > 0.95);
+    QVERIFY(std::abs(linearScore.normalizedMedian - 2.0 * linearScore.medianCorrelation) < 1e-12);
+  }
+
+  void crossValidationNeedsTwoImagesPerFold() {
+    PredictivityConfig config;
+    config.folds = 4;
+    QVERIFY_THROWS_EXCEPTION(Error, crossValidatedPredictions(torch::randn({7, 2}), torch::randn({7, 1}), config));
+  }
+
+  void targetsAverageRepeatsWithASplitHalfCeiling() {
+    const NeuralDataset dataset = repeatedDataset(40, 4, 3, 0.2);
+    const NeuralTargets targets = neuralTargets(dataset);
+    QCOMPARE(targets.images.sizes().vec(), (std::vector<std::int64_t>{40, 3, 8, 8}));
+    QCOMPARE(targets.repeatedImages, std::int64_t{40});
+    QVERIFY(targets.images.min().item<float>() >= 0.0f && targets.images.max().item<float>() <= 1.0f);
+    // Image 7's target is the mean of its trials 7, 47, 87, 127.
+    for (std::int64_t neuron = 0; neuron < 3; ++neuron) {
+      double mean = 0.0;
+      for (int repeat = 0; repeat < 4; ++repeat) mean += dataset.response(7 + 40 * repeat)[neuron] / 4.0;
+      QVERIFY(std::abs(targets.responses[7][neuron].item<double>() - mean) < 1e-5);
+    }
+    // Little noise: the halves agree, and the ceiling is near 1 and above the raw half correlation.
+    for (const double ceiling : targets.ceilings) QVERIFY(ceiling > 0.9 && ceiling <= 1.0);
+
+    const NeuralTargets first = neuralTargets(dataset, 10);
+    QCOMPARE(first.images.size(0), std::int64_t{10});
+    QCOMPARE(first.imageIds.back(), std::int64_t{9});
+    QVERIFY(torch::allclose(first.responses, targets.responses.slice(0, 0, 10)));
+  }
+
+  void scoresEveryTapOfAClassifier() {
+    ClassifierConfig model;
+    model.architecture = ClassifierArchitecture::SmallResNet;
+    model.width = 4;
+    model.classCount = 3;
+    torch::manual_seed(2);
+    TrainedClassifier trained{Classifier(model), {"a", "b", "c"}, {1, 12, 12}};
+    const NeuralTargets targets = neuralTargets(repeatedDataset(30, 2, 4, 0.5));
+    PredictivityConfig config;
+    config.folds = 3;
+    config.batchSize = 7;  // batches that do not divide the images
+    const std::vector<LayerPredictivity> layers = layerPredictivity(trained, targets, config);
+    QCOMPARE(layers.size(), trained.model->tapNames().size());
+    const std::vector<std::int64_t> channels = trained.model->tapChannels();
+    for (std::size_t tap = 0; tap < layers.size(); ++tap) {
+      QCOMPARE(layers[tap].tap, trained.model->tapNames()[tap]);
+      QCOMPARE(layers[tap].units, channels[tap] * 4);  // 2x2 pooling
+      QCOMPARE(layers[tap].score.correlations.size(), std::size_t{4});
+      QVERIFY(std::isfinite(layers[tap].score.medianCorrelation));
+    }
+  }
+
+  void reportsFinishedRunsWithTheirTestAccuracy() {
+    const std::filesystem::path data = scratch_ / "stripes";
+    std::filesystem::create_directories(data);
+    test::writeStripedIdxSplit(data, "train", 60, 1, 12);
+    test::writeStripedIdxSplit(data, "t10k", 30, 2, 12);
+    ClassifierTrainingConfig training;
+    training.name = "stripes";
+    training.data.path = data.string();
+    training.data.validationFraction = 0.0;
+    training.model.architecture = ClassifierArchitecture::SmallResNet;
+    training.model.width = 4;
+    training.model.classCount = 3;
+    training.model.imageMean = {0.5f};
+    training.model.imageStd = {0.25f};
+    training.epochs = 1;
+    training.batchSize = 30;
+    training.seeds = {1};
+    const std::vector<RunRecord> runs = trainRuns(training, scratch_ / "runs", false);
+    QCOMPARE(runs.size(), std::size_t{1});
+
+    PredictivityConfig config;
+    config.method = ReadoutMethod::Ridge;
+    config.maxImages = 24;
+    config.folds = 3;
+    const PredictivityReport report = predictivityOfRuns({runs[0].folder}, repeatedDataset(30, 2, 5, 0.3), config);
+    QCOMPARE(report.images, std::int64_t{24});
+    QCOMPARE(report.neurons, std::int64_t{5});
+    QCOMPARE(report.models.size(), std::size_t{1});
+    const ModelPredictivity& model = report.models[0];
+    QCOMPARE(model.name, std::string("stripes-seed1"));
+    QCOMPARE(model.testAccuracy, runs[0].summary.at("test_accuracy").get<double>());
+    QVERIFY(!model.bestLayer.empty());
+
+    const nlohmann::json json = toJson(report);
+    QCOMPARE(json.at("format").get<std::string>(), std::string("brainprior predictivity report"));
+    QCOMPARE(json.at("models")[0].at("layers").size(), model.layers.size());
+    QCOMPARE(json.at("config").at("method").get<std::string>(), std::string("ridge"));
+
+    const std::filesystem::path table = scratch_ / "table.csv";
+    writePredictivityTable(report, table);
+    const std::string text = readTextFile(table);
+    QCOMPARE(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')), 1 + model.layers.size());
+    QVERIFY(text.rfind("name,launch,seed,regularizer,test_accuracy,tap,units,median_r,normalized_median_r,best\n", 0) ==
+            0);
+
+    QVERIFY_THROWS_EXCEPTION(Error, predictivityOfRuns({runs[0].folder, runs[0].folder},
+                                                       repeatedDataset(30, 2, 5, 0.3), config));
+  }
+
+  void configsAreStrictAndRoundTrip() {
+    const PredictivityConfig config =
+        predictivityConfigFromJson({{"method", "ridge"}, {"lambda", 0.5}, {"folds", 3}, {"pool_size", 1}});
+    QCOMPARE(config.method, ReadoutMethod::Ridge);
+    QCOMPARE(config.folds, 3);
+    QCOMPARE(config.components, 25);
+    const PredictivityConfig back = predictivityConfigFromJson(toJson(config));
+    QCOMPARE(back.lambda, 0.5);
+    QCOMPARE(back.poolSize, 1);
+
+    const auto failsNaming = [](const nlohmann::json& json, const std::string& key) {
+      try {
+        validate(predictivityConfigFromJson(json));
+      } catch (const Error& error) {
+        return std::string(error.what()).find(key) != std::string::npos;
+      }
+      return false;
+    };
+    QVERIFY(failsNaming({{"fold", 3}}, "fold"));
+    QVERIFY(failsNaming({{"method", "lasso"}}, "method"));
+    QVERIFY(failsNaming({{"components", "many"}}, "components"));
+    QVERIFY(failsNaming({{"folds", 1}}, "folds"));
+    QVERIFY(failsNaming({{"lambda", -1.0}}, "lambda"));
+  }
+
+ private:
+  test::ScratchDir scratch_;
+};
+
+QTEST_GUILESS_MAIN(TestPredictivity)
+#include "test_predictivity.moc"
