@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -276,11 +277,15 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
     QTimer::singleShot(500, this, &TrainingPanel::refreshRuns);
   });
   connect(&queue_, &TrainingQueue::launchFinished, this, [this] { refreshRuns(); });
-  // Runs launched elsewhere (the CLI, another window) show their progress too.
+  // Runs launched by another process (the CLI, another window) show their progress too; this
+  // process's own runs arrive through epochReported, so they never cause a re-read.
   poll_ = new QTimer(this);
   poll_->setInterval(3000);
   connect(poll_, &QTimer::timeout, this, [this] {
-    if (std::any_of(runs_.begin(), runs_.end(), [](const bp::RunRecord& run) { return run.state == "running"; }))
+    const qint64 self = QCoreApplication::applicationPid();
+    if (std::any_of(runs_.begin(), runs_.end(), [self](const bp::RunRecord& run) {
+          return run.state == "running" && run.summary.value("pid", qint64{0}) != self;
+        }))
       refreshRuns();
   });
   poll_->start();

@@ -15,7 +15,7 @@ TrainingQueue::TrainingQueue(JobRunner& jobs, QObject* parent) : QObject(parent)
   });
   connect(&jobs_, &JobRunner::jobFinished, this,
           [this](int jobId, const QString&, bool cancelled, const QString& error) {
-            if (jobId == currentJob_) onJobFinished(jobId, cancelled, error);
+            if (jobId == currentJob_) onJobFinished(cancelled, error);
           });
 }
 
@@ -56,7 +56,7 @@ void TrainingQueue::startNext() {
   Q_EMIT launchStarted(launch.title, launch.outputDir);
 }
 
-void TrainingQueue::onJobFinished(int /*jobId*/, bool cancelled, const QString& error) {
+void TrainingQueue::onJobFinished(bool cancelled, const QString& error) {
   const TrainingLaunch finished = *current_;
   current_.reset();
   currentJob_ = 0;

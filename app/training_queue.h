@@ -52,7 +52,7 @@ Q_SIGNALS:
 
 private:
   void startNext();
-  void onJobFinished(int jobId, bool cancelled, const QString& error);
+  void onJobFinished(bool cancelled, const QString& error);
 
   JobRunner& jobs_;
   QList<TrainingLaunch> waiting_;

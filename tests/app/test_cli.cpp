@@ -206,16 +206,8 @@ private Q_SLOTS:
     bp::test::writeStripedIdxSplit(dir / "stripes", "train", 96, 1);
     bp::test::writeStripedIdxSplit(dir / "stripes", "t10k", 30, 2);
     const auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
-    // Built as JSON rather than written out: moc's lexer loses its way in multi-line raw strings.
-    const nlohmann::json config = {
-        {"name", "stripes"},
-        {"data", {{"path", (dir / "stripes").string()}, {"validation_fraction", 0.1}, {"augmentation", {{"crop_padding", 2}}}}},
-        {"model",
-         {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
-        {"optimizer", {{"learning_rate", 0.05}}},
-        {"schedule", {{"kind", "constant"}}},
-        {"epochs", 1},
-        {"batch_size", 32}};
+    nlohmann::json config = bp::test::stripedTrainingConfig(dir / "stripes");
+    config["data"]["validation_fraction"] = 0.1;
     bp::test::writeBytes(dir / "run.json", config.dump());
 
     const auto trained = runCli({"train", "--config", path("run.json"), "--output-dir", path("runs"), "--seeds", "3", "4"});
@@ -268,15 +260,7 @@ private Q_SLOTS:
     bp::test::writeStripedIdxSplit(dir / "stripes", "train", 96, 1);
     bp::test::writeStripedIdxSplit(dir / "stripes", "t10k", 30, 2);
     const auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
-    const nlohmann::json run = {
-        {"name", "stripes"},
-        {"data", {{"path", (dir / "stripes").string()}, {"validation_fraction", 0.0}, {"augmentation", {{"crop_padding", 2}}}}},
-        {"model",
-         {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
-        {"optimizer", {{"learning_rate", 0.05}}},
-        {"schedule", {{"kind", "constant"}}},
-        {"epochs", 1},
-        {"batch_size", 32}};
+    const nlohmann::json run = bp::test::stripedTrainingConfig(dir / "stripes");
     bp::test::writeBytes(dir / "run.json", run.dump());
     // Every part of the probe, each as cheap as it goes.
     const nlohmann::json probe = {
@@ -315,13 +299,7 @@ private Q_SLOTS:
     bp::test::writeStripedIdxSplit(dir / "stripes", "train", 60, 1);
     bp::test::writeStripedIdxSplit(dir / "stripes", "t10k", 30, 2);
     const auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
-    const nlohmann::json run = {
-        {"name", "stripes"},
-        {"data", {{"path", (dir / "stripes").string()}, {"validation_fraction", 0.0}}},
-        {"model",
-         {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
-        {"epochs", 1},
-        {"batch_size", 30}};
+    const nlohmann::json run = bp::test::stripedTrainingConfig(dir / "stripes");
     bp::test::writeBytes(dir / "run.json", run.dump());
     bp::test::writeBytes(dir / "predictivity.json", nlohmann::json({{"method", "ridge"}, {"folds", 3}}).dump());
     const auto trained = runCli({"train", "--config", path("run.json"), "--output-dir", path("runs"), "--seeds", "1"});

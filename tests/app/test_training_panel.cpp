@@ -28,15 +28,11 @@ namespace {
 constexpr int kJobWaitMs = 300000;
 
 nlohmann::json stripesConfig(const std::filesystem::path& data, const std::string& name, int epochs) {
-  return {{"name", name},
-          {"data", {{"path", data.string()}, {"validation_fraction", 0.1}, {"augmentation", {{"crop_padding", 2}}}}},
-          {"model",
-           {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
-          {"optimizer", {{"learning_rate", 0.05}}},
-          {"schedule", {{"kind", "constant"}}},
-          {"epochs", epochs},
-          {"batch_size", 32},
-          {"seeds", {1, 2}}};
+  nlohmann::json config = bp::test::stripedTrainingConfig(data, name);
+  config["data"]["validation_fraction"] = 0.1;
+  config["epochs"] = epochs;
+  config["seeds"] = {1, 2};
+  return config;
 }
 
 const bp::RunRecord* runNamed(const TrainingPanel& panel, const std::string& name) {

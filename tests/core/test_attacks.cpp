@@ -29,20 +29,8 @@ namespace {
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 ClassifierTrainingConfig stripesConfig(const std::filesystem::path& data) {
-  ClassifierTrainingConfig config;
-  config.data.path = data.string();
-  config.data.validationFraction = 0.0;
-  config.data.augmentation.cropPadding = 2;
-  config.model.architecture = ClassifierArchitecture::SmallResNet;
-  config.model.width = 4;
-  config.model.classCount = 3;
-  config.model.imageMean = {0.5f};
-  config.model.imageStd = {0.25f};
-  config.optimizer.learningRate = 0.05;
-  config.schedule.kind = ScheduleKind::Constant;
+  ClassifierTrainingConfig config = classifierTrainingConfigFromJson(test::stripedTrainingConfig(data));
   config.epochs = 3;
-  config.batchSize = 32;
-  config.seed = 1;
   return config;
 }
 

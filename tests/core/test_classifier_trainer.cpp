@@ -33,20 +33,9 @@ namespace {
 constexpr int kSide = 12;
 
 ClassifierTrainingConfig baseConfig(const std::filesystem::path& data) {
-  ClassifierTrainingConfig config;
-  config.data.path = data.string();
+  ClassifierTrainingConfig config = classifierTrainingConfigFromJson(test::stripedTrainingConfig(data, ""));
   config.data.validationFraction = 0.1;
-  config.data.augmentation.cropPadding = 2;
-  config.model.architecture = ClassifierArchitecture::SmallResNet;
-  config.model.width = 4;
-  config.model.classCount = 3;
-  config.model.imageMean = {0.5f};
-  config.model.imageStd = {0.25f};
-  config.optimizer.learningRate = 0.05;
-  config.schedule.kind = ScheduleKind::Constant;
   config.epochs = 3;
-  config.batchSize = 32;
-  config.seed = 1;
   return config;
 }
 

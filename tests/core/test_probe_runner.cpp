@@ -33,20 +33,8 @@ namespace {
 constexpr std::int64_t kProbeImages = 30;
 
 ClassifierTrainingConfig stripesLaunch(const std::filesystem::path& data) {
-  ClassifierTrainingConfig config;
-  config.name = "stripes";
-  config.data.path = data.string();
-  config.data.validationFraction = 0.0;
-  config.data.augmentation.cropPadding = 2;
-  config.model.architecture = ClassifierArchitecture::SmallResNet;
-  config.model.width = 4;
-  config.model.classCount = 3;
-  config.model.imageMean = {0.5f};
-  config.model.imageStd = {0.25f};
-  config.optimizer.learningRate = 0.05;
-  config.schedule.kind = ScheduleKind::Constant;
+  ClassifierTrainingConfig config = classifierTrainingConfigFromJson(test::stripedTrainingConfig(data));
   config.epochs = 2;
-  config.batchSize = 32;
   config.seeds = {1, 2};
   return config;
 }

@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "test_support.h"
 
 namespace bp::test {
@@ -41,6 +43,22 @@ inline void writeStripedIdxSplit(const std::filesystem::path& folder, const std:
   }
   writeBytes(folder / (split + "-images-idx3-ubyte"), images);
   writeBytes(folder / (split + "-labels-idx1-ubyte"), labels);
+}
+
+// The training config every classifier test starts from (the engine's JSON, classifier_trainer.h):
+// a width-4 small ResNet on the striped images in `folder`, 3 classes, SGD at 0.05 with a constant
+// rate, batch 32, crops padded by 2, no validation split, one epoch, seed 1. Tests change what they
+// are about.
+inline nlohmann::json stripedTrainingConfig(const std::filesystem::path& folder, const std::string& name = "stripes") {
+  return {{"name", name},
+          {"data", {{"path", folder.string()}, {"validation_fraction", 0.0}, {"augmentation", {{"crop_padding", 2}}}}},
+          {"model",
+           {{"architecture", "small_resnet"}, {"width", 4}, {"class_count", 3}, {"image_mean", {0.5}}, {"image_std", {0.25}}}},
+          {"optimizer", {{"learning_rate", 0.05}}},
+          {"schedule", {{"kind", "constant"}}},
+          {"epochs", 1},
+          {"batch_size", 32},
+          {"seed", 1}};
 }
 
 }  // namespace bp::test
