@@ -12,9 +12,11 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/comparison_panel.h"
 #include "app/data_panel.h"
 #include "app/main_window.h"
 #include "app/model_panel.h"
+#include "app/probe_panel.h"
 #include "app/settings.h"
 #include "app/similarity_panel.h"
 #include "app/training_panel.h"
@@ -73,6 +75,20 @@ void fillSimilarityDemo(MainWindow& window) {
   });
 }
 
+// `--show probe --probe FOLDER`: the runs' models on a noisy test image under a PGD attack on the
+// first model, as at a talk (and the README screenshot).
+void fillProbeDemo(MainWindow& window) {
+  auto* panel = window.probePanel();
+  QObject::connect(
+      panel, &ProbePanel::modelsLoaded, panel,
+      [panel] {
+        panel->setCorruption(QStringLiteral("gaussian_noise"), 0.1);
+        panel->setAttack(ProbeAttack::PgdLinf, 2.0 / 255.0, 0);
+        panel->setAttackEnabled(true);
+      },
+      Qt::SingleShotConnection);
+}
+
 }  // namespace
 
 int runApplication(int argc, char** argv) {
@@ -98,8 +114,9 @@ int runApplication(int argc, char** argv) {
                                             QStringLiteral("FILE"));
   const QCommandLineOption showOption(
       QStringLiteral("show"),
-      QStringLiteral("Open on a panel: data, similarity, models, training or images. 'similarity' also computes A "
-                     "(test tier, repeat average) and B (single trial 0) once the dataset is loaded"),
+      QStringLiteral("Open on a panel: data, similarity, models, training, probe, comparison or images. "
+                     "'similarity' also computes A (test tier, repeat average) and B (single trial 0) once the "
+                     "dataset is loaded; 'probe' with --probe shows the runs on a noisy, attacked test image"),
       QStringLiteral("PANEL"));
   const QCommandLineOption modelOption(QStringLiteral("model"),
                                        QStringLiteral("Open a fitted neural model once the dataset is loaded"),
@@ -107,7 +124,15 @@ int runApplication(int argc, char** argv) {
   const QCommandLineOption runsOption(QStringLiteral("runs"),
                                       QStringLiteral("Show the training runs in a folder (and launch new ones into it)"),
                                       QStringLiteral("FOLDER"));
-  parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption, modelOption, runsOption});
+  const QCommandLineOption probeOption(QStringLiteral("probe"),
+                                       QStringLiteral("Load the finished runs in a folder into the Probe panel"),
+                                       QStringLiteral("FOLDER"));
+  const QCommandLineOption reportOption(
+      QStringLiteral("report"),
+      QStringLiteral("Show a probe or predictivity report.json in the Comparison panel (repeatable)"),
+      QStringLiteral("FILE"));
+  parser.addOptions(
+      {threadsOption, deviceOption, screenshotOption, showOption, modelOption, runsOption, probeOption, reportOption});
   parser.process(application);
 
   EngineSettings engine = loadEngineSettings();
@@ -117,9 +142,12 @@ int runApplication(int argc, char** argv) {
   const QString panel = parser.value(showOption);
   if (parser.isSet(showOption) &&
       !QStringList{QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("models"),
-                   QStringLiteral("training"), QStringLiteral("images")}
+                   QStringLiteral("training"), QStringLiteral("probe"), QStringLiteral("comparison"),
+                   QStringLiteral("images")}
            .contains(panel)) {
-    std::fprintf(stderr, "brainprior: unknown panel '%s' for --show (data, similarity, models, training or images)\n",
+    std::fprintf(stderr,
+                 "brainprior: unknown panel '%s' for --show (data, similarity, models, training, probe, comparison "
+                 "or images)\n",
                  qPrintable(panel));
     return 2;
   }
@@ -131,7 +159,13 @@ int runApplication(int argc, char** argv) {
     QObject::connect(
         window.dataPanel(), &DataPanel::datasetChanged, window.modelPanel(),
         [&window, path = parser.value(modelOption)] { window.modelPanel()->openModel(path); }, Qt::SingleShotConnection);
-  if (parser.isSet(runsOption)) window.trainingPanel()->setRunsFolder(parser.value(runsOption));
+  if (parser.isSet(runsOption)) {
+    window.trainingPanel()->setRunsFolder(parser.value(runsOption));
+    window.comparisonPanel()->setRunsFolder(parser.value(runsOption));
+  }
+  if (panel == QLatin1String("probe")) fillProbeDemo(window);
+  if (parser.isSet(probeOption)) window.probePanel()->loadRuns({parser.value(probeOption)});
+  for (const QString& report : parser.values(reportOption)) window.comparisonPanel()->openReport(report);
   const auto positional = parser.positionalArguments();
   if (positional.isEmpty()) {
     window.loadDefaultData();

@@ -20,10 +20,12 @@
 #include <QToolButton>
 
 #include "app/about_dialog.h"
+#include "app/comparison_panel.h"
 #include "app/data_panel.h"
 #include "app/image_panel.h"
 #include "app/log_panel.h"
 #include "app/model_panel.h"
+#include "app/probe_panel.h"
 #include "app/similarity_panel.h"
 #include "app/training_panel.h"
 #include "app/training_queue.h"
@@ -68,10 +70,14 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
   modelPanel_ = new ModelPanel(jobs_, this);
   trainingQueue_ = new TrainingQueue(jobs_, this);
   trainingPanel_ = new TrainingPanel(*trainingQueue_, this);
+  probePanel_ = new ProbePanel(jobs_, this);
+  comparisonPanel_ = new ComparisonPanel(jobs_, this);
   panels_ = {{QStringLiteral("data"), tr("Neural data"), dataPanel_},
              {QStringLiteral("similarity"), tr("Similarity"), similarityPanel_},
              {QStringLiteral("models"), tr("Models"), modelPanel_},
              {QStringLiteral("training"), tr("Training"), trainingPanel_},
+             {QStringLiteral("probe"), tr("Probe"), probePanel_},
+             {QStringLiteral("comparison"), tr("Comparison"), comparisonPanel_},
              {QStringLiteral("images"), tr("Images"), imagePanel_}};
   for (const Panel& panel : panels_) tabs_->addTab(panel.widget, panel.title);
   connect(tabs_, &QTabWidget::tabCloseRequested, this, [this](int index) { tabs_->removeTab(index); });
@@ -331,7 +337,7 @@ void MainWindow::saveScreenshotWhenIdle(const QString& path, bool quitAfter) {
   auto* timer = new QTimer(this);
   timer->setInterval(250);
   connect(timer, &QTimer::timeout, this, [this, timer, path, quitAfter] {
-    if (jobs_.activeJobCount() > 0) return;
+    if (jobs_.activeJobCount() > 0 || probePanel_->busy()) return;
     timer->stop();
     timer->deleteLater();
     // One more turn of the event loop so the views finish their first paint.

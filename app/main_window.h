@@ -21,10 +21,12 @@ struct NeuralDataset;
 
 namespace bp::app {
 
+class ComparisonPanel;
 class DataPanel;
 class ImagePanel;
 class LogPanel;
 class ModelPanel;
+class ProbePanel;
 class SimilarityPanel;
 class TrainingPanel;
 class TrainingQueue;
@@ -39,7 +41,8 @@ public:
   void openPath(const QString& path);
   // Generates the synthetic V1 population on Fashion-MNIST in a worker.
   void loadDefaultData();
-  // Brings a panel to the front by name: "data", "similarity", "models", "training" or "images" (reopening
+  // Brings a panel to the front by name: "data", "similarity", "models", "training", "probe",
+  // "comparison" or "images" (reopening
   // it when its tab was closed). False for any other name.
   bool showPanel(const QString& name);
   // Sets and saves the compute device ("auto", "cpu" or "cuda") and re-applies the engine settings.
@@ -54,6 +57,8 @@ public:
   ModelPanel* modelPanel() const { return modelPanel_; }
   TrainingPanel* trainingPanel() const { return trainingPanel_; }
   TrainingQueue& trainingQueue() { return *trainingQueue_; }
+  ProbePanel* probePanel() const { return probePanel_; }
+  ComparisonPanel* comparisonPanel() const { return comparisonPanel_; }
   QTabWidget* tabs() const { return tabs_; }
 
 protected:
@@ -83,6 +88,8 @@ private:
   ModelPanel* modelPanel_ = nullptr;
   TrainingQueue* trainingQueue_ = nullptr;
   TrainingPanel* trainingPanel_ = nullptr;
+  ProbePanel* probePanel_ = nullptr;
+  ComparisonPanel* comparisonPanel_ = nullptr;
   // Every panel in tab order, with its name for showPanel and its tab title.
   struct Panel {
     QString name;

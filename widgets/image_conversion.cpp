@@ -1,6 +1,11 @@
 #include "widgets/image_conversion.h"
 
+#include <qcustomplot.h>
+
 #include <cmath>
+#include <vector>
+
+#include "widgets/palette.h"
 
 namespace bp::widgets {
 namespace {
@@ -50,6 +55,24 @@ QImage imageFromPlanes(const float* planar, int channels, int height, int width,
     const float* green = red + plane;
     const float* blue = green + plane;
     for (int x = 0; x < width; ++x) line[x] = qRgb(toByte(red[x]), toByte(green[x]), toByte(blue[x]));
+  }
+  return image;
+}
+
+QImage colorizedMap(const float* values, int height, int width, Colormap colormap, float low, float high) {
+  if (values == nullptr || height <= 0 || width <= 0) return {};
+  QImage image(width, height, QImage::Format_ARGB32);
+  QCPColorGradient gradient = colorGradient(colormap);  // colorize() caches its lookup table
+  const QCPRange range(low, high > low ? high : low + 1.0f);
+  const QRgb missing = palette::missing().rgba();
+  std::vector<double> row(static_cast<std::size_t>(width));
+  for (int y = 0; y < height; ++y) {
+    const float* source = values + static_cast<std::ptrdiff_t>(y) * width;
+    for (int x = 0; x < width; ++x) row[static_cast<std::size_t>(x)] = source[x];
+    auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
+    gradient.colorize(row.data(), range, line, width);
+    for (int x = 0; x < width; ++x)
+      if (std::isnan(source[x])) line[x] = missing;
   }
   return image;
 }

@@ -5,6 +5,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "widgets/palette.h"
 #include "widgets/plot_style.h"
@@ -81,6 +82,23 @@ int SeriesPlot::addSeries(QCPAbstractPlottable* plottable, const QString& name) 
   series_.push_back(plottable);
   plot_->replot(QCustomPlot::rpQueuedReplot);
   return seriesCount() - 1;
+}
+
+void SeriesPlot::addErrorBars(int series, const QVector<double>& errors) {
+  if (series < 0 || series >= seriesCount()) return;
+  auto* graph = qobject_cast<QCPGraph*>(series_[series]);
+  if (graph == nullptr) return;
+  auto* bars = new QCPErrorBars(plot_->xAxis, plot_->yAxis);
+  bars->removeFromLegend();
+  bars->setDataPlottable(graph);
+  QVector<double> drawn = errors.mid(0, graph->dataCount());
+  // QCustomPlot skips a NaN error; a zero-length bar would still draw its whiskers.
+  for (double& error : drawn)
+    if (!std::isfinite(error)) error = std::numeric_limits<double>::quiet_NaN();
+  bars->setData(drawn);
+  bars->setPen(QPen(graph->pen().color(), 1.2));
+  bars->setWhiskerWidth(6);
+  plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void SeriesPlot::setLabels(const QString& title, const QString& xLabel, const QString& yLabel) {

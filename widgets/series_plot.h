@@ -22,6 +22,9 @@ public:
   int addLine(const QString& name, const QVector<double>& x, const QVector<double>& y, QColor color = {});
   int addScatter(const QString& name, const QVector<double>& x, const QVector<double>& y, QColor color = {},
                  double size = 5);
+  // Vertical error bars of +/- errors[i] on series `series`'s points (a line with ascending x or a
+  // scatter); NaN errors draw no bar. Ignored for a parametric curve or an unknown series.
+  void addErrorBars(int series, const QVector<double>& errors);
   int seriesCount() const { return static_cast<int>(series_.size()); }
 
   void setLabels(const QString& title, const QString& xLabel, const QString& yLabel);

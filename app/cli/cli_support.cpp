@@ -77,31 +77,6 @@ std::optional<Tier> tierFromChoice(const std::string& choice) {
   return choice == "all" ? std::nullopt : parseTier(choice);
 }
 
-std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::string>& arguments,
-                                                     nlohmann::json& skipped) {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> folders;
-  for (const auto& argument : arguments) {
-    if (fs::exists(fs::path(argument) / "summary.json")) {
-      folders.emplace_back(argument);
-      continue;
-    }
-    const std::vector<RunRecord> records = listRuns(argument);
-    std::size_t finished = 0;
-    for (const auto& record : records) {
-      if (record.state == "finished") {
-        folders.push_back(record.folder);
-        ++finished;
-      } else {
-        skipped.push_back({{"folder", record.folder.string()}, {"state", record.state}});
-      }
-    }
-    if (finished == 0)
-      throw FileError(argument, "holds no finished run (" + std::to_string(records.size()) + " runs in all)");
-  }
-  return folders;
-}
-
 void reportSkippedRuns(const GlobalOptions& options, const nlohmann::json& skipped) {
   if (options.quiet) return;
   for (const auto& run : skipped)

@@ -47,11 +47,6 @@ NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job);
 // "train", "validation", "test", or "all" (nullopt).
 std::optional<Tier> tierFromChoice(const std::string& choice);
 
-// The training runs named on a command line: a run folder as given (a command that needs trained
-// models refuses an unfinished one by name), and the finished runs of a folder of runs (the others
-// are appended to `skipped` as {"folder", "state"}). FileError for a folder with no finished run.
-std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::string>& arguments,
-                                                     nlohmann::json& skipped);
 // Says on stderr (unless quiet) which runs collectRunFolders skipped and why.
 void reportSkippedRuns(const GlobalOptions& options, const nlohmann::json& skipped);
 // Creates `outputDir` when missing and writes `report` there as report.json, atomically.

@@ -48,7 +48,8 @@ void addProbeCommands(CLI::App& app, GlobalOptions& global) {
   CLI::App* command = app.add_subcommand(
       "probe",
       "Probe trained classifier runs: clean accuracy, accuracy under corruptions, median minimum adversarial "
-      "perturbations and attack success rates per model, mean +/- SEM over seeds per launch; the report on stdout");
+      "perturbations, attack success rates and, with importance maps (the config's alignment), the harmonization "
+      "alignment score per model, mean +/- SEM over seeds per launch; the report on stdout");
   command
       ->add_option("runs", probe->runs,
                    "Run folders, or folders of runs (their finished runs); all must share their test images")

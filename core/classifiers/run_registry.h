@@ -96,4 +96,11 @@ struct RunGroup {
 std::vector<RunGroup> compareRuns(const std::vector<RunRecord>& records);
 nlohmann::json toJson(const RunGroup& group);
 
+// The training runs a user names (on a command line, or picked in the GUI): a run folder as given
+// (a command that needs trained models refuses an unfinished one by name), and the finished runs of
+// a folder of runs (the others are appended to `skipped` as {"folder", "state"}). FileError for a
+// folder with no finished run.
+std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::string>& arguments,
+                                                     nlohmann::json& skipped);
+
 }  // namespace bp

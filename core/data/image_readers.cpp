@@ -531,4 +531,16 @@ ImageDataset readImageFolder(const std::filesystem::path& root, const ImageLoadO
   return dataset;
 }
 
+std::vector<float> readImageFile(const std::filesystem::path& file, int channels, int height, int width,
+                                 const ImageLoadOptions& options) {
+  if (channels != 1 && channels != 3) throw Error("an image has 1 or 3 channels, not " + std::to_string(channels));
+  if (height <= 0 || width <= 0)
+    throw Error("image size " + std::to_string(height) + "x" + std::to_string(width) + " must be positive");
+  requireValidOptions(options);
+  const ImageGeometry geometry{channels, height, width};
+  std::vector<float> pixels(static_cast<std::size_t>(geometry.size()));
+  convertImage(decodeImage(file), options, geometry, pixels.data());
+  return pixels;
+}
+
 }  // namespace bp

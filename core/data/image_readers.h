@@ -41,4 +41,12 @@ ImageDataset readCifarFolder(const std::filesystem::path& folder, const std::str
 ImageDataset readImageFolder(const std::filesystem::path& root, const ImageLoadOptions& options = {},
                              const Job& job = {});
 
+// One image file (PNG, JPEG, BMP, or anything else OpenCV decodes; alpha dropped) as planar floats
+// in the geometry a model takes: `channels` 1 (BT.601 luminance) or 3 (RGB, a gray file repeated),
+// resized to height x width, pixels mapped from 0..255 onto [rangeMin, rangeMax] of `options` (its
+// resize, grayscale and maxImages are not used). FileError for an unreadable file, bp::Error for a
+// channel count other than 1 or 3 or a non-positive size. The probe panel reads dropped files this way.
+std::vector<float> readImageFile(const std::filesystem::path& file, int channels, int height, int width,
+                                 const ImageLoadOptions& options = {});
+
 }  // namespace bp

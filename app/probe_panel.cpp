@@ -1,0 +1,569 @@
+#include "app/probe_panel.h"
+
+#include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QElapsedTimer>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QMimeData>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QScrollArea>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+
+#include "widgets/bar_plot.h"
+#include "widgets/colormaps.h"
+#include "widgets/image_conversion.h"
+#include "widgets/palette.h"
+
+namespace bp::app {
+namespace {
+
+constexpr int kViewSize = 168;        // pixels of each image view
+constexpr int kSaliencySize = 132;    // pixels of each model's saliency map
+constexpr int kTestImagesShown = 2000;
+constexpr int kSliderSteps = 100;
+constexpr int kEpsilonSteps = 64;
+
+// Corruption kinds as the engine names them, with the slider's full-scale severity.
+struct CorruptionChoice {
+  const char* kind;
+  const char* label;
+  double fullScale;
+};
+const CorruptionChoice kCorruptions[] = {
+    {"none", "None", 0.0},
+    {"gaussian_noise", "Gaussian noise (σ)", 0.5},
+    {"uniform_noise", "Uniform noise (±a)", 0.5},
+    {"salt_and_pepper", "Salt and pepper (fraction)", 0.5},
+    {"gaussian_blur", "Gaussian blur (σ, pixels)", 4.0},
+    {"contrast", "Contrast reduction", 1.0},
+    {"jpeg", "JPEG (101 − quality)", 100.0},
+};
+
+struct AttackChoice {
+  ProbeAttack attack;
+  const char* label;
+  bool l2;
+};
+const AttackChoice kAttacks[] = {
+    {ProbeAttack::PgdLinf, "PGD L∞ (20 steps)", false},
+    {ProbeAttack::PgdL2, "PGD L2 (20 steps)", true},
+    {ProbeAttack::Fgsm, "FGSM (L∞)", false},
+    {ProbeAttack::MinimumLinf, "Smallest L∞ (PGD search up to ε)", false},
+    {ProbeAttack::MinimumL2, "Smallest L2 (PGD search up to ε)", true},
+};
+
+// Nearest-neighbour scaling keeps the pixels of 28 x 28 images visible.
+QPixmap scaled(const QImage& image, int size) {
+  return QPixmap::fromImage(image.scaled(size, size, Qt::KeepAspectRatio,
+                                         image.width() < size / 2 ? Qt::FastTransformation : Qt::SmoothTransformation));
+}
+
+QImage planesImage(const std::vector<float>& planes, int channels, int height, int width) {
+  return bp::widgets::imageFromPlanes(planes.data(), channels, height, width, 0.0f, 1.0f);
+}
+
+// The channel mean of C x H x W planes: perturbations and saliency are shown as one map.
+std::vector<float> channelMean(const std::vector<float>& planes, int channels, int height, int width) {
+  const std::size_t plane = static_cast<std::size_t>(height) * width;
+  std::vector<float> mean(plane, 0.0f);
+  for (int c = 0; c < channels; ++c)
+    for (std::size_t i = 0; i < plane; ++i) mean[i] += planes[c * plane + i] / static_cast<float>(channels);
+  return mean;
+}
+
+QLabel* imageView(QWidget* parent, int size) {
+  auto* view = new QLabel(parent);
+  view->setFixedSize(size, size);
+  view->setAlignment(Qt::AlignCenter);
+  view->setStyleSheet(QStringLiteral("QLabel { background: #f4f4f4; border: 1px solid #d0d0d0; }"));
+  return view;
+}
+
+QString className(const std::vector<std::string>& names, int index) {
+  if (index >= 0 && index < static_cast<int>(names.size())) return QString::fromStdString(names[index]);
+  return QString::number(index);
+}
+
+}  // namespace
+
+ProbePanel::ProbePanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(jobs), probeJobs_(this) {
+  setAcceptDrops(true);
+  buildControls();
+  connect(&probeJobs_, &JobRunner::jobFinished, this,
+          [this](int, const QString&, bool cancelled, const QString& error) {
+            probeRunning_ = false;
+            if (!error.isEmpty()) {
+              status_ = tr("The probe failed: %1").arg(error);
+              statusLabel_->setText(status_);
+            }
+            if (probePending_) {
+              startProbe();
+              return;
+            }
+            if (!cancelled) Q_EMIT probed(error);
+          });
+}
+
+void ProbePanel::buildControls() {
+  auto* controls = new QWidget(this);
+  auto* controlsLayout = new QVBoxLayout(controls);
+  controlsLayout->setContentsMargins(0, 0, 0, 0);
+
+  auto* modelsBox = new QGroupBox(tr("Models"), controls);
+  auto* modelsLayout = new QVBoxLayout(modelsBox);
+  modelList_ = new QListWidget(modelsBox);
+  modelList_->setMaximumHeight(150);
+  modelList_->setToolTip(tr("The finished runs being probed: launch, seed and test accuracy"));
+  auto* loadRuns = new QPushButton(tr("Load Runs…"), modelsBox);
+  loadRuns->setToolTip(tr("A run folder, or a folder of runs (every finished run in it)"));
+  connect(loadRuns, &QPushButton::clicked, this, &ProbePanel::chooseRunsToLoad);
+  modelsLayout->addWidget(modelList_);
+  modelsLayout->addWidget(loadRuns);
+
+  auto* imageBox = new QGroupBox(tr("Image"), controls);
+  auto* imageLayout = new QGridLayout(imageBox);
+  imageIndex_ = new QSpinBox(imageBox);
+  imageIndex_->setRange(0, 0);
+  imageIndex_->setPrefix(tr("test image "));
+  connect(imageIndex_, &QSpinBox::valueChanged, this, &ProbePanel::showTestImage);
+  auto* randomImage = new QPushButton(tr("Random"), imageBox);
+  connect(randomImage, &QPushButton::clicked, this, [this] {
+    if (images_.count() > 0)
+      imageIndex_->setValue(QRandomGenerator::global()->bounded(static_cast<int>(images_.count())));
+  });
+  auto* openImage = new QPushButton(tr("Open Image…"), imageBox);
+  openImage->setToolTip(tr("Any PNG, JPEG or BMP file, resized to the models' input; or drop a file on this tab"));
+  connect(openImage, &QPushButton::clicked, this, &ProbePanel::chooseImageToOpen);
+  imageSource_ = new QLabel(tr("Load runs, then pick a test image or drop an image file here."), imageBox);
+  imageSource_->setWordWrap(true);
+  imageLayout->addWidget(imageIndex_, 0, 0);
+  imageLayout->addWidget(randomImage, 0, 1);
+  imageLayout->addWidget(openImage, 1, 0, 1, 2);
+  imageLayout->addWidget(imageSource_, 2, 0, 1, 2);
+
+  auto* corruptionBox = new QGroupBox(tr("Corruption"), controls);
+  auto* corruptionLayout = new QFormLayout(corruptionBox);
+  corruption_ = new QComboBox(corruptionBox);
+  for (const auto& choice : kCorruptions) corruption_->addItem(tr(choice.label), QString::fromLatin1(choice.kind));
+  severity_ = new QSlider(Qt::Horizontal, corruptionBox);
+  severity_->setRange(0, kSliderSteps);
+  severityValue_ = new QLabel(corruptionBox);
+  severityValue_->setMinimumWidth(60);
+  auto* severityRow = new QHBoxLayout;
+  severityRow->addWidget(severity_, 1);
+  severityRow->addWidget(severityValue_);
+  noiseSeed_ = new QSpinBox(corruptionBox);
+  noiseSeed_->setRange(0, 1'000'000);
+  noiseSeed_->setToolTip(tr("The random corruptions' and the attacks' random start's seed"));
+  corruptionLayout->addRow(tr("Kind"), corruption_);
+  corruptionLayout->addRow(tr("Severity"), severityRow);
+  corruptionLayout->addRow(tr("Seed"), noiseSeed_);
+  connect(corruption_, &QComboBox::currentIndexChanged, this, &ProbePanel::onCorruptionKindChanged);
+  connect(severity_, &QSlider::valueChanged, this, [this] {
+    updateValueLabels();
+    requestProbe();
+  });
+  connect(noiseSeed_, &QSpinBox::valueChanged, this, &ProbePanel::requestProbe);
+
+  auto* attackBox = new QGroupBox(tr("Adversarial attack"), controls);
+  auto* attackLayout = new QFormLayout(attackBox);
+  attack_ = new QComboBox(attackBox);
+  for (const auto& choice : kAttacks) attack_->addItem(tr(choice.label));
+  epsilon_ = new QSlider(Qt::Horizontal, attackBox);
+  epsilon_->setRange(0, kEpsilonSteps);
+  epsilon_->setValue(4);
+  epsilonValue_ = new QLabel(attackBox);
+  epsilonValue_->setMinimumWidth(60);
+  auto* epsilonRow = new QHBoxLayout;
+  epsilonRow->addWidget(epsilon_, 1);
+  epsilonRow->addWidget(epsilonValue_);
+  attackedModel_ = new QComboBox(attackBox);
+  attackedModel_->setToolTip(tr("The attack follows this model's gradients; every model is shown its image "
+                                "(the others' answers show whether the attack transfers)"));
+  attackButton_ = new QPushButton(tr("Attack"), attackBox);
+  attackButton_->setCheckable(true);
+  attackButton_->setToolTip(tr("Apply the attack (press again to remove it)"));
+  attackLayout->addRow(tr("Attack"), attack_);
+  attackLayout->addRow(tr("Budget ε"), epsilonRow);
+  attackLayout->addRow(tr("On model"), attackedModel_);
+  attackLayout->addRow(attackButton_);
+  connect(attack_, &QComboBox::currentIndexChanged, this, &ProbePanel::onAttackKindChanged);
+  connect(epsilon_, &QSlider::valueChanged, this, [this] {
+    updateValueLabels();
+    if (attackButton_->isChecked()) requestProbe();
+  });
+  connect(attackedModel_, &QComboBox::currentIndexChanged, this, [this] {
+    if (attackButton_->isChecked()) requestProbe();
+  });
+  connect(attackButton_, &QPushButton::toggled, this, [this](bool on) {
+    attackButton_->setText(on ? tr("Remove Attack") : tr("Attack"));
+    requestProbe();
+  });
+
+  statusLabel_ = new QLabel(controls);
+  statusLabel_->setWordWrap(true);
+  statusLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+  controlsLayout->addWidget(modelsBox);
+  controlsLayout->addWidget(imageBox);
+  controlsLayout->addWidget(corruptionBox);
+  controlsLayout->addWidget(attackBox);
+  controlsLayout->addWidget(statusLabel_);
+  controlsLayout->addStretch(1);
+  controls->setMinimumWidth(320);
+  controls->setMaximumWidth(420);
+
+  // Right: the image, what the models see, the perturbation; then one row per model.
+  auto* results = new QWidget(this);
+  auto* resultsLayout = new QVBoxLayout(results);
+  auto* viewsRow = new QHBoxLayout;
+  const auto addView = [&](const QString& caption, QLabel*& view, QLabel** text = nullptr) {
+    auto* column = new QVBoxLayout;
+    view = imageView(results, kViewSize);
+    auto* label = new QLabel(caption, results);
+    label->setAlignment(Qt::AlignCenter);
+    column->addWidget(view);
+    column->addWidget(label);
+    if (text != nullptr) *text = label;
+    viewsRow->addLayout(column);
+  };
+  addView(tr("Image"), originalView_);
+  addView(tr("Shown to the models"), shownView_);
+  addView(tr("Perturbation"), perturbationView_, &perturbationText_);
+  viewsRow->addStretch(1);
+  resultsLayout->addLayout(viewsRow);
+
+  auto* rowsHost = new QWidget(results);
+  modelRows_ = new QVBoxLayout(rowsHost);
+  modelRows_->setContentsMargins(0, 0, 0, 0);
+  modelRows_->addStretch(1);
+  auto* scroll = new QScrollArea(results);
+  scroll->setWidgetResizable(true);
+  scroll->setWidget(rowsHost);
+  resultsLayout->addWidget(scroll, 1);
+
+  auto* layout = new QHBoxLayout(this);
+  auto* splitter = new QSplitter(Qt::Horizontal, this);
+  splitter->addWidget(controls);
+  splitter->addWidget(results);
+  splitter->setStretchFactor(1, 1);
+  layout->addWidget(splitter);
+  onCorruptionKindChanged();
+  onAttackKindChanged();
+}
+
+QString ProbePanel::statusText() const { return status_; }
+
+void ProbePanel::chooseRunsToLoad() {
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("Load a run or a folder of runs"));
+  if (!folder.isEmpty()) loadRuns({folder});
+}
+
+void ProbePanel::chooseImageToOpen() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open an image"), {},
+                                                    tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"));
+  if (!path.isEmpty()) showImageFile(path);
+}
+
+void ProbePanel::loadRuns(const QStringList& folders) {
+  std::vector<std::string> paths;
+  for (const QString& folder : folders) paths.push_back(folder.toStdString());
+  struct Loaded {
+    std::vector<ProbeModel> models;
+    ProbeImageSet images;
+    std::vector<std::string> skipped;
+  };
+  jobs_.run<std::shared_ptr<Loaded>>(
+      tr("Loading runs to probe"),
+      [paths](const bp::Job& job) {
+        auto loaded = std::make_shared<Loaded>();
+        loaded->models = loadProbeModels(paths, loaded->skipped, job.subJob(0.0, 0.6));
+        loaded->images = loadProbeImageSet(loaded->models.front(), kTestImagesShown, job.subJob(0.6, 1.0));
+        return loaded;
+      },
+      [this](std::shared_ptr<Loaded>& loaded) {
+        models_ = std::move(loaded->models);
+        images_ = std::move(loaded->images);
+        modelList_->clear();
+        attackedModel_->blockSignals(true);
+        attackedModel_->clear();
+        for (const ProbeModel& model : models_) {
+          const QString name = QString::fromStdString(model.name);
+          auto* item = new QListWidgetItem(tr("%1 — test accuracy %2").arg(name).arg(model.testAccuracy, 0, 'f', 3),
+                                           modelList_);
+          item->setToolTip(QString::fromStdString(model.folder));
+          attackedModel_->addItem(name);
+        }
+        attackedModel_->blockSignals(false);
+        status_ = loaded->skipped.empty()
+                      ? QString()
+                      : tr("Skipped %1 unfinished runs.").arg(static_cast<int>(loaded->skipped.size()));
+        statusLabel_->setText(status_);
+        rebuildModelRows();
+        imageIndex_->blockSignals(true);
+        imageIndex_->setRange(0, std::max(0, static_cast<int>(images_.count()) - 1));
+        imageIndex_->blockSignals(false);
+        Q_EMIT modelsLoaded(static_cast<int>(models_.size()));
+        showTestImage(imageIndex_->value());
+      });
+}
+
+void ProbePanel::rebuildModelRows() {
+  for (const ModelRow& row : rows_) {
+    row.title->parentWidget()->deleteLater();
+  }
+  rows_.clear();
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    auto* rowWidget = new QWidget;
+    auto* rowLayout = new QHBoxLayout(rowWidget);
+    rowLayout->setContentsMargins(0, 2, 0, 2);
+    ModelRow row{};
+    row.title = new QLabel(rowWidget);
+    row.title->setFixedWidth(190);
+    row.title->setWordWrap(true);
+    row.probabilities = new bp::widgets::BarPlot(rowWidget);
+    row.probabilities->setMinimumHeight(kSaliencySize + 20);
+    row.saliency = imageView(rowWidget, kSaliencySize);
+    row.saliency->setToolTip(tr("Saliency: |gradient of the chosen class's logit| per pixel"));
+    rowLayout->addWidget(row.title);
+    rowLayout->addWidget(row.probabilities, 1);
+    rowLayout->addWidget(row.saliency);
+    modelRows_->insertWidget(static_cast<int>(i), rowWidget);
+    rows_.push_back(row);
+  }
+}
+
+void ProbePanel::showTestImage(int index) {
+  if (index < 0 || index >= images_.count()) return;
+  if (imageIndex_->value() != index) {
+    imageIndex_->setValue(index);  // comes back here through valueChanged
+    return;
+  }
+  const std::size_t size = static_cast<std::size_t>(images_.channels) * images_.height * images_.width;
+  const auto first = images_.pixels.begin() + static_cast<std::ptrdiff_t>(size * static_cast<std::size_t>(index));
+  const int label = images_.labels[static_cast<std::size_t>(index)];
+  setImage({first, first + static_cast<std::ptrdiff_t>(size)}, label,
+           tr("Test image %1 of %2: <b>%3</b>")
+               .arg(index)
+               .arg(QString::fromStdString(images_.path))
+               .arg(className(images_.classNames, label)));
+}
+
+bool ProbePanel::showImageFile(const QString& path) {
+  if (models_.empty()) {
+    status_ = tr("Load runs first: the image is resized to the models' input.");
+    statusLabel_->setText(status_);
+    return false;
+  }
+  const ProbeModel& model = models_.front();
+  try {
+    setImage(readProbeImageFile(path.toStdString(), model.channels, model.height, model.width), -1,
+             tr("%1 (no label: attacks push away from the attacked model's decision)").arg(QFileInfo(path).fileName()));
+  } catch (const std::exception& error) {
+    status_ = tr("Cannot use %1: %2").arg(path, QString::fromUtf8(error.what()));
+    statusLabel_->setText(status_);
+    return false;
+  }
+  return true;
+}
+
+void ProbePanel::setImage(std::vector<float> pixels, int label, const QString& description) {
+  image_ = std::move(pixels);
+  label_ = label;
+  imageDescription_ = description;
+  imageSource_->setText(description);
+  const ProbeModel& model = models_.front();
+  originalView_->setPixmap(scaled(planesImage(image_, model.channels, model.height, model.width), kViewSize));
+  requestProbe();
+}
+
+void ProbePanel::setCorruption(const QString& corruption, double severity) {
+  const int index = corruption_->findData(corruption);
+  if (index < 0) return;
+  corruption_->setCurrentIndex(index);
+  const double fullScale = kCorruptions[index].fullScale;
+  severity_->setValue(fullScale > 0 ? static_cast<int>(std::lround(severity / fullScale * kSliderSteps)) : 0);
+}
+
+void ProbePanel::setAttack(ProbeAttack attack, double epsilonValue, int model) {
+  for (int i = 0; i < static_cast<int>(std::size(kAttacks)); ++i)
+    if (kAttacks[i].attack == attack) attack_->setCurrentIndex(i);
+  const bool l2 = kAttacks[attack_->currentIndex()].l2;
+  epsilon_->setValue(static_cast<int>(std::lround(l2 ? epsilonValue / 0.05 : epsilonValue * 255.0)));
+  if (model >= 0 && model < attackedModel_->count()) attackedModel_->setCurrentIndex(model);
+}
+
+void ProbePanel::setAttackEnabled(bool enabled) { attackButton_->setChecked(enabled); }
+
+void ProbePanel::onCorruptionKindChanged() {
+  severity_->setEnabled(corruption_->currentIndex() > 0);
+  updateValueLabels();
+  requestProbe();
+}
+
+void ProbePanel::onAttackKindChanged() {
+  updateValueLabels();
+  if (attackButton_->isChecked()) requestProbe();
+}
+
+double ProbePanel::severity() const {
+  const CorruptionChoice& choice = kCorruptions[corruption_->currentIndex()];
+  const double value = choice.fullScale * severity_->value() / kSliderSteps;
+  return std::string(choice.kind) == "jpeg" ? std::round(value) : value;
+}
+
+// L-inf budgets step by 1/255 (one grey level); L2 budgets by 0.05.
+double ProbePanel::epsilon() const {
+  return kAttacks[attack_->currentIndex()].l2 ? 0.05 * epsilon_->value() : epsilon_->value() / 255.0;
+}
+
+void ProbePanel::updateValueLabels() {
+  severityValue_->setText(corruption_->currentIndex() == 0 ? QStringLiteral("—") : QString::number(severity(), 'g', 3));
+  epsilonValue_->setText(kAttacks[attack_->currentIndex()].l2
+                             ? QString::number(epsilon(), 'f', 2)
+                             : QStringLiteral("%1/255").arg(epsilon_->value()));
+}
+
+void ProbePanel::requestProbe() {
+  if (models_.empty() || image_.empty()) return;
+  probePending_ = true;
+  if (!probeRunning_) startProbe();
+}
+
+void ProbePanel::startProbe() {
+  probePending_ = false;
+  probeRunning_ = true;
+  const ProbeModel& model = models_.front();
+  ProbeRequest request;
+  request.image = image_;
+  request.channels = model.channels;
+  request.height = model.height;
+  request.width = model.width;
+  request.label = label_;
+  request.corruption = corruption_->currentData().toString().toStdString();
+  request.severity = severity();
+  request.noiseSeed = static_cast<std::uint64_t>(noiseSeed_->value());
+  if (attackButton_->isChecked()) {
+    request.attack = kAttacks[attack_->currentIndex()].attack;
+    request.epsilon = epsilon();
+    request.attackedModel = std::max(0, attackedModel_->currentIndex());
+  }
+  const std::vector<ProbeModel> models = models_;  // shared handles: the worker keeps them alive
+  struct Timed {
+    ProbeOutcome outcome;
+    qint64 milliseconds = 0;
+  };
+  probeJobs_.run<std::shared_ptr<Timed>>(
+      tr("Probe"),
+      [models, request](const bp::Job& job) {
+        QElapsedTimer timer;
+        timer.start();
+        auto timed = std::make_shared<Timed>();
+        timed->outcome = runProbe(models, request, job);
+        timed->milliseconds = timer.elapsed();
+        return timed;
+      },
+      [this](std::shared_ptr<Timed>& timed) {
+        outcome_ = std::move(timed->outcome);
+        status_ = tr("Probed %1 models in %2 ms.").arg(models_.size()).arg(timed->milliseconds);
+        showOutcome();
+      });
+}
+
+void ProbePanel::showOutcome() {
+  const ProbeModel& first = models_.front();
+  const int channels = first.channels;
+  const int height = first.height;
+  const int width = first.width;
+  shownView_->setPixmap(scaled(planesImage(outcome_.shown, channels, height, width), kViewSize));
+  const std::vector<float> perturbation = channelMean(outcome_.perturbation, channels, height, width);
+  float largest = 0.0f;
+  for (const float value : perturbation) largest = std::max(largest, std::abs(value));
+  if (largest > 0.0f) {
+    perturbationView_->setPixmap(scaled(bp::widgets::colorizedMap(perturbation.data(), height, width,
+                                                                  bp::widgets::Colormap::RedBlue, -largest, largest),
+                                        kViewSize));
+    perturbationText_->setText(tr("Perturbation ×%1: L∞ %2, L2 %3")
+                                   .arg(0.5 / largest, 0, 'f', 0)
+                                   .arg(outcome_.linf, 0, 'f', 4)
+                                   .arg(outcome_.l2, 0, 'f', 3));
+  } else {
+    perturbationView_->clear();
+    perturbationText_->setText(tr("No perturbation"));
+  }
+  QString attackText;
+  if (outcome_.attackLabel >= 0) {
+    const QString attacked = attackedModel_->currentText();
+    if (!outcome_.attackFooled)
+      attackText = tr("The attack did not fool %1 within ε.").arg(attacked);
+    else if (std::isfinite(outcome_.foundEpsilon) && outcome_.foundEpsilon < epsilon())
+      attackText = tr("Smallest budget that fooled %1: %2.").arg(attacked).arg(outcome_.foundEpsilon, 0, 'g', 3);
+    else
+      attackText = tr("The attack fooled %1.").arg(attacked);
+  }
+  statusLabel_->setText(attackText.isEmpty() ? status_ : attackText + QStringLiteral(" ") + status_);
+
+  // Probabilities: the decision in the model's launch colour, the true class outlined in green.
+  for (std::size_t i = 0; i < rows_.size() && i < outcome_.models.size(); ++i) {
+    const ProbeModel& model = models_[i];
+    const ModelResponse& response = outcome_.models[i];
+    QStringList classes;
+    QVector<double> values;
+    QVector<QColor> colors;
+    for (std::size_t c = 0; c < response.probabilities.size(); ++c) {
+      classes << className(model.classNames, static_cast<int>(c));
+      values << response.probabilities[c];
+      const bool decided = static_cast<int>(c) == response.predicted;
+      const bool truth = static_cast<int>(c) == label_;
+      colors << (decided ? (label_ < 0 || truth ? bp::widgets::palette::seriesColor(2)
+                                                : bp::widgets::palette::seriesColor(5))
+                         : (truth ? bp::widgets::palette::seriesColor(2).lighter(160) : QColor(0xb0, 0xb0, 0xb0)));
+    }
+    rows_[i].probabilities->setBars(classes, values, colors);
+    const bool correct = label_ < 0 || response.predicted == label_;
+    rows_[i].title->setText(tr("<b>%1</b><br>%2, seed %3<br>says <span style='color:%4'><b>%5</b></span> (%6)")
+                                .arg(QString::fromStdString(model.name).toHtmlEscaped())
+                                .arg(QString::fromStdString(model.regularizer))
+                                .arg(model.seed)
+                                .arg(correct ? QStringLiteral("#007a4d") : QStringLiteral("#c0392b"))
+                                .arg(className(model.classNames, response.predicted).toHtmlEscaped())
+                                .arg(response.probabilities[static_cast<std::size_t>(response.predicted)], 0, 'f', 2));
+    float top = 0.0f;
+    for (const float value : response.saliency) top = std::max(top, value);
+    rows_[i].saliency->setPixmap(scaled(
+        bp::widgets::colorizedMap(response.saliency.data(), height, width, bp::widgets::Colormap::Magma, 0.0f, top),
+        kSaliencySize));
+  }
+}
+
+void ProbePanel::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void ProbePanel::dropEvent(QDropEvent* event) {
+  const auto urls = event->mimeData()->urls();
+  if (urls.isEmpty() || !urls.front().isLocalFile()) return;
+  const QString path = urls.front().toLocalFile();
+  // A dropped folder is a run or a folder of runs; a file is an image to probe.
+  if (QFileInfo(path).isDir())
+    loadRuns({path});
+  else
+    showImageFile(path);
+  event->acceptProposedAction();
+}
+
+}  // namespace bp::app

@@ -1,0 +1,281 @@
+// LibTorch comes first: Qt's `slots` macro would break LibTorch headers (this file includes no Qt).
+#include "app/probe_session.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "classifiers/classifier_trainer.h"
+#include "classifiers/harmonization.h"
+#include "classifiers/run_folder.h"
+#include "classifiers/run_registry.h"
+#include "data/dataset_io.h"
+#include "data/image_readers.h"
+#include "probing/attacks.h"
+#include "probing/corruptions.h"
+#include "probing/predictivity.h"
+#include "probing/probe_config.h"
+#include "probing/probe_runner.h"
+#include "runtime/atomic_file.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+
+namespace bp::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> finishedRunFolders(const std::vector<std::string>& runFolders,
+                                         std::vector<std::string>& skipped) {
+  nlohmann::json skippedRuns = nlohmann::json::array();
+  std::vector<fs::path> folders = collectRunFolders(runFolders, skippedRuns);
+  for (const auto& run : skippedRuns)
+    skipped.push_back(run.at("folder").get<std::string>() + " (" + run.at("state").get<std::string>() + ")");
+  return folders;
+}
+
+std::string geometryText(int channels, int height, int width) {
+  return std::to_string(channels) + " x " + std::to_string(height) + " x " + std::to_string(width);
+}
+
+void writeReport(const std::string& outputDir, const nlohmann::json& report) {
+  fs::create_directories(outputDir);
+  writeFileAtomically(fs::path(outputDir) / "report.json", report.dump(2) + "\n");
+}
+
+std::vector<float> tensorValues(const torch::Tensor& tensor) {
+  const torch::Tensor flat = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
+  return {flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel()};
+}
+
+// The attack's result for the one image in `images` (1 x C x H x W).
+struct AttackedImage {
+  torch::Tensor image;
+  bool fooled = false;
+  double foundEpsilon = 0.0;
+};
+
+AttackedImage attackImage(Classifier& model, const torch::Tensor& images, const torch::Tensor& label,
+                          const ProbeRequest& request, const Job& job) {
+  PgdConfig pgd;
+  pgd.steps = request.pgdSteps;
+  pgd.seed = request.noiseSeed;
+  pgd.norm = request.attack == ProbeAttack::PgdL2 || request.attack == ProbeAttack::MinimumL2 ? AttackNorm::L2
+                                                                                              : AttackNorm::LInf;
+  AttackedImage result;
+  switch (request.attack) {
+    case ProbeAttack::None:
+      result.image = images;
+      return result;
+    case ProbeAttack::Fgsm:
+    case ProbeAttack::PgdLinf:
+    case ProbeAttack::PgdL2: {
+      const AttackResult attack = request.attack == ProbeAttack::Fgsm
+                                      ? fgsmAttack(model, images, label, request.epsilon, job)
+                                      : pgdAttack(model, images, label, request.epsilon, pgd, job);
+      result.image = attack.adversarials;
+      result.fooled = attack.fooled.front();
+      result.foundEpsilon = request.epsilon;
+      return result;
+    }
+    case ProbeAttack::MinimumLinf:
+    case ProbeAttack::MinimumL2: {
+      MinimumNormConfig search;
+      search.pgd = pgd;
+      search.upperEpsilon = request.epsilon;
+      const MinimumNormResult found = minimumNormSearch(model, images, label, search, job);
+      result.image = found.adversarials;
+      result.foundEpsilon = found.epsilons.front();
+      result.fooled = std::isfinite(result.foundEpsilon);
+      return result;
+    }
+  }
+  throw Error("probe: unknown attack");
+}
+
+}  // namespace
+
+std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& runFolders, std::vector<std::string>& skipped,
+                                        const Job& job) {
+  const std::vector<fs::path> folders = finishedRunFolders(runFolders, skipped);
+  std::vector<ProbeModel> models;
+  for (std::size_t i = 0; i < folders.size(); ++i) {
+    job.throwIfCancelled();
+    job.progress(static_cast<double>(i) / static_cast<double>(folders.size()),
+                 "Loading " + folders[i].filename().string());
+    const RunRecord record = readRun(folders[i]);
+    if (record.state != "finished") {
+      skipped.push_back(folders[i].string() + " (" + record.state + ")");
+      continue;
+    }
+    ProbeModel model;
+    model.folder = folders[i].string();
+    model.name = record.name;
+    model.launch = record.group;
+    model.regularizer = record.regularizer;
+    model.seed = record.seed;
+    model.testAccuracy = record.testAccuracy;
+    auto trained = std::make_shared<TrainedClassifier>(loadRunModel(folders[i]));
+    model.classNames = trained->classNames;
+    model.channels = static_cast<int>(trained->imageShape.at(0));
+    model.height = static_cast<int>(trained->imageShape.at(1));
+    model.width = static_cast<int>(trained->imageShape.at(2));
+    model.trained = std::move(trained);
+    const ClassifierDataConfig data = classifierTrainingConfigFromJson(record.summary.at("config")).data;
+    model.testImagesPath = data.testPath.empty() ? data.path : data.testPath;
+    model.testSplit = data.testSplit;
+    model.grayscale = data.grayscale;
+    if (!models.empty() && (model.channels != models.front().channels || model.height != models.front().height ||
+                            model.width != models.front().width))
+      throw Error("probe: " + model.name + " takes " + geometryText(model.channels, model.height, model.width) +
+                  " images but " + models.front().name + " takes " +
+                  geometryText(models.front().channels, models.front().height, models.front().width) +
+                  "; load runs trained on the same kind of images together");
+    models.push_back(std::move(model));
+  }
+  if (models.empty()) throw Error("probe: no finished run to load");
+  return models;
+}
+
+ProbeImageSet loadProbeImageSet(const ProbeModel& model, std::int64_t maxImages, const Job& job) {
+  ImageLoadOptions options;
+  options.grayscale = model.grayscale;
+  options.maxImages = maxImages;
+  options.resizeHeight = model.height;
+  options.resizeWidth = model.width;
+  ImageDataset dataset = loadImageDataset(model.testImagesPath, options, model.testSplit, job);
+  if (dataset.channels != model.channels)
+    throw FileError(model.testImagesPath, "has " + std::to_string(dataset.channels) + "-channel images but " +
+                                              model.name + " takes " + std::to_string(model.channels));
+  ProbeImageSet set;
+  set.path = model.testImagesPath;
+  set.channels = dataset.channels;
+  set.height = dataset.height;
+  set.width = dataset.width;
+  set.pixels = std::move(dataset.pixels);
+  set.labels.assign(dataset.labels.begin(), dataset.labels.end());
+  set.classNames = std::move(dataset.classNames);
+  return set;
+}
+
+std::vector<float> readProbeImageFile(const std::string& file, int channels, int height, int width) {
+  return readImageFile(file, channels, height, width);
+}
+
+ProbeOutcome runProbe(const std::vector<ProbeModel>& models, const ProbeRequest& request, const Job& job) {
+  if (models.empty()) throw Error("probe: no model is loaded");
+  const ProbeModel& first = models.front();
+  if (request.channels != first.channels || request.height != first.height || request.width != first.width ||
+      request.image.size() != static_cast<std::size_t>(first.channels) * first.height * first.width)
+    throw Error("probe: the image is " + geometryText(request.channels, request.height, request.width) +
+                " but the models take " + geometryText(first.channels, first.height, first.width));
+  if (request.attackedModel < 0 || request.attackedModel >= static_cast<int>(models.size()))
+    throw Error("probe: no model " + std::to_string(request.attackedModel) + " to attack");
+
+  const torch::Tensor original =
+      torch::from_blob(const_cast<float*>(request.image.data()), {1, request.channels, request.height, request.width},
+                       torch::kFloat)
+          .clone();
+  torch::Tensor image = original;
+  if (request.corruption != "none") {
+    const auto kind = parseCorruptionKind(request.corruption);
+    if (!kind) throw Error("probe: unknown corruption \"" + request.corruption + "\"");
+    validateSeverity(*kind, request.severity);
+    image = corruptImages(original, *kind, request.severity, request.noiseSeed);
+  }
+
+  ProbeOutcome outcome;
+  outcome.foundEpsilon = std::numeric_limits<double>::infinity();
+  if (request.attack != ProbeAttack::None) {
+    Classifier& attacked = models[static_cast<std::size_t>(request.attackedModel)].trained->model;
+    int label = request.label;
+    if (label < 0) {
+      torch::NoGradGuard noGrad;
+      label = static_cast<int>(attacked->forward(image).argmax(1).item<std::int64_t>());
+    }
+    const AttackedImage result = attackImage(attacked, image, torch::tensor({static_cast<std::int64_t>(label)}),
+                                             request, job);
+    image = result.image.to(torch::kFloat);
+    outcome.attackLabel = label;
+    outcome.attackFooled = result.fooled;
+    outcome.foundEpsilon = result.foundEpsilon;
+  }
+
+  const torch::Tensor perturbation = image - original;
+  outcome.shown = tensorValues(image);
+  outcome.perturbation = tensorValues(perturbation);
+  outcome.linf = perturbation.abs().max().item<double>();
+  outcome.l2 = perturbation.norm().item<double>();
+  for (const ProbeModel& model : models) {
+    job.throwIfCancelled();
+    Classifier& classifier = model.trained->model;
+    torch::Tensor logits;
+    {
+      torch::NoGradGuard noGrad;
+      logits = classifier->forward(image);
+    }
+    ModelResponse response;
+    response.probabilities = tensorValues(torch::softmax(logits, 1));
+    response.predicted = static_cast<int>(logits.argmax(1).item<std::int64_t>());
+    // The gradient of the decision the model made, the saliency harmonization compares with people's maps.
+    const Saliency saliency = computeSaliency(
+        classifier, image, torch::tensor({static_cast<std::int64_t>(response.predicted)}), /*createGraph=*/false);
+    response.saliency = tensorValues(saliency.maps.abs());
+    outcome.models.push_back(std::move(response));
+  }
+  return outcome;
+}
+
+std::vector<std::string> probeConfigPresets() { return {"quick", "noise and PGD", "paper"}; }
+
+nlohmann::json probeConfigPreset(const std::string& name) {
+  ProbeConfig config;  // "paper": the engine's defaults
+  if (name == "quick" || name == "noise and PGD") {
+    const bool quick = name == "quick";
+    config.maxImages = quick ? 100 : 500;
+    config.batchSize = quick ? 100 : 250;
+    config.corruptions.front().severities = quick ? std::vector<double>{0.0, 0.08, 0.16, 0.32}
+                                                  : std::vector<double>{0.0, 0.04, 0.08, 0.16, 0.24, 0.32};
+    for (MinimumNormConfig& search : config.minimumNormSearches) {
+      search.pgd.steps = quick ? 5 : 10;
+      search.searchSteps = quick ? 6 : 8;
+    }
+    config.boundaryAttack = false;
+    config.successCurves.clear();
+  } else if (name != "paper") {
+    throw Error("probe: no preset \"" + name + "\"");
+  }
+  return toJson(config);
+}
+
+nlohmann::json runProbeReport(const std::vector<std::string>& runFolders, const nlohmann::json& config,
+                              const std::string& outputDir, const Job& job) {
+  const ProbeConfig probeConfig = probeConfigFromJson(config);
+  validate(probeConfig);
+  nlohmann::json skipped = nlohmann::json::array();
+  const ProbeReport report = probeRuns(collectRunFolders(runFolders, skipped), probeConfig, job);
+  nlohmann::json json = toJson(report);
+  json["skipped"] = skipped;
+  writeReport(outputDir, json);
+  writeProbeTable(report, fs::path(outputDir) / "probe-table.csv");
+  return json;
+}
+
+nlohmann::json runPredictivityReport(const std::vector<std::string>& runFolders, const std::string& neuralPath,
+                                     const nlohmann::json& config, const std::string& outputDir, const Job& job) {
+  const PredictivityConfig predictivityConfig = predictivityConfigFromJson(config);
+  validate(predictivityConfig);
+  nlohmann::json skipped = nlohmann::json::array();
+  const std::vector<fs::path> folders = collectRunFolders(runFolders, skipped);
+  const NeuralDataset dataset = loadNeuralDataset(neuralPath, job.subJob(0.0, 0.1));
+  const PredictivityReport report = predictivityOfRuns(folders, dataset, predictivityConfig, job.subJob(0.1, 1.0));
+  nlohmann::json json = toJson(report);
+  json["skipped"] = skipped;
+  writeReport(outputDir, json);
+  writePredictivityTable(report, fs::path(outputDir) / "predictivity-table.csv");
+  return json;
+}
+
+}  // namespace bp::app

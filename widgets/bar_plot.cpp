@@ -1,0 +1,57 @@
+#include "widgets/bar_plot.h"
+
+#include <qcustomplot.h>
+
+#include <QVBoxLayout>
+#include <algorithm>
+
+#include "widgets/palette.h"
+#include "widgets/plot_style.h"
+
+namespace bp::widgets {
+
+BarPlot::BarPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(plot_);
+  applyPlotStyle(plot_);
+  plot_->legend->setVisible(false);
+  plot_->xAxis->grid()->setVisible(false);
+}
+
+void BarPlot::setBars(const QStringList& categories, const QVector<double>& values, const QVector<QColor>& colors,
+                      double low, double high) {
+  plot_->clearPlottables();
+  values_ = values;
+  auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+  // One QCPBars per bar: QCustomPlot colours a whole QCPBars alike.
+  for (int i = 0; i < values.size(); ++i) {
+    auto* bars = new QCPBars(plot_->xAxis, plot_->yAxis);
+    const QColor color = i < colors.size() && colors[i].isValid() ? colors[i] : palette::seriesColor(0);
+    bars->setPen(QPen(color.darker(120)));
+    bars->setBrush(color);
+    bars->setWidth(0.75);
+    bars->addData(i, values[i]);
+    bars->removeFromLegend();
+    ticker->addTick(i, i < categories.size() ? categories[i] : QString::number(i));
+  }
+  plot_->xAxis->setTicker(ticker);
+  plot_->xAxis->setTickLabelRotation(categories.size() > 6 ? 45 : 0);
+  plot_->xAxis->setRange(-0.6, std::max<double>(values.size(), 1) - 0.4);
+  if (high > low) {
+    plot_->yAxis->setRange(low, high);
+  } else if (!values.isEmpty()) {
+    const auto [minimum, maximum] = std::minmax_element(values.cbegin(), values.cend());
+    const double span = std::max(*maximum - std::min(*minimum, 0.0), 1e-12);
+    plot_->yAxis->setRange(std::min(*minimum, 0.0), *maximum + 0.08 * span);
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void BarPlot::setLabels(const QString& title, const QString& valueLabel) {
+  setPlotTitle(plot_, title);
+  plot_->yAxis->setLabel(valueLabel);
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace bp::widgets
