@@ -26,14 +26,19 @@
 #include "widgets/bar_plot.h"
 #include "widgets/colormaps.h"
 #include "widgets/image_conversion.h"
-#include "widgets/palette.h"
 
 namespace bp::app {
 namespace {
 
 constexpr int kViewSize = 168;        // pixels of each image view
-constexpr int kSaliencySize = 132;    // pixels of each model's saliency map
+constexpr int kSaliencySize = 104;    // pixels of each model's saliency map
+constexpr int kRowColumns = 2;        // model rows side by side, so that a launch of seeds fits on screen
 constexpr int kTestImagesShown = 2000;
+// Okabe-Ito green and vermillion: apart for colour-blind viewers too.
+const QColor kRightColor(0x00, 0x9e, 0x73);
+const QColor kWrongColor(0xd5, 0x5e, 0x00);
+const QColor kTruthColor(0x9a, 0xd9, 0xc2);
+const QColor kOtherColor(0xb0, 0xb0, 0xb0);
 constexpr int kSliderSteps = 100;
 constexpr int kEpsilonSteps = 64;
 
@@ -248,9 +253,9 @@ void ProbePanel::buildControls() {
   resultsLayout->addLayout(viewsRow);
 
   auto* rowsHost = new QWidget(results);
-  modelRows_ = new QVBoxLayout(rowsHost);
+  modelRows_ = new QGridLayout(rowsHost);
   modelRows_->setContentsMargins(0, 0, 0, 0);
-  modelRows_->addStretch(1);
+  modelRows_->setSpacing(4);
   auto* scroll = new QScrollArea(results);
   scroll->setWidgetResizable(true);
   scroll->setWidget(rowsHost);
@@ -329,20 +334,20 @@ void ProbePanel::rebuildModelRows() {
   rows_.clear();
   for (std::size_t i = 0; i < models_.size(); ++i) {
     auto* rowWidget = new QWidget;
-    auto* rowLayout = new QHBoxLayout(rowWidget);
+    auto* rowLayout = new QGridLayout(rowWidget);
     rowLayout->setContentsMargins(0, 2, 0, 2);
     ModelRow row{};
     row.title = new QLabel(rowWidget);
-    row.title->setFixedWidth(190);
     row.title->setWordWrap(true);
     row.probabilities = new bp::widgets::BarPlot(rowWidget);
-    row.probabilities->setMinimumHeight(kSaliencySize + 20);
+    row.probabilities->setFixedHeight(kSaliencySize + 36);
     row.saliency = imageView(rowWidget, kSaliencySize);
     row.saliency->setToolTip(tr("Saliency: |gradient of the chosen class's logit| per pixel"));
-    rowLayout->addWidget(row.title);
-    rowLayout->addWidget(row.probabilities, 1);
-    rowLayout->addWidget(row.saliency);
-    modelRows_->insertWidget(static_cast<int>(i), rowWidget);
+    rowLayout->addWidget(row.title, 0, 0, 1, 2);
+    rowLayout->addWidget(row.probabilities, 1, 0);
+    rowLayout->addWidget(row.saliency, 1, 1, Qt::AlignTop);
+    rowLayout->setColumnStretch(0, 1);
+    modelRows_->addWidget(rowWidget, static_cast<int>(i) / kRowColumns, static_cast<int>(i) % kRowColumns);
     rows_.push_back(row);
   }
 }
@@ -517,7 +522,7 @@ void ProbePanel::showOutcome() {
   }
   statusLabel_->setText(attackText.isEmpty() ? status_ : attackText + QStringLiteral(" ") + status_);
 
-  // Probabilities: the decision in the model's launch colour, the true class outlined in green.
+  // Probabilities: the decision green when right and vermillion when wrong, the true class light green.
   for (std::size_t i = 0; i < rows_.size() && i < outcome_.models.size(); ++i) {
     const ProbeModel& model = models_[i];
     const ModelResponse& response = outcome_.models[i];
@@ -529,17 +534,16 @@ void ProbePanel::showOutcome() {
       values << response.probabilities[c];
       const bool decided = static_cast<int>(c) == response.predicted;
       const bool truth = static_cast<int>(c) == label_;
-      colors << (decided ? (label_ < 0 || truth ? bp::widgets::palette::seriesColor(2)
-                                                : bp::widgets::palette::seriesColor(5))
-                         : (truth ? bp::widgets::palette::seriesColor(2).lighter(160) : QColor(0xb0, 0xb0, 0xb0)));
+      colors << (decided ? (label_ < 0 || truth ? kRightColor : kWrongColor)
+                         : (truth ? kTruthColor : kOtherColor));
     }
     rows_[i].probabilities->setBars(classes, values, colors);
     const bool correct = label_ < 0 || response.predicted == label_;
-    rows_[i].title->setText(tr("<b>%1</b><br>%2, seed %3<br>says <span style='color:%4'><b>%5</b></span> (%6)")
+    rows_[i].title->setText(tr("<b>%1</b> (%2, seed %3) says <span style='color:%4'><b>%5</b></span> (%6)")
                                 .arg(QString::fromStdString(model.name).toHtmlEscaped())
                                 .arg(QString::fromStdString(model.regularizer))
                                 .arg(model.seed)
-                                .arg(correct ? QStringLiteral("#007a4d") : QStringLiteral("#c0392b"))
+                                .arg(correct ? kRightColor.name() : kWrongColor.name())
                                 .arg(className(model.classNames, response.predicted).toHtmlEscaped())
                                 .arg(response.probabilities[static_cast<std::size_t>(response.predicted)], 0, 'f', 2));
     float top = 0.0f;

@@ -24,7 +24,7 @@ class QListWidget;
 class QPushButton;
 class QSlider;
 class QSpinBox;
-class QVBoxLayout;
+class QGridLayout;
 
 namespace bp::widgets {
 class BarPlot;
@@ -112,7 +112,7 @@ private:
   QLabel* perturbationView_ = nullptr;
   QLabel* perturbationText_ = nullptr;
   QLabel* statusLabel_ = nullptr;
-  QVBoxLayout* modelRows_ = nullptr;
+  QGridLayout* modelRows_ = nullptr;
   struct ModelRow {
     QLabel* title;
     bp::widgets::BarPlot* probabilities;
