@@ -38,6 +38,7 @@ void runPredictivity(const GlobalOptions& global, const PredictivityOptions& opt
   if (!options.outputDir.empty()) {
     writeReportJson(options.outputDir, json);
     writePredictivityTable(report, fs::path(options.outputDir) / "predictivity-table.csv");
+    writePredictivityLaunchTable(report, fs::path(options.outputDir) / "predictivity-launches.csv");
   }
   printJson(json);
 }
@@ -50,7 +51,8 @@ void addPredictivityCommands(CLI::App& app, GlobalOptions& global) {
       "predictivity",
       "Neural predictivity of trained classifier runs: per layer, the median over neurons of the cross-validated "
       "correlation between a PLS (or ridge) readout of the layer and the repeat-averaged responses, raw and "
-      "ceiling-normalised, with each run's test accuracy; the report on stdout");
+      "ceiling-normalised, with each run's test accuracy, and per launch the mean +/- SEM over seeds; the report on "
+      "stdout");
   command->add_option("runs", predictivity->runs, "Run folders, or folders of runs (their finished runs)")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -62,7 +64,8 @@ void addPredictivityCommands(CLI::App& app, GlobalOptions& global) {
                       "batch_size)")
       ->check(CLI::ExistingFile);
   command->add_option("--output-dir", predictivity->outputDir,
-                      "Also write report.json and predictivity-table.csv (one row per model and layer) here");
+                      "Also write report.json, predictivity-table.csv (one row per model and layer) and "
+                      "predictivity-launches.csv (one row per launch and layer) here");
   command->callback([&global, predictivity] { runPredictivity(global, *predictivity); });
 }
 

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "measures/correlation.h"
 #include "rsa/compare.h"
@@ -38,23 +40,35 @@ std::pair<std::int64_t, std::int64_t> samePadding(std::int64_t size) {
   return {total / 2, total - total / 2};
 }
 
-}  // namespace
-
-Saliency computeSaliency(Classifier& model, const torch::Tensor& images, const torch::Tensor& labels,
-                         bool createGraph) {
+// The logits and the gradient of the summed true-class logits with respect to the input images,
+// the logits' graph kept (see computeSaliency).
+std::pair<torch::Tensor, torch::Tensor> trueClassGradient(Classifier& model, const torch::Tensor& images,
+                                                          const torch::Tensor& labels, bool createGraph) {
   if (labels.dim() != 1 || labels.size(0) != images.size(0))
     throw Error("harmonization: need one label per image (" + std::to_string(images.size(0)) + ")");
   // Saliency is a gradient: it needs autograd even where the caller evaluates without it.
   torch::AutoGradMode gradMode(true);
   const torch::Tensor input = images.detach().requires_grad_(true);
-  Saliency saliency;
-  saliency.logits = model->forward(input);
-  const torch::Tensor trueClass =
-      saliency.logits.gather(1, labels.to(saliency.logits.device(), torch::kLong).view({-1, 1})).sum();
-  const torch::Tensor gradient =
+  torch::Tensor logits = model->forward(input);
+  const torch::Tensor trueClass = logits.gather(1, labels.to(logits.device(), torch::kLong).view({-1, 1})).sum();
+  torch::Tensor gradient =
       torch::autograd::grad({trueClass}, {input}, {}, /*retain_graph=*/true, /*create_graph=*/createGraph)[0];
+  return {std::move(logits), std::move(gradient)};
+}
+
+}  // namespace
+
+Saliency computeSaliency(Classifier& model, const torch::Tensor& images, const torch::Tensor& labels,
+                         bool createGraph) {
+  Saliency saliency;
+  torch::Tensor gradient;
+  std::tie(saliency.logits, gradient) = trueClassGradient(model, images, labels, createGraph);
   saliency.maps = gradient.mean(1);
   return saliency;
+}
+
+torch::Tensor alignmentSaliency(Classifier& model, const torch::Tensor& images, const torch::Tensor& labels) {
+  return trueClassGradient(model, images, labels, /*createGraph=*/false).second.abs().amax(1);
 }
 
 torch::Tensor standardizeCut(const torch::Tensor& maps, double epsilon) {

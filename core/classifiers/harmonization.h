@@ -28,6 +28,14 @@ struct Saliency {
 Saliency computeSaliency(Classifier& model, const torch::Tensor& images, const torch::Tensor& labels,
                          bool createGraph = true);
 
+// The saliency the alignment score is measured on, as the reference evaluation does it (Fel et al.
+// 2022's ClickMe benchmark, Xplique's Saliency after Simonyan et al. 2014): the largest absolute
+// gradient of the true-class logit over the colour channels (for one channel, |computeSaliency|),
+// batch x height x width, without a graph. Where a model looks counts, not the sign: a pixel whose
+// darkening raises the class counts as much as one whose brightening does. Run the model in
+// evaluation mode for a score of the trained model.
+torch::Tensor alignmentSaliency(Classifier& model, const torch::Tensor& images, const torch::Tensor& labels);
+
 // Per map: z-score over (height, width), (x - mean) / (std + epsilon) with the population std, then
 // ReLU: only the above-average part of a map counts.
 torch::Tensor standardizeCut(const torch::Tensor& maps, double epsilon = 1e-5);

@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "probing/image_streams.h"
+#include "probing/seed_statistics.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
@@ -286,16 +287,12 @@ CorruptionCurveSummary summarizeCorruptionCurves(const std::vector<CorruptionCur
     if (curve.kind != summary.kind || curve.severities != summary.severities ||
         curve.accuracies.size() != summary.severities.size())
       throw Error("corruption curves: every curve must have the same corruption and severities");
-  const auto n = static_cast<double>(curves.size());
   for (std::size_t point = 0; point < summary.severities.size(); ++point) {
-    double sum = 0.0;
-    for (const CorruptionCurve& curve : curves) sum += curve.accuracies[point];
-    const double mean = sum / n;
-    double squares = 0.0;
-    for (const CorruptionCurve& curve : curves)
-      squares += (curve.accuracies[point] - mean) * (curve.accuracies[point] - mean);
-    summary.meanAccuracies.push_back(mean);
-    summary.semAccuracies.push_back(curves.size() > 1 ? std::sqrt(squares / (n - 1.0)) / std::sqrt(n) : kNaN);
+    std::vector<double> accuracies;
+    for (const CorruptionCurve& curve : curves) accuracies.push_back(curve.accuracies[point]);
+    const MeanAndSem summarized = meanAndSem(accuracies);
+    summary.meanAccuracies.push_back(summarized.mean);
+    summary.semAccuracies.push_back(summarized.sem);
   }
   return summary;
 }

@@ -18,6 +18,7 @@
 #include "classifiers/run_folder.h"
 #include "classifiers/run_registry.h"
 #include "measures/correlation.h"
+#include "probing/seed_statistics.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/csv.h"
@@ -81,6 +82,29 @@ torch::Tensor modelInput(const torch::Tensor& images, const std::vector<std::int
   return input.contiguous();
 }
 
+// The dominant eigenvector of a symmetric positive semi-definite matrix and its eigenvalue, by
+// subspace iteration with Rayleigh-Ritz: `basis` (k x b, orthonormal columns) is the start and
+// holds the Ritz vectors on return, a warm start for the next, deflated matrix. The top Ritz vector
+// converges like (lambda_{b+1} / lambda_1)^iterations, so near-ties at the top cost little;
+// converged when |G v - theta v| <= 1e-12 theta (1,000 iterations at most).
+std::pair<torch::Tensor, double> dominantEigenvector(const torch::Tensor& gram, torch::Tensor& basis) {
+  torch::Tensor vector;
+  double value = 0.0;
+  for (int iteration = 0; iteration < 1000; ++iteration) {
+    const torch::Tensor image = gram.matmul(basis);
+    const torch::Tensor projected = basis.t().matmul(image);
+    const auto [values, ritz] = torch::linalg::eigh((projected + projected.t()) / 2.0, "L");  // ascending
+    const torch::Tensor top = ritz.select(1, ritz.size(1) - 1).unsqueeze(1);
+    value = values[values.size(0) - 1].item<double>();
+    vector = basis.matmul(top);
+    const double residual = (image.matmul(top) - value * vector).norm().item<double>();
+    // Ritz order, largest first, so that the next component starts from the runners-up.
+    basis = std::get<0>(torch::linalg::qr(image.matmul(ritz.flip(1))));
+    if (residual <= 1e-12 * value || value <= 0.0) break;
+  }
+  return {vector, value};
+}
+
 nlohmann::json toJson(const LayerPredictivity& layer) {
   return {{"tap", layer.tap},
           {"units", layer.units},
@@ -100,6 +124,66 @@ nlohmann::json toJson(const ModelPredictivity& model) {
           {"test_accuracy", finiteOrNull(model.testAccuracy)},
           {"best_layer", model.bestLayer},
           {"layers", layers}};
+}
+
+nlohmann::json toJson(const LaunchPredictivity& launch) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& layer : launch.layers)
+    layers.push_back({{"tap", layer.tap},
+                      {"mean_median_r", finiteOrNull(layer.meanMedianCorrelation)},
+                      {"sem_median_r", finiteOrNull(layer.semMedianCorrelation)},
+                      {"mean_normalized_median_r", finiteOrNull(layer.meanNormalizedMedian)},
+                      {"sem_normalized_median_r", finiteOrNull(layer.semNormalizedMedian)}});
+  return {{"name", launch.name},
+          {"models", launch.models},
+          {"seeds", launch.seeds},
+          {"mean_test_accuracy", finiteOrNull(launch.meanTestAccuracy)},
+          {"sem_test_accuracy", finiteOrNull(launch.semTestAccuracy)},
+          {"mean_best_median_r", finiteOrNull(launch.meanBestMedianCorrelation)},
+          {"sem_best_median_r", finiteOrNull(launch.semBestMedianCorrelation)},
+          {"layers", layers}};
+}
+
+LaunchPredictivity summarizeLaunch(const std::string& name, const std::vector<const ModelPredictivity*>& models) {
+  LaunchPredictivity launch;
+  launch.name = name;
+  std::vector<double> accuracies;
+  std::vector<double> best;
+  for (const ModelPredictivity* model : models) {
+    launch.models.push_back(model->name);
+    launch.seeds.push_back(model->seed);
+    accuracies.push_back(model->testAccuracy);
+    double bestMedian = kNaN;
+    for (const auto& layer : model->layers)
+      if (layer.tap == model->bestLayer) bestMedian = layer.score.medianCorrelation;
+    best.push_back(bestMedian);
+  }
+  const MeanAndSem accuracy = meanAndSem(accuracies);
+  launch.meanTestAccuracy = accuracy.mean;
+  launch.semTestAccuracy = accuracy.sem;
+  const MeanAndSem bestMedian = meanAndSem(best);
+  launch.meanBestMedianCorrelation = bestMedian.mean;
+  launch.semBestMedianCorrelation = bestMedian.sem;
+  for (const auto& tap : models.front()->layers) {
+    std::vector<double> medians;
+    std::vector<double> normalized;
+    for (const ModelPredictivity* model : models)
+      for (const auto& layer : model->layers)
+        if (layer.tap == tap.tap) {
+          medians.push_back(layer.score.medianCorrelation);
+          normalized.push_back(layer.score.normalizedMedian);
+        }
+    LaunchLayerPredictivity layer;
+    layer.tap = tap.tap;
+    const MeanAndSem median = meanAndSem(medians);
+    layer.meanMedianCorrelation = median.mean;
+    layer.semMedianCorrelation = median.sem;
+    const MeanAndSem normalizedMedian = meanAndSem(normalized);
+    layer.meanNormalizedMedian = normalizedMedian.mean;
+    layer.semNormalizedMedian = normalizedMedian.sem;
+    launch.layers.push_back(layer);
+  }
+  return launch;
 }
 
 }  // namespace
@@ -183,40 +267,56 @@ torch::Tensor plsPredict(const torch::Tensor& features, const torch::Tensor& res
   const Standardizer standardizer(x);
   torch::Tensor xResidual = standardizer.apply(x);
   const torch::Tensor yMean = y.mean(0, true);
-  torch::Tensor yResidual = y - yMean;
-  const std::int64_t count = std::min<std::int64_t>({components, x.size(1), x.size(0) - 1});
+  const std::int64_t units = x.size(1);
+  const std::int64_t count = std::min<std::int64_t>({components, units, x.size(0) - 1});
+
+  // NIPALS' X weight converges to the dominant left singular vector of the deflated cross-covariance
+  // M = X'Y, and both deflations together change M by a rank-1 term: X't = (t't) p and Y't = M'w
+  // = (t't) q give M <- M - p (t't) q' = (I - p w') M. So M is formed once, the singular vector comes
+  // from the Gram matrix of M's shorter side (kept current by the rank-2 terms of that product), and
+  // the images x neurons responses are never touched inside the loop.
+  torch::Tensor crossCovariance = xResidual.t().matmul(y - yMean);  // units x neurons
+  const bool unitGram = units <= y.size(1);
+  torch::Tensor gram =
+      unitGram ? crossCovariance.matmul(crossCovariance.t()) : crossCovariance.t().matmul(crossCovariance);
+  // Start from the Gram columns of largest diagonal (NIPALS starts from the response of largest variance).
+  const std::int64_t blockSize = std::min<std::int64_t>(gram.size(0), 8);
+  torch::Tensor basis =
+      std::get<0>(torch::linalg::qr(gram.index_select(1, std::get<1>(gram.diagonal().topk(blockSize)))));
 
   std::vector<torch::Tensor> weights;
   std::vector<torch::Tensor> xLoadings;
   std::vector<torch::Tensor> yLoadings;
   const double xScale = xResidual.pow(2).sum().item<double>();
+  double firstEigenvalue = 0.0;
   for (std::int64_t component = 0; component < count; ++component) {
     // Stop once X is exhausted: further scores would be numerical noise.
     if (xResidual.pow(2).sum().item<double>() <= 1e-20 * std::max(xScale, 1e-300)) break;
-    // NIPALS starts from the response column of largest variance.
-    torch::Tensor u = yResidual.select(1, yResidual.pow(2).sum(0).argmax().item<std::int64_t>()).unsqueeze(1);
-    torch::Tensor w;
-    torch::Tensor t;
-    for (int iteration = 0; iteration < 500; ++iteration) {
-      torch::Tensor next = xResidual.t().matmul(u);
-      next = next / next.norm().clamp_min(1e-300);
-      const bool converged = w.defined() && (next - w).norm().item<double>() < 1e-12;
-      w = next;
-      t = xResidual.matmul(w);
-      if (converged || yResidual.size(1) == 1) break;
-      const torch::Tensor c = yResidual.t().matmul(t) / t.pow(2).sum().clamp_min(1e-300);
-      u = yResidual.matmul(c) / c.pow(2).sum().clamp_min(1e-300);
-    }
-    // A score of zero (responses left without covariance with X) would make P'W singular.
+    const auto [eigenvector, eigenvalue] = dominantEigenvector(gram, basis);
+    if (component == 0) firstEigenvalue = eigenvalue;
+    // Stop once the responses are explained (M = 0): further weights would be arbitrary.
+    if (!(eigenvalue > 1e-24 * firstEigenvalue)) break;
+    torch::Tensor w = unitGram ? eigenvector : crossCovariance.matmul(eigenvector);
+    w = w / w.norm();
+    const torch::Tensor t = xResidual.matmul(w);
+    // A score of zero would make P'W singular.
     if (t.pow(2).sum().item<double>() <= 1e-20 * std::max(xScale, 1e-300)) break;
     const torch::Tensor tt = t.pow(2).sum();
     const torch::Tensor p = xResidual.t().matmul(t) / tt;
-    const torch::Tensor q = yResidual.t().matmul(t) / tt;
+    const torch::Tensor covariance = crossCovariance.t().matmul(w);  // Y't = (t't) q
+    if (unitGram) {
+      const torch::Tensor image = gram.matmul(w);  // (I - p w') G (I - w p')
+      gram = gram - p.matmul(image.t()) - image.matmul(p.t()) + w.t().matmul(image) * p.matmul(p.t());
+    } else {
+      const torch::Tensor loadingCovariance = crossCovariance.t().matmul(p);  // M' (I - w p')(I - p w') M
+      gram = gram - covariance.matmul(loadingCovariance.t()) - loadingCovariance.matmul(covariance.t()) +
+             p.pow(2).sum() * covariance.matmul(covariance.t());
+    }
+    crossCovariance = crossCovariance - p.matmul(covariance.t());
     xResidual = xResidual - t.matmul(p.t());
-    yResidual = yResidual - t.matmul(q.t());
     weights.push_back(w);
     xLoadings.push_back(p);
-    yLoadings.push_back(q);
+    yLoadings.push_back(covariance / tt);
   }
   if (weights.empty()) return yMean.expand({query.size(0), y.size(1)}).clone();
   const torch::Tensor W = torch::cat(weights, 1);
@@ -401,9 +501,23 @@ std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& traine
   return layers;
 }
 
+std::vector<LaunchPredictivity> summarizeLaunches(const std::vector<ModelPredictivity>& models) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const ModelPredictivity*>> members;
+  for (const auto& model : models) {
+    if (members.find(model.launch) == members.end()) order.push_back(model.launch);
+    members[model.launch].push_back(&model);
+  }
+  std::vector<LaunchPredictivity> launches;
+  for (const auto& name : order) launches.push_back(summarizeLaunch(name, members[name]));
+  return launches;
+}
+
 nlohmann::json toJson(const PredictivityReport& report) {
   nlohmann::json models = nlohmann::json::array();
   for (const auto& model : report.models) models.push_back(toJson(model));
+  nlohmann::json launches = nlohmann::json::array();
+  for (const auto& launch : report.launches) launches.push_back(toJson(launch));
   return {{"format", kReportFormat},
           {"version", 1},
           {"config", toJson(report.config)},
@@ -414,7 +528,8 @@ nlohmann::json toJson(const PredictivityReport& report) {
             {"neurons", report.neurons},
             {"repeated_images", report.repeatedImages},
             {"median_ceiling", finiteOrNull(report.medianCeiling)}}},
-          {"models", models}};
+          {"models", models},
+          {"launches", launches}};
 }
 
 PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, const NeuralDataset& dataset,
@@ -455,6 +570,7 @@ PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, c
     report.models.push_back(std::move(model));
     job.throwIfCancelled();
   }
+  report.launches = summarizeLaunches(report.models);
   return report;
 }
 
@@ -466,6 +582,24 @@ void writePredictivityTable(const PredictivityReport& report, const fs::path& fi
                csvField(model.regularizer) + "," + csvNumber(model.testAccuracy) + "," + csvField(layer.tap) + "," +
                std::to_string(layer.units) + "," + csvNumber(layer.score.medianCorrelation) + "," +
                csvNumber(layer.score.normalizedMedian) + "," + (layer.tap == model.bestLayer ? "1" : "0") + "\n";
+  writeFileAtomically(file, table);
+}
+
+void writePredictivityLaunchTable(const PredictivityReport& report, const fs::path& file) {
+  std::string table =
+      "launch,models,seeds,mean_test_accuracy,sem_test_accuracy,tap,mean_median_r,sem_median_r,"
+      "mean_normalized_median_r,sem_normalized_median_r,mean_best_median_r,sem_best_median_r\n";
+  for (const auto& launch : report.launches) {
+    std::string seeds;
+    for (const auto seed : launch.seeds) seeds += (seeds.empty() ? "" : ";") + std::to_string(seed);
+    for (const auto& layer : launch.layers)
+      table += csvField(launch.name) + "," + std::to_string(launch.models.size()) + "," + seeds + "," +
+               csvNumber(launch.meanTestAccuracy) + "," + csvNumber(launch.semTestAccuracy) + "," +
+               csvField(layer.tap) + "," + csvNumber(layer.meanMedianCorrelation) + "," +
+               csvNumber(layer.semMedianCorrelation) + "," + csvNumber(layer.meanNormalizedMedian) + "," +
+               csvNumber(layer.semNormalizedMedian) + "," + csvNumber(launch.meanBestMedianCorrelation) + "," +
+               csvNumber(launch.semBestMedianCorrelation) + "\n";
+  }
   writeFileAtomically(file, table);
 }
 

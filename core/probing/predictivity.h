@@ -70,8 +70,12 @@ void validate(const PredictivityConfig& config);
 // least squares. Returns the predictions for `query` (rows x neurons).
 torch::Tensor ridgePredict(const torch::Tensor& features, const torch::Tensor& responses, const torch::Tensor& query,
                            double lambda);
-// PLS2 by NIPALS (X weights normalised to unit length, X and Y deflated by the score's regression),
-// with min(components, units, rows - 1) components, fewer when X is exhausted before.
+// PLS2 as NIPALS defines it (X weights normalised to unit length, X and Y deflated by the score's
+// regression), with min(components, units, rows - 1) components, fewer when X or the responses are
+// exhausted before. Computed without NIPALS' inner iterations over the responses: each X weight is
+// the dominant left singular vector of the deflated cross-covariance X'Y (formed once and deflated
+// by rank-1 terms), found on the Gram matrix of its shorter side, so thousands of neurons cost one
+// matrix product per fit.
 torch::Tensor plsPredict(const torch::Tensor& features, const torch::Tensor& responses, const torch::Tensor& query,
                          int components);
 
@@ -128,6 +132,35 @@ struct ModelPredictivity {
   std::string bestLayer;  // the tap with the highest median r
 };
 
+// One tap over a launch's models.
+struct LaunchLayerPredictivity {
+  std::string tap;
+  double meanMedianCorrelation = 0.0;
+  double semMedianCorrelation = 0.0;
+  double meanNormalizedMedian = 0.0;
+  double semNormalizedMedian = 0.0;
+};
+
+// A launch (the runs of one config over seeds, RunRecord::group) over its models, as the probe's
+// LaunchProbe: each value's mean and standard error sd / sqrt(n), with the n - 1 sample deviation
+// (NaN for one model). A model's NaN (no test accuracy, no finite median) makes the launch's NaN.
+struct LaunchPredictivity {
+  std::string name;                 // RunRecord::group
+  std::vector<std::string> models;  // the runs' names, in report order
+  std::vector<std::uint64_t> seeds;
+  double meanTestAccuracy = 0.0;
+  double semTestAccuracy = 0.0;
+  // The first model's taps in order, each over the models that have it (a launch's models share
+  // their architecture).
+  std::vector<LaunchLayerPredictivity> layers;
+  // Each model's median r on its own best tap, whichever tap that is.
+  double meanBestMedianCorrelation = 0.0;
+  double semBestMedianCorrelation = 0.0;
+};
+
+// The launches of `models` in order of first appearance.
+std::vector<LaunchPredictivity> summarizeLaunches(const std::vector<ModelPredictivity>& models);
+
 struct PredictivityReport {
   PredictivityConfig config;
   RuntimeInfo runtime;
@@ -136,13 +169,16 @@ struct PredictivityReport {
   std::int64_t neurons = 0;
   std::int64_t repeatedImages = 0;
   double medianCeiling = 0.0;
-  std::vector<ModelPredictivity> models;  // in the order the runs were given
+  std::vector<ModelPredictivity> models;     // in the order the runs were given
+  std::vector<LaunchPredictivity> launches;  // summarizeLaunches(models)
 };
 
 // Keys: {"format": "brainprior predictivity report", "version", "config", "runtime", "neural": {"path",
 // "images", "neurons", "repeated_images", "median_ceiling"}, "models": [{"folder", "name", "launch",
 // "seed", "regularizer", "test_accuracy", "best_layer", "layers": [{"tap", "units", "median_r",
-// "normalized_median_r", "neuron_r"}]}]}; NaN as null.
+// "normalized_median_r", "neuron_r"}]}], "launches": [{"name", "models", "seeds", "mean_test_accuracy",
+// "sem_test_accuracy", "mean_best_median_r", "sem_best_median_r", "layers": [{"tap", "mean_median_r",
+// "sem_median_r", "mean_normalized_median_r", "sem_normalized_median_r"}]}]}; NaN as null.
 nlohmann::json toJson(const PredictivityReport& report);
 
 // The predictivity of every tap of `model` (a classifier of run_folder.h's loadRunModel, on the CPU
@@ -161,5 +197,11 @@ PredictivityReport predictivityOfRuns(const std::vector<std::filesystem::path>& 
 // One row per model and tap, written atomically: name, launch, seed, regularizer, test_accuracy,
 // tap, units, median_r, normalized_median_r, best (1 on the model's best tap). NaN is empty.
 void writePredictivityTable(const PredictivityReport& report, const std::filesystem::path& file);
+// The launches in the same long form, a file of their own so that the per-model table keeps its
+// columns: one row per launch and tap, written atomically: launch, models (their count), seeds
+// (joined by ';'), mean_test_accuracy, sem_test_accuracy, tap, mean_median_r, sem_median_r,
+// mean_normalized_median_r, sem_normalized_median_r, mean_best_median_r, sem_best_median_r (the
+// launch's, repeated on each of its rows). NaN is empty.
+void writePredictivityLaunchTable(const PredictivityReport& report, const std::filesystem::path& file);
 
 }  // namespace bp

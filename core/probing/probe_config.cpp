@@ -51,7 +51,9 @@ nlohmann::json toJson(const ProbeConfig& config) {
           {"minimum_norm_searches", listToJson(config.minimumNormSearches)},
           {"boundary_attack", config.boundaryAttack},
           {"boundary", toJson(config.boundary)},
-          {"success_curves", listToJson(config.successCurves)}};
+          {"success_curves", listToJson(config.successCurves)},
+          {"alignment",
+           {{"importance_maps", config.alignment.importanceMaps}, {"hdf5_dataset", config.alignment.hdf5Dataset}}}};
 }
 
 SuccessCurveConfig successCurveConfigFromJson(const nlohmann::json& json) {
@@ -80,6 +82,12 @@ ProbeConfig probeConfigFromJson(const nlohmann::json& json) {
   reader.read("boundary_attack", config.boundaryAttack);
   if (const auto* boundary = reader.find("boundary")) config.boundary = boundaryAttackConfigFromJson(*boundary);
   readList<SuccessCurveConfig>(reader, "success_curves", config.successCurves, successCurveConfigFromJson);
+  if (const auto* alignment = reader.find("alignment")) {
+    ConfigReader alignmentReader(*alignment, "probe config: alignment");
+    alignmentReader.read("importance_maps", config.alignment.importanceMaps);
+    alignmentReader.read("hdf5_dataset", config.alignment.hdf5Dataset);
+    alignmentReader.finish();
+  }
   reader.finish();
   return config;
 }
@@ -98,6 +106,8 @@ void validate(const ProbeConfig& config) {
   for (const MinimumNormConfig& search : config.minimumNormSearches) validate(search);
   if (config.boundaryAttack) validate(config.boundary);
   for (const SuccessCurveConfig& curve : config.successCurves) validate(curve);
+  if (!config.alignment.importanceMaps.empty() && config.alignment.hdf5Dataset.empty())
+    throw Error("probe: alignment: hdf5_dataset must name the maps' dataset");
 }
 
 }  // namespace bp

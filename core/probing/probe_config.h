@@ -5,6 +5,7 @@
 // success-rate curves against fixed budgets. The defaults follow the paper: 1,000 test images,
 // Gaussian noise of increasing sigma, median minimum L-inf and L2 perturbations.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -19,6 +20,14 @@ struct SuccessCurveConfig {
   std::vector<double> epsilons = {0.0, 1.0 / 255, 2.0 / 255, 4.0 / 255, 8.0 / 255};
 };
 
+// The harmonization alignment score (Fel et al. 2022; science.md §2) on the probe images that have
+// an importance map (e.g. human ClickMe maps), keyed by probe image index as loadImportanceMaps
+// reads them (regularization_target.h): row r of the HDF5 dataset or "r.png" is the split's image r.
+struct AlignmentConfig {
+  std::string importanceMaps;  // HDF5 file or folder of images; empty: no alignment score
+  std::string hdf5Dataset = "importance_maps";
+};
+
 // A PGD L-inf search up to 0.1 and a PGD L2 search up to 3.
 std::vector<MinimumNormConfig> defaultMinimumNormSearches();
 
@@ -30,11 +39,12 @@ struct ProbeConfig {
   bool boundaryAttack = true;  // the decision-based L2 attack, with `boundary`
   BoundaryAttackConfig boundary;
   std::vector<SuccessCurveConfig> successCurves = {SuccessCurveConfig{}};
+  AlignmentConfig alignment;
 };
 
 // Keys: {"max_images", "batch_size", "corruptions": [CorruptionSweepConfig], "minimum_norm_searches":
 // [MinimumNormConfig], "boundary_attack", "boundary": BoundaryAttackConfig, "success_curves":
-// [{"attack": PgdConfig, "epsilons"}]}.
+// [{"attack": PgdConfig, "epsilons"}], "alignment": {"importance_maps", "hdf5_dataset"}}.
 nlohmann::json toJson(const SuccessCurveConfig& config);
 nlohmann::json toJson(const ProbeConfig& config);
 // Missing keys keep their defaults (a given list replaces the default list); an unknown key or a

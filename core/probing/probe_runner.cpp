@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <limits>
 #include <map>
-#include <numeric>
 #include <set>
 #include <utility>
 
@@ -13,8 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include "classifiers/classifier_trainer.h"
+#include "classifiers/harmonization.h"
+#include "classifiers/regularization_target.h"
 #include "classifiers/run_folder.h"
 #include "data/dataset_io.h"
+#include "probing/seed_statistics.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/csv.h"
@@ -80,6 +82,10 @@ struct LoadedImages {
   ProbeImages description;
   torch::Tensor images;  // N x C x H x W in [0, 1]
   torch::Tensor labels;  // N, int64
+  // With ProbeConfig::alignment: the indices (int64) of the images with an importance map, and their
+  // maps (mapRows x H x W); undefined otherwise.
+  torch::Tensor mapRows;
+  torch::Tensor maps;
 };
 
 LoadedImages loadProbeImages(const ClassifierDataConfig& data, std::int64_t maxImages, const Job& job) {
@@ -104,15 +110,33 @@ LoadedImages loadProbeImages(const ClassifierDataConfig& data, std::int64_t maxI
   return loaded;
 }
 
-// Mean and standard error of the mean (n - 1 sample deviation; NaN below two values).
-std::pair<double, double> meanAndSem(const std::vector<double>& values) {
-  const auto n = static_cast<double>(values.size());
-  if (values.empty()) return {kNaN, kNaN};
-  const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
-  if (values.size() < 2) return {mean, kNaN};
-  double squares = 0.0;
-  for (const double value : values) squares += (value - mean) * (value - mean);
-  return {mean, std::sqrt(squares / (n - 1.0)) / std::sqrt(n)};
+void loadProbeImportanceMaps(LoadedImages& loaded, const AlignmentConfig& config) {
+  const std::vector<std::int64_t>& shape = loaded.description.shape;
+  const ImportanceMaps maps = loadImportanceMaps(config.importanceMaps, config.hdf5Dataset, loaded.description.count,
+                                                 static_cast<int>(shape[1]), static_cast<int>(shape[2]));
+  loaded.mapRows = maps.present.nonzero().view({-1});
+  loaded.maps = maps.maps.index_select(0, loaded.mapRows);
+  loaded.description.importanceMaps = loaded.mapRows.size(0);
+}
+
+// The alignment score (see the top of probe_runner.h) of the trained model, batch norm on its running
+// statistics, on the images with a map.
+AlignmentScore modelAlignment(Classifier& model, const LoadedImages& loaded, std::int64_t batchSize, const Job& job) {
+  const bool wasTraining = model->is_training();
+  model->eval();
+  const torch::Device device = model->parameters().front().device();
+  const std::int64_t count = loaded.mapRows.size(0);
+  std::vector<torch::Tensor> saliency;
+  for (std::int64_t begin = 0; begin < count; begin += batchSize) {
+    job.throwIfCancelled();
+    const torch::Tensor rows = loaded.mapRows.slice(0, begin, std::min(count, begin + batchSize));
+    saliency.push_back(
+        alignmentSaliency(model, loaded.images.index_select(0, rows).to(device), loaded.labels.index_select(0, rows))
+            .to(torch::kCPU));
+    job.progress(static_cast<double>(begin + rows.size(0)) / static_cast<double>(count), "alignment");
+  }
+  model->train(wasTraining);
+  return alignmentScore(torch::cat(saliency), loaded.maps);
 }
 
 ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const ProbeConfig& config, const Job& job) {
@@ -133,8 +157,9 @@ ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const Pr
   const torch::Tensor& labels = loaded.labels;
 
   // Even shares: the steps' costs depend too much on the config to weigh them in advance.
+  const bool alignment = loaded.mapRows.defined();
   const std::size_t steps = 1 + config.corruptions.size() + config.minimumNormSearches.size() +
-                            (config.boundaryAttack ? 1 : 0) + config.successCurves.size();
+                            (config.boundaryAttack ? 1 : 0) + config.successCurves.size() + (alignment ? 1 : 0);
   std::size_t step = 0;
   const auto nextJob = [&]() {
     const double share = 1.0 / static_cast<double>(steps);
@@ -157,6 +182,12 @@ ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const Pr
   for (const auto& curve : config.successCurves)
     probe.successCurves.push_back(
         successRateCurve(model, images, labels, curve.epsilons, curve.attack, nextJob(), config.batchSize));
+  if (alignment) {
+    probe.alignment = modelAlignment(model, loaded, config.batchSize, nextJob());
+  } else {
+    probe.alignment.meanSpearman = kNaN;
+    probe.alignment.score = kNaN;
+  }
   job.progress(1.0, "probed " + probe.name);
   return probe;
 }
@@ -165,12 +196,19 @@ LaunchProbe summarizeLaunch(const std::string& name, const std::vector<const Mod
   LaunchProbe launch;
   launch.name = name;
   std::vector<double> clean;
+  std::vector<double> alignment;
   for (const ModelProbe* model : models) {
     launch.models.push_back(model->name);
     launch.seeds.push_back(model->seed);
     clean.push_back(model->cleanAccuracy);
+    alignment.push_back(model->alignment.score);
   }
-  std::tie(launch.meanCleanAccuracy, launch.semCleanAccuracy) = meanAndSem(clean);
+  const MeanAndSem cleanAccuracy = meanAndSem(clean);
+  launch.meanCleanAccuracy = cleanAccuracy.mean;
+  launch.semCleanAccuracy = cleanAccuracy.sem;
+  const MeanAndSem alignmentSummary = meanAndSem(alignment);
+  launch.meanAlignmentScore = alignmentSummary.mean;
+  launch.semAlignmentScore = alignmentSummary.sem;
 
   const ModelProbe& first = *models.front();
   for (std::size_t sweep = 0; sweep < first.corruptions.size(); ++sweep) {
@@ -202,9 +240,9 @@ LaunchProbe summarizeLaunch(const std::string& name, const std::vector<const Mod
       linf.push_back(medians.medianLinf);
       l2.push_back(medians.medianL2);
     }
-    summary.meanMedianEpsilon = meanAndSem(epsilons).first;
-    summary.meanMedianLinf = meanAndSem(linf).first;
-    summary.meanMedianL2 = meanAndSem(l2).first;
+    summary.meanMedianEpsilon = meanAndSem(epsilons).mean;
+    summary.meanMedianLinf = meanAndSem(linf).mean;
+    summary.meanMedianL2 = meanAndSem(l2).mean;
     launch.minimumNorms.push_back(summary);
   }
   return launch;
@@ -242,7 +280,11 @@ nlohmann::json toJson(const ModelProbe& probe) {
           {"clean_accuracy", finiteOrNull(probe.cleanAccuracy)},
           {"corruptions", corruptions},
           {"minimum_norms", minimumNorms},
-          {"success_curves", successCurves}};
+          {"success_curves", successCurves},
+          {"alignment",
+           {{"score", finiteOrNull(probe.alignment.score)},
+            {"mean_spearman", finiteOrNull(probe.alignment.meanSpearman)},
+            {"scored_maps", probe.alignment.scoredMaps}}}};
 }
 
 nlohmann::json toJson(const LaunchMinimumNorm& summary) {
@@ -272,7 +314,9 @@ nlohmann::json toJson(const LaunchProbe& launch) {
           {"mean_clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
           {"sem_clean_accuracy", finiteOrNull(launch.semCleanAccuracy)},
           {"corruptions", corruptions},
-          {"minimum_norms", minimumNorms}};
+          {"minimum_norms", minimumNorms},
+          {"mean_alignment_score", finiteOrNull(launch.meanAlignmentScore)},
+          {"sem_alignment_score", finiteOrNull(launch.semAlignmentScore)}};
 }
 
 // ---- CSV ----------------------------------------------------------------------------------------
@@ -339,7 +383,8 @@ nlohmann::json toJson(const ProbeReport& report) {
             {"grayscale", report.images.grayscale},
             {"count", report.images.count},
             {"shape", report.images.shape},
-            {"classes_present", report.images.classesPresent}}},
+            {"classes_present", report.images.classesPresent},
+            {"importance_maps", report.images.importanceMaps}}},
           {"models", models},
           {"launches", launches},
           {"warnings", report.warnings}};
@@ -352,7 +397,8 @@ ProbeReport probeRuns(const std::vector<fs::path>& runFolders, const ProbeConfig
   report.config = config;
   report.runtime = runtimeInfo();
 
-  const LoadedImages loaded = loadProbeImages(runs.front().data, config.maxImages, job.subJob(0.0, 0.05));
+  LoadedImages loaded = loadProbeImages(runs.front().data, config.maxImages, job.subJob(0.0, 0.05));
+  if (!config.alignment.importanceMaps.empty()) loadProbeImportanceMaps(loaded, config.alignment);
   report.images = loaded.description;
   job.throwIfCancelled();
 
@@ -400,6 +446,11 @@ void writeProbeTable(const ProbeReport& report, const fs::path& file) {
     header.text(attackNames[a] + "_median_" + attackNormName(report.models.front().minimumNorms[a].norm));
     header.text(attackNames[a] + "_failed");
   }
+  const bool alignment = !config.alignment.importanceMaps.empty();
+  if (alignment) {
+    header.text("alignment_score");
+    header.text("alignment_score_sem");
+  }
   std::string table = header.line();
 
   for (const auto& model : report.models) {
@@ -422,6 +473,10 @@ void writeProbeTable(const ProbeReport& report, const fs::path& file) {
       row.number(summary.medianEpsilon);
       row.count(summary.failed);
     }
+    if (alignment) {
+      row.number(model.alignment.score);
+      row.number(kNaN);
+    }
     table += row.line();
   }
   for (const auto& launch : report.launches) {
@@ -443,6 +498,10 @@ void writeProbeTable(const ProbeReport& report, const fs::path& file) {
     for (const auto& summary : launch.minimumNorms) {
       row.number(summary.meanMedianEpsilon);
       row.count(summary.failed);
+    }
+    if (alignment) {
+      row.number(launch.meanAlignmentScore);
+      row.number(launch.semAlignmentScore);
     }
     table += row.line();
   }

@@ -5,9 +5,17 @@
 // own test subset is not used, so that every model, whatever its max_test_images, is probed on the
 // same images in file order). Per model: clean accuracy, each corruption sweep with the area under
 // its accuracy-vs-severity curve, each minimum-norm search and the boundary attack (medians, as the
-// paper's table), each success-rate curve. Per launch (the runs of one config over seeds, see
+// paper's table), each success-rate curve, and with importance maps (ProbeConfig::alignment) the
+// harmonization alignment score. Per launch (the runs of one config over seeds, see
 // RunRecord::group): mean +/- SEM over seeds of the clean accuracy, the corruption curves and their
-// areas, and the mean over seeds of the models' medians.
+// areas and the alignment score, and the mean over seeds of the models' medians.
+//
+// The alignment score follows the reference evaluation of Fel et al. 2022 (science.md §2): per
+// probe image with an importance map, the Spearman correlation between the map and the model's
+// saliency for the true class (alignmentSaliency: the largest absolute input gradient over the
+// channels, unblurred), averaged over the images whose two maps both vary, divided by the human
+// ceiling 0.65753; so it lies in [-1 / 0.65753, 1 / 0.65753]. The maps are resized to the images'
+// size; blur them beforehand as the paper blurs ClickMe maps.
 //
 // For an image folder (files class by class) the first images may miss whole classes; the report
 // then carries a warning. IDX and CIFAR test files interleave the classes.
@@ -18,6 +26,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "classifiers/harmonization.h"
 #include "probing/attacks.h"
 #include "probing/corruptions.h"
 #include "probing/probe_config.h"
@@ -34,6 +43,7 @@ struct ProbeImages {
   std::int64_t count = 0;
   std::vector<std::int64_t> shape;  // channels, height, width
   int classesPresent = 0;           // distinct labels among them
+  std::int64_t importanceMaps = 0;  // of them with an importance map (0 without ProbeConfig::alignment)
 };
 
 // The area under an accuracy-vs-severity curve by the trapezoid rule over the severities in
@@ -54,6 +64,8 @@ struct ModelProbe {
   // One per ProbeConfig::minimumNormSearches, then the boundary attack when enabled.
   std::vector<MinimumNormSummary> minimumNorms;
   std::vector<SuccessRateCurve> successCurves;  // one per ProbeConfig::successCurves
+  // Over the probe images with an importance map (see the top of this file); NaN without them.
+  AlignmentScore alignment;
 };
 
 // The mean over a launch's models of one minimum-norm attack's medians (+inf when any model's is).
@@ -79,6 +91,8 @@ struct LaunchProbe {
   std::vector<double> meanCorruptionAreas;
   std::vector<double> semCorruptionAreas;
   std::vector<LaunchMinimumNorm> minimumNorms;  // in ModelProbe::minimumNorms order
+  double meanAlignmentScore = 0.0;              // NaN without importance maps
+  double semAlignmentScore = 0.0;
 };
 
 struct ProbeReport {
@@ -91,19 +105,21 @@ struct ProbeReport {
 };
 
 // Keys: {"format": "brainprior probe report", "version", "config": ProbeConfig, "runtime":
-// RuntimeInfo, "images": {"path", "split", "grayscale", "count", "shape", "classes_present"},
-// "models": [{"folder", "name", "launch", "seed", "regularizer", "classes", "clean_accuracy", "corruptions":
-// [CorruptionCurve + "area"], "minimum_norms": [MinimumNormSummary], "success_curves":
-// [SuccessRateCurve]}], "launches": [{"name", "models", "seeds", "mean_clean_accuracy",
-// "sem_clean_accuracy", "corruptions": [CorruptionCurveSummary + "mean_area", "sem_area"],
-// "minimum_norms": [{"attack", "norm", "images", "already_misclassified", "failed",
-// "mean_median_epsilon", "mean_median_linf", "mean_median_l2"}]}], "warnings"}; NaN and +inf as null.
+// RuntimeInfo, "images": {"path", "split", "grayscale", "count", "shape", "classes_present",
+// "importance_maps"}, "models": [{"folder", "name", "launch", "seed", "regularizer", "classes",
+// "clean_accuracy", "corruptions": [CorruptionCurve + "area"], "minimum_norms": [MinimumNormSummary],
+// "success_curves": [SuccessRateCurve], "alignment": {"score", "mean_spearman", "scored_maps"}}],
+// "launches": [{"name", "models", "seeds", "mean_clean_accuracy", "sem_clean_accuracy", "corruptions":
+// [CorruptionCurveSummary + "mean_area", "sem_area"], "minimum_norms": [{"attack", "norm", "images",
+// "already_misclassified", "failed", "mean_median_epsilon", "mean_median_linf", "mean_median_l2"}],
+// "mean_alignment_score", "sem_alignment_score"}], "warnings"}; NaN and +inf as null.
 nlohmann::json toJson(const ProbeReport& report);
 
 // Probes the finished runs in `runFolders` with `config` on runtimeInfo().device, one model after
 // the other. Throws bp::Error, before any probing, for no runs, a folder given twice, runs that have
 // not finished (naming every one and its state), or runs whose training configs name different test
-// images (naming both); FileError for an unreadable run; CancelledError when the job is cancelled.
+// images (naming both); FileError for an unreadable run or importance maps that are unreadable or
+// match no probe image; CancelledError when the job is cancelled.
 ProbeReport probeRuns(const std::vector<std::filesystem::path>& runFolders, const ProbeConfig& config,
                       const Job& job = {});
 
@@ -116,6 +132,7 @@ ProbeReport probeRuns(const std::vector<std::filesystem::path>& runFolders, cons
 //   <kind>_area[_sem]           normalizedCurveArea
 //   <attack>_median_<norm>, <attack>_failed   per minimum-norm attack: the median minimum
 //                               perturbation in the attack's norm, the images it never fooled
+//   alignment_score[_sem]       with ProbeConfig::alignment only
 // _sem columns are empty on model rows; a launch's values are means over its models (failures
 // summed). A sweep or attack that appears twice gets "#2", "#3" on its columns. +inf is "inf", NaN empty.
 void writeProbeTable(const ProbeReport& report, const std::filesystem::path& file);

@@ -318,8 +318,13 @@ private Q_SLOTS:
     QCOMPARE(model.value("name").toString(), QStringLiteral("stripes-seed1"));
     QVERIFY(model.value("test_accuracy").isDouble());
     QCOMPARE(model.value("layers").toArray().size(), 4);  // stem and three stages
+    const QJsonObject launch = report.value("launches").toArray().at(0).toObject();
+    QCOMPARE(launch.value("name").toString(), QStringLiteral("stripes"));
+    QCOMPARE(launch.value("mean_test_accuracy").toDouble(), model.value("test_accuracy").toDouble());
+    QCOMPARE(launch.value("layers").toArray().size(), 4);
     QVERIFY(QFile::exists(path("predictivity/report.json")));
     QVERIFY(QFile::exists(path("predictivity/predictivity-table.csv")));
+    QVERIFY(QFile::exists(path("predictivity/predictivity-launches.csv")));
 
     bp::test::writeBytes(dir / "bad.json", nlohmann::json({{"fold", 3}}).dump());
     const auto bad = runCli({"predictivity", path("runs"), "--neural", path("population.h5"), "--config", path("bad.json")});

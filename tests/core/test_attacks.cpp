@@ -270,11 +270,15 @@ class TestAttacks : public QObject {
     config.boundary.steps = 300;
     config.successCurves[0].attack.norm = AttackNorm::L2;
     config.successCurves[0].epsilons = {0.0, 0.5};
+    config.alignment.importanceMaps = "maps.h5";
+    config.alignment.hdf5Dataset = "clickme";
     validate(config);
     const nlohmann::json json = toJson(config);
     QCOMPARE(toJson(probeConfigFromJson(json)), json);
+    QCOMPARE(json.at("alignment").at("hdf5_dataset").get<std::string>(), std::string("clickme"));
     const ProbeConfig defaults = probeConfigFromJson(nlohmann::json::object());
     QCOMPARE(defaults.maxImages, std::int64_t{1000});
+    QVERIFY(defaults.alignment.importanceMaps.empty());  // no alignment score unless asked for
     QCOMPARE(defaults.minimumNormSearches.size(), std::size_t{2});
     QVERIFY(defaults.minimumNormSearches[1].pgd.norm == AttackNorm::L2);
     validate(defaults);
@@ -286,7 +290,17 @@ class TestAttacks : public QObject {
     }
     QVERIFY_THROWS_EXCEPTION(Error, probeConfigFromJson({{"boundary", {{"steps", "many"}}}}));
     QVERIFY_THROWS_EXCEPTION(Error, probeConfigFromJson({{"success_curves", {{{"attack", {{"norm", "l1"}}}}}}}));
+    try {
+      probeConfigFromJson({{"alignment", {{"importance_map", "maps"}}}});
+      QFAIL("an unknown alignment key was accepted");
+    } catch (const Error& error) {
+      QVERIFY2(std::string(error.what()).find("importance_map") != std::string::npos, error.what());
+    }
     ProbeConfig invalid;
+    invalid.alignment.importanceMaps = "maps.h5";
+    invalid.alignment.hdf5Dataset.clear();
+    QVERIFY_THROWS_EXCEPTION(Error, validate(invalid));
+    invalid = ProbeConfig{};
     invalid.minimumNormSearches[0].upperEpsilon = 0.0;
     QVERIFY_THROWS_EXCEPTION(Error, validate(invalid));
     invalid = ProbeConfig{};

@@ -1,6 +1,7 @@
 // The harmonization loss and the alignment score: standardize-cut, the binomial pyramid, token
-// masking and the loss against hand computations; saliency against finite differences and through
-// double backprop; Spearman-based alignment on a hand example.
+// masking and the loss against hand computations; saliency (the loss's signed one and the alignment
+// score's absolute one) against finite differences and through double backprop; Spearman-based
+// alignment on a hand example.
 // LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
@@ -207,6 +208,54 @@ class TestHarmonization : public QObject {
           std::abs(numeric - analytic) < 1e-6 * std::max(1.0, std::abs(numeric)),
           qPrintable(QString("(%1, %2, %3): numeric %4, autograd %5").arg(b).arg(y).arg(x).arg(numeric).arg(analytic)));
     }
+  }
+
+  // The alignment score's saliency is the largest |d(true-class logit) / d(input)| over the channels:
+  // central differences per channel at a few pixels; with one channel it is |computeSaliency|.
+  void alignmentSaliencyIsTheLargestAbsoluteChannelGradient() {
+    torch::manual_seed(8);
+    ClassifierConfig config;
+    config.architecture = ClassifierArchitecture::SmallResNet;
+    config.inputChannels = 3;
+    config.classCount = 4;
+    config.imageMean = {0.5f, 0.4f, 0.3f};
+    config.imageStd = {0.25f, 0.2f, 0.3f};
+    config.width = 4;
+    Classifier model(config);
+    model->to(torch::kDouble);
+    model->eval();
+    const torch::Tensor images = torch::rand({2, 3, 8, 8}, torch::kDouble);
+    const torch::Tensor labels = torch::tensor({2, 0}, torch::kLong);
+    const torch::Tensor saliency = alignmentSaliency(model, images, labels);
+    QCOMPARE(saliency.sizes().vec(), (std::vector<std::int64_t>{2, 8, 8}));
+    QVERIFY(!saliency.requires_grad());
+
+    torch::NoGradGuard noGrad;
+    const double step = 1e-6;
+    for (const auto& [b, y, x] : std::vector<std::array<std::int64_t, 3>>{{0, 1, 6}, {1, 5, 0}, {1, 3, 3}}) {
+      double largest = 0.0;
+      for (std::int64_t c = 0; c < 3; ++c) {
+        torch::Tensor plus = images.clone();
+        torch::Tensor minus = images.clone();
+        plus[b][c][y][x] += step;
+        minus[b][c][y][x] -= step;
+        const std::int64_t label = labels[b].item<std::int64_t>();
+        largest = std::max(largest, std::abs(model->forward(plus)[b][label].item<double>() -
+                                             model->forward(minus)[b][label].item<double>()) /
+                                        (2.0 * step));
+      }
+      QVERIFY(std::abs(largest - saliency[b][y][x].item<double>()) < 1e-6 * std::max(1.0, largest));
+    }
+
+    config.inputChannels = 1;
+    config.imageMean = {0.5f};
+    config.imageStd = {0.25f};
+    Classifier gray(config);
+    gray->eval();
+    const torch::Tensor grayImages = torch::rand({3, 1, 8, 8});
+    const torch::Tensor grayLabels = torch::tensor({3, 1, 0}, torch::kLong);
+    QVERIFY(torch::allclose(alignmentSaliency(gray, grayImages, grayLabels),
+                            computeSaliency(gray, grayImages, grayLabels, /*createGraph=*/false).maps.abs()));
   }
 
   // With createGraph the harmonization loss reaches the weights through the saliency (double

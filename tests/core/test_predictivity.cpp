@@ -15,6 +15,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <utility>
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
@@ -71,6 +72,26 @@ NeuralDataset repeatedDataset(std::int64_t images, int repeats, std::int64_t neu
       dataset.trialIds.push_back(dataset.trialCount() - 1);
     }
   return dataset;
+}
+
+// A model of `launch` with a median r (and twice it normalised) per tap, stem and stage1.
+ModelPredictivity scoredModel(const std::string& launch, std::uint64_t seed, double accuracy, double stem,
+                              double stage1) {
+  ModelPredictivity model;
+  model.name = launch + "-seed" + std::to_string(seed);
+  model.launch = launch;
+  model.seed = seed;
+  model.testAccuracy = accuracy;
+  const std::vector<std::pair<std::string, double>> medians = {{"stem", stem}, {"stage1", stage1}};
+  for (const auto& [tap, median] : medians) {
+    LayerPredictivity layer;
+    layer.tap = tap;
+    layer.score.medianCorrelation = median;
+    layer.score.normalizedMedian = 2.0 * median;
+    model.layers.push_back(layer);
+  }
+  model.bestLayer = stem > stage1 ? "stem" : "stage1";
+  return model;
 }
 
 }  // namespace
@@ -145,6 +166,65 @@ class TestPredictivity : public QObject {
     const torch::Tensor prediction = plsPredict(x, matrix({{1}, {3}, {2}, {7}, {4}, {9}}), x, 1);
     for (std::size_t i = 0; i < n; ++i)
       QVERIFY(std::abs(prediction[static_cast<std::int64_t>(i)][0].item<double>() - (yMean + ty / tt * t[i])) < 1e-9);
+  }
+
+  void plsEqualsReferenceNipals_data() {
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("units");
+    QTest::addColumn<int>("responses");
+    QTest::addColumn<int>("components");
+    QTest::newRow("fewer units than responses") << 40 << 6 << 9 << 4;
+    QTest::newRow("more units than responses") << 40 << 12 << 5 << 7;
+    QTest::newRow("every component") << 30 << 5 << 3 << 25;
+  }
+
+  // The textbook NIPALS the header describes, iterated over the whole response matrix, against the
+  // cross-covariance form plsPredict uses.
+  void plsEqualsReferenceNipals() {
+    QFETCH(int, rows);
+    QFETCH(int, units);
+    QFETCH(int, responses);
+    QFETCH(int, components);
+    torch::manual_seed(3);
+    const torch::Tensor x = torch::randn({rows, units}, torch::kDouble) * torch::rand({1, units}, torch::kDouble) * 3.0;
+    const torch::Tensor y = x.matmul(torch::randn({units, responses}, torch::kDouble)) +
+                            torch::randn({rows, responses}, torch::kDouble) + 5.0;
+    const torch::Tensor query = torch::randn({7, units}, torch::kDouble);
+
+    const torch::Tensor mean = x.mean(0, true);
+    const torch::Tensor scale = x.std(0, /*unbiased=*/false, true);
+    torch::Tensor xResidual = (x - mean) / scale;
+    const torch::Tensor yMean = y.mean(0, true);
+    torch::Tensor yResidual = y - yMean;
+    std::vector<torch::Tensor> w;
+    std::vector<torch::Tensor> p;
+    std::vector<torch::Tensor> q;
+    for (int component = 0; component < std::min({components, units, rows - 1}); ++component) {
+      torch::Tensor u = yResidual.select(1, 0).unsqueeze(1);
+      torch::Tensor weight = torch::zeros({units, 1}, torch::kDouble);
+      for (int iteration = 0; iteration < 10000; ++iteration) {
+        torch::Tensor next = xResidual.t().matmul(u);
+        next = next / next.norm();
+        const torch::Tensor score = xResidual.matmul(next);
+        u = yResidual.matmul(yResidual.t().matmul(score));
+        const double change = (next - weight).norm().item<double>();
+        weight = next;
+        if (change < 1e-13) break;
+      }
+      const torch::Tensor t = xResidual.matmul(weight);
+      const torch::Tensor tt = t.pow(2).sum();
+      p.push_back(xResidual.t().matmul(t) / tt);
+      q.push_back(yResidual.t().matmul(t) / tt);
+      w.push_back(weight);
+      xResidual = xResidual - t.matmul(p.back().t());
+      yResidual = yResidual - t.matmul(q.back().t());
+    }
+    const torch::Tensor W = torch::cat(w, 1);
+    const torch::Tensor coefficients =
+        W.matmul(torch::linalg::solve(torch::cat(p, 1).t().matmul(W), torch::cat(q, 1).t(), true));
+    const torch::Tensor expected = yMean + ((query - mean) / scale).matmul(coefficients);
+    const double difference = maxDifference(plsPredict(x, y, query, components), expected);
+    QVERIFY2(difference < 1e-8 * expected.abs().max().item<double>(), std::to_string(difference).c_str());
   }
 
   void crossValidationNeverFitsAHeldOutImage_data() {
@@ -264,6 +344,10 @@ class TestPredictivity : public QObject {
     QCOMPARE(model.name, std::string("stripes-seed1"));
     QCOMPARE(model.testAccuracy, runs[0].summary.at("test_accuracy").get<double>());
     QVERIFY(!model.bestLayer.empty());
+    QCOMPARE(report.launches.size(), std::size_t{1});
+    QCOMPARE(report.launches[0].name, std::string("stripes"));
+    QCOMPARE(report.launches[0].meanTestAccuracy, model.testAccuracy);
+    QCOMPARE(report.launches[0].layers.size(), model.layers.size());
 
     const nlohmann::json json = toJson(report);
     QCOMPARE(json.at("format").get<std::string>(), std::string("brainprior predictivity report"));
@@ -279,6 +363,57 @@ class TestPredictivity : public QObject {
 
     QVERIFY_THROWS_EXCEPTION(Error, predictivityOfRuns({runs[0].folder, runs[0].folder},
                                                        repeatedDataset(30, 2, 5, 0.3), config));
+  }
+
+  void launchesAreMeansWithStandardErrorsOverSeeds() {
+    PredictivityReport report;
+    report.models = {scoredModel("base", 1, 0.80, 0.10, 0.30), scoredModel("neural", 1, 0.70, 0.20, 0.10),
+                     scoredModel("base", 2, 0.90, 0.26, 0.20), scoredModel("base", 3, 0.85, 0.12, 0.25)};
+    report.launches = summarizeLaunches(report.models);
+    QCOMPARE(report.launches.size(), std::size_t{2});
+    const LaunchPredictivity& base = report.launches[0];
+    QCOMPARE(base.name, std::string("base"));
+    QCOMPARE(base.models, (std::vector<std::string>{"base-seed1", "base-seed2", "base-seed3"}));
+    QCOMPARE(base.seeds, (std::vector<std::uint64_t>{1, 2, 3}));
+    // SEM = sqrt(sum of squared deviations / (n - 1)) / sqrt(n), n = 3.
+    const auto sem = [](double squares) { return std::sqrt(squares / 2.0) / std::sqrt(3.0); };
+    const auto near = [](double a, double b) { return std::abs(a - b) < 1e-12; };
+    QVERIFY(near(base.meanTestAccuracy, 0.85));
+    QVERIFY(near(base.semTestAccuracy, sem(0.05 * 0.05 * 2)));  // deviations -0.05, 0.05, 0
+    QCOMPARE(base.layers.size(), std::size_t{2});
+    QCOMPARE(base.layers[0].tap, std::string("stem"));
+    QVERIFY(near(base.layers[0].meanMedianCorrelation, 0.16));
+    QVERIFY(near(base.layers[0].semMedianCorrelation, sem(0.0036 + 0.01 + 0.0016)));  // -0.06, 0.10, -0.04
+    QVERIFY(near(base.layers[0].meanNormalizedMedian, 0.32));
+    QVERIFY(near(base.layers[0].semNormalizedMedian, 2.0 * base.layers[0].semMedianCorrelation));
+    QVERIFY(near(base.layers[1].meanMedianCorrelation, 0.25));
+    QVERIFY(near(base.layers[1].semMedianCorrelation, sem(0.0025 + 0.0025)));  // 0.05, -0.05, 0
+    // Best layers: stage1 0.30, stem 0.26, stage1 0.25, so deviations 0.03, -0.01, -0.02 from 0.27.
+    QVERIFY(near(base.meanBestMedianCorrelation, 0.27));
+    QVERIFY(near(base.semBestMedianCorrelation, sem(0.0009 + 0.0001 + 0.0004)));
+    // One model: its own values, and no standard error.
+    const LaunchPredictivity& neural = report.launches[1];
+    QCOMPARE(neural.meanTestAccuracy, 0.70);
+    QCOMPARE(neural.meanBestMedianCorrelation, 0.20);
+    QVERIFY(std::isnan(neural.semTestAccuracy) && std::isnan(neural.layers[1].semMedianCorrelation) &&
+            std::isnan(neural.semBestMedianCorrelation));
+
+    const nlohmann::json json = toJson(report).at("launches");
+    QCOMPARE(json.size(), std::size_t{2});
+    QCOMPARE(json[0].at("seeds"), nlohmann::json({1, 2, 3}));
+    QVERIFY(near(json[0].at("layers")[1].at("mean_normalized_median_r").get<double>(), 0.5));
+    QVERIFY(json[1].at("sem_best_median_r").is_null());
+
+    const std::filesystem::path table = scratch_ / "launches.csv";
+    writePredictivityLaunchTable(report, table);
+    const std::string text = readTextFile(table);
+    // Two launches of two taps each, and the header.
+    QCOMPARE(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')), std::size_t{5});
+    QVERIFY(text.rfind("launch,models,seeds,mean_test_accuracy,sem_test_accuracy,tap,mean_median_r,sem_median_r,"
+                       "mean_normalized_median_r,sem_normalized_median_r,mean_best_median_r,sem_best_median_r\n"
+                       "base,3,1;2;3,0.85,",
+                       0) == 0);
+    QVERIFY(text.find("\nneural,1,1,0.7,,stem,0.2,,0.4,,0.2,\n") != std::string::npos);
   }
 
   void configsAreStrictAndRoundTrip() {

@@ -1,12 +1,15 @@
 // The probe of training runs: two seeds of one small ResNet launch on 12x12 stripes, probed with a
 // cheap config. Clean accuracy and the curves' clean points agree with classifierAccuracy on the
 // same first test images, the launch's means are the means of its models, medians and failure counts
-// agree, unfinished runs and runs on other images are refused by name, cancellation stops it, and
-// the CSV table has one row per model and per launch.
+// agree, unfinished runs and runs on other images are refused by name, cancellation stops it, the
+// CSV table has one row per model and per launch, and with importance maps the alignment score is
+// alignmentScore of the models' saliency on exactly the images that have a map.
 // LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
 #include <torch/torch.h>
 
 #include "classifiers/classifier_trainer.h"
+#include "classifiers/harmonization.h"
+#include "classifiers/regularization_target.h"
 #include "classifiers/run_folder.h"
 #include "data/dataset_io.h"
 #include "probing/probe_runner.h"
@@ -247,6 +250,82 @@ class TestProbeRunner : public QObject {
     QVERIFY(reached < 1.0);
   }
 
+  void alignmentScoresTheImagesWithImportanceMaps() {
+    // Maps (8-bit PGM, read as PNG is) for probe images 0..11, each a bright square at its own
+    // place; a constant map for image 12 (counted, but it has no ranking, so it is not scored); one
+    // for image 40, beyond the probe images. Images 13..29 have none.
+    const std::filesystem::path maps = scratch_ / "maps";
+    std::filesystem::create_directories(maps);
+    const auto pgm = [](const std::function<int(int, int)>& value) {
+      std::string map = "P5\n12 12\n255\n";
+      for (int y = 0; y < 12; ++y)
+        for (int x = 0; x < 12; ++x) map += static_cast<char>(value(y, x));
+      return map;
+    };
+    for (int i = 0; i < 12; ++i)
+      test::writeBytes(maps / (std::to_string(i) + ".pgm"), pgm([i](int y, int x) {
+                         return std::abs(y - i % 6 - 3) < 3 && std::abs(x - i / 2 - 2) < 3 ? 255 : 10 * ((x + y) % 3);
+                       }));
+    test::writeBytes(maps / "12.pgm", pgm([](int, int) { return 128; }));
+    test::writeBytes(maps / "40.pgm", pgm([](int y, int) { return 20 * y; }));
+
+    // Clean accuracy and the alignment only.
+    ProbeConfig config;
+    config.maxImages = kProbeImages;
+    config.batchSize = 16;
+    config.corruptions.clear();
+    config.minimumNormSearches.clear();
+    config.boundaryAttack = false;
+    config.successCurves.clear();
+    config.alignment.importanceMaps = maps.string();
+    const ProbeReport report = probeRuns(runs_, config);
+    QCOMPARE(report.images.importanceMaps, std::int64_t{13});
+
+    ImageLoadOptions options;
+    options.grayscale = true;
+    options.maxImages = kProbeImages;
+    ImageDataset test = loadImageDataset(data_, options, "test");
+    const torch::Tensor images = torch::from_blob(test.pixels.data(), {13, 1, 12, 12}, torch::kFloat).clone();
+    const torch::Tensor labels = torch::from_blob(test.labels.data(), {13}, torch::kInt).to(torch::kLong);
+    const torch::Tensor humanMaps = loadImportanceMaps(maps, "importance_maps", 13, 12, 12).maps;
+    const double ceiling = 1.0 / kHumanSpearmanCeiling;
+    for (std::size_t i = 0; i < runs_.size(); ++i) {
+      const AlignmentScore& alignment = report.models[i].alignment;
+      QCOMPARE(alignment.scoredMaps, std::int64_t{12});
+      QVERIFY(std::isfinite(alignment.score) && alignment.score >= -ceiling && alignment.score <= ceiling);
+      QCOMPARE(alignment.score, alignment.meanSpearman / kHumanSpearmanCeiling);
+      TrainedClassifier trained = loadRunModel(runs_[i]);
+      trained.model->eval();
+      const AlignmentScore direct = alignmentScore(alignmentSaliency(trained.model, images, labels), humanMaps);
+      QVERIFY(std::abs(alignment.score - direct.score) < 1e-12);
+    }
+    const LaunchProbe& launch = report.launches.at(0);
+    QVERIFY(std::abs(launch.meanAlignmentScore -
+                     (report.models[0].alignment.score + report.models[1].alignment.score) / 2) < 1e-12);
+    QVERIFY(std::isfinite(launch.semAlignmentScore));
+
+    const nlohmann::json json = toJson(report);
+    QCOMPARE(json.at("images").at("importance_maps").get<std::int64_t>(), std::int64_t{13});
+    QCOMPARE(json.at("models")[0].at("alignment").at("scored_maps").get<std::int64_t>(), std::int64_t{12});
+    QVERIFY(json.at("launches")[0].at("mean_alignment_score").is_number());
+    const std::filesystem::path file = scratch_ / "tables" / "alignment-table.csv";
+    std::filesystem::create_directories(file.parent_path());
+    writeProbeTable(report, file);
+    const std::vector<std::string> table = lines(readTextFile(file));
+    const std::vector<std::string> header = cells(table.at(0));
+    QCOMPARE(header.at(header.size() - 2), std::string("alignment_score"));
+    QCOMPARE(header.back(), std::string("alignment_score_sem"));
+    QVERIFY(std::abs(std::stod(cells(table.at(1)).at(header.size() - 2)) - report.models[0].alignment.score) < 1e-5);
+
+    // Without maps there is no score, and no column for it.
+    QVERIFY(std::isnan(report_.models[0].alignment.score) && std::isnan(report_.launches[0].meanAlignmentScore));
+    QCOMPARE(report_.images.importanceMaps, std::int64_t{0});
+
+    config.alignment.importanceMaps = (scratch_ / "no-maps").string();
+    std::filesystem::create_directories(scratch_ / "no-maps");
+    QVERIFY_THROWS_EXCEPTION(FileError, probeRuns(runs_, config));
+  }
+
   void tableHasOneRowPerModelAndLaunch() {
     const std::filesystem::path file = scratch_ / "tables" / "probe-table.csv";
     std::filesystem::create_directories(file.parent_path());
@@ -256,6 +335,7 @@ class TestProbeRunner : public QObject {
     const std::vector<std::string> header = cells(table[0]);
     QCOMPARE(header.at(0), std::string("row"));
     QCOMPARE(header.at(4), std::string("clean_accuracy"));
+    QVERIFY(std::find(header.begin(), header.end(), "alignment_score") == header.end());  // no maps
     for (const char* column : {"gaussian_noise@0.1", "gaussian_noise@0.1_sem", "gaussian_noise_area",
                                "pgd_linf_search_median_linf", "pgd_l2_search_median_l2", "boundary_failed"})
       QVERIFY2(std::find(header.begin(), header.end(), column) != header.end(), column);
