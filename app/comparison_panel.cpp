@@ -15,7 +15,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
-#include <QTabWidget>
+#include <QSplitter>
 #include <QVBoxLayout>
 #include <cmath>
 #include <limits>
@@ -51,6 +51,11 @@ QString withSpread(double mean, double sem, int digits) {
 
 QString text(const nlohmann::json& value) { return QString::fromStdString(value.get<std::string>()); }
 
+// "gaussian_noise" -> "Gaussian noise", "salt_and_pepper" -> "salt and pepper".
+QString corruptionLabel(const nlohmann::json& kind) {
+  return text(kind).replace(QLatin1Char('_'), QLatin1Char(' ')).replace(QStringLiteral("gaussian"), QStringLiteral("Gaussian"));
+}
+
 // The column heading of a minimum-norm attack: "pgd_linf_search" -> "Median min L∞ (PGD search)".
 QString attackHeading(const nlohmann::json& attack) {
   const std::string name = attack.at("attack").get<std::string>();
@@ -75,20 +80,11 @@ std::vector<std::pair<std::string, std::vector<std::size_t>>> launchesOf(const n
   return launches;
 }
 
-// Mean and standard error (n - 1 deviation; NaN below two) of the finite values.
-std::pair<double, double> meanAndSem(const std::vector<double>& values) {
-  std::vector<double> finite;
-  for (const double value : values)
-    if (std::isfinite(value)) finite.push_back(value);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (finite.empty()) return {nan, nan};
-  double sum = 0.0;
-  for (const double value : finite) sum += value;
-  const double mean = sum / static_cast<double>(finite.size());
-  if (finite.size() < 2) return {mean, nan};
-  double squares = 0.0;
-  for (const double value : finite) squares += (value - mean) * (value - mean);
-  return {mean, std::sqrt(squares / static_cast<double>(finite.size() - 1) / static_cast<double>(finite.size()))};
+// The entry of `list` (a report's "launches") named `name`, or null.
+const nlohmann::json* launchNamed(const nlohmann::json& list, const std::string& name) {
+  for (const auto& launch : list)
+    if (launch.at("name").get<std::string>() == name) return &launch;
+  return nullptr;
 }
 
 // The best tap's median r of a predictivity report's model.
@@ -169,8 +165,9 @@ ComparisonPanel::ComparisonPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   auto* openReport = new QPushButton(tr("Open Report…"), this);
   openReport->setToolTip(tr("A report.json written by brainprior-cli probe or predictivity --output-dir"));
   connect(openReport, &QPushButton::clicked, this, &ComparisonPanel::chooseReportToOpen);
-  auto* exportFigure = new QPushButton(tr("Export Figure…"), this);
-  connect(exportFigure, &QPushButton::clicked, this, &ComparisonPanel::exportCurrentFigure);
+  auto* exportFigure = new QPushButton(tr("Export Figures…"), this);
+  exportFigure->setToolTip(tr("Every figure shown, as <name>-noise, -adversarial, -predictivity and -layers files"));
+  connect(exportFigure, &QPushButton::clicked, this, qOverload<>(&ComparisonPanel::exportFigures));
   auto* exportTableButton = new QPushButton(tr("Export Table…"), this);
   exportTableButton->setToolTip(tr("The table as CSV, or both reports as one JSON file"));
   connect(exportTableButton, &QPushButton::clicked, this, &ComparisonPanel::chooseTableExport);
@@ -182,42 +179,43 @@ ComparisonPanel::ComparisonPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   actions->addWidget(exportFigure);
   actions->addWidget(exportTableButton);
 
-  views_ = new QTabWidget(this);
+  // The dashboard: the table above, the four figures side by side below.
   table_ = new QTableWidget(this);
   table_->verticalHeader()->setVisible(false);
   table_->setAlternatingRowColors(true);
-  views_->addTab(table_, tr("Table"));
-
-  auto* noisePage = new QWidget(this);
-  auto* noiseLayout = new QVBoxLayout(noisePage);
-  sweep_ = new QComboBox(noisePage);
+  const auto figure = [this](QWidget* plot, QComboBox* chooser) {
+    auto* page = new QWidget(this);
+    auto* pageLayout = new QVBoxLayout(page);
+    pageLayout->setContentsMargins(0, 0, 0, 0);
+    if (chooser != nullptr) pageLayout->addWidget(chooser, 0, Qt::AlignLeft);
+    pageLayout->addWidget(plot, 1);
+    return page;
+  };
+  sweep_ = new QComboBox(this);
+  sweep_->setToolTip(tr("The corruption whose curves are drawn"));
   connect(sweep_, &QComboBox::currentIndexChanged, this, &ComparisonPanel::drawNoise);
-  noise_ = new bp::widgets::SeriesPlot(noisePage);
-  noiseLayout->addWidget(sweep_, 0, Qt::AlignLeft);
-  noiseLayout->addWidget(noise_, 1);
-  views_->addTab(noisePage, tr("Noise curves"));
-
-  auto* attackPage = new QWidget(this);
-  auto* attackLayout = new QVBoxLayout(attackPage);
-  attack_ = new QComboBox(attackPage);
+  noise_ = new bp::widgets::SeriesPlot(this);
+  attack_ = new QComboBox(this);
+  attack_->setToolTip(tr("The attack and norm whose median minimum perturbation is drawn"));
   connect(attack_, &QComboBox::currentIndexChanged, this, &ComparisonPanel::drawPerturbation);
-  perturbation_ = new bp::widgets::BarPlot(attackPage);
-  attackLayout->addWidget(attack_, 0, Qt::AlignLeft);
-  attackLayout->addWidget(perturbation_, 1);
-  views_->addTab(attackPage, tr("Adversarial"));
-
-  auto* predictivityPage = new QWidget(this);
-  auto* predictivityLayout = new QHBoxLayout(predictivityPage);
-  predictivity_ = new bp::widgets::SeriesPlot(predictivityPage);
-  layers_ = new bp::widgets::SeriesPlot(predictivityPage);
-  predictivityLayout->addWidget(predictivity_, 1);
-  predictivityLayout->addWidget(layers_, 1);
-  views_->addTab(predictivityPage, tr("Predictivity"));
+  perturbation_ = new bp::widgets::BarPlot(this);
+  predictivity_ = new bp::widgets::SeriesPlot(this);
+  layers_ = new bp::widgets::SeriesPlot(this);
+  auto* figures = new QSplitter(Qt::Horizontal, this);
+  figures->addWidget(figure(noise_, sweep_));
+  figures->addWidget(figure(perturbation_, attack_));
+  figures->addWidget(figure(predictivity_, nullptr));
+  figures->addWidget(figure(layers_, nullptr));
+  auto* dashboard = new QSplitter(Qt::Vertical, this);
+  dashboard->addWidget(table_);
+  dashboard->addWidget(figures);
+  dashboard->setStretchFactor(0, 1);
+  dashboard->setStretchFactor(1, 2);
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
   layout->addLayout(actions);
-  layout->addWidget(views_, 1);
+  layout->addWidget(dashboard, 1);
   fillTable();
 }
 
@@ -312,7 +310,7 @@ void ComparisonPanel::setProbeReport(const nlohmann::json& report) {
   sweep_->blockSignals(true);
   sweep_->clear();
   for (const auto& sweep : probeReport_.at("launches").front().at("corruptions"))
-    sweep_->addItem(text(sweep.at("kind")).replace(QLatin1Char('_'), QLatin1Char(' ')));
+    sweep_->addItem(corruptionLabel(sweep.at("kind")));
   sweep_->blockSignals(false);
   attack_->blockSignals(true);
   attack_->clear();
@@ -344,7 +342,6 @@ void ComparisonPanel::setPredictivityReport(const nlohmann::json& report) {
                         .arg(text(predictivityReport_.at("config").at("method"))));
   fillTable();
   drawPredictivity();
-  views_->setCurrentIndex(views_->indexOf(predictivity_->parentWidget()));
   Q_EMIT reportShown();
 }
 
@@ -355,9 +352,12 @@ void ComparisonPanel::fillTable() {
   if (hasProbe) {
     headings << tr("Clean accuracy");
     for (const auto& sweep : probeReport_.at("launches").front().at("corruptions"))
-      headings << tr("%1 area").arg(text(sweep.at("kind")).replace(QLatin1Char('_'), QLatin1Char(' ')));
+      headings << tr("%1 area").arg(corruptionLabel(sweep.at("kind")));
     for (const auto& attack : probeReport_.at("launches").front().at("minimum_norms")) headings << attackHeading(attack);
   }
+  // The alignment score appears when the probe had importance maps (ProbeConfig::alignment).
+  const bool hasAlignment = hasProbe && probeReport_.at("images").value("importance_maps", 0) > 0;
+  if (hasAlignment) headings << tr("Alignment score");
   if (hasPredictivity) headings << tr("Test accuracy") << tr("Best layer") << tr("Median r (best layer)");
   table_->clear();
   table_->setColumnCount(static_cast<int>(headings.size()));
@@ -365,73 +365,70 @@ void ComparisonPanel::fillTable() {
   table_->setRowCount(0);
   if (!hasProbe && !hasPredictivity) return;
 
-  // Rows: each launch (bold, mean ± SEM over its seeds), then its models.
+  // Rows: each launch (bold, mean ± SEM over its seeds, from the reports' launch summaries), then
+  // its models. Predictivity values join the probe's rows by run name.
   const nlohmann::json& models = hasProbe ? probeReport_.at("models") : predictivityReport_.at("models");
+  const nlohmann::json noLaunches = nlohmann::json::array();
+  const nlohmann::json& probeLaunches = hasProbe ? probeReport_.at("launches") : noLaunches;
+  const nlohmann::json& predictivityLaunches =
+      hasPredictivity ? predictivityReport_.value("launches", noLaunches) : noLaunches;
   std::map<std::string, const nlohmann::json*> predictivityOf;
   if (hasPredictivity)
     for (const auto& model : predictivityReport_.at("models")) predictivityOf[model.at("name").get<std::string>()] = &model;
-  const auto addPredictivity = [&](int row, int column, const std::vector<std::size_t>& members, bool launch) {
-    std::vector<double> accuracies;
-    std::vector<double> correlations;
-    QString layer;
-    for (const std::size_t i : members) {
-      const auto found = predictivityOf.find(models[i].at("name").get<std::string>());
-      if (found == predictivityOf.end()) continue;
-      accuracies.push_back(number(found->second->at("test_accuracy")));
-      correlations.push_back(bestLayerR(*found->second));
-      layer = text(found->second->at("best_layer"));
-    }
-    const auto [accuracy, accuracySem] = meanAndSem(accuracies);
-    const auto [r, rSem] = meanAndSem(correlations);
-    table_->setItem(row, column, cell(withSpread(accuracy, accuracySem, 3), launch));
-    table_->setItem(row, column + 1, cell(launch ? QString() : layer));
-    table_->setItem(row, column + 2, cell(withSpread(r, rSem, 3), launch));
-  };
   const int predictivityColumn = static_cast<int>(headings.size()) - 3;
+  int row = 0;
+  int column = 0;
+  const auto put = [&](const QString& value, bool bold) { table_->setItem(row, column++, cell(value, bold)); };
+  const auto newRow = [&] {
+    row = table_->rowCount();
+    table_->insertRow(row);
+    column = 0;
+  };
 
   for (const auto& [launchName, members] : launchesOf(models)) {
-    const nlohmann::json* launch = nullptr;
-    if (hasProbe)
-      for (const auto& candidate : probeReport_.at("launches"))
-        if (candidate.at("name").get<std::string>() == launchName) launch = &candidate;
-    int row = table_->rowCount();
-    table_->insertRow(row);
-    table_->setItem(row, 0, cell(QString::fromStdString(launchName), true));
+    newRow();
+    put(QString::fromStdString(launchName), true);
     QStringList seeds;
     for (const std::size_t i : members) seeds << QString::number(models[i].at("seed").get<std::uint64_t>());
-    table_->setItem(row, 1, cell(seeds.join(QStringLiteral(", ")), true));
-    if (launch != nullptr) {
-      int column = 2;
-      table_->setItem(row, column++, cell(withSpread(number(launch->at("mean_clean_accuracy")),
-                                                     number(launch->at("sem_clean_accuracy")), 3),
-                                          true));
+    put(seeds.join(QStringLiteral(", ")), true);
+    if (const nlohmann::json* launch = launchNamed(probeLaunches, launchName)) {
+      put(withSpread(number(launch->at("mean_clean_accuracy")), number(launch->at("sem_clean_accuracy")), 3), true);
       for (const auto& sweep : launch->at("corruptions"))
-        table_->setItem(row, column++,
-                        cell(withSpread(number(sweep.at("mean_area")), number(sweep.at("sem_area")), 3), true));
+        put(withSpread(number(sweep.at("mean_area")), number(sweep.at("sem_area")), 3), true);
       for (const auto& attack : launch->at("minimum_norms")) {
         const bool l2 = attack.at("norm").get<std::string>() == "l2";
-        table_->setItem(row, column++,
-                        cell(withSpread(number(attack.at(l2 ? "mean_median_l2" : "mean_median_linf")), kNoSpread, 4), true));
+        put(withSpread(number(attack.at(l2 ? "mean_median_l2" : "mean_median_linf")), kNoSpread, 4), true);
       }
+      if (hasAlignment)
+        put(withSpread(number(launch->at("mean_alignment_score")), number(launch->at("sem_alignment_score")), 3), true);
     }
-    if (hasPredictivity) addPredictivity(row, predictivityColumn, members, true);
+    if (const nlohmann::json* launch = launchNamed(predictivityLaunches, launchName)) {
+      column = predictivityColumn;
+      put(withSpread(number(launch->at("mean_test_accuracy")), number(launch->at("sem_test_accuracy")), 3), true);
+      put(QString(), true);
+      put(withSpread(number(launch->at("mean_best_median_r")), number(launch->at("sem_best_median_r")), 3), true);
+    }
     for (const std::size_t i : members) {
       const auto& model = models[i];
-      row = table_->rowCount();
-      table_->insertRow(row);
-      table_->setItem(row, 0, cell(QStringLiteral("    ") + text(model.at("name"))));
-      table_->setItem(row, 1, cell(QString::number(model.at("seed").get<std::uint64_t>())));
+      newRow();
+      put(QStringLiteral("    ") + text(model.at("name")), false);
+      put(QString::number(model.at("seed").get<std::uint64_t>()), false);
       if (hasProbe) {
-        int column = 2;
-        table_->setItem(row, column++, cell(withSpread(number(model.at("clean_accuracy")), kNoSpread, 3)));
-        for (const auto& sweep : model.at("corruptions"))
-          table_->setItem(row, column++, cell(withSpread(number(sweep.at("area")), kNoSpread, 3)));
+        put(withSpread(number(model.at("clean_accuracy")), kNoSpread, 3), false);
+        for (const auto& sweep : model.at("corruptions")) put(withSpread(number(sweep.at("area")), kNoSpread, 3), false);
         for (const auto& attack : model.at("minimum_norms")) {
           const bool l2 = attack.at("norm").get<std::string>() == "l2";
-          table_->setItem(row, column++, cell(withSpread(number(attack.at(l2 ? "median_l2" : "median_linf")), kNoSpread, 4)));
+          put(withSpread(number(attack.at(l2 ? "median_l2" : "median_linf")), kNoSpread, 4), false);
         }
+        if (hasAlignment) put(withSpread(number(model.at("alignment").at("score")), kNoSpread, 3), false);
       }
-      if (hasPredictivity) addPredictivity(row, predictivityColumn, {i}, false);
+      const auto found = predictivityOf.find(model.at("name").get<std::string>());
+      if (found != predictivityOf.end()) {
+        column = predictivityColumn;
+        put(withSpread(number(found->second->at("test_accuracy")), kNoSpread, 3), false);
+        put(text(found->second->at("best_layer")), false);
+        put(withSpread(bestLayerR(*found->second), kNoSpread, 3), false);
+      }
     }
   }
   table_->resizeColumnsToContents();
@@ -445,7 +442,7 @@ void ComparisonPanel::drawNoise() {
   QString kind;
   for (const auto& launch : probeReport_.at("launches")) {
     const auto& curve = launch.at("corruptions").at(static_cast<std::size_t>(sweep));
-    kind = text(curve.at("kind")).replace(QLatin1Char('_'), QLatin1Char(' '));
+    kind = corruptionLabel(curve.at("kind"));
     QVector<double> severities, means, sems;
     for (const auto& value : curve.at("severities")) severities << number(value);
     for (const auto& value : curve.at("mean_accuracies")) means << number(value);
@@ -456,7 +453,7 @@ void ComparisonPanel::drawNoise() {
                                        severities, means, bp::widgets::palette::seriesColor(colour++));
     noise_->addErrorBars(series, sems);
   }
-  noise_->setLabels(tr("Accuracy under %1 (mean ± SEM over seeds)").arg(kind), tr("severity"), tr("accuracy"));
+  noise_->setLabels(tr("Accuracy under %1").arg(kind), tr("severity"), tr("accuracy (mean ± SEM over seeds)"));
   noise_->rescale();
 }
 
@@ -477,8 +474,7 @@ void ComparisonPanel::drawPerturbation() {
     colours << bp::widgets::palette::seriesColor(static_cast<int>(colours.size()));
   }
   perturbation_->setBars(launches, values, colours, 0.0, 0.0);
-  perturbation_->setLabels(tr("%1 (mean over seeds; larger is more robust)").arg(attack_->currentText()),
-                           tr("perturbation"));
+  perturbation_->setLabels(tr("Smallest fooling perturbation"), tr("median (mean over seeds)"));
 }
 
 void ComparisonPanel::drawPredictivity() {
@@ -486,63 +482,63 @@ void ComparisonPanel::drawPredictivity() {
   layers_->clear();
   if (predictivityReport_.is_null()) return;
   const nlohmann::json& models = predictivityReport_.at("models");
-  QStringList taps;
-  for (const auto& layer : models.front().at("layers")) taps << text(layer.at("tap"));
+  const nlohmann::json noLaunches = nlohmann::json::array();
+  const nlohmann::json& launches = predictivityReport_.value("launches", noLaunches);
   int colour = 0;
   for (const auto& [launchName, members] : launchesOf(models)) {
     const QColor color = bp::widgets::palette::seriesColor(colour++);
+    const QString name = QString::fromStdString(launchName);
     QVector<double> accuracies, correlations;
-    std::vector<std::vector<double>> perTap(static_cast<std::size_t>(taps.size()));
     for (const std::size_t i : members) {
       accuracies << number(models[i].at("test_accuracy"));
       correlations << bestLayerR(models[i]);
-      const auto& layers = models[i].at("layers");
-      for (std::size_t t = 0; t < layers.size() && t < perTap.size(); ++t)
-        perTap[t].push_back(number(layers[t].at("median_r")));
     }
-    const QString name = QString::fromStdString(launchName);
     predictivity_->addScatter(name, accuracies, correlations, color, 9);
+    const nlohmann::json* launch = launchNamed(launches, launchName);
+    if (launch == nullptr) continue;  // a report from before launch summaries: no layer profile
     QVector<double> x, means, sems;
-    for (std::size_t t = 0; t < perTap.size(); ++t) {
-      const auto [mean, sem] = meanAndSem(perTap[t]);
-      x << static_cast<double>(t);
-      means << mean;
-      sems << sem;
+    for (const auto& layer : launch->at("layers")) {
+      x << static_cast<double>(x.size());
+      means << number(layer.at("mean_median_r"));
+      sems << number(layer.at("sem_median_r"));
     }
     layers_->addErrorBars(layers_->addLine(name, x, means, color), sems);
   }
-  predictivity_->setLabels(tr("Accuracy against neural predictivity (one point per model)"), tr("test accuracy"),
+  predictivity_->setLabels(tr("Accuracy and predictivity"), tr("test accuracy (one point per model)"),
                            tr("median r, best layer"));
   predictivity_->rescale();
   auto ticker = QSharedPointer<QCPAxisTickerText>::create();
-  for (int t = 0; t < taps.size(); ++t) ticker->addTick(t, taps[t]);
+  if (!launches.empty())
+    for (const auto& layer : launches.front().at("layers")) ticker->addTick(ticker->ticks().size(), text(layer.at("tap")));
   layers_->plot()->xAxis->setTicker(ticker);
-  layers_->setLabels(tr("Predictivity per layer (mean ± SEM over seeds)"), tr("layer"), tr("median r over neurons"));
+  layers_->setLabels(tr("Predictivity per layer"), tr("layer"), tr("median r (mean ± SEM over seeds)"));
   layers_->rescale();
 }
 
-void ComparisonPanel::exportCurrentFigure() {
-  QWidget* page = views_->currentWidget();
-  QCustomPlot* plot = nullptr;
-  if (page == noise_->parentWidget()) plot = noise_->plot();
-  if (page == perturbation_->parentWidget()) plot = perturbation_->plot();
-  if (page == predictivity_->parentWidget()) plot = predictivity_->plot();
-  if (plot == nullptr) {
-    chooseTableExport();
-    return;
-  }
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), QDir(runsFolder()).filePath("figure.pdf"),
+void ComparisonPanel::exportFigures() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export figures"), QDir(runsFolder()).filePath("comparison.pdf"),
                                                     tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
   if (path.isEmpty()) return;
   QString error;
-  // The predictivity page holds two plots: the scatter goes to `path`, the layer profile beside it.
-  bool saved = bp::widgets::exportPlot(plot, path, &error);
-  if (saved && plot == predictivity_->plot()) {
-    const QFileInfo info(path);
-    saved = bp::widgets::exportPlot(layers_->plot(),
-                                    info.dir().filePath(info.completeBaseName() + "-layers." + info.suffix()), &error);
+  const QStringList written = exportFigures(path, &error);
+  summary_->setText(error.isEmpty() ? tr("Saved %1").arg(written.join(QStringLiteral(", ")))
+                                    : tr("Could not save the figures: %1").arg(error));
+}
+
+QStringList ComparisonPanel::exportFigures(const QString& path, QString* error) const {
+  const QFileInfo info(path);
+  const std::pair<const char*, QCustomPlot*> plots[] = {{"noise", noise_->plot()},
+                                                        {"adversarial", perturbation_->plot()},
+                                                        {"predictivity", predictivity_->plot()},
+                                                        {"layers", layers_->plot()}};
+  QStringList written;
+  for (const auto& [name, plot] : plots) {
+    if (plot->plottableCount() == 0) continue;  // a report not shown yet
+    const QString file = info.dir().filePath(info.completeBaseName() + "-" + name + "." + info.suffix());
+    if (!bp::widgets::exportPlot(plot, file, error)) return written;
+    written << file;
   }
-  summary_->setText(saved ? tr("Saved %1").arg(path) : tr("Could not save %1: %2").arg(path, error));
+  return written;
 }
 
 void ComparisonPanel::chooseTableExport() {

@@ -8,6 +8,7 @@
 // `brainprior-cli predictivity --output-dir` write them) or opened from a report.json the CLI wrote.
 // Every figure exports as PNG, SVG or PDF; the table as CSV, and the reports as JSON.
 #include <QString>
+#include <QStringList>
 #include <QWidget>
 
 #include <nlohmann/json.hpp>
@@ -20,7 +21,6 @@ class QLineEdit;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
-class QTabWidget;
 
 namespace bp::widgets {
 class BarPlot;
@@ -50,6 +50,9 @@ public:
   // Writes the table as shown (CSV, atomically) or the current reports (JSON); false with *error.
   bool exportTable(const QString& path, QString* error) const;
   bool exportReports(const QString& path, QString* error) const;
+  // Every figure that shows a report, each as <path's base name>-<noise|adversarial|predictivity|
+  // layers>.<path's extension> beside `path`; the files written (up to the first failure, *error set).
+  QStringList exportFigures(const QString& path, QString* error) const;
 
   void setNeuralPath(const QString& path);
   void setProbePreset(const QString& name);
@@ -58,7 +61,6 @@ public:
   bp::widgets::BarPlot* perturbationPlot() const { return perturbation_; }
   bp::widgets::SeriesPlot* predictivityPlot() const { return predictivity_; }
   bp::widgets::SeriesPlot* layerPlot() const { return layers_; }
-  QTabWidget* views() const { return views_; }
 
 Q_SIGNALS:
   void reportShown();
@@ -67,7 +69,7 @@ private:
   void chooseRunsFolder();
   void chooseNeuralData();
   void chooseReportToOpen();
-  void exportCurrentFigure();
+  void exportFigures();
   void chooseTableExport();
   void fillTable();
   void drawNoise();
@@ -85,7 +87,6 @@ private:
   QLineEdit* neuralPath_ = nullptr;
   QComboBox* readout_ = nullptr;
   QLabel* summary_ = nullptr;
-  QTabWidget* views_ = nullptr;
   QTableWidget* table_ = nullptr;
   QComboBox* sweep_ = nullptr;
   QComboBox* attack_ = nullptr;

@@ -342,7 +342,7 @@ void ProbePanel::rebuildModelRows() {
     row.probabilities = new bp::widgets::BarPlot(rowWidget);
     row.probabilities->setFixedHeight(kSaliencySize + 36);
     row.saliency = imageView(rowWidget, kSaliencySize);
-    row.saliency->setToolTip(tr("Saliency: |gradient of the chosen class's logit| per pixel"));
+    row.saliency->setToolTip(tr("Saliency: the largest |gradient of the decided class's logit| over the channels, per pixel"));
     rowLayout->addWidget(row.title, 0, 0, 1, 2);
     rowLayout->addWidget(row.probabilities, 1, 0);
     rowLayout->addWidget(row.saliency, 1, 1, Qt::AlignTop);
@@ -389,7 +389,6 @@ bool ProbePanel::showImageFile(const QString& path) {
 void ProbePanel::setImage(std::vector<float> pixels, int label, const QString& description) {
   image_ = std::move(pixels);
   label_ = label;
-  imageDescription_ = description;
   imageSource_->setText(description);
   const ProbeModel& model = models_.front();
   originalView_->setPixmap(scaled(planesImage(image_, model.channels, model.height, model.width), kViewSize));

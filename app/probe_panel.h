@@ -89,7 +89,6 @@ private:
   ProbeImageSet images_;
   std::vector<float> image_;
   int label_ = -1;
-  QString imageDescription_;
   ProbeOutcome outcome_;
   QString status_;
   bool probeRunning_ = false;

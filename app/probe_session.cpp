@@ -219,10 +219,9 @@ ProbeOutcome runProbe(const std::vector<ProbeModel>& models, const ProbeRequest&
     ModelResponse response;
     response.probabilities = tensorValues(torch::softmax(logits, 1));
     response.predicted = static_cast<int>(logits.argmax(1).item<std::int64_t>());
-    // The gradient of the decision the model made, the saliency harmonization compares with people's maps.
-    const Saliency saliency = computeSaliency(
-        classifier, image, torch::tensor({static_cast<std::int64_t>(response.predicted)}), /*createGraph=*/false);
-    response.saliency = tensorValues(saliency.maps.abs());
+    // The saliency the alignment score compares with people's maps, of the decision the model made.
+    response.saliency = tensorValues(
+        alignmentSaliency(classifier, image, torch::tensor({static_cast<std::int64_t>(response.predicted)})));
     outcome.models.push_back(std::move(response));
   }
   return outcome;
@@ -275,6 +274,7 @@ nlohmann::json runPredictivityReport(const std::vector<std::string>& runFolders,
   json["skipped"] = skipped;
   writeReport(outputDir, json);
   writePredictivityTable(report, fs::path(outputDir) / "predictivity-table.csv");
+  writePredictivityLaunchTable(report, fs::path(outputDir) / "predictivity-launches.csv");
   return json;
 }
 

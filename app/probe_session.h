@@ -84,7 +84,8 @@ struct ProbeRequest {
 struct ModelResponse {
   std::vector<float> probabilities;  // softmax of the logits
   int predicted = 0;
-  // |d logit(predicted) / d image|, averaged over channels: height x width.
+  // alignmentSaliency (harmonization.h) of the predicted class: the largest |d logit / d pixel| over
+  // the channels, height x width.
   std::vector<float> saliency;
 };
 
@@ -118,7 +119,7 @@ nlohmann::json runProbeReport(const std::vector<std::string>& runFolders, const 
                               const std::string& outputDir, const bp::Job& job);
 
 // predictivityOfRuns against the neural dataset at `neuralPath` with `config` (PredictivityConfig
-// JSON); writes report.json and predictivity-table.csv into `outputDir`, as
+// JSON); writes report.json, predictivity-table.csv and predictivity-launches.csv into `outputDir`, as
 // `brainprior-cli predictivity --output-dir` does, and returns the report's JSON (predictivity.h).
 nlohmann::json runPredictivityReport(const std::vector<std::string>& runFolders, const std::string& neuralPath,
                                      const nlohmann::json& config, const std::string& outputDir, const bp::Job& job);

@@ -29,7 +29,6 @@
 #include "striped_images.h"
 #include "test_support.h"
 #include "widgets/bar_plot.h"
-#include "widgets/plot_export.h"
 #include "widgets/series_plot.h"
 
 using bp::app::ComparisonPanel;
@@ -203,8 +202,11 @@ private Q_SLOTS:
     const std::string table = bp::readTextFile(csv.toStdString());
     QVERIFY(table.rfind("Launch / model,Seeds,Clean accuracy", 0) == 0);
     QCOMPARE(std::count(table.begin(), table.end(), '\n'), 4L);
-    const QString figure = QString::fromStdString((scratch_ / "noise.svg").string());
-    QVERIFY(bp::widgets::exportPlot(panel->noisePlot()->plot(), figure, &error));
+    const QString figure = QString::fromStdString((scratch_ / "comparison.svg").string());
+    const QStringList figures = panel->exportFigures(figure, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(figures.size(), 2);  // noise and adversarial: no predictivity report yet
+    QVERIFY(QFile::exists(QString::fromStdString((scratch_ / "comparison-noise.svg").string())));
 
     // The report reopens in a fresh window; anything else is refused with a reason.
     MainWindow other({});
@@ -229,17 +231,46 @@ private Q_SLOTS:
     panel->runPredictivity();
     QVERIFY(shown.wait(kJobWaitMs));
     QVERIFY(std::filesystem::exists(runs_ / "predictivity-report" / "report.json"));
+    QVERIFY(std::filesystem::exists(runs_ / "predictivity-report" / "predictivity-launches.csv"));
     QCOMPARE(panel->predictivityPlot()->seriesCount(), 1);  // one launch
     QCOMPARE(panel->layerPlot()->seriesCount(), 1);
     // Both reports now share the table: the probe's columns, then the predictivity's.
     QCOMPARE(panel->table()->horizontalHeaderItem(panel->table()->columnCount() - 1)->text(),
              QStringLiteral("Median r (best layer)"));
     QVERIFY(panel->table()->item(1, panel->table()->columnCount() - 1)->text() != QStringLiteral("—"));
+    QVERIFY(panel->table()->item(0, panel->table()->columnCount() - 1)->text().contains(QStringLiteral("±")));
+    QCOMPARE(panel->exportFigures(figure, &error).size(), 4);
     const QString json = QString::fromStdString((scratch_ / "reports.json").string());
     QVERIFY2(panel->exportReports(json, &error), qPrintable(error));
     const auto reports = nlohmann::json::parse(bp::readTextFile(json.toStdString()));
     QCOMPARE(reports.at("probe").at("format").get<std::string>(), std::string("brainprior probe report"));
     QCOMPARE(reports.at("predictivity").at("models").size(), std::size_t{2});
+  }
+
+  void dashboardShowsTheAlignmentScore() {
+    // Importance maps for the first 20 probe images: a bright centre square.
+    const auto maps = scratch_ / "maps";
+    std::filesystem::create_directories(maps);
+    for (int i = 0; i < 20; ++i) {
+      QImage map(12, 12, QImage::Format_Grayscale8);
+      map.fill(0);
+      for (int y = 4; y < 8; ++y)
+        for (int x = 4; x < 8; ++x) map.setPixel(x, y, qRgb(255, 255, 255));
+      QVERIFY(map.save(QString::fromStdString((maps / (std::to_string(i) + ".png")).string())));
+    }
+    nlohmann::json config = bp::app::probeConfigPreset("quick");
+    config["max_images"] = 30;
+    config["alignment"] = {{"importance_maps", maps.string()}};
+    const nlohmann::json report =
+        bp::app::runProbeReport({runs_.string()}, config, (scratch_ / "aligned").string(), {});
+    MainWindow window({});
+    ComparisonPanel* panel = window.comparisonPanel();
+    panel->setProbeReport(report);
+    const int last = panel->table()->columnCount() - 1;
+    QCOMPARE(panel->table()->horizontalHeaderItem(last)->text(), QStringLiteral("Alignment score"));
+    const double score = report.at("models").at(0).at("alignment").at("score").get<double>();
+    QCOMPARE(panel->table()->item(1, last)->text(), QString::number(score, 'f', 3));
+    QVERIFY(panel->table()->item(0, last)->text().contains(QStringLiteral("±")));
   }
 
 private:
