@@ -15,6 +15,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"BrainPrior command line: brain data, similarity, regularized training, probing"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "brainprior-cli " BRAINPRIOR_CLI_VERSION);
   bp::cli::GlobalOptions options;
   bp::cli::addGlobalOptions(app, options);
   bp::cli::addDataCommands(app, options);
