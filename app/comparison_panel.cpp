@@ -199,8 +199,12 @@ ComparisonPanel::ComparisonPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   attack_->setToolTip(tr("The attack and norm whose median minimum perturbation is drawn"));
   connect(attack_, &QComboBox::currentIndexChanged, this, &ComparisonPanel::drawPerturbation);
   perturbation_ = new bp::widgets::BarPlot(this);
+  noise_->setToolTip(tr("Per launch: mean ± SEM over its seeds; the legend gives the area under each curve"));
+  perturbation_->setToolTip(tr("Per launch: the mean over its seeds of the models' medians; larger is more robust"));
   predictivity_ = new bp::widgets::SeriesPlot(this);
+  predictivity_->setToolTip(tr("One point per model, coloured by launch"));
   layers_ = new bp::widgets::SeriesPlot(this);
+  layers_->setToolTip(tr("Per launch: mean ± SEM over its seeds of each layer's median r"));
   auto* figures = new QSplitter(Qt::Horizontal, this);
   figures->addWidget(figure(noise_, sweep_));
   figures->addWidget(figure(perturbation_, attack_));
@@ -453,7 +457,7 @@ void ComparisonPanel::drawNoise() {
                                        severities, means, bp::widgets::palette::seriesColor(colour++));
     noise_->addErrorBars(series, sems);
   }
-  noise_->setLabels(tr("Accuracy under %1").arg(kind), tr("severity"), tr("accuracy (mean ± SEM over seeds)"));
+  noise_->setLabels(tr("Accuracy under %1").arg(kind), tr("severity"), tr("accuracy"));
   noise_->rescale();
 }
 
@@ -474,7 +478,7 @@ void ComparisonPanel::drawPerturbation() {
     colours << bp::widgets::palette::seriesColor(static_cast<int>(colours.size()));
   }
   perturbation_->setBars(launches, values, colours, 0.0, 0.0);
-  perturbation_->setLabels(tr("Smallest fooling perturbation"), tr("median (mean over seeds)"));
+  perturbation_->setLabels(tr("Smallest fooling perturbation"), tr("median"));
 }
 
 void ComparisonPanel::drawPredictivity() {
@@ -504,14 +508,13 @@ void ComparisonPanel::drawPredictivity() {
     }
     layers_->addErrorBars(layers_->addLine(name, x, means, color), sems);
   }
-  predictivity_->setLabels(tr("Accuracy and predictivity"), tr("test accuracy (one point per model)"),
-                           tr("median r, best layer"));
+  predictivity_->setLabels(tr("Accuracy and predictivity"), tr("test accuracy"), tr("median r, best layer"));
   predictivity_->rescale();
   auto ticker = QSharedPointer<QCPAxisTickerText>::create();
   if (!launches.empty())
     for (const auto& layer : launches.front().at("layers")) ticker->addTick(ticker->ticks().size(), text(layer.at("tap")));
   layers_->plot()->xAxis->setTicker(ticker);
-  layers_->setLabels(tr("Predictivity per layer"), tr("layer"), tr("median r (mean ± SEM over seeds)"));
+  layers_->setLabels(tr("Predictivity per layer"), tr("layer"), tr("median r"));
   layers_->rescale();
 }
 

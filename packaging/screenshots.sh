@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the README screenshots from the real app under Xvfb (builds nothing):
 #   docs/screenshots/main-window.png  the default data in the Neural data tab
+#   docs/screenshots/images.png       the Images tab on Fashion-MNIST (the Debian package's), by class
 #   docs/screenshots/similarity.png   the Similarity tab: A = test tier, repeat average, centred
 #                                     cosine; B = single trial 0; one cell of A hovered
 #   docs/screenshots/models.png       the Models tab with a model of the default data, fitted
@@ -9,6 +10,12 @@
 #                                     (e.g. the runs of packaging/examples/compare-fashion-mnist.sh),
 #                                     else three quick launches trained first by brainprior-cli
 #                                     (baseline, pixel similarity, noise; 2 seeds, 2,000 images)
+#   docs/screenshots/probe.png        the Probe tab over the same runs: a noisy test image under a
+#                                     PGD attack on the first model (--show probe --probe)
+#   docs/screenshots/comparison.png   the Comparison tab over the same runs: the probe report in
+#                                     <runs>/probe-report (made first by brainprior-cli probe with
+#                                     packaging/examples/probe-quick.json when missing) and, when
+#                                     $PREDICTIVITY_REPORT names one, a predictivity report.json
 # Usage: packaging/screenshots.sh [build dir]   (default: build/release; needs app/brainprior there)
 # Each run uses a fresh settings folder, so recent files and engine choices of whoever runs it do
 # not show up in the pictures.
@@ -37,6 +44,7 @@ shoot() {
 }
 
 shoot main-window.png
+shoot images.png --show images /usr/share/datasets/fashion-mnist
 shoot similarity.png --show similarity
 
 cat >"$settings/fit.json" <<'JSON'
@@ -68,3 +76,11 @@ PY
   done
 fi
 shoot training.png --show training --runs "$runs"
+shoot probe.png --show probe --probe "$runs"
+
+if [[ ! -s $runs/probe-report/report.json ]]; then
+  "$cli" -q probe "$runs" --config "$repo/packaging/examples/probe-quick.json" --output-dir "$runs/probe-report" >/dev/null
+fi
+reports=(--report "$runs/probe-report/report.json")
+[[ -z ${PREDICTIVITY_REPORT:-} ]] || reports+=(--report "$PREDICTIVITY_REPORT")
+shoot comparison.png --show comparison --runs "$runs" "${reports[@]}"

@@ -119,7 +119,7 @@ void SeriesPlot::rescale() {
     plot_->yAxis->setRange(0, 1);
   } else {
     plot_->rescaleAxes(true);
-    plot_->xAxis->setRange(padded(plot_->xAxis->range(), 0.03));
+    plot_->xAxis->setRange(padded(plot_->xAxis->range(), 0.05));
     plot_->yAxis->setRange(padded(plot_->yAxis->range(), 0.06));
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);

@@ -46,6 +46,7 @@ bench=$build/tests/bench/bench_classifier_training
 [[ -x $bench ]] || { echo "no $bench: build the target bench_classifier_training first" >&2; exit 1; }
 
 source "$(dirname "$0")/reference_python.sh" torch
+source "$(dirname "$0")/alternating_rounds.sh"
 
 # Both sides set their intra-op threads themselves; OpenMP and OpenBLAS read these.
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
@@ -72,18 +73,7 @@ run_side() {  # side regularizer
 
 echo "allocator: $allocator"
 echo "load before: $(uptime)"
-forward=("C++ none" "Python none" "C++ neural_similarity" "Python neural_similarity")
-results=()
-for ((round = 1; round <= rounds; ++round)); do
-  order=("${forward[@]}")
-  ((round % 2)) || order=("${forward[3]}" "${forward[2]}" "${forward[1]}" "${forward[0]}")
-  for entry in "${order[@]}"; do
-    read -r side regularizer <<<"$entry"
-    result=$(run_side "$side" "$regularizer")
-    printf 'round %d %-6s %-17s %s\n' "$round" "$side" "$regularizer" "$result"
-    results+=("$result")
-  done
-done
+run_alternating_rounds "$rounds" 17 "C++ none" "Python none" "C++ neural_similarity" "Python neural_similarity"
 breakdown=""
 if [[ ${BREAKDOWN:-0} == 1 ]]; then
   breakdown=$("$bench" "${common[@]}" --breakdown --repeats "${REPEATS:-6}" 2>/dev/null)

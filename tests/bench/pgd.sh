@@ -28,6 +28,7 @@ bench=$build/tests/bench/bench_pgd
 [[ -x $bench ]] || { echo "no $bench: build the target bench_pgd first" >&2; exit 1; }
 
 source "$(dirname "$0")/reference_python.sh" torch
+source "$(dirname "$0")/alternating_rounds.sh"
 
 # Both sides set their intra-op threads themselves; OpenMP and OpenBLAS read these.
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
@@ -54,18 +55,7 @@ run_side() {  # side norm
 
 echo "allocator: $allocator"
 echo "load before: $(uptime)"
-forward=("C++ linf" "Python linf" "C++ l2" "Python l2")
-results=()
-for ((round = 1; round <= rounds; ++round)); do
-  order=("${forward[@]}")
-  ((round % 2)) || order=("${forward[3]}" "${forward[2]}" "${forward[1]}" "${forward[0]}")
-  for entry in "${order[@]}"; do
-    read -r side norm <<<"$entry"
-    result=$(run_side "$side" "$norm")
-    printf 'round %d %-6s %-4s %s\n' "$round" "$side" "$norm" "$result"
-    results+=("$result")
-  done
-done
+run_alternating_rounds "$rounds" 4 "C++ linf" "Python linf" "C++ l2" "Python l2"
 echo "load after:  $(uptime)"
 
 "$python" - "${results[@]}" <<'PY'
