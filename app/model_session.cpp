@@ -18,9 +18,6 @@
 namespace bp::app {
 namespace {
 
-// Recordings at least this large get the paper-sized core and the 20-minute budget.
-constexpr std::int64_t kLargeRecordingNeurons = 1000;
-
 std::vector<float> tensorValues(const torch::Tensor& tensor) {
   const torch::Tensor values = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
   return std::vector<float>(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
@@ -81,21 +78,9 @@ bool fitsDataset(const ModelRecord& record, const NeuralDataset& dataset) {
 }  // namespace
 
 nlohmann::json defaultFitConfig(const NeuralDataset& dataset, const std::string& coreKind) {
-  const auto kind = coreKind == "rotation_equivariant" ? CoreKind::RotationEquivariant : CoreKind::Stacked;
-  NeuralModelConfig model = defaultNeuralModelConfig(kind);
-  NeuralTrainerConfig trainer;
-  if (dataset.neuronCount >= kLargeRecordingNeurons) {
-    trainer.maxSeconds = 20 * 60;
-  } else {
-    // A few hundred neurons: a lighter core fits in a couple of minutes on two cores.
-    model.kernelSizes.resize(3);
-    model.channels.assign(3, kind == CoreKind::RotationEquivariant ? 4 : 16);
-    trainer.maxSeconds = 3 * 60;
-  }
-  // The first filter must fit inside the image.
-  const int smallestSide = std::min(dataset.height, dataset.width);
-  if (model.kernelSizes.front() > smallestSide / 2) model.kernelSizes.front() = std::max(3, (smallestSide / 2) | 1);
-  return {{"model", toJson(model)}, {"trainer", toJson(trainer)}};
+  const NeuralFitSettings settings = defaultNeuralFitSettings(
+      dataset, coreKind == "rotation_equivariant" ? CoreKind::RotationEquivariant : CoreKind::Stacked);
+  return {{"model", toJson(settings.model)}, {"trainer", toJson(settings.trainer)}};
 }
 
 ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConfig, const std::string& checkpoint,

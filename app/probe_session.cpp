@@ -227,27 +227,9 @@ ProbeOutcome runProbe(const std::vector<ProbeModel>& models, const ProbeRequest&
   return outcome;
 }
 
-std::vector<std::string> probeConfigPresets() { return {"quick", "noise and PGD", "paper"}; }
+std::vector<std::string> probeConfigPresets() { return probePresetNames(); }
 
-nlohmann::json probeConfigPreset(const std::string& name) {
-  ProbeConfig config;  // "paper": the engine's defaults
-  if (name == "quick" || name == "noise and PGD") {
-    const bool quick = name == "quick";
-    config.maxImages = quick ? 100 : 500;
-    config.batchSize = quick ? 100 : 250;
-    config.corruptions.front().severities = quick ? std::vector<double>{0.0, 0.08, 0.16, 0.32}
-                                                  : std::vector<double>{0.0, 0.04, 0.08, 0.16, 0.24, 0.32};
-    for (MinimumNormConfig& search : config.minimumNormSearches) {
-      search.pgd.steps = quick ? 5 : 10;
-      search.searchSteps = quick ? 6 : 8;
-    }
-    config.boundaryAttack = false;
-    config.successCurves.clear();
-  } else if (name != "paper") {
-    throw Error("probe: no preset \"" + name + "\"");
-  }
-  return toJson(config);
-}
+nlohmann::json probeConfigPreset(const std::string& name) { return toJson(probePreset(name)); }
 
 nlohmann::json runProbeReport(const std::vector<std::string>& runFolders, const nlohmann::json& config,
                               const std::string& outputDir, const Job& job) {

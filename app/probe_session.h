@@ -106,9 +106,7 @@ ProbeOutcome runProbe(const std::vector<ProbeModel>& models, const ProbeRequest&
 
 // ---- Comparison reports -----------------------------------------------------------------------------
 
-// The named probe configs the dashboard offers: "quick" (200 images, Gaussian noise, PGD L-inf and
-// L2 searches), "paper" (the engine's defaults: 1,000 images, noise, both searches, the boundary
-// attack, a success curve).
+// The engine's named probe configs (probe_config.h: probePreset), as JSON.
 std::vector<std::string> probeConfigPresets();
 nlohmann::json probeConfigPreset(const std::string& name);
 

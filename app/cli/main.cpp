@@ -5,6 +5,7 @@
 
 #include "cli_support.h"
 #include "data_commands.h"
+#include "demo_commands.h"
 #include "model_commands.h"
 #include "predictivity_commands.h"
 #include "probe_commands.h"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   bp::cli::addTrainCommands(app, options);
   bp::cli::addProbeCommands(app, options);
   bp::cli::addPredictivityCommands(app, options);
+  bp::cli::addDemoCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -110,4 +110,26 @@ void validate(const ProbeConfig& config) {
     throw Error("probe: alignment: hdf5_dataset must name the maps' dataset");
 }
 
+std::vector<std::string> probePresetNames() { return {"quick", "noise and PGD", "paper"}; }
+
+ProbeConfig probePreset(const std::string& name) {
+  ProbeConfig config;  // "paper": the defaults
+  if (name == "quick" || name == "noise and PGD") {
+    const bool quick = name == "quick";
+    config.maxImages = quick ? 100 : 500;
+    config.batchSize = quick ? 100 : 250;
+    config.corruptions.front().severities = quick ? std::vector<double>{0.0, 0.08, 0.16, 0.32}
+                                                  : std::vector<double>{0.0, 0.04, 0.08, 0.16, 0.24, 0.32};
+    for (MinimumNormConfig& search : config.minimumNormSearches) {
+      search.pgd.steps = quick ? 5 : 10;
+      search.searchSteps = quick ? 6 : 8;
+    }
+    config.boundaryAttack = false;
+    config.successCurves.clear();
+  } else if (name != "paper") {
+    throw Error("probe: no preset \"" + name + "\" (quick, noise and PGD, paper)");
+  }
+  return config;
+}
+
 }  // namespace bp

@@ -42,6 +42,14 @@ struct ProbeConfig {
   AlignmentConfig alignment;
 };
 
+// The named probes the GUI offers and the demo runs: "quick" (100 images; Gaussian noise at 4
+// levels; PGD L-inf and L2 searches of 5 steps and 6 bisections), "noise and PGD" (500 images, 6
+// noise levels, searches of 10 steps and 8 bisections; the README's comparison), "paper" (the
+// defaults above: 1,000 images, the boundary attack and a success curve too).
+std::vector<std::string> probePresetNames();
+// Throws bp::Error naming the presets for any other name.
+ProbeConfig probePreset(const std::string& name);
+
 // Keys: {"max_images", "batch_size", "corruptions": [CorruptionSweepConfig], "minimum_norm_searches":
 // [MinimumNormConfig], "boundary_attack", "boundary": BoundaryAttackConfig, "success_curves":
 // [{"attack": PgdConfig, "epsilons"}], "alignment": {"importance_maps", "hdf5_dataset"}}.

@@ -717,4 +717,20 @@ nlohmann::json toJson(const NeuralModelEvaluation& evaluation) {
           {"feve", values(evaluation.feve)}};
 }
 
+NeuralFitSettings defaultNeuralFitSettings(const NeuralDataset& dataset, CoreKind core) {
+  constexpr std::int64_t kLargeRecordingNeurons = 1000;
+  NeuralFitSettings settings{defaultNeuralModelConfig(core), {}};
+  if (dataset.neuronCount >= kLargeRecordingNeurons) {
+    settings.trainer.maxSeconds = 20 * 60;
+  } else {
+    settings.model.kernelSizes.resize(3);
+    settings.model.channels.assign(3, core == CoreKind::RotationEquivariant ? 4 : 16);
+    settings.trainer.maxSeconds = 3 * 60;
+  }
+  const int smallestSide = std::min(dataset.height, dataset.width);
+  if (settings.model.kernelSizes.front() > smallestSide / 2)
+    settings.model.kernelSizes.front() = std::max(3, (smallestSide / 2) | 1);
+  return settings;
+}
+
 }  // namespace bp

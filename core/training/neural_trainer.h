@@ -97,6 +97,16 @@ struct NeuralFitControl {
   std::function<bool()> stopRequested;
 };
 
+// Fit settings suited to a dataset: the paper-sized core with a 20-minute budget for a large
+// recording (1,000 neurons or more); for a few hundred neurons a lighter 3-layer core (16 feature
+// maps, or 4 features x rotations) with a 3-minute budget, which fits in a couple of minutes on two
+// cores. The first filter shrinks to fit inside the image.
+struct NeuralFitSettings {
+  NeuralModelConfig model;
+  NeuralTrainerConfig trainer;
+};
+NeuralFitSettings defaultNeuralFitSettings(const NeuralDataset& dataset, CoreKind core);
+
 // Fits on the train tier, selects on the validation tier. `modelConfig`'s input geometry and
 // neuron count are taken from the dataset. Trains on runtimeInfo().device; the fitted model comes
 // back on the CPU. Runs on the calling thread (call initializeWorkerThread() first when that is not

@@ -331,6 +331,31 @@ private Q_SLOTS:
     QVERIFY(bad.exitCode != 0);
     QVERIFY2(bad.err.contains("fold"), bad.err.constData());
   }
+
+  void demoNarratesEveryStepAndKeepsItsFolder() {
+    bp::test::ScratchDir dir;
+    const QString folder = QString::fromStdString((dir / "demo").string());
+    const QStringList tiny = {"demo",           "-o",       folder, "--fit-epochs", "1", "--target-images",
+                              "40",             "--train-images", "300",  "--test-images", "60", "--epochs",
+                              "1",              "--probe-images", "20"};
+    // Not quiet: the narration goes to stderr, the summary to stdout.
+    QProcess process;
+    process.start(QStringLiteral(BRAINPRIOR_CLI_PATH), QStringList{"--threads", "1"} + tiny);
+    process.waitForFinished(-1);
+    const QByteArray err = process.readAllStandardError();
+    QCOMPARE(process.exitCode(), 0);
+    for (const char* heading : {"== 1. Record the neurons", "== 3. Build the denoised neural similarity",
+                                "== 5. Probe their robustness"})
+      QVERIFY2(err.contains(heading), err.constData());
+    QVERIFY(err.contains("   -> "));
+    const QJsonObject summary = QJsonDocument::fromJson(process.readAllStandardOutput()).object();
+    QCOMPARE(summary.value("format").toString(), QStringLiteral("brainprior demo"));
+    QCOMPARE(summary.value("steps").toArray().size(), 5);
+
+    const auto again = runCli(tiny);
+    QVERIFY(again.exitCode != 0);
+    QVERIFY2(again.err.contains("already holds a demo"), again.err.constData());
+  }
 };
 
 QTEST_GUILESS_MAIN(CliTest)

@@ -1,0 +1,288 @@
+#include "demo/demo_pipeline.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <optional>
+
+#include "classifiers/classifier_trainer.h"
+#include "classifiers/run_folder.h"
+#include "data/dataset_io.h"
+#include "data/default_data.h"
+#include "data/synthetic_v1.h"
+#include "probing/probe_config.h"
+#include "probing/probe_runner.h"
+#include "rsa/matrix_file.h"
+#include "rsa/similarity.h"
+#include "runtime/atomic_file.h"
+#include "runtime/config_reader.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+#include "training/neural_target.h"
+#include "training/neural_trainer.h"
+
+namespace bp {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDemoFormat = "brainprior demo";
+constexpr int kDemoVersion = 1;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string fixed(double value, int digits) {
+  if (!std::isfinite(value)) return "n/a";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+// Runs one step: announces it, runs `body` (which fills the finding and the result), times it.
+class StepRunner {
+ public:
+  StepRunner(DemoResult& result, const DemoStepCallback& onStep) : result_(result), onStep_(onStep) {}
+
+  template <class Body>
+  void run(const std::string& title, const std::string& narration, Body body) {
+    DemoStep step;
+    step.title = title;
+    step.narration = narration;
+    if (onStep_) onStep_(step, false);
+    const auto start = std::chrono::steady_clock::now();
+    body(step);
+    step.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (onStep_) onStep_(step, true);
+    result_.steps.push_back(std::move(step));
+  }
+
+ private:
+  DemoResult& result_;
+  const DemoStepCallback& onStep_;
+};
+
+// The three launches' training config: the small ResNet on Fashion-MNIST (the engine's JSON, so
+// that the run folders hold configs `brainprior-cli train --config` repeats).
+nlohmann::json launchConfig(const DemoConfig& config, const std::string& name, const nlohmann::json& regularizer) {
+  nlohmann::json seeds = nlohmann::json::array();
+  for (const std::uint64_t seed : config.seeds) seeds.push_back(seed);
+  return {{"name", name},
+          {"data",
+           {{"path", defaultImageSourcePath().string()},
+            {"max_train_images", config.trainImages},
+            {"max_test_images", config.testImages},
+            {"validation_fraction", 0.05}}},
+          {"model",
+           {{"architecture", "small_resnet"},
+            {"width", 16},
+            {"class_count", 10},
+            // Fashion-MNIST's pixel mean and standard deviation.
+            {"image_mean", {0.2860}},
+            {"image_std", {0.3530}}}},
+          {"optimizer", {{"learning_rate", 0.05}, {"nesterov", true}}},
+          {"schedule", {{"kind", "cosine"}}},
+          {"epochs", config.epochs},
+          {"seeds", seeds},
+          {"regularizer", regularizer}};
+}
+
+}  // namespace
+
+nlohmann::json toJson(const DemoConfig& config) {
+  return {{"output_dir", config.outputDir.string()}, {"fit_epochs", config.fitEpochs},
+          {"target_images", config.targetImages},    {"train_images", config.trainImages},
+          {"test_images", config.testImages},        {"epochs", config.epochs},
+          {"alpha", config.alpha},                   {"seeds", config.seeds},
+          {"probe_images", config.probeImages}};
+}
+
+void validate(const DemoConfig& config) {
+  if (config.outputDir.empty()) throw Error("demo: no output folder");
+  if (config.fitEpochs < 1) throw Error("demo: fit_epochs must be at least 1");
+  if (config.targetImages < 20) throw Error("demo: target_images must be at least 20");
+  if (config.trainImages < 100) throw Error("demo: train_images must be at least 100");
+  if (config.testImages < 10) throw Error("demo: test_images must be at least 10");
+  if (config.epochs < 1) throw Error("demo: epochs must be at least 1");
+  if (!std::isfinite(config.alpha) || config.alpha < 0.0) throw Error("demo: alpha must be a number >= 0");
+  if (config.seeds.empty()) throw Error("demo: no seeds");
+  if (config.probeImages < 10) throw Error("demo: probe_images must be at least 10");
+}
+
+nlohmann::json toJson(const DemoResult& result) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const DemoStep& step : result.steps)
+    steps.push_back({{"title", step.title},
+                     {"narration", step.narration},
+                     {"finding", step.finding},
+                     {"seconds", step.seconds},
+                     {"result", step.result}});
+  return {{"format", kDemoFormat},
+          {"version", kDemoVersion},
+          {"config", toJson(result.config)},
+          {"steps", steps},
+          {"seconds", result.seconds},
+          {"runtime", toJson(runtimeInfo())}};
+}
+
+DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallback& onStep) {
+  validate(config);
+  const fs::path demoFile = config.outputDir / "demo.json";
+  const fs::path runsDir = config.outputDir / "runs";
+  if (fs::exists(demoFile) || fs::exists(runsDir))
+    throw Error("demo: " + config.outputDir.string() + " already holds a demo; choose an empty folder");
+  fs::create_directories(config.outputDir);
+
+  DemoResult result;
+  result.config = config;
+  const auto start = std::chrono::steady_clock::now();
+  StepRunner steps(result, onStep);
+  // Shares of the progress bar, by how long each step takes on a 2-core CPU.
+  const Job dataJob = job.subJob(0.0, 0.03);
+  const Job fitJob = job.subJob(0.03, 0.25);
+  const Job targetJob = job.subJob(0.25, 0.3);
+  const Job trainJob = job.subJob(0.3, 0.85);
+  const Job probeJob = job.subJob(0.85, 1.0);
+
+  std::optional<NeuralDataset> dataset;
+  const SyntheticV1Config population;
+  steps.run("Record the neurons",
+            std::to_string(population.neuronCount) +
+                " synthetic mouse-V1 neurons (Gabor simple and complex cells with known receptive fields) "
+                "respond to Fashion-MNIST images, with trial-to-trial noise; the test images are shown " +
+                std::to_string(population.testRepeats) + " times.",
+            [&](DemoStep& step) {
+              dataset = generateDefaultDataset(population, dataJob).dataset;
+              step.result = {{"neurons", dataset->neuronCount}, {"trials", dataset->trialCount()}};
+              step.finding = std::to_string(dataset->neuronCount) + " neurons, " +
+                             std::to_string(dataset->trialCount()) + " trials.";
+            });
+
+  std::optional<FittedNeuralModel> fitted;
+  steps.run("Fit a model of the neurons",
+            "A convolutional core shared by all neurons and a readout per neuron learn to predict every "
+            "response from the image; its predictions are free of trial noise.",
+            [&](DemoStep& step) {
+              NeuralFitSettings settings = defaultNeuralFitSettings(*dataset, CoreKind::Stacked);
+              settings.trainer.maxEpochs = config.fitEpochs;
+              settings.trainer.maxSeconds = 0.0;
+              settings.trainer.seed = 1;
+              NeuralFitResult fit = fitNeuralModel(*dataset, settings.model, settings.trainer, fitJob.subJob(0.0, 0.9));
+              const NeuralModelEvaluation evaluation =
+                  evaluateNeuralModel(fit.fitted, *dataset, Tier::Test, fitJob.subJob(0.9, 1.0));
+              saveNeuralModel(fit.fitted, config.outputDir / "v1-model.pt");
+              step.result = toJson(fit);
+              step.result.erase("history");
+              step.result["test_correlation_to_average"] = finiteOrNull(evaluation.meanAverageCorrelation);
+              step.result["fraction_of_oracle"] = finiteOrNull(evaluation.fractionOfOracleSlope);
+              step.finding = "Test correlation with the repeat-averaged responses " +
+                             fixed(evaluation.meanAverageCorrelation, 3) + ", " +
+                             fixed(evaluation.fractionOfOracleSlope, 2) + " of the oracle, after " +
+                             std::to_string(fit.history.size()) + " epochs.";
+              fitted = std::move(fit.fitted);
+            });
+
+  const fs::path targetFile = config.outputDir / "target.h5";
+  steps.run("Build the denoised neural similarity",
+            "The model predicts the neurons' responses to " + std::to_string(config.targetImages) +
+                " Fashion-MNIST training images; the centred cosine similarity of every pair of predicted "
+                "responses, neurons weighted by reliability and prediction quality, is the target.",
+            [&](DemoStep& step) {
+              ImageLoadOptions options = modelInputOptions(*fitted);
+              options.maxImages = config.targetImages;
+              const ImageDataset images =
+                  loadImageDataset(defaultImageSourcePath(), options, "train", targetJob.subJob(0.0, 0.2));
+              NeuralTargetConfig targetConfig;
+              targetConfig.check = true;
+              const NeuralTargetPlan plan =
+                  planNeuralTarget(*fitted, *dataset, &images, targetConfig, targetJob.subJob(0.2, 0.7));
+              SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, targetJob.subJob(0.7, 0.9));
+              matrix.provenance["neural_target"] = plan.provenance;
+              writeSimilarityMatrix(matrix, targetFile, targetJob.subJob(0.9, 1.0));
+              step.result = {{"images", plan.features.rows}, {"target", targetFile.string()}};
+              step.finding = std::to_string(plan.features.rows) + " x " + std::to_string(plan.features.rows) +
+                             " similarity matrix.";
+              if (plan.check) {
+                step.result["denoising_check"] = toJson(*plan.check);
+                // Against the other repeats' average: a trial compared with an average that contains
+                // it shares its noise, which flatters single trials.
+                step.finding += " On the repeated test images the predicted similarity agrees " +
+                                fixed(plan.check->predictedAgreement, 2) +
+                                " with the repeat average; a single trial agrees " +
+                                fixed(plan.check->singleTrialAgreementOtherRepeats, 2) +
+                                " with the other repeats' average.";
+              }
+            });
+
+  std::vector<fs::path> runFolders;
+  steps.run("Train three classifiers",
+            "A small ResNet learns Fashion-MNIST three times: without a prior (baseline), with its "
+            "intermediate similarities pulled towards the neural target (alpha " + fixed(config.alpha, 1) +
+                "), and towards the same target with its images shuffled (the control: same strength, no "
+                "brain structure).",
+            [&](DemoStep& step) {
+              const nlohmann::json neural = {
+                  {"kind", "neural_similarity"},
+                  {"alpha", config.alpha},
+                  {"pair_batch_size", 16},
+                  {"target",
+                   {{"source", "matrix_file"},
+                    {"matrix_file", targetFile.string()},
+                    {"images",
+                     {{"path", defaultImageSourcePath().string()}, {"split", "train"}, {"max_images", config.targetImages}}}}}};
+              nlohmann::json shuffled = neural;
+              shuffled["target"]["shuffled"] = true;
+              const std::vector<std::pair<std::string, nlohmann::json>> launches = {
+                  {"demo-baseline", {{"kind", "none"}}}, {"demo-neural", neural}, {"demo-shuffled", shuffled}};
+              step.result = nlohmann::json::object();
+              for (std::size_t i = 0; i < launches.size(); ++i) {
+                const ClassifierTrainingConfig training =
+                    classifierTrainingConfigFromJson(launchConfig(config, launches[i].first, launches[i].second));
+                const double share = 1.0 / static_cast<double>(launches.size());
+                const std::vector<RunRecord> runs =
+                    trainRuns(training, runsDir, false,
+                              trainJob.subJob(share * static_cast<double>(i), share * static_cast<double>(i + 1)));
+                std::vector<double> accuracies;
+                for (const RunRecord& run : runs) {
+                  runFolders.push_back(run.folder);
+                  accuracies.push_back(run.testAccuracy);
+                }
+                step.result[launches[i].first] = accuracies;
+                step.finding += (i > 0 ? ", " : "Test accuracy: ") + launches[i].first.substr(5) + " " +
+                                fixed(accuracies.front(), 3);
+              }
+              step.finding += ".";
+            });
+
+  steps.run("Probe their robustness",
+            "Every classifier sees " + std::to_string(config.probeImages) +
+                " test images with Gaussian noise of growing strength, and PGD searches for the smallest "
+                "perturbation that changes its answer (the median over images is the paper's measure).",
+            [&](DemoStep& step) {
+              ProbeConfig probe = probePreset("quick");
+              probe.maxImages = config.probeImages;
+              const ProbeReport report = probeRuns(runFolders, probe, probeJob);
+              result.probe = toJson(report);
+              const fs::path probeDir = config.outputDir / "probe";
+              fs::create_directories(probeDir);
+              writeFileAtomically(probeDir / "report.json", result.probe.dump(2) + "\n");
+              writeProbeTable(report, probeDir / "probe-table.csv");
+              step.result = nlohmann::json::array();
+              for (const LaunchProbe& launch : report.launches) {
+                const double area = launch.meanCorruptionAreas.empty() ? kNaN : launch.meanCorruptionAreas.front();
+                const double l2 = launch.minimumNorms.size() > 1 ? launch.minimumNorms[1].meanMedianL2 : kNaN;
+                step.result.push_back({{"launch", launch.name},
+                                       {"clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
+                                       {"noise_area", finiteOrNull(area)},
+                                       {"median_min_l2", finiteOrNull(l2)}});
+                step.finding += launch.name.substr(5) + ": noise area " + fixed(area, 3) + ", median smallest L2 " +
+                                fixed(l2, 3) + ". ";
+              }
+            });
+
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  writeFileAtomically(demoFile, toJson(result).dump(2) + "\n");
+  job.progress(1.0, "Demo finished");
+  return result;
+}
+
+}  // namespace bp

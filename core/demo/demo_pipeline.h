@@ -1,0 +1,72 @@
+#pragma once
+// The whole story of Li et al. 2019 in one call, on the embedded default data and sized for a
+// 2-core laptop in front of an audience: the synthetic V1 population driven by Fashion-MNIST ->
+// a predictive CNN model of its neurons -> the denoised neural similarity of Fashion-MNIST images
+// predicted by that model -> a baseline, a neural-similarity-regularized and a shuffled-control
+// classifier -> the noise and adversarial probe of all three. `brainprior-cli demo` runs it (the
+// GUI's demo mode is to narrate the same steps). Every step says what it does before it starts and
+// what it found when it ends, so a presenter can read the story off the progress.
+//
+// Files, all in DemoConfig::outputDir: v1-model.pt (+ .metrics.json), target.h5, runs/ (one run
+// folder per launch and seed, run_folder.h), probe/report.json and probe/probe-table.csv (as
+// `brainprior-cli probe --output-dir`), demo.json (toJson(DemoResult)). A demo folder that already
+// holds a demo is refused: a rerun never mixes runs of two demos.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/job.h"
+
+namespace bp {
+
+struct DemoConfig {
+  std::filesystem::path outputDir;
+  int fitEpochs = 8;                   // the predictive model's epochs (early stopping may end it sooner)
+  std::int64_t targetImages = 500;     // Fashion-MNIST train images the target spans (pairs drawn from them)
+  std::int64_t trainImages = 6000;     // classifier train images
+  std::int64_t testImages = 2000;      // classifier test images
+  int epochs = 3;                      // per classifier
+  double alpha = 2.0;                  // the regularizer's strength (the paper's 20 swamps this small problem)
+  std::vector<std::uint64_t> seeds = {1};
+  std::int64_t probeImages = 200;      // the probe's test images ("quick" preset otherwise)
+};
+
+// Keys: {"output_dir", "fit_epochs", "target_images", "train_images", "test_images", "epochs",
+// "alpha", "seeds", "probe_images"}.
+nlohmann::json toJson(const DemoConfig& config);
+// Throws bp::Error naming the first invalid setting (an empty output folder, a count below its
+// minimum, no seeds, a negative alpha).
+void validate(const DemoConfig& config);
+
+struct DemoStep {
+  std::string title;      // "Fit a model of the neurons"
+  std::string narration;  // what it does and why, said before it runs
+  std::string finding;    // what it found, once it has run
+  double seconds = 0.0;
+  nlohmann::json result;  // the step's figures (e.g. the denoising check, the probe's launch table)
+};
+
+struct DemoResult {
+  DemoConfig config;
+  std::vector<DemoStep> steps;  // in order
+  nlohmann::json probe;         // the probe report (probe_runner.h)
+  double seconds = 0.0;
+};
+
+// Keys: {"format": "brainprior demo", "version", "config", "steps": [{"title", "narration",
+// "finding", "seconds", "result"}], "seconds", "runtime"}.
+nlohmann::json toJson(const DemoResult& result);
+
+// Called on the calling thread when a step starts (finding empty) and when it ends.
+using DemoStepCallback = std::function<void(const DemoStep& step, bool finished)>;
+
+// Runs the five steps. Throws bp::Error for an invalid config or a folder that already holds a
+// demo, FileError when Fashion-MNIST is missing, CancelledError when the job is cancelled (the
+// finished steps' files stay).
+DemoResult runDemo(const DemoConfig& config, const Job& job = {}, const DemoStepCallback& onStep = {});
+
+}  // namespace bp
