@@ -502,14 +502,8 @@ std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& traine
 }
 
 std::vector<LaunchPredictivity> summarizeLaunches(const std::vector<ModelPredictivity>& models) {
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<const ModelPredictivity*>> members;
-  for (const auto& model : models) {
-    if (members.find(model.launch) == members.end()) order.push_back(model.launch);
-    members[model.launch].push_back(&model);
-  }
   std::vector<LaunchPredictivity> launches;
-  for (const auto& name : order) launches.push_back(summarizeLaunch(name, members[name]));
+  for (const auto& [name, members] : groupByLaunch(models)) launches.push_back(summarizeLaunch(name, members));
   return launches;
 }
 

@@ -249,14 +249,8 @@ LaunchProbe summarizeLaunch(const std::string& name, const std::vector<const Mod
 }
 
 std::vector<LaunchProbe> summarizeLaunches(const std::vector<ModelProbe>& models) {
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<const ModelProbe*>> members;
-  for (const auto& model : models) {
-    if (members.find(model.launch) == members.end()) order.push_back(model.launch);
-    members[model.launch].push_back(&model);
-  }
   std::vector<LaunchProbe> launches;
-  for (const auto& name : order) launches.push_back(summarizeLaunch(name, members[name]));
+  for (const auto& [name, members] : groupByLaunch(models)) launches.push_back(summarizeLaunch(name, members));
   return launches;
 }
 

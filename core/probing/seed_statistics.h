@@ -3,7 +3,10 @@
 // predictivity report give: the mean and the standard error of the mean.
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace bp {
@@ -23,6 +26,20 @@ inline MeanAndSem meanAndSem(const std::vector<double>& values) {
   double squares = 0.0;
   for (const double value : values) squares += (value - mean) * (value - mean);
   return {mean, std::sqrt(squares / (n - 1.0)) / std::sqrt(n)};
+}
+
+// A report's models (anything with a `launch` member) grouped by launch, the launches in order of
+// their first model, each with its models in report order.
+template <class Model>
+std::vector<std::pair<std::string, std::vector<const Model*>>> groupByLaunch(const std::vector<Model>& models) {
+  std::vector<std::pair<std::string, std::vector<const Model*>>> groups;
+  std::map<std::string, std::size_t> index;
+  for (const Model& model : models) {
+    const auto [found, added] = index.emplace(model.launch, groups.size());
+    if (added) groups.push_back({model.launch, {}});
+    groups[found->second].second.push_back(&model);
+  }
+  return groups;
 }
 
 }  // namespace bp
