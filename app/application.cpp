@@ -3,7 +3,10 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
 #include <QIcon>
+#include <QMessageBox>
 #include <QMouseEvent>
 #include <QSettings>
 #include <QSpinBox>
@@ -14,12 +17,16 @@
 
 #include "app/comparison_panel.h"
 #include "app/data_panel.h"
+#include "app/demo_panel.h"
 #include "app/main_window.h"
 #include "app/model_panel.h"
 #include "app/probe_panel.h"
+#include "app/project_controller.h"
 #include "app/settings.h"
 #include "app/similarity_panel.h"
 #include "app/training_panel.h"
+#include "demo/demo_pipeline.h"
+#include "runtime/atomic_file.h"
 #include "runtime/runtime.h"
 #include "widgets/heatmap_view.h"
 
@@ -75,20 +82,6 @@ void fillSimilarityDemo(MainWindow& window) {
   });
 }
 
-// `--show probe --probe FOLDER`: the runs' models on a noisy test image under a PGD attack on the
-// first model, as at a talk (and the README screenshot).
-void fillProbeDemo(MainWindow& window) {
-  auto* panel = window.probePanel();
-  QObject::connect(
-      panel, &ProbePanel::modelsLoaded, panel,
-      [panel] {
-        panel->setCorruption(QStringLiteral("gaussian_noise"), 0.1);
-        panel->setAttack(ProbeAttack::PgdLinf, 2.0 / 255.0, 0);
-        panel->setAttackEnabled(true);
-      },
-      Qt::SingleShotConnection);
-}
-
 }  // namespace
 
 int runApplication(int argc, char** argv) {
@@ -104,7 +97,8 @@ int runApplication(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("Brain-regularized neural networks, explored"));
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument(QStringLiteral("path"), QStringLiteral("Dataset to open instead of the default data"));
+  parser.addPositionalArgument(QStringLiteral("path"),
+                               QStringLiteral("Dataset or project (.brainprior) to open instead of the default data"));
   const QCommandLineOption threadsOption(QStringLiteral("threads"), QStringLiteral("CPU threads (0 = all cores)"),
                                          QStringLiteral("N"));
   const QCommandLineOption deviceOption(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda"),
@@ -114,7 +108,7 @@ int runApplication(int argc, char** argv) {
                                             QStringLiteral("FILE"));
   const QCommandLineOption showOption(
       QStringLiteral("show"),
-      QStringLiteral("Open on a panel: data, similarity, models, training, probe, comparison or images. "
+      QStringLiteral("Open on a panel: data, similarity, models, training, probe, comparison, images or demo. "
                      "'similarity' also computes A (test tier, repeat average) and B (single trial 0) once the "
                      "dataset is loaded; 'probe' with --probe shows the runs on a noisy, attacked test image"),
       QStringLiteral("PANEL"));
@@ -131,8 +125,24 @@ int runApplication(int argc, char** argv) {
       QStringLiteral("report"),
       QStringLiteral("Show a probe or predictivity report.json in the Comparison panel (repeatable)"),
       QStringLiteral("FILE"));
-  parser.addOptions(
-      {threadsOption, deviceOption, screenshotOption, showOption, modelOption, runsOption, probeOption, reportOption});
+  const QCommandLineOption demoOption(
+      QStringLiteral("demo"),
+      QStringLiteral("Run the demo at launch: the whole study on the embedded data, each step narrated in the "
+                     "Demo tab"));
+  const QCommandLineOption demoOutputOption(
+      QStringLiteral("demo-output"),
+      QStringLiteral("The demo's folder (empty or new; default: a new folder under the application data's demos/)"),
+      QStringLiteral("DIR"));
+  const QCommandLineOption demoConfigOption(
+      QStringLiteral("demo-config"),
+      QStringLiteral("The demo's settings as JSON, the keys of demo.json's \"config\" (fit_epochs, target_images, "
+                     "train_images, test_images, epochs, alpha, seeds, probe_images, output_dir)"),
+      QStringLiteral("FILE"));
+  const QCommandLineOption presentationOption(
+      QStringLiteral("presentation"),
+      QStringLiteral("Start in presentation mode: full screen, larger fonts, high-contrast colormaps (F11 leaves it)"));
+  parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption, modelOption, runsOption, probeOption,
+                     reportOption, demoOption, demoOutputOption, demoConfigOption, presentationOption});
   parser.process(application);
 
   EngineSettings engine = loadEngineSettings();
@@ -143,17 +153,30 @@ int runApplication(int argc, char** argv) {
   if (parser.isSet(showOption) &&
       !QStringList{QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("models"),
                    QStringLiteral("training"), QStringLiteral("probe"), QStringLiteral("comparison"),
-                   QStringLiteral("images")}
+                   QStringLiteral("images"), QStringLiteral("demo")}
            .contains(panel)) {
     std::fprintf(stderr,
-                 "brainprior: unknown panel '%s' for --show (data, similarity, models, training, probe, comparison "
-                 "or images)\n",
+                 "brainprior: unknown panel '%s' for --show (data, similarity, models, training, probe, comparison, "
+                 "images or demo)\n",
                  qPrintable(panel));
+    return 2;
+  }
+
+  bp::DemoConfig demoConfig;
+  try {
+    if (parser.isSet(demoConfigOption))
+      demoConfig = bp::demoConfigFromJson(
+          nlohmann::json::parse(bp::readTextFile(parser.value(demoConfigOption).toStdString())));
+    if (parser.isSet(demoOutputOption)) demoConfig.outputDir = parser.value(demoOutputOption).toStdString();
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "brainprior: --demo-config: %s\n", error.what());
     return 2;
   }
 
   MainWindow window(engine);
   window.show();
+  window.demoPanel()->setConfig(demoConfig);
+  if (parser.isSet(presentationOption)) window.setPresentationMode(true);
   if (panel == QLatin1String("similarity")) fillSimilarityDemo(window);
   if (parser.isSet(modelOption))
     QObject::connect(
@@ -163,15 +186,41 @@ int runApplication(int argc, char** argv) {
     window.trainingPanel()->setRunsFolder(parser.value(runsOption));
     window.comparisonPanel()->setRunsFolder(parser.value(runsOption));
   }
-  if (panel == QLatin1String("probe")) fillProbeDemo(window);
+  // `--show probe --probe FOLDER`: the runs' models on a noisy, attacked test image (the README screenshot).
+  if (panel == QLatin1String("probe")) window.showNextProbeUnderAttack();
   if (parser.isSet(probeOption)) window.probePanel()->loadRuns({parser.value(probeOption)});
   for (const QString& report : parser.values(reportOption)) window.comparisonPanel()->openReport(report);
   const auto positional = parser.positionalArguments();
-  if (positional.isEmpty()) {
-    window.loadDefaultData();
-  } else {
+  if (!positional.isEmpty() && positional.first().endsWith(QLatin1String(bp::kProjectExtension))) {
+    window.openProject(positional.first());
+  } else if (!positional.isEmpty()) {
     window.openPath(positional.first());
+  } else if (!parser.isSet(demoOption)) {
+    // The demo's first step loads the default data itself.
+    window.loadDefaultData();
   }
+  // An untitled window that did not close normally left its autosave: offer it back (not while
+  // taking a screenshot or running the demo, which must not wait for an answer).
+  const QStringList orphaned = ProjectController::orphanedAutosaves();
+  if (!orphaned.isEmpty() && !parser.isSet(screenshotOption) && !parser.isSet(demoOption)) {
+    auto* box = new QMessageBox(QMessageBox::Question, QObject::tr("Recover unsaved work?"),
+                                QObject::tr("BrainPrior did not close normally and kept an autosave of an untitled "
+                                            "project (%1). Open it in a new window?")
+                                    .arg(QFileInfo(orphaned.first()).lastModified().toString(Qt::TextDate)),
+                                QMessageBox::Open | QMessageBox::Discard | QMessageBox::Ignore, &window);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    QObject::connect(box, &QMessageBox::finished, &window, [&window, box, file = orphaned.first()] {
+      const auto answer = box->standardButton(box->clickedButton());
+      if (answer == QMessageBox::Open) {
+        window.openProject(file, MainWindow::RecoverUntitled);
+      } else if (answer == QMessageBox::Discard) {
+        QFile::remove(file);
+        QDir(QString::fromStdString(bp::projectFilesFolder(file.toStdString()).string())).removeRecursively();
+      }
+    });
+    box->open();
+  }
+  if (parser.isSet(demoOption)) window.runDemo();
   // After the load, which brings its own panel to the front.
   if (parser.isSet(showOption)) window.showPanel(panel);
   if (parser.isSet(screenshotOption)) window.saveScreenshotWhenIdle(parser.value(screenshotOption));

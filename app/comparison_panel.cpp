@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
+#include <filesystem>
 #include <QFileInfo>
 #include <QFont>
 #include <QFormLayout>
@@ -226,7 +227,9 @@ ComparisonPanel::ComparisonPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
 void ComparisonPanel::setRunsFolder(const QString& folder) { runsFolder_->setText(folder); }
 QString ComparisonPanel::runsFolder() const { return runsFolder_->text().trimmed(); }
 void ComparisonPanel::setNeuralPath(const QString& path) { neuralPath_->setText(path); }
+QString ComparisonPanel::neuralPath() const { return neuralPath_->text().trimmed(); }
 void ComparisonPanel::setProbePreset(const QString& name) { probePreset_->setCurrentText(name); }
+QString ComparisonPanel::probePreset() const { return probePreset_->currentText(); }
 
 QString ComparisonPanel::outputFolder(const QString& name) const { return QDir(runsFolder()).filePath(name); }
 
@@ -270,7 +273,10 @@ void ComparisonPanel::runProbe() {
   jobs_.run<nlohmann::json>(
       tr("Probing the runs in %1").arg(QFileInfo(runsFolder()).fileName()),
       [folders, config, output](const bp::Job& job) { return runProbeReport(folders, config, output, job); },
-      [this](nlohmann::json& report) { setProbeReport(report); });
+      [this, output](nlohmann::json& report) {
+        setProbeReport(report);
+        probeReportFile_ = QString::fromStdString((std::filesystem::path(output) / "report.json").string());
+      });
 }
 
 void ComparisonPanel::runPredictivity() {
@@ -287,7 +293,10 @@ void ComparisonPanel::runPredictivity() {
       [folders, neural, config, output](const bp::Job& job) {
         return runPredictivityReport(folders, neural, config, output, job);
       },
-      [this](nlohmann::json& report) { setPredictivityReport(report); });
+      [this, output](nlohmann::json& report) {
+        setPredictivityReport(report);
+        predictivityReportFile_ = QString::fromStdString((std::filesystem::path(output) / "report.json").string());
+      });
 }
 
 bool ComparisonPanel::openReport(const QString& path) {
@@ -296,8 +305,10 @@ bool ComparisonPanel::openReport(const QString& path) {
     const std::string format = report.is_object() ? report.value("format", std::string()) : std::string();
     if (format == kProbeFormat) {
       setProbeReport(report);
+      probeReportFile_ = path;
     } else if (format == kPredictivityFormat) {
       setPredictivityReport(report);
+      predictivityReportFile_ = path;
     } else {
       summary_->setText(tr("%1 is not a probe or predictivity report of BrainPrior.").arg(path));
       return false;

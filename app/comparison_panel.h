@@ -55,7 +55,13 @@ public:
   QStringList exportFigures(const QString& path, QString* error) const;
 
   void setNeuralPath(const QString& path);
+  QString neuralPath() const;
   void setProbePreset(const QString& name);
+  QString probePreset() const;
+  // The report.json files of the reports shown (written by Run Probe / Run Predictivity or opened);
+  // empty when none is shown or it was set without a file.
+  QString probeReportFile() const { return probeReportFile_; }
+  QString predictivityReportFile() const { return predictivityReportFile_; }
   QTableWidget* table() const { return table_; }
   bp::widgets::SeriesPlot* noisePlot() const { return noise_; }
   bp::widgets::BarPlot* perturbationPlot() const { return perturbation_; }
@@ -79,6 +85,8 @@ private:
 
   JobRunner& jobs_;
   nlohmann::json probeReport_;         // null until a probe report is shown
+  QString probeReportFile_;
+  QString predictivityReportFile_;
   nlohmann::json predictivityReport_;  // null until a predictivity report is shown
 
   QLineEdit* runsFolder_ = nullptr;

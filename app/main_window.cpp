@@ -22,21 +22,31 @@
 #include "app/about_dialog.h"
 #include "app/comparison_panel.h"
 #include "app/data_panel.h"
+#include "app/demo_panel.h"
 #include "app/image_panel.h"
 #include "app/log_panel.h"
 #include "app/model_panel.h"
 #include "app/probe_panel.h"
+#include "app/project_controller.h"
+#include "app/report_pdf.h"
+#include "project/project_report.h"
 #include "app/similarity_panel.h"
 #include "app/training_panel.h"
 #include "app/training_queue.h"
 #include "data/dataset_io.h"
 #include "data/default_data.h"
 #include "data/static_hdf5.h"
+#include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/runtime.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/plot_style.h"
 
 namespace bp::app {
 namespace {
+
+// How much larger presentation mode makes every font: read from the back of a room.
+constexpr double kPresentationScale = 1.5;
 
 // Non-blocking: a failed job must not stall a live demo or an offscreen test behind a modal loop.
 void showMessage(QWidget* parent, QMessageBox::Icon icon, const QString& title, const QString& text) {
@@ -72,13 +82,15 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
   trainingPanel_ = new TrainingPanel(*trainingQueue_, this);
   probePanel_ = new ProbePanel(jobs_, this);
   comparisonPanel_ = new ComparisonPanel(jobs_, this);
+  demoPanel_ = new DemoPanel(jobs_, this);
   panels_ = {{QStringLiteral("data"), tr("Neural data"), dataPanel_},
              {QStringLiteral("similarity"), tr("Similarity"), similarityPanel_},
              {QStringLiteral("models"), tr("Models"), modelPanel_},
              {QStringLiteral("training"), tr("Training"), trainingPanel_},
              {QStringLiteral("probe"), tr("Probe"), probePanel_},
              {QStringLiteral("comparison"), tr("Comparison"), comparisonPanel_},
-             {QStringLiteral("images"), tr("Images"), imagePanel_}};
+             {QStringLiteral("images"), tr("Images"), imagePanel_},
+             {QStringLiteral("demo"), tr("Demo"), demoPanel_}};
   for (const Panel& panel : panels_) tabs_->addTab(panel.widget, panel.title);
   connect(tabs_, &QTabWidget::tabCloseRequested, this, [this](int index) { tabs_->removeTab(index); });
   connect(trainingPanel_, &TrainingPanel::deviceRequested, this, &MainWindow::setComputeDevice);
@@ -95,6 +107,7 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
     similarityPanel_->setDataset(view.dataset, std::move(thumbnails));
     modelPanel_->setDataset(view.dataset);
   });
+  connectDemo();
   setCentralWidget(tabs_);
 
   statusText_ = new QLabel(tr("Ready"), this);
@@ -120,6 +133,11 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
     statusBar()->showMessage(message, 8000);
   });
 
+  project_ = new ProjectController(*this);
+  connect(project_, &ProjectController::failed, this, [this](const QString& message) {
+    showMessage(this, QMessageBox::Warning, tr("Project"), message);
+  });
+  connect(project_, &ProjectController::saved, this, [this] { QTimer::singleShot(0, this, &MainWindow::rebuildRecentProjectsMenu); });
   createActions();
   applyEngineSettings();
   menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"))->addAction(logDock->toggleViewAction());
@@ -132,6 +150,22 @@ MainWindow::~MainWindow() {
 
 void MainWindow::createActions() {
   auto* fileMenu = menuBar()->addMenu(tr("&File"));
+  fileMenu->addAction(tr("&New Window"), this, [this] {
+    auto* window = new MainWindow(engine_);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->show();
+  })->setShortcut(QKeySequence::New);
+  fileMenu->addAction(tr("Open &Project…"), this, &MainWindow::chooseProjectToOpen)
+      ->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+  recentProjectsMenu_ = fileMenu->addMenu(tr("Recent Pro&jects"));
+  rebuildRecentProjectsMenu();
+  fileMenu->addAction(tr("&Save Project"), this, &MainWindow::saveProject)->setShortcut(QKeySequence::Save);
+  fileMenu->addAction(tr("Save Project &As…"), this, &MainWindow::chooseWhereToSaveProject)
+      ->setShortcut(QKeySequence::SaveAs);
+  fileMenu->addAction(tr("&Export Report…"), this, &MainWindow::chooseWhereToExportReport)
+      ->setToolTip(tr("An HTML or PDF report of what this window holds: data, matrices, models, runs, probes, "
+                      "with configs, seeds, versions and device"));
+  fileMenu->addSeparator();
   auto* open = fileMenu->addAction(tr("&Open Dataset…"), this, &MainWindow::chooseDatasetToOpen);
   open->setShortcut(QKeySequence::Open);
   open->setToolTip(tr("Open a neural recording (file tree folder or static HDF5) or labelled images "
@@ -145,8 +179,7 @@ void MainWindow::createActions() {
   fileMenu->addAction(tr("Load &Default Data"), this, &MainWindow::loadDefaultData)
       ->setToolTip(tr("Synthetic V1 population driven by Fashion-MNIST"));
   fileMenu->addSeparator();
-  auto* save = fileMenu->addAction(tr("&Save Neural Dataset As…"), this, &MainWindow::saveDatasetAs);
-  save->setShortcut(QKeySequence::SaveAs);
+  fileMenu->addAction(tr("Save &Neural Dataset As…"), this, &MainWindow::saveDatasetAs);
   fileMenu->addSeparator();
   auto* quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -180,6 +213,22 @@ void MainWindow::createActions() {
   for (const Panel& panel : panels_)
     viewMenu->addAction(panel.title, this, [this, widget = panel.widget] { raisePanel(widget); });
   viewMenu->addSeparator();
+  presentationAction_ = viewMenu->addAction(tr("&Presentation Mode"));
+  presentationAction_->setCheckable(true);
+  presentationAction_->setShortcut(Qt::Key_F11);
+  presentationAction_->setToolTip(tr("Full screen, larger fonts and high-contrast colormaps, for a projector"));
+  connect(presentationAction_, &QAction::toggled, this, &MainWindow::setPresentationMode);
+  viewMenu->addSeparator();
+
+  auto* demoMenu = menuBar()->addMenu(tr("&Demo"));
+  auto* runDemoAction = demoMenu->addAction(tr("Run &Demo"), this, &MainWindow::runDemo);
+  runDemoAction->setShortcut(Qt::CTRL | Qt::Key_D);
+  runDemoAction->setToolTip(tr("The whole study on the embedded data in a few minutes, each step narrated"));
+  auto* stopDemoAction = demoMenu->addAction(tr("&Stop and Show Results So Far"), demoPanel_,
+                                             &DemoPanel::stopAndShowResults);
+  stopDemoAction->setEnabled(false);
+  connect(demoPanel_, &DemoPanel::started, stopDemoAction, [stopDemoAction] { stopDemoAction->setEnabled(true); });
+  connect(demoPanel_, &DemoPanel::ended, stopDemoAction, [stopDemoAction] { stopDemoAction->setEnabled(false); });
 
   auto* helpMenu = menuBar()->addMenu(tr("&Help"));
   helpMenu->addAction(tr("&About BrainPrior"), this, &MainWindow::showAbout);
@@ -240,9 +289,84 @@ void MainWindow::openPath(const QString& path) {
 }
 
 void MainWindow::loadDefaultData() {
+  generateDefaultData();
+  raisePanel(dataPanel_);
+}
+
+void MainWindow::generateDefaultData() {
   dataPanel_->loadFrom(jobs_, tr("Generating the default synthetic V1 population"),
                        [](const bp::Job& job) { return bp::generateDefaultDataset({}, job).dataset; });
-  raisePanel(dataPanel_);
+}
+
+void MainWindow::connectDemo() {
+  // The panels fill in the background: the Demo tab stays in front, telling the story, until the
+  // presenter asks for a step's results.
+  connect(demoPanel_, &DemoPanel::neuronsRecorded, this, &MainWindow::generateDefaultData);
+  connect(demoPanel_, &DemoPanel::modelSaved, this, [this](const QString& file) {
+    // Opened with the neurons it models, so that the Models panel shows its evaluation too.
+    if (dataPanel_->dataset()) {
+      modelPanel_->openModel(file);
+      return;
+    }
+    connect(
+        dataPanel_, &DataPanel::datasetChanged, modelPanel_, [this, file] { modelPanel_->openModel(file); },
+        Qt::SingleShotConnection);
+  });
+  connect(demoPanel_, &DemoPanel::targetSaved, this,
+          [this](const QString& file) { similarityPanel_->openMatrixFile(SimilarityPanel::A, file); });
+  connect(demoPanel_, &DemoPanel::classifiersTrained, this, [this](const QString& runsFolder) {
+    trainingPanel_->setRunsFolder(runsFolder);
+    comparisonPanel_->setRunsFolder(runsFolder);
+  });
+  connect(demoPanel_, &DemoPanel::probeSaved, this, [this](const QString& reportFile, const QString& runsFolder) {
+    comparisonPanel_->openReport(reportFile);
+    showNextProbeUnderAttack();
+    probePanel_->loadRuns({runsFolder});
+  });
+  connect(demoPanel_, &DemoPanel::resultsRequested, this, [this](DemoPanel::Step step) {
+    static const char* const kResultPanels[DemoPanel::StepCount] = {"data", "models", "similarity", "training",
+                                                                     "comparison"};
+    if (step >= 0 && step < DemoPanel::StepCount) showPanel(QString::fromLatin1(kResultPanels[step]));
+  });
+}
+
+void MainWindow::runDemo() {
+  raisePanel(demoPanel_);
+  if (!demoPanel_->isRunning()) demoPanel_->start();
+}
+
+void MainWindow::showNextProbeUnderAttack() {
+  QObject::connect(
+      probePanel_, &ProbePanel::modelsLoaded, probePanel_,
+      [panel = probePanel_] {
+        panel->setCorruption(QStringLiteral("gaussian_noise"), 0.1);
+        panel->setAttack(ProbeAttack::PgdLinf, 2.0 / 255.0, 0);
+        panel->setAttackEnabled(true);
+      },
+      Qt::SingleShotConnection);
+}
+
+void MainWindow::setPresentationMode(bool on) {
+  if (on == presentationMode()) return;
+  if (on) {
+    presentation_ = PresentationRestore{QApplication::font(), windowState()};
+    QFont large = presentation_->font;
+    if (large.pointSizeF() > 0) {
+      large.setPointSizeF(large.pointSizeF() * kPresentationScale);
+    } else {
+      large.setPixelSize(qRound(large.pixelSize() * kPresentationScale));
+    }
+    QApplication::setFont(large);
+    setWindowState(windowState() | Qt::WindowFullScreen);
+  } else {
+    QApplication::setFont(presentation_->font);
+    setWindowState(presentation_->windowState);
+    presentation_.reset();
+  }
+  bp::widgets::scalePlotFonts(this, on ? kPresentationScale : 1.0 / kPresentationScale);
+  for (auto* heatmap : findChildren<bp::widgets::HeatmapView*>()) heatmap->setHighContrast(on);
+  // Also when called from code: the menu shows the mode (its toggled signal returns here and stops).
+  presentationAction_->setChecked(on);
 }
 
 bool MainWindow::showPanel(const QString& name) {
@@ -294,6 +418,98 @@ void MainWindow::saveDatasetAs() {
       [path](bool&) { bp::logInfo("Saved " + path.toStdString()); });
 }
 
+MainWindow* MainWindow::openProject(const QString& file, ProjectSource source) {
+  MainWindow* window = this;
+  if (!project_->isEmpty()) {
+    window = new MainWindow(engine_);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->show();
+  }
+  if (!(source == RecoverUntitled ? window->project().recoverUntitled(file) : window->project().open(file))) {
+    if (window != this) window->close();
+    return nullptr;
+  }
+  QTimer::singleShot(0, this, &MainWindow::rebuildRecentProjectsMenu);
+  return window;
+}
+
+void MainWindow::chooseProjectToOpen() {
+  const QString file = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+                                                    tr("BrainPrior projects (*.brainprior);;All files (*)"));
+  if (!file.isEmpty()) openProject(file);
+}
+
+bool MainWindow::saveProject() {
+  if (project_->file().isEmpty()) return chooseWhereToSaveProject();
+  project_->saveAs(project_->file());
+  return true;
+}
+
+bool MainWindow::chooseWhereToSaveProject() {
+  const QString file = QFileDialog::getSaveFileName(this, tr("Save project"),
+                                                    project_->file().isEmpty() ? tr("untitled.brainprior") : project_->file(),
+                                                    tr("BrainPrior projects (*.brainprior)"));
+  if (file.isEmpty()) return false;
+  project_->saveAs(file);
+  return true;
+}
+
+void MainWindow::chooseWhereToExportReport() {
+  const QString suggested = project_->file().isEmpty() ? tr("report.html")
+                                                       : QFileInfo(project_->file()).completeBaseName() + QStringLiteral(".html");
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export report"), suggested, tr("HTML (*.html);;PDF (*.pdf)"));
+  if (!path.isEmpty()) exportReport(path);
+}
+
+void MainWindow::exportReport(const QString& path) {
+  const QString file = project_->file().isEmpty() ? tr("untitled.brainprior") : project_->file();
+  const bp::ReportInputs inputs = bp::reportInputsFromProject(project_->capture(), file.toStdString());
+  const bool pdf = path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive);
+  jobs_.run<std::shared_ptr<bp::Report>>(
+      tr("Building the report %1").arg(QFileInfo(path).fileName()),
+      [inputs, path, pdf](const bp::Job& job) {
+        auto report = std::make_shared<bp::Report>(bp::buildReport(inputs, job));
+        if (!pdf) bp::writeReportHtml(*report, path.toStdString());
+        return report;
+      },
+      [this, path, pdf](std::shared_ptr<bp::Report>& report) {
+        QString error;
+        if (pdf && !writeReportPdf(*report, path, &error)) throw bp::Error(error.toStdString());
+        bp::logInfo("Saved report " + path.toStdString());
+        Q_EMIT reportExported(path);
+      });
+}
+
+void MainWindow::rebuildRecentProjectsMenu() {
+  recentProjectsMenu_->clear();
+  const auto files = recentProjects();
+  for (const auto& file : files) recentProjectsMenu_->addAction(file, this, [this, file] { openProject(file); });
+  recentProjectsMenu_->setEnabled(!files.isEmpty());
+}
+
+QStringList MainWindow::openPanelNames() const {
+  QStringList names;
+  for (const Panel& panel : panels_)
+    if (tabs_->indexOf(panel.widget) >= 0) names << panel.name;
+  return names;
+}
+
+QString MainWindow::currentPanelName() const {
+  for (const Panel& panel : panels_)
+    if (panel.widget == tabs_->currentWidget()) return panel.name;
+  return {};
+}
+
+void MainWindow::setOpenPanels(const QStringList& names) {
+  QWidget* current = tabs_->currentWidget();
+  for (const Panel& panel : panels_) {
+    const int index = tabs_->indexOf(panel.widget);
+    if (names.contains(panel.name) && index < 0) raisePanel(panel.widget);
+    if (!names.contains(panel.name) && index >= 0) tabs_->removeTab(index);
+  }
+  if (tabs_->indexOf(current) >= 0) tabs_->setCurrentWidget(current);
+}
+
 void MainWindow::showAbout() { AboutDialog(this).exec(); }
 
 void MainWindow::rebuildRecentMenu() {
@@ -337,7 +553,7 @@ void MainWindow::saveScreenshotWhenIdle(const QString& path, bool quitAfter) {
   auto* timer = new QTimer(this);
   timer->setInterval(250);
   connect(timer, &QTimer::timeout, this, [this, timer, path, quitAfter] {
-    if (jobs_.activeJobCount() > 0 || probePanel_->busy()) return;
+    if (jobs_.activeJobCount() > 0 || probePanel_->busy() || project_->restoring()) return;
     timer->stop();
     timer->deleteLater();
     // One more turn of the event loop so the views finish their first paint.
@@ -351,6 +567,25 @@ void MainWindow::saveScreenshotWhenIdle(const QString& path, bool quitAfter) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (project_->isModified()) {
+    const auto answer = QMessageBox::question(
+        this, tr("Unsaved changes"),
+        tr("Save the changes to %1 before closing?")
+            .arg(project_->file().isEmpty() ? tr("this untitled project") : QFileInfo(project_->file()).fileName()),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    if (answer == QMessageBox::Cancel) {
+      event->ignore();
+      return;
+    }
+    if (answer == QMessageBox::Save) {
+      // Saving runs in a worker: close once it has written the project.
+      event->ignore();
+      connect(project_, &ProjectController::saved, this, &QWidget::close, Qt::SingleShotConnection);
+      saveProject();
+      return;
+    }
+    project_->discardAutosave();
+  }
   if (jobs_.activeJobCount() > 0) {
     QString question = tr("%n job(s) still running. Cancel them and quit?", nullptr, jobs_.activeJobCount());
     if (trainingQueue_->isRunning())
@@ -368,6 +603,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     jobs_.cancelAll();
     jobs_.waitForAll();
   }
+  project_->discardAutosave();  // closed on purpose: nothing to recover
   event->accept();
 }
 
@@ -376,8 +612,12 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {
-  for (const auto& url : event->mimeData()->urls())
-    if (url.isLocalFile()) openPath(url.toLocalFile());
+  for (const auto& url : event->mimeData()->urls()) {
+    if (!url.isLocalFile()) continue;
+    const QString path = url.toLocalFile();
+    if (path.endsWith(QLatin1String(bp::kProjectExtension))) openProject(path);
+    else openPath(path);
+  }
 }
 
 }  // namespace bp::app

@@ -1,13 +1,17 @@
 #pragma once
-// The main window: panels as tabs, the log as a dock, File/Engine/View/Help menus, drag and drop,
-// and a status bar that shows the running job's progress with a cancel button.
+// The main window: panels as tabs, the log as a dock, File/Engine/View/Demo/Help menus, drag and
+// drop, a status bar that shows the running job's progress with a cancel button, and presentation
+// mode for showing the demo to an audience.
+#include <QFont>
 #include <QMainWindow>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "app/job_runner.h"
 #include "app/settings.h"
 
+class QAction;
 class QActionGroup;
 class QLabel;
 class QProgressBar;
@@ -23,6 +27,8 @@ namespace bp::app {
 
 class ComparisonPanel;
 class DataPanel;
+class DemoPanel;
+class ProjectController;
 class ImagePanel;
 class LogPanel;
 class ModelPanel;
@@ -42,13 +48,23 @@ public:
   // Generates the synthetic V1 population on Fashion-MNIST in a worker.
   void loadDefaultData();
   // Brings a panel to the front by name: "data", "similarity", "models", "training", "probe",
-  // "comparison" or "images" (reopening
-  // it when its tab was closed). False for any other name.
+  // "comparison", "images" or "demo" (reopening it when its tab was closed). False for any other name.
   bool showPanel(const QString& name);
   // Sets and saves the compute device ("auto", "cpu" or "cuda") and re-applies the engine settings.
   void setComputeDevice(const QString& device);
   // Saves a screenshot once no job is running (and quits when `quitAfter`).
   void saveScreenshotWhenIdle(const QString& path, bool quitAfter = true);
+  // Brings the Demo tab to the front and starts the demo with its form's settings (DemoPanel::start).
+  // As each step finishes, its results open in the panels that explain them.
+  void runDemo();
+  // The next runs loaded into the Probe panel are shown on a noisy test image under a PGD attack
+  // on the first model, as at a talk.
+  void showNextProbeUnderAttack();
+  // Presentation mode, for a projector: full screen, the application font 1.5 times larger, and
+  // high-contrast colormaps in every heatmap. Leaving it restores the window state, the font and
+  // the colormaps exactly.
+  bool presentationMode() const { return presentation_.has_value(); }
+  void setPresentationMode(bool on);
 
   JobRunner& jobs() { return jobs_; }
   DataPanel* dataPanel() const { return dataPanel_; }
@@ -59,7 +75,25 @@ public:
   TrainingQueue& trainingQueue() { return *trainingQueue_; }
   ProbePanel* probePanel() const { return probePanel_; }
   ComparisonPanel* comparisonPanel() const { return comparisonPanel_; }
+  DemoPanel* demoPanel() const { return demoPanel_; }
+  ProjectController& project() { return *project_; }
+  // Opens a project: here when this window holds nothing, otherwise in a new window. The window
+  // that opened it, or nullptr when it cannot be read (the reason is shown).
+  // RecoverUntitled: `file` is an untitled window's autosave, opened as the untitled project it was.
+  enum ProjectSource { ProjectFile, RecoverUntitled };
+  MainWindow* openProject(const QString& file, ProjectSource source = ProjectFile);
+  // Builds the report of what this window holds (its project's files) in a worker and writes it
+  // as HTML, or as PDF when `path` ends in .pdf; reportExported when written, the job's error otherwise.
+  void exportReport(const QString& path);
+  // The names (as showPanel takes them) of the open tabs in order, and of the current one.
+  QStringList openPanelNames() const;
+  QString currentPanelName() const;
+  // Opens exactly the named tabs (unknown names are ignored), in the panels' usual order.
+  void setOpenPanels(const QStringList& names);
   QTabWidget* tabs() const { return tabs_; }
+
+Q_SIGNALS:
+  void reportExported(const QString& path);
 
 protected:
   void closeEvent(QCloseEvent* event) override;
@@ -71,10 +105,20 @@ private:
   void applyEngineSettings();
   // Shows a panel's tab (in its place among the others when it was closed) and brings it to the front.
   void raisePanel(QWidget* panel);
+  // Generates the default data into the Data panel without bringing it to the front.
+  void generateDefaultData();
+  // Opens the demo's results in their panels as its steps finish.
+  void connectDemo();
   void chooseDatasetToOpen();
   void saveDatasetAs();
   void showAbout();
   void rebuildRecentMenu();
+  void rebuildRecentProjectsMenu();
+  void chooseProjectToOpen();
+  // Save (to the project's file, or asking for one when untitled); false when the user cancelled.
+  bool saveProject();
+  bool chooseWhereToSaveProject();
+  void chooseWhereToExportReport();
   void onJobStarted(int jobId, const QString& title);
   void onJobProgress(int jobId, double fraction, const QString& message);
   void onJobFinished(int jobId, const QString& title, bool cancelled, const QString& error);
@@ -90,6 +134,8 @@ private:
   TrainingPanel* trainingPanel_ = nullptr;
   ProbePanel* probePanel_ = nullptr;
   ComparisonPanel* comparisonPanel_ = nullptr;
+  DemoPanel* demoPanel_ = nullptr;
+  ProjectController* project_ = nullptr;
   // Every panel in tab order, with its name for showPanel and its tab title.
   struct Panel {
     QString name;
@@ -98,8 +144,16 @@ private:
   };
   std::vector<Panel> panels_;
   QActionGroup* deviceGroup_ = nullptr;
+  QAction* presentationAction_ = nullptr;
+  // What presentation mode changed, to restore on leaving it; empty outside presentation mode.
+  struct PresentationRestore {
+    QFont font;
+    Qt::WindowStates windowState;
+  };
+  std::optional<PresentationRestore> presentation_;
   LogPanel* logPanel_ = nullptr;
   QMenu* recentMenu_ = nullptr;
+  QMenu* recentProjectsMenu_ = nullptr;
   QLabel* statusText_ = nullptr;
   QLabel* deviceLabel_ = nullptr;
   QProgressBar* progress_ = nullptr;

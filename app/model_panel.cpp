@@ -760,6 +760,33 @@ void ModelPanel::openModel(const QString& path) {
       [this](std::shared_ptr<ModelRecord>& record) { addModel(record); });
 }
 
+void ModelPanel::openModels(const QStringList& paths, const QStringList& names, int current) {
+  auto dataset = dataset_;
+  jobs_.run<std::vector<std::shared_ptr<ModelRecord>>>(
+      tr("Opening %n model(s)", nullptr, static_cast<int>(paths.size())),
+      [paths, names, dataset](const bp::Job& job) {
+        std::vector<std::shared_ptr<ModelRecord>> records;
+        const double share = 1.0 / std::max<qsizetype>(1, paths.size());
+        for (qsizetype i = 0; i < paths.size(); ++i) {
+          auto record = std::make_shared<ModelRecord>(
+              loadModel(paths[i].toStdString(), dataset.get(), job.subJob(i * share, (i + 1) * share)));
+          if (i < names.size() && !names[i].isEmpty()) record->name = names[i].toStdString();
+          records.push_back(std::move(record));
+        }
+        return records;
+      },
+      [this, current](std::vector<std::shared_ptr<ModelRecord>>& records) {
+        for (auto& record : records) addModel(std::move(record));
+        setCurrentModel(current);
+      });
+}
+
+void ModelPanel::setModelFile(int index, const QString& path) {
+  if (index < 0 || index >= modelCount()) return;
+  models_[static_cast<std::size_t>(index)]->file = path.toStdString();
+  updateComparison();
+}
+
 void ModelPanel::saveCurrentModel(const QString& path) {
   if (current_ < 0) return;
   auto record = models_[static_cast<std::size_t>(current_)];

@@ -4,6 +4,7 @@
 // oracle), what they learned (first-layer filters, readout positions or masks, functional types of
 // a rotation-equivariant core), most exciting inputs, and build the denoised similarity target.
 #include <QImage>
+#include <QStringList>
 #include <QWidget>
 #include <atomic>
 #include <memory>
@@ -42,7 +43,12 @@ public:
   // Ends the running fit after its current epoch, keeping the best weights so far.
   void stopFit();
   void openModel(const QString& path);
+  // Opens several models in one worker and adds them in the given order, named `names` (where not
+  // empty), then makes `current` the current one: a project's models come back as they were.
+  void openModels(const QStringList& paths, const QStringList& names, int current);
   void saveCurrentModel(const QString& path);
+  // Records that model `index` now lives in `path` (a project saved it there).
+  void setModelFile(int index, const QString& path);
   // Most exciting inputs of the neurons in the neuron field, for the current model.
   void computeMostExcitingInputs();
   // The denoised target over the dataset's images, sent out with targetReady.
@@ -53,6 +59,8 @@ public:
 
   int modelCount() const { return static_cast<int>(models_.size()); }
   const ModelRecord& model(int index) const { return *models_[static_cast<std::size_t>(index)]; }
+  // The same record, shared, for work that outlives this call (a project's save in a worker).
+  std::shared_ptr<const ModelRecord> modelHandle(int index) const { return models_[static_cast<std::size_t>(index)]; }
   int currentModel() const { return current_; }
   void setCurrentModel(int index);
 

@@ -300,8 +300,9 @@ void ProbePanel::loadRuns(const QStringList& folders) {
         loaded->images = loadProbeImageSet(loaded->models.front(), kTestImagesShown, job.subJob(0.6, 1.0));
         return loaded;
       },
-      [this](std::shared_ptr<Loaded>& loaded) {
+      [this, folders](std::shared_ptr<Loaded>& loaded) {
         models_ = std::move(loaded->models);
+        runFolders_ = folders;
         images_ = std::move(loaded->images);
         modelList_->clear();
         attackedModel_->blockSignals(true);
@@ -361,6 +362,7 @@ void ProbePanel::showTestImage(int index) {
   const std::size_t size = static_cast<std::size_t>(images_.channels) * images_.height * images_.width;
   const auto first = images_.pixels.begin() + static_cast<std::ptrdiff_t>(size * static_cast<std::size_t>(index));
   const int label = images_.labels[static_cast<std::size_t>(index)];
+  imageFile_.clear();
   setImage({first, first + static_cast<std::ptrdiff_t>(size)}, label,
            tr("Test image %1 of %2: <b>%3</b>")
                .arg(index)
@@ -378,6 +380,7 @@ bool ProbePanel::showImageFile(const QString& path) {
   try {
     setImage(readProbeImageFile(path.toStdString(), model.channels, model.height, model.width), -1,
              tr("%1 (no label: attacks push away from the attacked model's decision)").arg(QFileInfo(path).fileName()));
+    imageFile_ = path;
   } catch (const std::exception& error) {
     status_ = tr("Cannot use %1: %2").arg(path, QString::fromUtf8(error.what()));
     statusLabel_->setText(status_);
@@ -412,6 +415,27 @@ void ProbePanel::setAttack(ProbeAttack attack, double epsilonValue, int model) {
 }
 
 void ProbePanel::setAttackEnabled(bool enabled) { attackButton_->setChecked(enabled); }
+
+nlohmann::json ProbePanel::settings() const {
+  return {{"image", imageIndex_->value()},           {"corruption", corruption_->currentData().toString().toStdString()},
+          {"severity_step", severity_->value()},     {"noise_seed", noiseSeed_->value()},
+          {"attack", attack_->currentIndex()},       {"epsilon_step", epsilon_->value()},
+          {"attacked_model", attackedModel_->currentIndex()}, {"attack_on", attackButton_->isChecked()}};
+}
+
+void ProbePanel::applySettings(const nlohmann::json& settings) {
+  const int corruption = corruption_->findData(QString::fromStdString(settings.value("corruption", std::string("none"))));
+  if (corruption >= 0) corruption_->setCurrentIndex(corruption);
+  severity_->setValue(settings.value("severity_step", 0));
+  noiseSeed_->setValue(settings.value("noise_seed", 0));
+  const int attack = settings.value("attack", 0);
+  if (attack >= 0 && attack < attack_->count()) attack_->setCurrentIndex(attack);
+  epsilon_->setValue(settings.value("epsilon_step", 0));
+  const int model = settings.value("attacked_model", 0);
+  if (model >= 0 && model < attackedModel_->count()) attackedModel_->setCurrentIndex(model);
+  attackButton_->setChecked(settings.value("attack_on", false));
+  showTestImage(settings.value("image", 0));
+}
 
 void ProbePanel::onCorruptionKindChanged() {
   severity_->setEnabled(corruption_->currentIndex() > 0);

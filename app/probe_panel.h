@@ -14,6 +14,8 @@
 #include <memory>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "app/job_runner.h"
 #include "app/probe_session.h"
 
@@ -49,6 +51,14 @@ public:
   // Turns the attack on (with `attack` and budget `epsilon` against model `model`) or off.
   void setAttack(ProbeAttack attack, double epsilon, int model);
   void setAttackEnabled(bool enabled);
+  // The folders the loaded models came from (as given to loadRuns), and the image file shown
+  // (empty while a test image is shown): what a project records.
+  QStringList runFolders() const { return runFolders_; }
+  QString imageFile() const { return imageFile_; }
+  // Every control's setting, as the controls hold it (slider steps, combo indices), so applying it
+  // to a panel with the same models brings back exactly the same probe.
+  nlohmann::json settings() const;
+  void applySettings(const nlohmann::json& settings);
 
   int modelCount() const { return static_cast<int>(models_.size()); }
   int imageCount() const { return static_cast<int>(images_.count()); }
@@ -86,6 +96,8 @@ private:
   JobRunner& jobs_;      // loading: progress and errors in the main window
   JobRunner probeJobs_;  // the interactive probes: quick, frequent, reported here
   std::vector<ProbeModel> models_;
+  QStringList runFolders_;
+  QString imageFile_;
   ProbeImageSet images_;
   std::vector<float> image_;
   int label_ = -1;

@@ -4,8 +4,21 @@
 
 namespace bp::app {
 namespace {
+
 constexpr int kMaxRecentFiles = 10;
+
+QStringList recentList(const QString& key) { return QSettings().value(key).toStringList(); }
+
+QStringList addToRecentList(const QString& key, const QString& path) {
+  auto files = recentList(key);
+  files.removeAll(path);
+  files.prepend(path);
+  while (files.size() > kMaxRecentFiles) files.removeLast();
+  QSettings().setValue(key, files);
+  return files;
 }
+
+}  // namespace
 
 EngineSettings loadEngineSettings() {
   QSettings settings;
@@ -21,15 +34,9 @@ void saveEngineSettings(const EngineSettings& engine) {
   settings.setValue(QStringLiteral("engine/device"), engine.device);
 }
 
-QStringList recentFiles() { return QSettings().value(QStringLiteral("recentFiles")).toStringList(); }
-
-QStringList addRecentFile(const QString& path) {
-  auto files = recentFiles();
-  files.removeAll(path);
-  files.prepend(path);
-  while (files.size() > kMaxRecentFiles) files.removeLast();
-  QSettings().setValue(QStringLiteral("recentFiles"), files);
-  return files;
-}
+QStringList recentFiles() { return recentList(QStringLiteral("recentFiles")); }
+QStringList recentProjects() { return recentList(QStringLiteral("recentProjects")); }
+QStringList addRecentFile(const QString& path) { return addToRecentList(QStringLiteral("recentFiles"), path); }
+QStringList addRecentProject(const QString& path) { return addToRecentList(QStringLiteral("recentProjects"), path); }
 
 }  // namespace bp::app

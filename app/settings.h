@@ -1,5 +1,5 @@
 #pragma once
-// Persistent user settings (QSettings): engine options and recent files.
+// Persistent user settings (QSettings): engine options, recent files and recent projects.
 #include <QString>
 #include <QStringList>
 
@@ -13,8 +13,11 @@ struct EngineSettings {
 EngineSettings loadEngineSettings();
 void saveEngineSettings(const EngineSettings& settings);
 
+// Recent datasets and recent projects: two lists, most recent first.
 QStringList recentFiles();
-// Moves `path` to the front of the list (at most 10 entries) and returns the new list.
+QStringList recentProjects();
+// Moves `path` to the front of its list (at most 10 entries) and returns the new list.
 QStringList addRecentFile(const QString& path);
+QStringList addRecentProject(const QString& path);
 
 }  // namespace bp::app

@@ -301,6 +301,7 @@ void SimilarityPanel::setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityM
                                 const QString& description) {
   if (!description.isEmpty()) descriptions_[slot] = description;
   matrices_[slot] = std::move(matrix);
+  files_[slot].clear();
   const auto& m = *matrices_[slot];
   auto* view = heatmaps_[slot];
   view->setMatrix(toQVector(m.values), static_cast<int>(m.size), static_cast<int>(m.size));
@@ -312,8 +313,8 @@ void SimilarityPanel::setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityM
   Q_EMIT matrixChanged(slot);
 }
 
-void SimilarityPanel::openMatrixFile(Slot slot, const QString& path) {
-  descriptions_[slot] = QFileInfo(path).fileName();
+void SimilarityPanel::openMatrixFile(Slot slot, const QString& path, const QString& description) {
+  descriptions_[slot] = description.isEmpty() ? QFileInfo(path).fileName() : description;
   jobs_.run<std::shared_ptr<const bp::SimilarityMatrix>>(
       tr("Opening %1").arg(QFileInfo(path).fileName()),
       [path](const bp::Job& job) {
@@ -331,7 +332,10 @@ void SimilarityPanel::openMatrixFile(Slot slot, const QString& path) {
                     " blocks of " + std::to_string(factor) + " (block means)");
         return std::make_shared<const bp::SimilarityMatrix>(std::move(overview));
       },
-      [this, slot](std::shared_ptr<const bp::SimilarityMatrix>& matrix) { setMatrix(slot, matrix); });
+      [this, slot, path](std::shared_ptr<const bp::SimilarityMatrix>& matrix) {
+        setMatrix(slot, matrix);
+        files_[slot] = path;
+      });
 }
 
 void SimilarityPanel::showHover(Slot slot, int row, int col, double value) {

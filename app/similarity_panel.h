@@ -42,7 +42,14 @@ public:
   void computeInto(Slot slot);
   // `description` names the matrix in its title (empty: keep the slot's current description).
   void setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix, const QString& description = {});
-  void openMatrixFile(Slot slot, const QString& path);
+  // `description` as in setMatrix (empty: the file's name).
+  void openMatrixFile(Slot slot, const QString& path, const QString& description = {});
+  // The file a slot's matrix was opened from or saved to; empty for a matrix that exists only in
+  // memory (computed here or by the Models panel). Projects save such matrices before they refer
+  // to them, then record the file with setMatrixFile.
+  QString matrixFile(Slot slot) const { return files_[slot]; }
+  void setMatrixFile(Slot slot, const QString& path) { files_[slot] = path; }
+  QString description(Slot slot) const { return descriptions_[slot]; }
   // Compares A with B over the upper triangle (bootstrap intervals, permutation p-values).
   void compareAWithB();
   // Split-half noise ceiling and single-trial agreement, for the form's source, tier and measure.
@@ -80,6 +87,7 @@ private:
   std::array<std::shared_ptr<const bp::SimilarityMatrix>, 2> matrices_;
   std::array<bp::widgets::HeatmapView*, 2> heatmaps_{};
   std::array<QString, 2> descriptions_;
+  std::array<QString, 2> files_;
   bp::widgets::HeatmapView* difference_ = nullptr;
   bp::widgets::SeriesPlot* mds_ = nullptr;
   QTabWidget* views_ = nullptr;

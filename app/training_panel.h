@@ -50,6 +50,7 @@ public:
   bool resumeSelectedRun();
   // Lists the runs in `folder` (the launcher's output folder too).
   void setRunsFolder(const QString& folder);
+  QString runsFolder() const { return runsFolder_; }
   void refreshRuns();
   // Shows the compute device the engine uses now (the main window applies a change).
   void setEngineDevice(const QString& device);

@@ -189,9 +189,18 @@ void HeatmapView::applyColorRange(double low, double high) {
 
 void HeatmapView::setColormap(Colormap colormap) {
   colormap_ = colormap;
-  colorScale_->setGradient(colorGradient(colormap));
+  colorScale_->setGradient(colorGradient(shownColormap()));
   if (autoColorRange_) setAutoColorRange();
   plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::setHighContrast(bool highContrast) {
+  highContrast_ = highContrast;
+  setColormap(colormap_);
+}
+
+Colormap HeatmapView::shownColormap() const {
+  return highContrast_ && !isDiverging(colormap_) ? Colormap::Magma : colormap_;
 }
 
 void HeatmapView::setTitle(const QString& title) {

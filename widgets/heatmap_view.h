@@ -46,6 +46,14 @@ public:
 
   void setColormap(Colormap colormap);
   Colormap colormap() const { return colormap_; }
+  // For a projector (presentation mode): sequential colormaps are drawn as magma, whose lightness
+  // runs from black to near white, the widest range of the sequential maps, so that washed-out
+  // projection still separates values; diverging maps already span it. colormap() keeps the chosen
+  // map, so switching it off draws that map again.
+  void setHighContrast(bool highContrast);
+  bool highContrast() const { return highContrast_; }
+  // The colormap drawn now: colormap(), or its high-contrast substitute.
+  Colormap shownColormap() const;
 
   void setTitle(const QString& title);
   void setAxisTitles(const QString& columnTitle, const QString& rowTitle, const QString& colorTitle = QString());
@@ -92,6 +100,7 @@ private:
   MatrixTile overview_;
   QRect detailWindow_;  // source cells held by detailMap_ (x = column, y = row)
   Colormap colormap_ = Colormap::Viridis;
+  bool highContrast_ = false;
   bool autoColorRange_ = true;
   bool limitingRanges_ = false;
   std::pair<int, int> hoveredCell_{-1, -1};

@@ -93,4 +93,42 @@ void setPlotTitle(QCustomPlot* plot, const QString& title) {
   element->setText(title);
 }
 
+namespace {
+
+QFont scaledBy(QFont font, double factor) {
+  if (font.pointSizeF() > 0) {
+    font.setPointSizeF(font.pointSizeF() * factor);
+  } else {
+    font.setPixelSize(qRound(font.pixelSize() * factor));
+  }
+  return font;
+}
+
+void scaleAxisFonts(QCPAxis* axis, double factor) {
+  axis->setTickLabelFont(scaledBy(axis->tickLabelFont(), factor));
+  axis->setLabelFont(scaledBy(axis->labelFont(), factor));
+}
+
+}  // namespace
+
+void scalePlotFonts(QWidget* root, double factor) {
+  for (QCustomPlot* plot : root->findChildren<QCustomPlot*>()) {
+    plot->setFont(scaledBy(plot->font(), factor));
+    for (QCPLayoutElement* element : plot->plotLayout()->elements(true)) {
+      if (auto* rect = qobject_cast<QCPAxisRect*>(element)) {
+        for (QCPAxis* axis : rect->axes()) scaleAxisFonts(axis, factor);
+      } else if (auto* scale = qobject_cast<QCPColorScale*>(element)) {
+        scaleAxisFonts(scale->axis(), factor);
+      } else if (auto* legend = qobject_cast<QCPLegend*>(element)) {
+        legend->setFont(scaledBy(legend->font(), factor));
+        for (int i = 0; i < legend->itemCount(); ++i)
+          if (QCPAbstractLegendItem* item = legend->item(i)) item->setFont(scaledBy(item->font(), factor));
+      } else if (auto* text = qobject_cast<QCPTextElement*>(element)) {
+        text->setFont(scaledBy(text->font(), factor));
+      }
+    }
+    plot->replot(QCustomPlot::rpQueuedReplot);
+  }
+}
+
 }  // namespace bp::widgets

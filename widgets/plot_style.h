@@ -5,6 +5,7 @@
 
 class QCustomPlot;
 class QCPAxis;
+class QWidget;
 
 namespace bp::widgets {
 
@@ -17,5 +18,11 @@ void applyAxisStyle(QCPAxis* axis);
 
 // Shows `title` in a text element above the axis rect; an empty title removes the row.
 void setPlotTitle(QCustomPlot* plot, const QString& title);
+
+// Multiplies the fonts of every plot inside `root` (axis and tick labels, colour scales, legends
+// and their items, titles) by `factor`, for presentation mode. Plots styled in the meantime take
+// the application font, which presentation mode enlarges by the same factor, so scaling back by
+// 1 / factor returns every plot to its usual size.
+void scalePlotFonts(QWidget* root, double factor);
 
 }  // namespace bp::widgets

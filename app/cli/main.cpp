@@ -9,6 +9,7 @@
 #include "model_commands.h"
 #include "predictivity_commands.h"
 #include "probe_commands.h"
+#include "report_commands.h"
 #include "rsa_commands.h"
 #include "train_commands.h"
 #include "runtime/error.h"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   bp::cli::addProbeCommands(app, options);
   bp::cli::addPredictivityCommands(app, options);
   bp::cli::addDemoCommands(app, options);
+  bp::cli::addReportCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -96,6 +96,32 @@ nlohmann::json toJson(const DemoConfig& config) {
           {"probe_images", config.probeImages}};
 }
 
+DemoConfig demoConfigFromJson(const nlohmann::json& json) {
+  DemoConfig config;
+  ConfigReader reader(json, "demo config");
+  std::string outputDir = config.outputDir.string();
+  reader.read("output_dir", outputDir);
+  config.outputDir = outputDir;
+  reader.read("fit_epochs", config.fitEpochs);
+  reader.read("target_images", config.targetImages);
+  reader.read("train_images", config.trainImages);
+  reader.read("test_images", config.testImages);
+  reader.read("epochs", config.epochs);
+  reader.read("alpha", config.alpha);
+  if (const nlohmann::json* seeds = reader.find("seeds")) {
+    if (!seeds->is_array()) reader.fail("seeds", "must be a list of non-negative integers");
+    config.seeds.clear();
+    for (const auto& seed : *seeds) {
+      if (!seed.is_number_integer() || (!seed.is_number_unsigned() && seed.get<std::int64_t>() < 0))
+        reader.fail("seeds", "must be a list of non-negative integers");
+      config.seeds.push_back(seed.get<std::uint64_t>());
+    }
+  }
+  reader.read("probe_images", config.probeImages);
+  reader.finish();
+  return config;
+}
+
 void validate(const DemoConfig& config) {
   if (config.outputDir.empty()) throw Error("demo: no output folder");
   if (config.fitEpochs < 1) throw Error("demo: fit_epochs must be at least 1");

@@ -38,6 +38,10 @@ struct DemoConfig {
 // Keys: {"output_dir", "fit_epochs", "target_images", "train_images", "test_images", "epochs",
 // "alpha", "seeds", "probe_images"}.
 nlohmann::json toJson(const DemoConfig& config);
+// Reads toJson(DemoConfig)'s keys strictly (runtime/config_reader.h): an absent key keeps its
+// default, an unknown key or a value of the wrong type throws bp::Error naming it. The GUI's
+// --demo-config reads its file with it; validate() judges the values.
+DemoConfig demoConfigFromJson(const nlohmann::json& json);
 // Throws bp::Error naming the first invalid setting (an empty output folder, a count below its
 // minimum, no seeds, a negative alpha).
 void validate(const DemoConfig& config);

@@ -332,6 +332,44 @@ private Q_SLOTS:
     QVERIFY2(bad.err.contains("fold"), bad.err.constData());
   }
 
+  void reportWritesOneHtmlFileOfItsInputs() {
+    bp::test::ScratchDir dir;
+    const auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    QCOMPARE(runCli(QStringList{"synth", "-o", path("population.h5")} + kSmallPopulation).exitCode, 0);
+    bp::test::writeBytes(dir / "fit.json",
+                         R"({"model": {"kernel_sizes": [9, 3], "channels": [4, 4]}, "trainer": {"max_epochs": 1}})");
+    const auto fit = runCli({"fit", path("population.h5"), "--config", path("fit.json"), "-o", path("model.pt")});
+    QVERIFY2(fit.exitCode == 0, fit.err.constData());
+    // A finished run as run_folder.h leaves it (only what the registry reads).
+    const nlohmann::json epoch = {{"epoch", 1}, {"learning_rate", 0.05}, {"classification_loss", 0.9},
+                                  {"regularization_loss", 0.0}, {"total_loss", 0.9}, {"train_accuracy", 0.7},
+                                  {"validation_accuracy", nullptr}, {"test_accuracy", 0.8125},
+                                  {"gamma", nlohmann::json::array()}, {"seconds", 1.0}, {"total_seconds", 1.0}};
+    const nlohmann::json summary = {{"format", "brainprior classifier run"}, {"state", "finished"}, {"seed", 3},
+                                    {"regularizer", "none"}, {"epochs", 1}, {"epochs_done", 1},
+                                    {"test_accuracy", 0.8125}, {"config", {{"seed", 3}}}, {"history", {epoch}}};
+    bp::test::writeBytes(dir / "runs" / "stripes-seed3" / "summary.json", summary.dump());
+
+    const auto report = runCli({"report", path("population.h5"), path("model.pt"), path("runs"), "-o",
+                                path("report.html"), "--title", "Tiny <report>"});
+    QVERIFY2(report.exitCode == 0, report.err.constData());
+    const QJsonObject json = report.json();
+    QCOMPARE(json.value("output").toString(), path("report.html"));
+    QCOMPARE(json.value("figures").toInt(), 2 + 1 + 2);  // reliability histograms, fit curve, training curves
+    QFile file(path("report.html"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray html = file.readAll();
+    QCOMPARE(json.value("bytes").toInt(), html.size());
+    for (const char* title : {"Summary</h2>", "Neural data</h2>", "Model fit</h2>", "Training</h2>", "Configs</h2>",
+                              "Tiny &lt;report&gt;", "stripes-seed3", "0.8125"})
+      QVERIFY2(html.contains(title), title);
+
+    const auto missing = runCli({"report", path("no-such-runs"), "-o", path("missing.html")});
+    QVERIFY(missing.exitCode != 0);
+    QVERIFY2(missing.err.contains("no-such-runs"), missing.err.constData());
+    QVERIFY(!QFile::exists(path("missing.html")));
+  }
+
   void demoNarratesEveryStepAndKeepsItsFolder() {
     bp::test::ScratchDir dir;
     const QString folder = QString::fromStdString((dir / "demo").string());

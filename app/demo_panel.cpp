@@ -1,0 +1,506 @@
+#include "app/demo_panel.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <initializer_list>
+
+#include "runtime/error.h"
+#include "runtime/log.h"
+
+namespace bp::app {
+namespace {
+
+// The engine's step titles, shown while a step waits; each step's own announcement replaces its
+// title (and brings its narration) when it starts.
+const char* const kWaitingTitles[DemoPanel::StepCount] = {
+    "Record the neurons", "Fit a model of the neurons", "Build the denoised neural similarity",
+    "Train three classifiers", "Probe their robustness"};
+
+// Okabe–Ito colours, apart for colour-blind viewers and on a projector.
+constexpr const char* kDoneStyle = "color:#007a5a;font-weight:bold";
+constexpr const char* kRunningStyle = "color:#0072b2;font-weight:bold";
+constexpr const char* kStoppedStyle = "color:#d55e00;font-weight:bold";
+constexpr const char* kIdleStyle = "color:#707070";
+
+QString duration(double seconds) {
+  const int whole = qRound(seconds);
+  if (whole < 60) return QStringLiteral("%1 s").arg(whole);
+  return QStringLiteral("%1:%2 min").arg(whole / 60).arg(whole % 60, 2, 10, QLatin1Char('0'));
+}
+
+QFont scaledFont(QFont font, double factor, bool bold) {
+  if (font.pointSizeF() > 0) {
+    font.setPointSizeF(font.pointSizeF() * factor);
+  } else {
+    font.setPixelSize(qRound(font.pixelSize() * factor));
+  }
+  font.setBold(bold);
+  return font;
+}
+
+QString idleHeading() { return DemoPanel::tr("The whole study in a few minutes"); }
+
+QString idleNarration() {
+  return DemoPanel::tr(
+      "Five steps, each told here as it runs: synthetic mouse-V1 neurons respond to Fashion-MNIST images; a "
+      "convolutional network learns to predict them; its noise-free predictions give a denoised similarity of "
+      "images; a small ResNet learns Fashion-MNIST without a prior, with that similarity as its prior, and with "
+      "a shuffled copy of it; finally noise and adversarial attacks probe all three. Each finished step opens "
+      "its results in the tab that explains them.");
+}
+
+}  // namespace
+
+DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+  auto* settings = new QGroupBox(tr("Settings"), this);
+  auto* form = new QFormLayout(settings);
+  auto spin = [this](int low, int high, const QString& tip) {
+    auto* box = new QSpinBox(this);
+    box->setRange(low, high);
+    box->setToolTip(tip);
+    return box;
+  };
+  fitEpochs_ = spin(1, 500, tr("Epochs of the predictive model of the neurons (early stopping may end it sooner)"));
+  targetImages_ = spin(20, 60000, tr("Fashion-MNIST training images the denoised similarity spans"));
+  trainImages_ = spin(100, 60000, tr("Images each classifier trains on"));
+  testImages_ = spin(10, 10000, tr("Images each classifier is tested on"));
+  epochs_ = spin(1, 200, tr("Epochs of each classifier"));
+  alpha_ = new QDoubleSpinBox(this);
+  alpha_->setRange(0.0, 1000.0);
+  alpha_->setDecimals(2);
+  alpha_->setSingleStep(0.5);
+  alpha_->setToolTip(tr("Strength of the neural-similarity prior"));
+  seeds_ = new QLineEdit(this);
+  seeds_->setToolTip(tr("One run of each classifier per seed, e.g. \"1, 2, 3\""));
+  probeImages_ = spin(10, 10000, tr("Test images of the noise and attack probe"));
+  outputField_ = new QLineEdit(this);
+  outputField_->setPlaceholderText(tr("a new folder in %1").arg(QDir::toNativeSeparators(demosFolder())));
+  outputField_->setToolTip(tr("An empty or new folder for the demo's files; a folder that holds a demo is refused"));
+  auto* browse = new QPushButton(tr("…"), this);
+  browse->setToolTip(tr("Choose the demo's folder"));
+  connect(browse, &QPushButton::clicked, this, &DemoPanel::chooseOutputFolder);
+  auto* outputRow = new QHBoxLayout;
+  outputRow->addWidget(outputField_, 1);
+  outputRow->addWidget(browse);
+  form->addRow(tr("Model epochs"), fitEpochs_);
+  form->addRow(tr("Target images"), targetImages_);
+  form->addRow(tr("Train images"), trainImages_);
+  form->addRow(tr("Test images"), testImages_);
+  form->addRow(tr("Classifier epochs"), epochs_);
+  form->addRow(tr("Prior strength α"), alpha_);
+  form->addRow(tr("Seeds"), seeds_);
+  form->addRow(tr("Probe images"), probeImages_);
+  form->addRow(tr("Folder"), outputRow);
+
+  startButton_ = new QPushButton(tr("Start Demo"), this);
+  startButton_->setDefault(true);
+  stopButton_ = new QPushButton(tr("Stop and Show Results So Far"), this);
+  stopButton_->setToolTip(tr("Stop the demo; the finished steps keep their files and stay shown"));
+  connect(startButton_, &QPushButton::clicked, this, &DemoPanel::start);
+  connect(stopButton_, &QPushButton::clicked, this, &DemoPanel::stopAndShowResults);
+  problem_ = new QLabel(this);
+  problem_->setWordWrap(true);
+  problem_->setStyleSheet(QString::fromLatin1(kStoppedStyle));
+  problem_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  folderLabel_ = new QLabel(this);
+  folderLabel_->setWordWrap(true);
+  folderLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+  auto* left = new QVBoxLayout;
+  left->addWidget(settings);
+  left->addWidget(startButton_);
+  left->addWidget(stopButton_);
+  left->addWidget(problem_);
+  left->addWidget(folderLabel_);
+  left->addStretch(1);
+  auto* leftWidget = new QWidget(this);
+  leftWidget->setLayout(left);
+  leftWidget->setMaximumWidth(420);
+
+  heading_ = new QLabel(this);
+  heading_->setWordWrap(true);
+  narration_ = new QLabel(this);
+  narration_->setWordWrap(true);
+  narration_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  narration_->setMinimumHeight(120);
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 1000);
+  progress_->setTextVisible(false);
+  progressMessage_ = new QLabel(this);
+  progressMessage_->setStyleSheet(QString::fromLatin1(kIdleStyle));
+
+  auto* stepsBox = new QGroupBox(tr("Steps"), this);
+  auto* grid = new QGridLayout(stepsBox);
+  grid->setColumnStretch(1, 1);
+  grid->setVerticalSpacing(4);
+  for (int i = 0; i < StepCount; ++i) {
+    StepRow& row = steps_[static_cast<std::size_t>(i)];
+    row.numberLabel = new QLabel(QString::number(i + 1), this);
+    row.numberLabel->setAlignment(Qt::AlignRight | Qt::AlignTop);
+    row.titleLabel = new QLabel(this);
+    row.stateLabel = new QLabel(this);
+    row.stateLabel->setAlignment(Qt::AlignRight | Qt::AlignTop);
+    row.findingLabel = new QLabel(this);
+    row.findingLabel->setWordWrap(true);
+    row.findingLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    row.showButton = new QPushButton(tr("Show"), this);
+    row.showButton->setToolTip(tr("Show this step's results in their tab"));
+    const auto step = static_cast<Step>(i);
+    connect(row.showButton, &QPushButton::clicked, this, [this, step] { Q_EMIT resultsRequested(step); });
+    grid->addWidget(row.numberLabel, 2 * i, 0);
+    grid->addWidget(row.titleLabel, 2 * i, 1);
+    grid->addWidget(row.stateLabel, 2 * i, 2);
+    grid->addWidget(row.showButton, 2 * i, 3);
+    grid->addWidget(row.findingLabel, 2 * i + 1, 1, 1, 3);
+  }
+
+  auto* right = new QVBoxLayout;
+  right->addWidget(heading_);
+  right->addWidget(narration_);
+  right->addWidget(progress_);
+  right->addWidget(progressMessage_);
+  right->addWidget(stepsBox);
+  right->addStretch(1);
+
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(leftWidget);
+  layout->addLayout(right, 1);
+
+  clock_ = new QTimer(this);
+  clock_->setInterval(1000);
+  connect(clock_, &QTimer::timeout, this, &DemoPanel::updateRunningTime);
+  connect(&jobs_, &JobRunner::jobProgress, this, [this](int jobId, double fraction, const QString& message) {
+    if (jobId != jobId_) return;
+    progress_->setValue(static_cast<int>(fraction * 1000));
+    if (!message.isEmpty()) progressMessage_->setText(message);
+  });
+  connect(&jobs_, &JobRunner::jobFinished, this,
+          [this](int jobId, const QString&, bool cancelled, const QString& error) {
+            if (jobId == jobId_) onJobFinished(cancelled, error);
+          });
+
+  setConfig({});
+  resetSteps();
+  showProblem({});
+  heading_->setText(idleHeading());
+  narration_->setText(idleNarration());
+  applyNarrationFonts();
+  setRunning(false);
+}
+
+QString DemoPanel::demosFolder() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/demos");
+}
+
+void DemoPanel::setConfig(const bp::DemoConfig& config) {
+  fitEpochs_->setValue(config.fitEpochs);
+  targetImages_->setValue(static_cast<int>(config.targetImages));
+  trainImages_->setValue(static_cast<int>(config.trainImages));
+  testImages_->setValue(static_cast<int>(config.testImages));
+  epochs_->setValue(config.epochs);
+  alpha_->setValue(config.alpha);
+  QStringList seeds;
+  for (const std::uint64_t seed : config.seeds) seeds << QString::number(seed);
+  seeds_->setText(seeds.join(QStringLiteral(", ")));
+  probeImages_->setValue(static_cast<int>(config.probeImages));
+  outputField_->setText(QString::fromStdString(config.outputDir.string()));
+}
+
+bp::DemoConfig DemoPanel::configFromForm() const {
+  bp::DemoConfig config;
+  config.outputDir = outputField_->text().trimmed().toStdString();
+  config.fitEpochs = fitEpochs_->value();
+  config.targetImages = targetImages_->value();
+  config.trainImages = trainImages_->value();
+  config.testImages = testImages_->value();
+  config.epochs = epochs_->value();
+  config.alpha = alpha_->value();
+  config.seeds.clear();
+  for (const QString& text : seeds_->text().split(QRegularExpression(QStringLiteral("[,\\s]+")), Qt::SkipEmptyParts)) {
+    bool ok = false;
+    const qulonglong seed = text.toULongLong(&ok);
+    if (!ok) throw bp::Error("demo: seed '" + text.toStdString() + "' is not a non-negative integer");
+    config.seeds.push_back(seed);
+  }
+  config.probeImages = probeImages_->value();
+  return config;
+}
+
+bool DemoPanel::start() {
+  if (isRunning()) {
+    showProblem(tr("A demo is already running; stop it first."));
+    return false;
+  }
+  bp::DemoConfig config;
+  try {
+    config = configFromForm();
+    if (config.outputDir.empty()) {
+      // A new folder per start, so that starting again never collides with an earlier demo.
+      const QString stem = QDir(demosFolder()).filePath(
+          QStringLiteral("demo-") + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+      QString folder = stem;
+      for (int suffix = 2; QFileInfo::exists(folder); ++suffix) folder = stem + QStringLiteral("-%1").arg(suffix);
+      config.outputDir = folder.toStdString();
+    }
+    bp::validate(config);
+  } catch (const std::exception& error) {
+    showProblem(QString::fromStdString(error.what()));
+    return false;
+  }
+
+  outputDir_ = QString::fromStdString(config.outputDir.string());
+  resetSteps();
+  showProblem({});
+  folderLabel_->setText(tr("Files: %1").arg(QDir::toNativeSeparators(outputDir_)));
+  heading_->setText(tr("Starting the demo"));
+  narration_->setText(idleNarration());
+  progress_->setValue(0);
+  progressMessage_->clear();
+  demoSeconds_ = 0.0;
+  bp::logInfo("Demo into " + config.outputDir.string());
+
+  QPointer<DemoPanel> self(this);
+  jobId_ = jobs_.start(tr("Demo"), [self, config](const bp::Job& job) -> std::function<void()> {
+    const bp::DemoResult result = bp::runDemo(config, job, [self](const bp::DemoStep& step, bool finished) {
+      if (!self) return;
+      QMetaObject::invokeMethod(
+          self.data(),
+          [self, step, finished] {
+            if (!self) return;
+            if (finished) {
+              self->onStepFinished(step);
+            } else {
+              self->onStepStarted(step);
+            }
+          },
+          Qt::QueuedConnection);
+    });
+    const double seconds = result.seconds;
+    return [self, seconds] {
+      if (self) self->demoSeconds_ = seconds;
+    };
+  });
+  setRunning(true);
+  Q_EMIT started(outputDir_);
+  return true;
+}
+
+void DemoPanel::stopAndShowResults() {
+  if (!isRunning()) return;
+  stopButton_->setEnabled(false);
+  progressMessage_->setText(tr("Stopping once the engine reaches a safe point…"));
+  jobs_.cancel(jobId_);
+}
+
+QString DemoPanel::stepTitle(Step step) const { return steps_[step].titleLabel->text(); }
+QString DemoPanel::stepFinding(Step step) const { return steps_[step].finding; }
+QString DemoPanel::narrationHeading() const { return heading_->text(); }
+QString DemoPanel::narration() const { return narration_->text(); }
+QString DemoPanel::problem() const { return problem_->text(); }
+
+void DemoPanel::onStepStarted(const bp::DemoStep& step) {
+  if (currentStep_ + 1 >= StepCount) return;
+  ++currentStep_;
+  StepRow& row = steps_[static_cast<std::size_t>(currentStep_)];
+  row.narration = QString::fromStdString(step.narration);
+  row.titleLabel->setText(QString::fromStdString(step.title));
+  heading_->setText(tr("Step %1 of %2 · %3").arg(currentStep_ + 1).arg(StepCount).arg(row.titleLabel->text()));
+  narration_->setText(row.narration);
+  stepTimer_.start();
+  setStepState(currentStep_, StepState::Running);
+  bp::logInfo("Demo step " + std::to_string(currentStep_ + 1) + ": " + step.title + ". " + step.narration);
+  Q_EMIT stepStarted(static_cast<Step>(currentStep_));
+}
+
+void DemoPanel::onStepFinished(const bp::DemoStep& step) {
+  if (currentStep_ < 0) return;
+  StepRow& row = steps_[static_cast<std::size_t>(currentStep_)];
+  row.finding = QString::fromStdString(step.finding);
+  row.seconds = step.seconds;
+  row.findingLabel->setText(row.finding);
+  setStepState(currentStep_, StepState::Done);
+  bp::logInfo("Demo step " + std::to_string(currentStep_ + 1) + " found: " + step.finding);
+
+  const QDir folder(outputDir_);
+  switch (static_cast<Step>(currentStep_)) {
+    case RecordNeurons: Q_EMIT neuronsRecorded(); break;
+    case FitModel: Q_EMIT modelSaved(folder.filePath(QStringLiteral("v1-model.pt"))); break;
+    case BuildTarget: Q_EMIT targetSaved(folder.filePath(QStringLiteral("target.h5"))); break;
+    case TrainClassifiers: Q_EMIT classifiersTrained(folder.filePath(QStringLiteral("runs"))); break;
+    case ProbeRobustness:
+      Q_EMIT probeSaved(folder.filePath(QStringLiteral("probe/report.json")), folder.filePath(QStringLiteral("runs")));
+      break;
+    case StepCount: break;
+  }
+}
+
+void DemoPanel::onJobFinished(bool cancelled, const QString& error) {
+  jobId_ = 0;
+  setRunning(false);
+  const bool completed = !cancelled && error.isEmpty();
+  // The step that was running when the job ended, if any (-1 when it ended between steps).
+  const bool stepRunning =
+      currentStep_ >= 0 && steps_[static_cast<std::size_t>(currentStep_)].state == StepState::Running;
+  const int interrupted = stepRunning ? currentStep_ : -1;
+  if (interrupted >= 0) setStepState(interrupted, cancelled ? StepState::Stopped : StepState::Failed);
+  const int finished = lastFinishedStep();
+  QStringList notRun;
+  if (!completed)
+    for (int i = finished + 1; i < StepCount; ++i) {
+      if (i == interrupted) continue;
+      setStepState(i, StepState::NotRun);
+      notRun << QStringLiteral("%1. %2").arg(i + 1).arg(steps_[static_cast<std::size_t>(i)].titleLabel->text());
+    }
+  progressMessage_->clear();
+
+  if (completed) {
+    progress_->setValue(1000);
+    heading_->setText(tr("The demo ran all %1 steps in %2").arg(StepCount).arg(duration(demoSeconds_)));
+    narration_->setText(tr("Each step's results are open in the tab that explains them (Show beside a step "
+                           "brings it up); its files, with demo.json, are in %1.")
+                            .arg(QDir::toNativeSeparators(outputDir_)));
+  } else if (cancelled) {
+    heading_->setText(interrupted >= 0 ? tr("Stopped during step %1").arg(interrupted + 1) : tr("Stopped"));
+    const QString folder = QDir::toNativeSeparators(outputDir_);
+    QString text = tr("No step finished.");
+    if (finished == 0) {
+      text = tr("Step 1 finished; its results are open in its tab and its files are in %1.").arg(folder);
+    } else if (finished > 0) {
+      text = tr("Steps 1–%1 finished; their results are open in their tabs and their files are in %2.")
+                 .arg(finished + 1)
+                 .arg(folder);
+    }
+    if (!notRun.isEmpty() || interrupted >= 0) {
+      QStringList unfinished = notRun;
+      if (interrupted >= 0)
+        unfinished.prepend(QStringLiteral("%1. %2 (stopped)")
+                               .arg(interrupted + 1)
+                               .arg(steps_[static_cast<std::size_t>(interrupted)].titleLabel->text()));
+      text += QStringLiteral(" ") + tr("Not run: %1.").arg(unfinished.join(QStringLiteral("; ")));
+    }
+    narration_->setText(text);
+    bp::logWarning("Demo stopped after " + std::to_string(finished + 1) + " of " + std::to_string(StepCount) +
+                   " steps");
+  } else {
+    heading_->setText(currentStep_ >= 0 ? tr("Step %1 failed").arg(currentStep_ + 1) : tr("The demo did not start"));
+    narration_->setText(error);
+    showProblem(error);
+  }
+  Q_EMIT ended(completed);
+  if (cancelled && finished >= 0) Q_EMIT resultsRequested(static_cast<Step>(finished));
+}
+
+void DemoPanel::resetSteps() {
+  currentStep_ = -1;
+  for (int i = 0; i < StepCount; ++i) {
+    StepRow& row = steps_[static_cast<std::size_t>(i)];
+    row.narration.clear();
+    row.finding.clear();
+    row.seconds = 0.0;
+    row.titleLabel->setText(QString::fromLatin1(kWaitingTitles[i]));
+    row.findingLabel->clear();
+    setStepState(i, StepState::Waiting);
+  }
+}
+
+void DemoPanel::setStepState(int step, StepState state) {
+  StepRow& row = steps_[static_cast<std::size_t>(step)];
+  row.state = state;
+  row.showButton->setEnabled(state == StepState::Done);
+  const char* style = kIdleStyle;
+  QString text;
+  switch (state) {
+    case StepState::Waiting: text = tr("waiting"); break;
+    case StepState::Running:
+      text = tr("running · %1").arg(duration(static_cast<double>(stepTimer_.elapsed()) / 1000.0));
+      style = kRunningStyle;
+      break;
+    case StepState::Done:
+      text = tr("done · %1").arg(duration(row.seconds));
+      style = kDoneStyle;
+      break;
+    case StepState::Stopped:
+      text = tr("stopped");
+      style = kStoppedStyle;
+      break;
+    case StepState::Failed:
+      text = tr("failed");
+      style = kStoppedStyle;
+      break;
+    case StepState::NotRun: text = tr("not run"); break;
+  }
+  row.stateLabel->setText(text);
+  row.stateLabel->setStyleSheet(QString::fromLatin1(style));
+}
+
+void DemoPanel::updateRunningTime() {
+  if (currentStep_ >= 0 && steps_[static_cast<std::size_t>(currentStep_)].state == StepState::Running)
+    setStepState(currentStep_, StepState::Running);
+}
+
+void DemoPanel::showProblem(const QString& text) {
+  problem_->setText(text);
+  problem_->setVisible(!text.isEmpty());
+}
+
+void DemoPanel::setRunning(bool running) {
+  startButton_->setEnabled(!running);
+  stopButton_->setEnabled(running);
+  for (QWidget* field : std::initializer_list<QWidget*>{fitEpochs_, targetImages_, trainImages_, testImages_, epochs_,
+                                                        alpha_, seeds_, probeImages_, outputField_})
+    field->setEnabled(!running);
+  if (running) {
+    clock_->start();
+  } else {
+    clock_->stop();
+  }
+}
+
+void DemoPanel::applyNarrationFonts() {
+  // Relative to the panel's font, so that presentation mode's larger application font scales them.
+  const QFont base = font();
+  heading_->setFont(scaledFont(base, 1.8, true));
+  narration_->setFont(scaledFont(base, 1.4, false));
+  for (StepRow& row : steps_) {
+    row.numberLabel->setFont(scaledFont(base, 1.15, true));
+    row.titleLabel->setFont(scaledFont(base, 1.15, true));
+    row.findingLabel->setFont(scaledFont(base, 1.05, false));
+  }
+}
+
+void DemoPanel::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::FontChange) applyNarrationFonts();
+  QWidget::changeEvent(event);
+}
+
+void DemoPanel::chooseOutputFolder() {
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("Folder for the demo's files"), demosFolder());
+  if (!folder.isEmpty()) outputField_->setText(folder);
+}
+
+int DemoPanel::lastFinishedStep() const {
+  int last = -1;
+  for (int i = 0; i < StepCount; ++i)
+    if (steps_[static_cast<std::size_t>(i)].state == StepState::Done) last = i;
+  return last;
+}
+
+}  // namespace bp::app

@@ -1,0 +1,120 @@
+// The Similarity matrices section: each matrix file as a viridis heatmap in the file's image order.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "report/report_sections.h"
+#include "report/text_format.h"
+#include "rsa/matrix_file.h"
+#include "runtime/error.h"
+
+namespace bp::report_detail {
+namespace {
+
+constexpr std::int64_t kMaxSide = 512;
+// Small matrices are enlarged by whole pixels to at least this side, so that cells stay sharp.
+constexpr int kMinShownSide = 256;
+
+struct ValueRange {
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  double offDiagonalSum = 0.0;
+  std::int64_t offDiagonalCount = 0;
+};
+
+ValueRange valueRange(const std::vector<float>& values, std::int64_t side) {
+  ValueRange range;
+  for (std::int64_t i = 0; i < side; ++i)
+    for (std::int64_t j = 0; j < side; ++j) {
+      const double value = values[static_cast<std::size_t>(i * side + j)];
+      if (!std::isfinite(value)) continue;
+      range.min = std::min(range.min, value);
+      range.max = std::max(range.max, value);
+      if (i != j) {
+        range.offDiagonalSum += value;
+        ++range.offDiagonalCount;
+      }
+    }
+  return range;
+}
+
+// Viridis over [min, max]; cells that are not finite are grey.
+std::vector<std::uint8_t> heatmapPng(const std::vector<float>& values, std::int64_t side, const ValueRange& range,
+                                     int* shownSide) {
+  const int n = static_cast<int>(side);
+  cv::Mat levels(n, n, CV_8UC1);
+  cv::Mat missing(n, n, CV_8UC1, cv::Scalar(0));
+  const double span = range.max > range.min ? range.max - range.min : 1.0;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const double value =
+          values[static_cast<std::size_t>(i) * static_cast<std::size_t>(n) + static_cast<std::size_t>(j)];
+      if (!std::isfinite(value)) {
+        levels.at<std::uint8_t>(i, j) = 0;
+        missing.at<std::uint8_t>(i, j) = 255;
+      } else {
+        levels.at<std::uint8_t>(i, j) = cv::saturate_cast<std::uint8_t>((value - range.min) / span * 255.0);
+      }
+    }
+  cv::Mat coloured;
+  cv::applyColorMap(levels, coloured, cv::COLORMAP_VIRIDIS);
+  coloured.setTo(cv::Scalar(160, 160, 160), missing);
+  const int scale = std::max(1, kMinShownSide / std::max(1, n));
+  if (scale > 1) cv::resize(coloured, coloured, cv::Size(n * scale, n * scale), 0, 0, cv::INTER_NEAREST);
+  *shownSide = n * scale;
+  std::vector<std::uint8_t> png;
+  if (!cv::imencode(".png", coloured, png)) throw Error("report: could not encode a heatmap as PNG");
+  return png;
+}
+
+}  // namespace
+
+ReportSection similarityMatricesSection(const std::vector<std::filesystem::path>& files, const Job& job) {
+  ReportSection section;
+  section.title = "Similarity matrices";
+  section.paragraphs.push_back(
+      "Each matrix is drawn in the order of its file's images (row i, column j: images i and j), on the "
+      "viridis scale from its smallest value (dark blue) to its largest (yellow). Matrices of more than " +
+      std::to_string(kMaxSide) + " images are shown as means of square blocks.");
+  ReportTable table;
+  table.caption = "Matrix files (min, max and mean over the values drawn: block means for large matrices)";
+  table.header = {"File", "Images", "Measure", "Form", "Unit weights", "Min", "Max", "Mean off-diagonal"};
+  for (std::size_t m = 0; m < files.size(); ++m) {
+    job.throwIfCancelled();
+    const Job matrixJob = job.subJob(static_cast<double>(m) / static_cast<double>(files.size()),
+                                     static_cast<double>(m + 1) / static_cast<double>(files.size()));
+    const SimilarityMatrixFile file = SimilarityMatrixFile::open(files[m]);
+    std::int64_t side = 0;
+    const std::vector<float> shown = file.readDownsampled(kMaxSide, &side, matrixJob);
+    const ValueRange range = valueRange(shown, side);
+    const bool blocks = side < file.size();
+    const std::string form = isDissimilarity(file.config()) ? "dissimilarity" : "similarity";
+    const std::string measure = similarityMeasureName(file.config().measure);
+    const std::string name = files[m].filename().string();
+    const double meanOffDiagonal = range.offDiagonalCount > 0
+                                       ? range.offDiagonalSum / static_cast<double>(range.offDiagonalCount)
+                                       : std::numeric_limits<double>::quiet_NaN();
+    table.rows.push_back({name, std::to_string(file.size()), measure, form,
+                          file.config().unitWeights.empty() ? "equal" : "weighted", formatFixed(range.min, 3),
+                          formatFixed(range.max, 3), formatFixed(meanOffDiagonal, 3)});
+
+    int shownSide = 0;
+    ReportFigure figure;
+    figure.png = heatmapPng(shown, side, range, &shownSide);
+    figure.width = std::min(shownSide, 480);
+    figure.height = figure.width;
+    figure.caption =
+        name + ": " + std::to_string(file.size()) + " \u00d7 " + std::to_string(file.size()) + " " + measure + " " +
+        form + ", values " + formatFixed(range.min, 3) + " (dark) to " + formatFixed(range.max, 3) + " (yellow)" +
+        (blocks ? ", shown as " + std::to_string(side) + " \u00d7 " + std::to_string(side) + " block means" : "") + ".";
+    section.figures.push_back(std::move(figure));
+  }
+  if (!table.rows.empty()) section.tables.push_back(std::move(table));
+  return section;
+}
+
+}  // namespace bp::report_detail

@@ -1,0 +1,282 @@
+// The demo mode as a presenter meets it, on the smallest demo the engine runs: every step is told
+// in the Demo tab and marked done with its finding while each result opens in its own panel; a
+// demo folder that already holds a demo is refused with the engine's reason; "Stop and Show Results
+// So Far" keeps the finished steps, marks the interrupted one stopped and the rest not run;
+// presentation mode enlarges and recolours the window and leaving it restores everything.
+#include <QAction>
+#include <QApplication>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QtTest>
+#include <filesystem>
+
+#include <qcustomplot.h>
+
+#include "app/comparison_panel.h"
+#include "app/data_panel.h"
+#include "app/demo_panel.h"
+#include "app/main_window.h"
+#include "app/model_panel.h"
+#include "app/probe_panel.h"
+#include "app/similarity_panel.h"
+#include "app/training_panel.h"
+#include "data/default_data.h"
+#include "demo/demo_pipeline.h"
+#include "runtime/atomic_file.h"
+#include "runtime/error.h"
+#include "test_support.h"
+#include "widgets/heatmap_view.h"
+
+using bp::app::DemoPanel;
+using bp::app::MainWindow;
+using State = bp::app::DemoPanel::StepState;
+
+namespace {
+
+// Generous: jobs share two cores with other builds; no test asserts a duration.
+constexpr int kDemoWaitMs = 600000;
+
+// The engine test's smallest demo (about 20 s on a 2-core machine).
+bp::DemoConfig tinyDemo(const std::filesystem::path& folder) {
+  bp::DemoConfig config;
+  config.outputDir = folder;
+  config.fitEpochs = 1;
+  config.targetImages = 40;
+  config.trainImages = 300;
+  config.testImages = 60;
+  config.epochs = 1;
+  config.probeImages = 20;
+  return config;
+}
+
+QAction* menuAction(const MainWindow& window, const QString& text) {
+  for (QAction* action : window.menuBar()->findChildren<QAction*>())
+    if (action->text() == text) return action;
+  return nullptr;
+}
+
+}  // namespace
+
+class DemoModeTest : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
+  }
+
+  void readsTheDemoConfigItWrites() {
+    bp::DemoConfig config = tinyDemo("/tmp/somewhere");
+    config.alpha = 3.5;
+    config.seeds = {4, 7};
+    const bp::DemoConfig read = bp::demoConfigFromJson(bp::toJson(config));
+    QCOMPARE(bp::toJson(read), bp::toJson(config));
+    // An absent key keeps its default; an unknown or mistyped one is named.
+    QCOMPARE(bp::demoConfigFromJson(nlohmann::json::object()).epochs, bp::DemoConfig{}.epochs);
+    QVERIFY_THROWS_EXCEPTION(bp::Error, bp::demoConfigFromJson({{"epoch", 2}}));
+    QVERIFY_THROWS_EXCEPTION(bp::Error, bp::demoConfigFromJson({{"seeds", {-1}}}));
+
+    // The panel's form round-trips it too, and names a malformed seed list.
+    MainWindow window({});
+    DemoPanel* panel = window.demoPanel();
+    panel->setConfig(config);
+    QCOMPARE(bp::toJson(panel->configFromForm()), bp::toJson(config));
+    bp::DemoConfig badSeeds = config;
+    badSeeds.seeds.clear();
+    panel->setConfig(badSeeds);
+    QVERIFY(!panel->start());
+    QVERIFY(panel->problem().contains(QStringLiteral("no seeds")));
+    QVERIFY(!panel->isRunning());
+  }
+
+  void runsTheWholeDemoAndOpensEachResult() {
+    if (!std::filesystem::is_directory(bp::defaultImageSourcePath())) QSKIP("dataset-fashion-mnist is not installed");
+    MainWindow window({});
+    window.show();
+    DemoPanel* panel = window.demoPanel();
+    const auto folder = scratch_ / "whole";
+    panel->setConfig(tinyDemo(folder));
+    // What the narration area says as each step starts.
+    QStringList headings;
+    QStringList narrations;
+    connect(panel, &DemoPanel::stepStarted, this, [&](DemoPanel::Step step) {
+      headings << panel->narrationHeading();
+      narrations << panel->narration();
+      QCOMPARE(panel->stepState(step), State::Running);
+    });
+    QSignalSpy ended(panel, &DemoPanel::ended);
+    QVERIFY(window.showPanel(QStringLiteral("demo")));
+    QVERIFY(panel->start());
+    QVERIFY(panel->isRunning());
+    QVERIFY(ended.wait(kDemoWaitMs));
+    QCOMPARE(ended.first().at(0).toBool(), true);
+    QVERIFY2(panel->problem().isEmpty(), qPrintable(panel->problem()));
+
+    const auto saved = nlohmann::json::parse(bp::readTextFile(folder / "demo.json"));
+    const auto& steps = saved.at("steps");
+    QCOMPARE(steps.size(), std::size_t{DemoPanel::StepCount});
+    QCOMPARE(headings.size(), int{DemoPanel::StepCount});
+    for (int i = 0; i < DemoPanel::StepCount; ++i) {
+      const auto step = static_cast<DemoPanel::Step>(i);
+      const QString title = QString::fromStdString(steps.at(i).at("title").get<std::string>());
+      QCOMPARE(panel->stepTitle(step), title);
+      QCOMPARE(panel->stepState(step), State::Done);
+      QCOMPARE(panel->stepFinding(step), QString::fromStdString(steps.at(i).at("finding").get<std::string>()));
+      QVERIFY(!panel->stepFinding(step).isEmpty());
+      QVERIFY(headings[i].contains(title));
+      QCOMPARE(narrations[i], QString::fromStdString(steps.at(i).at("narration").get<std::string>()));
+      QCOMPARE(panel->stepNarration(step), narrations[i]);
+    }
+    QVERIFY(panel->narrationHeading().contains(QStringLiteral("all 5 steps")));
+    // The Demo tab stayed in front while the panels filled behind it.
+    QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(panel));
+
+    // Each step's results, in the panel that explains them.
+    QTRY_VERIFY_WITH_TIMEOUT(window.dataPanel()->dataset() != nullptr, kDemoWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(window.modelPanel()->modelCount(), 1, kDemoWaitMs);
+    QCOMPARE(window.modelPanel()->model(0).file, (folder / "v1-model.pt").string());
+    QTRY_VERIFY_WITH_TIMEOUT(window.similarityPanel()->matrix(bp::app::SimilarityPanel::A) != nullptr, kDemoWaitMs);
+    QCOMPARE(window.similarityPanel()->matrix(bp::app::SimilarityPanel::A)->size, std::int64_t{40});
+    QCOMPARE(window.trainingPanel()->runs().size(), std::size_t{3});
+    QCOMPARE(window.comparisonPanel()->runsFolder(), QString::fromStdString((folder / "runs").string()));
+    QVERIFY(window.comparisonPanel()->table()->rowCount() >= 3);
+    QTRY_COMPARE_WITH_TIMEOUT(window.probePanel()->modelCount(), 3, kDemoWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs().activeJobCount() == 0 && !window.probePanel()->busy(), kDemoWaitMs);
+
+    // A step's Show button brings up its panel.
+    Q_EMIT panel->resultsRequested(DemoPanel::TrainClassifiers);
+    QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.trainingPanel()));
+
+    // The same folder again: the engine refuses it, and the panel and the job's error say why.
+    QSignalSpy refused(panel, &DemoPanel::ended);
+    QVERIFY(panel->start());
+    QVERIFY(refused.wait(kDemoWaitMs));
+    QCOMPARE(refused.first().at(0).toBool(), false);
+    QVERIFY2(panel->problem().contains(QStringLiteral("already holds a demo")), qPrintable(panel->problem()));
+    QCOMPARE(panel->narrationHeading(), QStringLiteral("The demo did not start"));
+    for (int i = 0; i < DemoPanel::StepCount; ++i)
+      QCOMPARE(panel->stepState(static_cast<DemoPanel::Step>(i)), State::NotRun);
+    bool messaged = false;
+    for (auto* message : window.findChildren<QMessageBox*>(QStringLiteral("jobMessage")))
+      messaged = messaged || message->text().contains(QStringLiteral("already holds a demo"));
+    QVERIFY(messaged);
+  }
+
+  void stopShowsTheResultsSoFar() {
+    if (!std::filesystem::is_directory(bp::defaultImageSourcePath())) QSKIP("dataset-fashion-mnist is not installed");
+    MainWindow window({});
+    window.show();
+    DemoPanel* panel = window.demoPanel();
+    const auto folder = scratch_ / "stopped";
+    bp::DemoConfig config = tinyDemo(folder);
+    // Long enough training that the stop lands in a step that is still running.
+    config.trainImages = 3000;
+    config.epochs = 3;
+    panel->setConfig(config);
+    QSignalSpy modelSaved(panel, &DemoPanel::modelSaved);
+    QSignalSpy ended(panel, &DemoPanel::ended);
+
+    QAction* run = menuAction(window, QStringLiteral("Run &Demo"));
+    QVERIFY(run);
+    QCOMPARE(run->shortcut(), QKeySequence(QStringLiteral("Ctrl+D")));
+    QAction* stop = menuAction(window, QStringLiteral("&Stop and Show Results So Far"));
+    QVERIFY(stop);
+    QVERIFY(!stop->isEnabled());
+    run->trigger();
+    QVERIFY(panel->isRunning());
+    QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(panel));
+    QVERIFY(stop->isEnabled());
+    QVERIFY(modelSaved.wait(kDemoWaitMs));
+    stop->trigger();
+    QVERIFY(ended.wait(kDemoWaitMs));
+    QCOMPARE(ended.first().at(0).toBool(), false);
+    QVERIFY(!stop->isEnabled());
+
+    // Finished steps, then the one that was stopped, then those that never ran.
+    int done = 0;
+    while (done < DemoPanel::StepCount && panel->stepState(static_cast<DemoPanel::Step>(done)) == State::Done) ++done;
+    QVERIFY(done >= 2);
+    QVERIFY(done < DemoPanel::StepCount);
+    QCOMPARE(panel->stepState(static_cast<DemoPanel::Step>(done)), State::Stopped);
+    for (int i = done + 1; i < DemoPanel::StepCount; ++i)
+      QCOMPARE(panel->stepState(static_cast<DemoPanel::Step>(i)), State::NotRun);
+    QCOMPARE(panel->narrationHeading(), QStringLiteral("Stopped during step %1").arg(done + 1));
+    QVERIFY(panel->narration().contains(QStringLiteral("Not run:")));
+    const QString stopped = panel->stepTitle(static_cast<DemoPanel::Step>(done));
+    QVERIFY(panel->narration().contains(stopped + QStringLiteral(" (stopped)")));
+    QVERIFY(panel->problem().isEmpty());
+    // The finished steps' files stay; the demo never completed.
+    QVERIFY(std::filesystem::exists(folder / "v1-model.pt"));
+    QVERIFY(!std::filesystem::exists(folder / "demo.json"));
+
+    // The window shows the last finished step's results; the model is in the Models panel.
+    QVERIFY(window.tabs()->currentWidget() != static_cast<QWidget*>(panel));
+    if (done == 2) QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.modelPanel()));
+    QTRY_COMPARE_WITH_TIMEOUT(window.modelPanel()->modelCount(), 1, kDemoWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs().activeJobCount() == 0, kDemoWaitMs);
+  }
+
+  void presentationModeEnlargesAndRestoresEverything() {
+    MainWindow window({});
+    window.show();
+    auto* similarity = window.similarityPanel();
+    auto* heatmap = similarity->heatmap(bp::app::SimilarityPanel::A);
+    bp::widgets::HeatmapView* diverging = nullptr;
+    for (auto* view : window.findChildren<bp::widgets::HeatmapView*>())
+      if (bp::widgets::isDiverging(view->colormap())) diverging = view;
+    QVERIFY(diverging);
+    const QFont font = QApplication::font();
+    const Qt::WindowStates state = window.windowState();
+    const bp::widgets::Colormap chosen = heatmap->colormap();
+    QCOMPARE(chosen, bp::widgets::Colormap::Viridis);
+    // The Demo tab's heading, sized relative to the panel's font, which follows the application's.
+    QLabel* heading = nullptr;
+    for (auto* label : window.demoPanel()->findChildren<QLabel*>())
+      if (label->text() == window.demoPanel()->narrationHeading()) heading = label;
+    QVERIFY(heading);
+    const double headingSize = heading->font().pointSizeF();
+    const double panelSize = window.demoPanel()->font().pointSizeF();
+    const double tickSize = heatmap->plot()->xAxis->tickLabelFont().pointSizeF();
+
+    QAction* toggle = menuAction(window, QStringLiteral("&Presentation Mode"));
+    QVERIFY(toggle);
+    QCOMPARE(toggle->shortcut(), QKeySequence(Qt::Key_F11));
+    toggle->trigger();
+    QVERIFY(window.presentationMode());
+    QVERIFY(window.windowState().testFlag(Qt::WindowFullScreen));
+    if (font.pointSizeF() > 0) {
+      QCOMPARE(QApplication::font().pointSizeF(), font.pointSizeF() * 1.5);
+    } else {
+      QCOMPARE(QApplication::font().pixelSize(), qRound(font.pixelSize() * 1.5));
+    }
+    // Widgets take the application font from a posted event.
+    QTRY_COMPARE(window.demoPanel()->font().pointSizeF(), panelSize * 1.5);
+    QCOMPARE(heading->font().pointSizeF(), headingSize * 1.5);
+    QCOMPARE(heatmap->plot()->xAxis->tickLabelFont().pointSizeF(), tickSize * 1.5);
+    QCOMPARE(heatmap->shownColormap(), bp::widgets::Colormap::Magma);
+    QCOMPARE(heatmap->colormap(), chosen);  // the user's choice is kept underneath
+    QCOMPARE(diverging->shownColormap(), bp::widgets::Colormap::RedBlue);
+
+    window.setPresentationMode(false);
+    QVERIFY(!window.presentationMode());
+    QVERIFY(!toggle->isChecked());
+    QCOMPARE(window.windowState(), state);
+    QCOMPARE(QApplication::font(), font);
+    QTRY_COMPARE(window.demoPanel()->font().pointSizeF(), panelSize);
+    QCOMPARE(heading->font().pointSizeF(), headingSize);
+    QCOMPARE(heatmap->plot()->xAxis->tickLabelFont().pointSizeF(), tickSize);
+    QCOMPARE(heatmap->shownColormap(), chosen);
+    QVERIFY(!heatmap->highContrast());
+  }
+
+private:
+  bp::test::ScratchDir scratchDir_;
+  std::filesystem::path scratch_ = scratchDir_.path();
+};
+
+QTEST_MAIN(DemoModeTest)
+#include "test_demo_mode.moc"

@@ -1,0 +1,165 @@
+// Project files in the GUI: a window's data, matrices, folders, forms and tabs are saved and come
+// back identically in a new window; content that existed only in memory is written beside the
+// project; changes are noticed; the autosave is offered back; moved files are asked for once;
+// a broken project is refused by name; the report of the project is exported as HTML and PDF.
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QtTest>
+#include <filesystem>
+
+#include "app/comparison_panel.h"
+#include "app/data_panel.h"
+#include "app/main_window.h"
+#include "app/model_panel.h"
+#include "app/project_controller.h"
+#include "app/similarity_panel.h"
+#include "app/training_panel.h"
+#include "project/project_file.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using bp::app::MainWindow;
+using bp::app::SimilarityPanel;
+
+namespace {
+
+std::shared_ptr<const bp::SimilarityMatrix> smallMatrix() {
+  bp::SimilarityMatrix matrix;
+  matrix.size = 3;
+  matrix.values = {1.0f, 0.2f, -0.4f, 0.2f, 1.0f, 0.5f, -0.4f, 0.5f, 1.0f};
+  matrix.imageIds = {7, 8, 9};
+  return std::make_shared<const bp::SimilarityMatrix>(std::move(matrix));
+}
+
+bool restoredIn(MainWindow& window, const QString& file) {
+  QSignalSpy restored(&window.project(), &bp::app::ProjectController::restored);
+  return window.project().open(file) && restored.wait(120000);
+}
+
+}  // namespace
+
+class ProjectTest : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
+  }
+
+  void savedProjectReopensIdentically() {
+    bp::test::ScratchDir scratch;
+    fs::create_directories(scratch / "runs");
+    fs::create_directories(scratch / "recordings");
+    MainWindow first({});
+    QSignalSpy dataset(first.dataPanel(), &bp::app::DataPanel::datasetChanged);
+    first.loadDefaultData();
+    QVERIFY(dataset.wait(120000));
+    first.similarityPanel()->setMatrix(SimilarityPanel::B, smallMatrix(), QStringLiteral("hand-made"));
+    first.trainingPanel()->setRunsFolder(QString::fromStdString((scratch / "runs").string()));
+    first.comparisonPanel()->setRunsFolder(QString::fromStdString((scratch / "runs").string()));
+    first.comparisonPanel()->setNeuralPath(QString::fromStdString((scratch / "recordings").string()));
+    first.setOpenPanels({QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("training"),
+                         QStringLiteral("comparison")});
+    first.showPanel(QStringLiteral("similarity"));
+    QVERIFY(first.project().isModified());
+
+    const QString file = QString::fromStdString((scratch / "study.brainprior").string());
+    QSignalSpy saved(&first.project(), &bp::app::ProjectController::saved);
+    first.project().saveAs(file);
+    QVERIFY(saved.wait(60000));
+    QVERIFY(!first.project().isModified());
+    QCOMPARE(first.project().file(), file);
+    // The computed matrix had no file: it was written beside the project, and the panel knows it.
+    const fs::path matrixFile = scratch / "study.files" / "similarity-b.h5";
+    QVERIFY(fs::exists(matrixFile));
+    QCOMPARE(first.similarityPanel()->matrixFile(SimilarityPanel::B), QString::fromStdString(matrixFile.string()));
+
+    MainWindow second({});
+    QVERIFY(restoredIn(second, file));
+    const bp::Project before = first.project().capture();
+    const bp::Project after = second.project().capture();
+    QCOMPARE(after.files, before.files);
+    QCOMPARE(after.panels, before.panels);
+    QCOMPARE(after.layout.at("tabs"), before.layout.at("tabs"));
+    QCOMPARE(second.currentPanelName(), QStringLiteral("similarity"));
+    QCOMPARE(second.similarityPanel()->matrix(SimilarityPanel::B)->values, smallMatrix()->values);
+    QCOMPARE(second.similarityPanel()->description(SimilarityPanel::B), QStringLiteral("hand-made"));
+    QCOMPARE(second.dataPanel()->dataset()->neuronCount, first.dataPanel()->dataset()->neuronCount);
+    QVERIFY(!second.project().isModified());
+
+    // A change is noticed; the autosave holds it and is offered when the project is opened again.
+    second.trainingPanel()->setRunsFolder(QString::fromStdString((scratch / "recordings").string()));
+    QVERIFY(second.project().isModified());
+    QSignalSpy autosaved(&second.jobs(), &bp::app::JobRunner::jobFinished);
+    second.project().autosave();
+    QVERIFY(autosaved.wait(60000));
+    QVERIFY(QFileInfo::exists(file + QStringLiteral(".autosave")));
+    MainWindow third({});
+    bool offered = false;
+    third.project().recoverAutosave = [&](const QString&, const QString&) { return offered = true; };
+    QVERIFY(restoredIn(third, file));
+    QVERIFY(offered);
+    QCOMPARE(third.trainingPanel()->runsFolder(), QString::fromStdString((scratch / "recordings").string()));
+    QVERIFY(third.project().isModified());  // recovered changes are not saved yet
+  }
+
+  void movedFilesAreAskedForOnce() {
+    bp::test::ScratchDir scratch;
+    fs::create_directories(scratch / "old" / "runs");
+    fs::create_directories(scratch / "old" / "recordings");
+    const QString file = QString::fromStdString((scratch / "study.brainprior").string());
+    {
+      MainWindow window({});
+      window.trainingPanel()->setRunsFolder(QString::fromStdString((scratch / "old" / "runs").string()));
+      window.comparisonPanel()->setNeuralPath(QString::fromStdString((scratch / "old" / "recordings").string()));
+      QSignalSpy saved(&window.project(), &bp::app::ProjectController::saved);
+      window.project().saveAs(file);
+      QVERIFY(saved.wait(60000));
+    }
+    fs::rename(scratch / "old", scratch / "new");
+    MainWindow window({});
+    QStringList asked;
+    window.project().locateFile = [&](const QString& key, const QString&) {
+      asked << key;
+      return QString::fromStdString((scratch / "new" / "recordings").string());
+    };
+    QVERIFY(restoredIn(window, file));
+    QCOMPARE(asked, QStringList{QStringLiteral("comparison.neural")});  // the runs were found with it
+    QCOMPARE(window.trainingPanel()->runsFolder(), QString::fromStdString((scratch / "new" / "runs").string()));
+    QVERIFY(window.project().isModified());  // the new places are not saved yet
+  }
+
+  void brokenProjectIsRefusedByName() {
+    bp::test::ScratchDir scratch;
+    const fs::path file = scratch / "broken.brainprior";
+    bp::test::writeBytes(file, R"({"format": "brainprior project", "version": 1, "files": {)");
+    MainWindow window({});
+    QSignalSpy failed(&window.project(), &bp::app::ProjectController::failed);
+    QVERIFY(!window.project().open(QString::fromStdString(file.string())));
+    QCOMPARE(failed.count(), 1);
+    QVERIFY(failed.first().first().toString().contains(QString::fromStdString(file.string())));
+    QVERIFY(window.project().isEmpty());
+  }
+
+  void reportOfTheProjectIsExported() {
+    bp::test::ScratchDir scratch;
+    MainWindow window({});
+    window.similarityPanel()->setMatrix(SimilarityPanel::A, smallMatrix(), QStringLiteral("hand-made"));
+    QSignalSpy saved(&window.project(), &bp::app::ProjectController::saved);
+    window.project().saveAs(QString::fromStdString((scratch / "study.brainprior").string()));
+    QVERIFY(saved.wait(60000));
+    for (const char* name : {"study.html", "study.pdf"}) {
+      const QString path = QString::fromStdString((scratch / name).string());
+      QSignalSpy exported(&window, &MainWindow::reportExported);
+      window.exportReport(path);
+      QVERIFY2(exported.wait(60000), name);
+      const std::string bytes = bp::test::readBytes(path.toStdString());
+      QVERIFY(bytes.size() > 1000);
+      if (path.endsWith(QLatin1String(".pdf"))) QVERIFY(bytes.rfind("%PDF", 0) == 0);
+      else QVERIFY(bytes.find("Similarity") != std::string::npos);
+    }
+  }
+};
+
+QTEST_MAIN(ProjectTest)
+#include "test_project.moc"
