@@ -16,6 +16,9 @@
 #                                     <runs>/probe-report (made first by brainprior-cli probe with
 #                                     packaging/examples/probe-quick.json when missing) and, when
 #                                     $PREDICTIVITY_REPORT names one, a predictivity report.json
+#   docs/screenshots/demo.png         the Demo tab after a shortened demo (--demo; 2,000 train images,
+#                                     2 epochs), every step done with its finding
+#   docs/screenshots/presentation.png presentation mode (--presentation) on the Similarity tab
 # Usage: packaging/screenshots.sh [build dir]   (default: build/release; needs app/brainprior there)
 # Each run uses a fresh settings folder, so recent files and engine choices of whoever runs it do
 # not show up in the pictures.
@@ -84,3 +87,9 @@ fi
 reports=(--report "$runs/probe-report/report.json")
 [[ -z ${PREDICTIVITY_REPORT:-} ]] || reports+=(--report "$PREDICTIVITY_REPORT")
 shoot comparison.png --show comparison --runs "$runs" "${reports[@]}"
+
+cat >"$settings/demo.json" <<'JSON'
+{"fit_epochs": 3, "target_images": 200, "train_images": 2000, "test_images": 500, "epochs": 2, "probe_images": 100}
+JSON
+shoot demo.png --demo --demo-config "$settings/demo.json" --demo-output "$settings/demo"
+shoot presentation.png --presentation --show similarity

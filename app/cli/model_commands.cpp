@@ -11,16 +11,11 @@
 #include "training/most_exciting_input.h"
 #include "training/neural_target.h"
 #include "training/neural_trainer.h"
+#include "runtime/clock.h"
 
 namespace bp::cli {
 namespace {
 
-std::string timestamp() {
-  const std::time_t now = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
 
 nlohmann::json describeDataset(const NeuralDataset& dataset) {
   return {{"name", dataset.name},
@@ -77,7 +72,7 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
 
   nlohmann::json record = {{"format", "brainprior neural fit"},
                            {"version", 1},
-                           {"created", timestamp()},
+                           {"created", utcTimestamp()},
                            {"model_file", options.output},
                            {"dataset", describeDataset(dataset)},
                            {"model", toJson(fit.fitted.model->config())},

@@ -501,15 +501,7 @@ ClassifierTrainingConfig classifierTrainingConfigFromJson(const nlohmann::json& 
   reader.read("epochs", config.epochs);
   reader.read("batch_size", config.batchSize);
   reader.read("seed", config.seed);
-  if (const nlohmann::json* seeds = reader.find("seeds")) {
-    if (!seeds->is_array()) reader.fail("seeds", "must be a list of non-negative integers");
-    config.seeds.clear();
-    for (const auto& seed : *seeds) {
-      if (!seed.is_number_integer() || (!seed.is_number_unsigned() && seed.get<std::int64_t>() < 0))
-        reader.fail("seeds", "must be a list of non-negative integers");
-      config.seeds.push_back(seed.get<std::uint64_t>());
-    }
-  }
+  reader.read("seeds", config.seeds);
   if (const nlohmann::json* regularizerJson = reader.find("regularizer")) {
     RegularizerConfig& regularizer = config.regularizer;
     ConfigReader regularizerReader(*regularizerJson, "classifier training config: regularizer");

@@ -11,6 +11,7 @@
 #include "runtime/csv.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "runtime/clock.h"
 
 namespace bp {
 
@@ -18,14 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string timestamp() {
-  const std::time_t now = std::time(nullptr);
-  char text[32];
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 std::string sanitize(const std::string& name) {
   std::string result;
@@ -67,7 +60,7 @@ class RunLog {
     if (keep && fs::exists(path_)) text_ = readTextFile(path_);
   }
   void add(const std::string& line) {
-    text_ += timestamp() + "  " + line + "\n";
+    text_ += utcTimestamp() + "  " + line + "\n";
     writeFileAtomically(path_, text_);
   }
 
@@ -105,7 +98,7 @@ class RunSummary {
   nlohmann::json& operator*() { return summary_; }
   nlohmann::json* operator->() { return &summary_; }
   void write() {
-    summary_["updated"] = timestamp();
+    summary_["updated"] = utcTimestamp();
     writeFileAtomically(path_, summary_.dump(2) + "\n");
   }
 
@@ -171,7 +164,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
                                    {"regularizer", regularizerKindName(runConfig.regularizer.kind)},
                                    {"epochs", runConfig.epochs},
                                    {"epochs_done", static_cast<int>(history.size())},
-                                   {"created", previous.value("created", timestamp())},
+                                   {"created", previous.value("created", utcTimestamp())},
                                    {"config", configJson},
                                    {"runtime", toJson(runtimeInfo())},
                                    {"files",
@@ -232,7 +225,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     writeFileAtomically(folder / "metrics.csv", metricsCsv(result.history));
     nlohmann::json& json = *summary;
     json["state"] = "finished";
-    json["finished"] = timestamp();
+    json["finished"] = utcTimestamp();
     json["epochs_done"] = static_cast<int>(result.history.size());
     json["test_accuracy"] = finiteOrNull(result.testAccuracy);
     json["validation_accuracy"] = finiteOrNull(result.validationAccuracy);

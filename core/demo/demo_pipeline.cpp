@@ -108,15 +108,7 @@ DemoConfig demoConfigFromJson(const nlohmann::json& json) {
   reader.read("test_images", config.testImages);
   reader.read("epochs", config.epochs);
   reader.read("alpha", config.alpha);
-  if (const nlohmann::json* seeds = reader.find("seeds")) {
-    if (!seeds->is_array()) reader.fail("seeds", "must be a list of non-negative integers");
-    config.seeds.clear();
-    for (const auto& seed : *seeds) {
-      if (!seed.is_number_integer() || (!seed.is_number_unsigned() && seed.get<std::int64_t>() < 0))
-        reader.fail("seeds", "must be a list of non-negative integers");
-      config.seeds.push_back(seed.get<std::uint64_t>());
-    }
-  }
+  reader.read("seeds", config.seeds);
   reader.read("probe_images", config.probeImages);
   reader.finish();
   return config;

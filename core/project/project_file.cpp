@@ -4,19 +4,12 @@
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/clock.h"
 
 namespace bp {
 namespace fs = std::filesystem;
 namespace {
 
-std::string utcTimestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 // Migrations from each older format version to the next, applied in turn by projectFromJson. The
 // first format is the current one, so there is none yet; a change of format adds a step here and

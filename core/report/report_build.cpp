@@ -19,6 +19,7 @@
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "runtime/clock.h"
 
 namespace bp {
 namespace report_detail {
@@ -46,14 +47,6 @@ constexpr const char* kProbeFormat = "brainprior probe report";
 constexpr const char* kPredictivityFormat = "brainprior predictivity report";
 constexpr const char* kDemoFormat = "brainprior demo";
 
-std::string utcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 std::string joinedSeeds(const std::vector<std::uint64_t>& seeds) {
   std::string text;
@@ -585,7 +578,7 @@ Report buildReport(const ReportInputs& inputs, const Job& job) {
   using namespace report_detail;
   Report report;
   report.title = inputs.title.empty() ? "BrainPrior report" : inputs.title;
-  report.created = utcNow();
+  report.created = utcTimestamp();
   ReportContext context;
   job.throwIfCancelled();
 

@@ -19,6 +19,7 @@
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "runtime/clock.h"
 
 namespace bp {
 
@@ -372,14 +373,6 @@ class FileSink : public BlockSink {
   std::vector<float> transposed_;
 };
 
-std::string utcNow() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 nlohmann::json provenanceOf(const FeatureMatrix& features, const SimilarityConfig& config, const std::string& started,
                             double seconds) {
@@ -409,7 +402,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 SimilarityMatrix computeSimilarity(const FeatureMatrix& features, const SimilarityConfig& config, const Job& job) {
   const auto start = std::chrono::steady_clock::now();
-  const auto started = utcNow();
+  const auto started = utcTimestamp();
   checkInputs(features, config);
   job.throwIfCancelled();
   const auto prepared = prepareRows(features, config);
@@ -435,7 +428,7 @@ SimilarityMatrix computeSimilarity(const FeatureMatrix& features, const Similari
 void computeSimilarityToFile(const FeatureMatrix& features, const SimilarityConfig& config,
                              const std::filesystem::path& file, const Job& job) {
   const auto start = std::chrono::steady_clock::now();
-  const auto started = utcNow();
+  const auto started = utcTimestamp();
   checkInputs(features, config);
   job.throwIfCancelled();
   const auto prepared = prepareRows(features, config);

@@ -104,6 +104,19 @@ void ConfigReader::read(const std::string& key, std::vector<int>& target) {
   target = std::move(values);
 }
 
+void ConfigReader::read(const std::string& key, std::vector<std::uint64_t>& target) {
+  const auto* v = value(key);
+  if (!v) return;
+  if (!v->is_array()) fail(key, "must be a list of non-negative integers");
+  std::vector<std::uint64_t> values;
+  for (const auto& item : *v) {
+    if (!item.is_number_integer() || (!item.is_number_unsigned() && item.get<std::int64_t>() < 0))
+      fail(key, "must be a list of non-negative integers");
+    values.push_back(item.get<std::uint64_t>());
+  }
+  target = std::move(values);
+}
+
 void ConfigReader::read(const std::string& key, std::vector<float>& target) {
   const auto* v = value(key);
   if (!v) return;

@@ -33,6 +33,7 @@ public:
   void read(const std::string& key, bool& target);
   void read(const std::string& key, std::string& target);
   void read(const std::string& key, std::vector<int>& target);
+  void read(const std::string& key, std::vector<std::uint64_t>& target);  // non-negative integers only (seeds)
   void read(const std::string& key, std::vector<float>& target);
   // The raw value when present (for nested configs and enums the caller parses); nullptr otherwise.
   const nlohmann::json* find(const std::string& key);

@@ -2,7 +2,8 @@
 // in the Demo tab and marked done with its finding while each result opens in its own panel; a
 // demo folder that already holds a demo is refused with the engine's reason; "Stop and Show Results
 // So Far" keeps the finished steps, marks the interrupted one stopped and the rest not run;
-// presentation mode enlarges and recolours the window and leaving it restores everything.
+// presentation mode enlarges and recolours the window and leaving it restores everything. The
+// demo's state, saved as a project, reopens identically and exports a report with every part.
 #include <QAction>
 #include <QApplication>
 #include <QLabel>
@@ -22,6 +23,7 @@
 #include "app/main_window.h"
 #include "app/model_panel.h"
 #include "app/probe_panel.h"
+#include "app/project_controller.h"
 #include "app/similarity_panel.h"
 #include "app/training_panel.h"
 #include "data/default_data.h"
@@ -110,6 +112,7 @@ private Q_SLOTS:
     });
     QSignalSpy ended(panel, &DemoPanel::ended);
     QVERIFY(window.showPanel(QStringLiteral("demo")));
+    window.setPresentationMode(true);  // as at a talk
     QVERIFY(panel->start());
     QVERIFY(panel->isRunning());
     QVERIFY(ended.wait(kDemoWaitMs));
@@ -146,6 +149,32 @@ private Q_SLOTS:
     QVERIFY(window.comparisonPanel()->table()->rowCount() >= 3);
     QTRY_COMPARE_WITH_TIMEOUT(window.probePanel()->modelCount(), 3, kDemoWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(window.jobs().activeJobCount() == 0 && !window.probePanel()->busy(), kDemoWaitMs);
+
+    // The talk's state saved as a project reopens identically, and its report has every part.
+    const QString project = QString::fromStdString((scratch_ / "talk.brainprior").string());
+    QSignalSpy projectSaved(&window.project(), &bp::app::ProjectController::saved);
+    window.project().saveAs(project);
+    QVERIFY(projectSaved.wait(kDemoWaitMs));
+    MainWindow reopened({});
+    QSignalSpy restored(&reopened.project(), &bp::app::ProjectController::restored);
+    QVERIFY(reopened.project().open(project));
+    QVERIFY(restored.wait(kDemoWaitMs));
+    const bp::Project before = window.project().capture();
+    const bp::Project after = reopened.project().capture();
+    QCOMPARE(after.files, before.files);
+    QCOMPARE(after.panels, before.panels);
+    QVERIFY(reopened.presentationMode());
+    QCOMPARE(reopened.probePanel()->modelCount(), 3);
+    QCOMPARE(reopened.probePanel()->settings(), window.probePanel()->settings());
+    reopened.setPresentationMode(false);
+    const QString report = QString::fromStdString((scratch_ / "talk.html").string());
+    QSignalSpy exported(&reopened, &MainWindow::reportExported);
+    reopened.exportReport(report);
+    QVERIFY(exported.wait(kDemoWaitMs));
+    const std::string html = bp::readTextFile(report.toStdString());
+    for (const char* section : {"Neural data", "Similarity matrices", "Model fit", "Training", "Robustness"})
+      QVERIFY2(html.find(section) != std::string::npos, section);
+    window.setPresentationMode(false);
 
     // A step's Show button brings up its panel.
     Q_EMIT panel->resultsRequested(DemoPanel::TrainClassifiers);
