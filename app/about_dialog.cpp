@@ -3,7 +3,7 @@
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include "runtime/runtime.h"
 

@@ -1,6 +1,6 @@
 #include "app/comparison_panel.h"
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <QComboBox>
 #include <QDir>

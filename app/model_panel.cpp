@@ -26,7 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include "runtime/log.h"
 #include "widgets/histogram_plot.h"

@@ -18,7 +18,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 #include <cmath>
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include "data/neural_dataset.h"
 #include "rsa/compare.h"

@@ -28,7 +28,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include "app/training_queue.h"
 #include "app/training_session.h"
@@ -159,9 +159,10 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
   for (const char* kind : {"none", "neural_similarity", "harmonization", "gaussian_noise_augmentation"})
     regularizerFilter_->addItem(regularizerLabel(kind), QString::fromLatin1(kind));
   stateFilter_ = new QComboBox(runsBox);
-  stateFilter_->addItem(tr("every state"), QString());
-  for (const char* state : {"running", "finished", "interrupted", "cancelled", "failed"})
-    stateFilter_->addItem(QString::fromLatin1(state), QString::fromLatin1(state));
+  stateFilter_->addItem(tr("every state"), QVariant());
+  for (const bp::RunState state : {bp::RunState::Running, bp::RunState::Finished, bp::RunState::Interrupted,
+                                   bp::RunState::Cancelled, bp::RunState::Failed})
+    stateFilter_->addItem(QString::fromLatin1(bp::runStateName(state)), static_cast<int>(state));
   auto* folderRow = new QHBoxLayout;
   folderRow->addWidget(runsFolderLabel_, 1);
   folderRow->addWidget(regularizerFilter_);
@@ -284,7 +285,7 @@ TrainingPanel::TrainingPanel(TrainingQueue& queue, QWidget* parent) : QWidget(pa
   connect(poll_, &QTimer::timeout, this, [this] {
     const qint64 self = QCoreApplication::applicationPid();
     if (std::any_of(runs_.begin(), runs_.end(), [self](const bp::RunRecord& run) {
-          return run.state == "running" && run.summary.value("pid", qint64{0}) != self;
+          return run.state == bp::RunState::Running && run.summary.value("pid", qint64{0}) != self;
         }))
       refreshRuns();
   });
@@ -613,7 +614,7 @@ bool TrainingPanel::queueLaunch() {
   }
   // A folder that already holds a run would be refused by the engine mid-launch; say so now.
   for (const std::string& folder : folders)
-    if (QFileInfo::exists(QString::fromStdString(folder) + QStringLiteral("/summary.json"))) {
+    if (bp::isRunFolder(folder)) {
       setFormError(tr("%1 already holds a run: change the name or the output folder, or resume it from the runs table.")
                        .arg(QString::fromStdString(folder)));
       return false;
@@ -633,9 +634,10 @@ bool TrainingPanel::resumeSelectedRun() {
   const int run = selectedRun();
   if (run < 0) return false;
   const bp::RunRecord& record = runs_[static_cast<std::size_t>(run)];
-  if (record.state == "running" || record.state == "finished" || !record.summary.contains("config")) {
+  if (record.state == bp::RunState::Running || record.state == bp::RunState::Finished ||
+      !record.summary.contains("config")) {
     setFormError(tr("%1 is %2: only interrupted, cancelled or failed runs resume.")
-                     .arg(QString::fromStdString(record.name), QString::fromStdString(record.state)));
+                     .arg(QString::fromStdString(record.name), QString::fromLatin1(bp::runStateName(record.state))));
     return false;
   }
   setFormError({});
@@ -737,7 +739,7 @@ void TrainingPanel::onEpoch(const QString& runFolder, const bp::ClassifierEpochR
   }
   if (!found->history.empty() && found->history.back().epoch >= report.epoch) return;
   found->history.push_back(report);
-  found->state = "running";
+  found->state = bp::RunState::Running;
   found->epochsDone = report.epoch;
   found->testAccuracy = report.testAccuracy;
   found->validationAccuracy = report.validationAccuracy;
@@ -754,9 +756,9 @@ int TrainingPanel::selectedRun() const {
 
 bool TrainingPanel::runShown(const bp::RunRecord& run) const {
   const QString regularizer = regularizerFilter_->currentData().toString();
-  const QString state = stateFilter_->currentData().toString();
+  const QVariant state = stateFilter_->currentData();  // invalid: every state
   return (regularizer.isEmpty() || regularizer.toStdString() == run.regularizer) &&
-         (state.isEmpty() || state.toStdString() == run.state);
+         (!state.isValid() || static_cast<bp::RunState>(state.toInt()) == run.state);
 }
 
 void TrainingPanel::fillRunsTable() {
@@ -780,9 +782,10 @@ void TrainingPanel::fillRunsTable() {
     name->setData(Qt::UserRole, static_cast<int>(i));
     name->setToolTip(run.error.empty() ? folder : QString::fromStdString(run.error));
     runsTable_->setItem(row, kNameColumn, name);
-    auto* state = new QTableWidgetItem(QString::fromStdString(run.state));
-    if (run.state == "failed" || run.state == "unreadable") state->setForeground(QColor(0xC0, 0, 0));
-    if (run.state == "running") state->setForeground(QColor(0, 0x72, 0xB2));
+    auto* state = new QTableWidgetItem(QString::fromLatin1(bp::runStateName(run.state)));
+    if (run.state == bp::RunState::Failed || run.state == bp::RunState::Unreadable)
+      state->setForeground(QColor(0xC0, 0, 0));
+    if (run.state == bp::RunState::Running) state->setForeground(QColor(0, 0x72, 0xB2));
     state->setToolTip(QString::fromStdString(run.error));
     runsTable_->setItem(row, kStateColumn, state);
     runsTable_->setItem(row, kRegularizerColumn, new QTableWidgetItem(regularizerLabel(run.regularizer)));

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
-cmake --build --preset release
+cmake --build --preset release --target brainprior brainprior-cli
 (cd build/release && cpack -G DEB)
 ls build/release/brainprior_*.deb

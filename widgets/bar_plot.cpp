@@ -1,6 +1,6 @@
 #include "widgets/bar_plot.h"
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <QVBoxLayout>
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "widgets/colormaps.h"
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include "widgets/palette.h"
 
@@ -61,16 +61,6 @@ QCPColorGradient colorGradient(Colormap colormap) {
     case Colormap::RedBlue: return gradientFrom(kRedBlue);
   }
   return gradientFrom(kViridis);
-}
-
-QString colormapName(Colormap colormap) {
-  switch (colormap) {
-    case Colormap::Viridis: return QStringLiteral("viridis");
-    case Colormap::Magma: return QStringLiteral("magma");
-    case Colormap::Gray: return QStringLiteral("gray");
-    case Colormap::RedBlue: return QStringLiteral("red-blue");
-  }
-  return {};
 }
 
 bool isDiverging(Colormap colormap) { return colormap == Colormap::RedBlue; }

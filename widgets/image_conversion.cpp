@@ -1,6 +1,6 @@
 #include "widgets/image_conversion.h"
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <cmath>
 #include <vector>

@@ -1,6 +1,6 @@
 #include "widgets/plot_export.h"
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <QFileInfo>
 #include <QSvgGenerator>

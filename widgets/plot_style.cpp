@@ -1,6 +1,6 @@
 #include "widgets/plot_style.h"
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <QApplication>
 

@@ -3,13 +3,14 @@
 #include <cstdlib>
 
 #include "data/dataset_io.h"
+#include "runtime/build_info.h"
 #include "runtime/error.h"
 
 namespace bp {
 
 std::filesystem::path defaultImageSourcePath() {
   if (const char* overridden = std::getenv("BRAINPRIOR_FASHION_MNIST")) return overridden;
-  return BRAINPRIOR_FASHION_MNIST_DIR;
+  return kFashionMnistDir;
 }
 
 SyntheticV1Result generateDefaultDataset(const SyntheticV1Config& config, const Job& job) {

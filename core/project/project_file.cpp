@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "runtime/atomic_file.h"
+#include "runtime/build_info.h"
 #include "runtime/error.h"
 #include "runtime/clock.h"
 
@@ -75,7 +76,7 @@ Project projectFromJson(const nlohmann::json& json, const fs::path& projectFile)
 
 void writeProject(const Project& project, const fs::path& file) {
   Project stamped = project;
-  stamped.savedBy = BRAINPRIOR_VERSION;
+  stamped.savedBy = kBrainPriorVersion;
   stamped.savedAt = utcTimestamp();
   writeFileAtomically(file, toJson(stamped, file).dump(2) + "\n");
 }

@@ -18,6 +18,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include "runtime/build_info.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 
@@ -149,7 +150,7 @@ RuntimeInfo initializeRuntime(const RuntimeConfig& config) {
                             "libopenblas0-pthread (packaging/install-deps.sh does) or select OpenBLAS with "
                             "update-alternatives --config libblas.so.3-x86_64-linux-gnu.");
 
-  info.brainpriorVersion = BRAINPRIOR_VERSION;
+  info.brainpriorVersion = kBrainPriorVersion;
   info.libtorchVersion = TORCH_VERSION;
   info.opencvVersion = CV_VERSION;
   info.hdf5Version = H5_VERS_INFO;

@@ -15,7 +15,7 @@
 #include <QtTest>
 #include <filesystem>
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include "app/comparison_panel.h"
 #include "app/data_panel.h"

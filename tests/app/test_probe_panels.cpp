@@ -15,7 +15,7 @@
 #include <cmath>
 #include <numeric>
 
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include "app/comparison_panel.h"
 #include "app/main_window.h"

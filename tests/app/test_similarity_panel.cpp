@@ -1,7 +1,7 @@
 // The similarity panel as a user drives it: compute matrix A from the repeat average and B from a
 // single trial, hover a cell to read its two images and value, see A − B, compare A with B, export
 // a figure, and open a saved matrix file. A small synthetic population keeps every job short.
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <QComboBox>
 #include <QFile>

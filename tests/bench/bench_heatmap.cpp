@@ -13,7 +13,7 @@
 //                (axis ranges set to a 400 x 400 window) from the overview.
 // Timings are printed, never checked: tests/bench/heatmap.sh compares them with the targets.
 // Usage: bench_heatmap [--size N] [--moves N] [--seed N]   (QT_QPA_PLATFORM=offscreen or a display)
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -14,7 +14,7 @@
 #       <= 25% for the engine), from the medians and as the median of the rounds' paired ratios.
 # Fails when the two models' parameter counts differ.
 # Usage: tests/bench/classifier_training.sh [build dir] [rounds] [architecture]
-#   build dir     default: build/release in the checkout (the target bench_classifier_training built there)
+#   build dir     default: build/release in the checkout (the script turns benchmarks on there and builds bench_classifier_training)
 #   rounds        default: 3
 #   architecture  default: small_resnet (or resnet18, resnet34: much slower, lower STEPS and RUNS)
 # Environment: THREADS (default: all cores) for both sides; STEPS, RUNS, WARMUP (defaults 6, 4, 1:
@@ -42,8 +42,7 @@ alpha=${ALPHA:-20}
 size=${SIZE:-32}
 width=${WIDTH:-16}
 
-bench=$build/tests/bench/bench_classifier_training
-[[ -x $bench ]] || { echo "no $bench: build the target bench_classifier_training first" >&2; exit 1; }
+source "$(dirname "$0")/bench_program.sh" bench_classifier_training
 
 source "$(dirname "$0")/reference_python.sh" torch
 source "$(dirname "$0")/alternating_rounds.sh"

@@ -3,7 +3,7 @@
 # (file_tree_load_numpy.py), prints both median times and the ratio C++/numpy (below 1: C++ faster).
 # Usage: tests/bench/file_tree_load.sh [folder] [build dir] [runs]
 #   folder     default: ../shared/data/mouse-v1-lurz2021/static20457-5-9-preproc0 beside the checkout
-#   build dir  default: build/release in the checkout (configured with the engine; benches build by default)
+#   build dir  default: build/release in the checkout (the script builds bench_file_tree_load there)
 #   runs       default: 3
 # Set PYTHON to pick the interpreter; otherwise the first of python3, /usr/bin/python3 with numpy.
 set -euo pipefail
@@ -13,8 +13,7 @@ folder=${1:-$repo/../shared/data/mouse-v1-lurz2021/static20457-5-9-preproc0}
 build=${2:-$repo/build/release}
 runs=${3:-3}
 
-bench=$build/tests/bench/bench_file_tree_load
-[[ -x $bench ]] || { echo "no $bench: build the target bench_file_tree_load first" >&2; exit 1; }
+source "$(dirname "$0")/bench_program.sh" bench_file_tree_load
 [[ -d $folder ]] || { echo "no file tree at $folder" >&2; exit 1; }
 
 source "$(dirname "$0")/reference_python.sh" numpy

@@ -4,7 +4,7 @@
 # Prints the program's JSON and a summary against the targets (first paint < 300 ms, hover p95
 # < 16 ms, one frame at 60 Hz). Timings are reported, never asserted.
 # Usage: tests/bench/heatmap.sh [build dir] [matrix size] [moves]
-#   build dir    default: build/release in the checkout (the target bench_heatmap built there; it
+#   build dir    default: build/release in the checkout (the script builds bench_heatmap there; it
 #                exists only in GUI builds)
 #   matrix size  default: 5000;  moves  default: 500
 # QT_QPA_PLATFORM defaults to offscreen (raster painting into memory, as under Xvfb without a
@@ -16,8 +16,7 @@ build=${1:-$repo/build/release}
 size=${2:-5000}
 moves=${3:-500}
 
-bench=$build/tests/bench/bench_heatmap
-[[ -x $bench ]] || { echo "no $bench: build the target bench_heatmap first (GUI builds only)" >&2; exit 1; }
+source "$(dirname "$0")/bench_program.sh" bench_heatmap
 
 export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
 result=$("$bench" --size "$size" --moves "$moves")

@@ -9,7 +9,7 @@
 # C++ faster), also for the best runs, and the process CPU time per step (less sensitive to other
 # work on the machine, with THREADS=1 above all). Fails when the two models' parameter counts differ.
 # Usage: tests/bench/neural_fit.sh [build dir] [rounds] [neurons]
-#   build dir  default: build/release in the checkout (the target bench_neural_fit built there)
+#   build dir  default: build/release in the checkout (the script turns benchmarks on there and builds bench_neural_fit)
 #   rounds, neurons  default: 3 5335 (the Lurz scan's population)
 # Environment: THREADS (default: all cores) for both sides; STEPS, RUNS, WARMUP, BATCH (defaults 3,
 # 5, 2, 64: each run is WARMUP + RUNS x STEPS training steps); PYTHON (default: the first of python3,
@@ -30,8 +30,7 @@ runs=${RUNS:-5}
 warmup=${WARMUP:-2}
 batch=${BATCH:-64}
 
-bench=$build/tests/bench/bench_neural_fit
-[[ -x $bench ]] || { echo "no $bench: build the target bench_neural_fit first" >&2; exit 1; }
+source "$(dirname "$0")/bench_program.sh" bench_neural_fit
 
 source "$(dirname "$0")/reference_python.sh" torch
 

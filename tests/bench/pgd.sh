@@ -11,7 +11,7 @@
 # Fails when the two models' parameter counts differ, or when an attack fooled every image (it would
 # have stopped before its last step).
 # Usage: tests/bench/pgd.sh [build dir] [rounds]
-#   build dir  default: build/release in the checkout (the target bench_pgd built there)
+#   build dir  default: build/release in the checkout (the script turns benchmarks on there and builds bench_pgd)
 #   rounds     default: 3
 # Environment: THREADS (default: all cores) for both sides; STEPS (10), BATCH (128), SIZE (32), WIDTH
 # (16), REPEATS (5), WARMUP (1); LINF_EPSILON (1/255), L2_EPSILON (0.1); PYTHON (default: the first of
@@ -24,8 +24,7 @@ build=${1:-$repo/build/release}
 rounds=${2:-3}
 threads=${THREADS:-$(nproc)}
 
-bench=$build/tests/bench/bench_pgd
-[[ -x $bench ]] || { echo "no $bench: build the target bench_pgd first" >&2; exit 1; }
+source "$(dirname "$0")/bench_program.sh" bench_pgd
 
 source "$(dirname "$0")/reference_python.sh" torch
 source "$(dirname "$0")/alternating_rounds.sh"

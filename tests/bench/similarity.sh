@@ -5,7 +5,7 @@
 # the kernel's useful GFLOP/s against one large SGEMM (target >= 80%); the same for the best runs,
 # which other work on a shared machine disturbs least.
 # Usage: tests/bench/similarity.sh [build dir] [images] [units] [runs]
-#   build dir  default: build/release in the checkout (the target bench_similarity built there)
+#   build dir  default: build/release in the checkout (the script turns benchmarks on there and builds bench_similarity)
 #   images, units, runs  default: 5000 5335 3
 # Set THREADS (default 2) for both sides; PYTHON to pick the interpreter (default: the first of
 # python3, /usr/bin/python3 that has numpy; Debian's python3-numpy uses the system OpenBLAS).
@@ -19,8 +19,7 @@ units=${3:-5335}
 runs=${4:-3}
 threads=${THREADS:-2}
 
-bench=$build/tests/bench/bench_similarity
-[[ -x $bench ]] || { echo "no $bench: build the target bench_similarity first" >&2; exit 1; }
+source "$(dirname "$0")/bench_program.sh" bench_similarity
 
 source "$(dirname "$0")/reference_python.sh" numpy
 

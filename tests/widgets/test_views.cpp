@@ -1,7 +1,7 @@
 // The reusable views in widgets/: construction with data, pixel conversion, the image grid's
 // selection, histogram statistics, the heatmap's cell mapping, hover and level of detail, and
 // figure export. Runs under QT_QPA_PLATFORM=offscreen.
-#include <qcustomplot.h>
+#include "widgets/custom_plot.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
