@@ -35,6 +35,13 @@ std::optional<Tier> parseTier(const std::string& name) {
   return std::nullopt;
 }
 
+std::vector<std::int64_t> NeuralDataset::trialsOf(Tier tier) const {
+  std::vector<std::int64_t> trials;
+  for (std::int64_t t = 0; t < trialCount(); ++t)
+    if (tiers[static_cast<std::size_t>(t)] == tier) trials.push_back(t);
+  return trials;
+}
+
 void NeuralDataset::validate() const {
   const auto trials = trialCount();
   if (channels <= 0 || height <= 0 || width <= 0)

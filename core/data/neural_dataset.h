@@ -69,6 +69,8 @@ struct NeuralDataset {
   bool hasBehavior() const { return !behavior.empty(); }
   bool hasPupilCenter() const { return !pupilCenter.empty(); }
   bool hasNoiseFreeRates() const { return !noiseFreeRates.empty(); }
+  // The indices of the trials of `tier`, in trial order.
+  std::vector<std::int64_t> trialsOf(Tier tier) const;
 
   // Throws bp::Error describing the first inconsistency (vector sizes vs. counts, etc.).
   void validate() const;

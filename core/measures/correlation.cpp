@@ -50,4 +50,15 @@ double pearson(const double* x, const double* y, std::int64_t n, std::int64_t xS
   return pearsonOf(x, y, n, xStride, yStride);
 }
 
+double meanOfDefined(const std::vector<double>& values) {
+  double sum = 0.0;
+  std::int64_t count = 0;
+  for (const double value : values)
+    if (std::isfinite(value)) {
+      sum += value;
+      ++count;
+    }
+  return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+}
+
 }  // namespace bp

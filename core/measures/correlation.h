@@ -1,6 +1,7 @@
 #pragma once
 // Correlation of two series, for the measures (oracle correlation, prediction quality, summaries).
 #include <cstdint>
+#include <vector>
 
 namespace bp {
 
@@ -10,5 +11,8 @@ namespace bp {
 // trials x neurons matrix be read in place.
 double pearson(const float* x, const float* y, std::int64_t n, std::int64_t xStride = 1, std::int64_t yStride = 1);
 double pearson(const double* x, const double* y, std::int64_t n, std::int64_t xStride = 1, std::int64_t yStride = 1);
+
+// The mean of the finite values (a per-neuron measure is NaN where undefined); NaN when none is.
+double meanOfDefined(const std::vector<double>& values);
 
 }  // namespace bp

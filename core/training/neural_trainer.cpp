@@ -29,24 +29,6 @@ namespace {
 constexpr std::int64_t kPredictionBatch = 256;
 constexpr const char* kConfigKey = "brainprior_neural_model";
 
-double meanOfDefined(const std::vector<double>& values) {
-  double sum = 0.0;
-  std::int64_t count = 0;
-  for (const double value : values)
-    if (std::isfinite(value)) {
-      sum += value;
-      ++count;
-    }
-  return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
-}
-
-std::vector<std::int64_t> trialsOfTier(const NeuralDataset& dataset, Tier tier) {
-  std::vector<std::int64_t> trials;
-  for (std::int64_t t = 0; t < dataset.trialCount(); ++t)
-    if (dataset.tiers[static_cast<std::size_t>(t)] == tier) trials.push_back(t);
-  return trials;
-}
-
 // Rows `trials` of a row-major matrix with `rowSize` floats per row, as a tensor rows x shape...
 torch::Tensor gatherRows(const std::vector<float>& matrix, std::int64_t rowSize,
                          const std::vector<std::int64_t>& trials, std::vector<std::int64_t> shape) {
@@ -109,17 +91,15 @@ struct TrainingState {
   double seconds = 0.0;
 };
 
-constexpr const char* kCheckpointFormat = "brainprior neural fit checkpoint";
+const CheckpointKind kNeuralFitCheckpoint{"brainprior neural fit checkpoint", "fit",
+                                          "only max_epochs and max_seconds may change", "fit without resuming"};
 
-void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, const NeuralModel& model,
+void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, NeuralModel& model,
                      const std::vector<torch::Tensor>& best, const torch::optim::Adam& optimizer,
                      const TrainingState& state, const NeuralFitResult& result) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& report : result.history) history.push_back(toJson(report));
-  const nlohmann::json description = {{"format", kCheckpointFormat},
-                                      {"version", 1},
-                                      {"identity", identity},
-                                      {"epoch", state.epoch},
+  const nlohmann::json description = {{"epoch", state.epoch},
                                       {"learning_rate", state.learningRate},
                                       {"decays", state.decays},
                                       {"epochs_without_improvement", state.epochsWithoutImprovement},
@@ -129,44 +109,16 @@ void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& id
                                       {"best_epoch", result.bestEpoch},
                                       {"best_validation_correlation", result.bestValidationCorrelation},
                                       {"history", history}};
-  writeAtomically(path, [&](const std::filesystem::path& temporary) {
-    torch::serialize::OutputArchive archive;
-    torch::serialize::OutputArchive modelArchive;
-    model->save(modelArchive);
-    archive.write("model", modelArchive);
-    writeTensorList(archive, "best", best);
-    torch::serialize::OutputArchive optimizerArchive;
-    optimizer.save(optimizerArchive);
-    archive.write("optimizer", optimizerArchive);
-    archive.write("state", c10::IValue(description.dump()));
-    archive.save_to(temporary.string());
-  });
+  writeTrainingCheckpoint(path, kNeuralFitCheckpoint, identity, description, {{"model", model.get()}}, optimizer,
+                          best);
 }
 
 void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, NeuralModel& model,
                     std::vector<torch::Tensor>& best, torch::optim::Adam& optimizer, TrainingState& state,
                     NeuralFitResult& result) {
-  const torch::Device device = model->parameters().front().device();
+  const nlohmann::json description =
+      readTrainingCheckpoint(path, kNeuralFitCheckpoint, identity, {{"model", model.get()}}, optimizer, best);
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path.string(), device);
-    c10::IValue stored;
-    archive.read("state", stored);
-    const nlohmann::json description = nlohmann::json::parse(stored.toStringRef());
-    if (description.at("format") != kCheckpointFormat)
-      throw FileError(path.string(), "not a BrainPrior neural fit checkpoint");
-    if (description.at("identity") != identity)
-      throw FileError(path.string(), "the checkpoint belongs to a different fit (" +
-                                         differingSettings(description.at("identity"), identity) +
-                                         " differ; only max_epochs and max_seconds may change); delete it or fit "
-                                         "without resuming");
-    torch::serialize::InputArchive modelArchive;
-    archive.read("model", modelArchive);
-    model->load(modelArchive);
-    readTensorList(archive, "best", best);
-    torch::serialize::InputArchive optimizerArchive;
-    archive.read("optimizer", optimizerArchive);
-    optimizer.load(optimizerArchive);
     state.epoch = description.at("epoch").get<int>();
     state.learningRate = description.at("learning_rate").get<double>();
     state.decays = description.at("decays").get<int>();
@@ -177,8 +129,6 @@ void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& ide
     result.bestEpoch = description.at("best_epoch").get<int>();
     result.bestValidationCorrelation = description.at("best_validation_correlation").get<double>();
     for (const auto& report : description.at("history")) result.history.push_back(neuralEpochReportFromJson(report));
-  } catch (const c10::Error& error) {
-    throw FileError(path.string(), std::string("unreadable checkpoint: ") + error.what_without_backtrace());
   } catch (const nlohmann::json::exception& error) {
     throw FileError(path.string(), std::string("corrupt checkpoint description: ") + error.what());
   }
@@ -267,7 +217,7 @@ NeuralNormalization neuralNormalizationFromJson(const nlohmann::json& json) {
 }
 
 NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset) {
-  const std::vector<std::int64_t> train = trialsOfTier(dataset, Tier::Train);
+  const std::vector<std::int64_t> train = dataset.trialsOf(Tier::Train);
   if (train.empty()) throw Error("dataset '" + dataset.name + "' has no train trials to normalise with");
   const auto channels = static_cast<std::size_t>(dataset.channels);
   const std::int64_t pixels = static_cast<std::int64_t>(dataset.height) * dataset.width;
@@ -346,8 +296,8 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
     throw Error(
         "neural trainer config: batch size, epochs, patience and learning rate must be positive and "
         "the learning-rate factor in (0, 1)");
-  const std::vector<std::int64_t> train = trialsOfTier(dataset, Tier::Train);
-  const std::vector<std::int64_t> validation = trialsOfTier(dataset, Tier::Validation);
+  const std::vector<std::int64_t> train = dataset.trialsOf(Tier::Train);
+  const std::vector<std::int64_t> validation = dataset.trialsOf(Tier::Validation);
   if (train.empty() || validation.empty())
     throw Error("dataset '" + dataset.name + "' needs train and validation trials to fit a model");
   // One missing value would turn every loss into NaN epochs later; name it now.
@@ -588,133 +538,9 @@ FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
   return fitted;
 }
 
-NeuralModelEvaluation evaluatePredictions(const NeuralDataset& dataset, const std::vector<float>& predictions,
-                                          Tier tier) {
-  const auto neurons = dataset.neuronCount;
-  if (static_cast<std::int64_t>(predictions.size()) != dataset.trialCount() * neurons)
-    throw Error("predictions hold " + std::to_string(predictions.size()) + " values; dataset '" + dataset.name +
-                "' needs trials x neurons = " + std::to_string(dataset.trialCount() * neurons));
-  const std::vector<std::int64_t> trials = trialsOfTier(dataset, tier);
-  std::map<std::int64_t, std::vector<std::int64_t>> trialsOfImage;
-  for (const std::int64_t t : trials) trialsOfImage[dataset.imageIds[static_cast<std::size_t>(t)]].push_back(t);
-  const auto images = static_cast<std::int64_t>(trialsOfImage.size());
-
-  // Per image: mean response and mean prediction (the model sees the same image, so these agree
-  // with each trial's prediction up to rounding).
-  std::vector<double> averageResponse(static_cast<std::size_t>(images * neurons), 0.0);
-  std::vector<double> averagePrediction(static_cast<std::size_t>(images * neurons), 0.0);
-  std::int64_t image = 0;
-  for (const auto& [id, imageTrials] : trialsOfImage) {
-    for (const std::int64_t t : imageTrials)
-      for (std::int64_t n = 0; n < neurons; ++n) {
-        averageResponse[static_cast<std::size_t>(image * neurons + n)] += dataset.response(t)[n];
-        averagePrediction[static_cast<std::size_t>(image * neurons + n)] +=
-            predictions[static_cast<std::size_t>(t * neurons + n)];
-      }
-    for (std::int64_t n = 0; n < neurons; ++n) {
-      averageResponse[static_cast<std::size_t>(image * neurons + n)] /= static_cast<double>(imageTrials.size());
-      averagePrediction[static_cast<std::size_t>(image * neurons + n)] /= static_cast<double>(imageTrials.size());
-    }
-    ++image;
-  }
-
-  NeuralModelEvaluation evaluation;
-  ReliabilityConfig reliabilityConfig;
-  reliabilityConfig.tier = tier;
-  evaluation.oracleCorrelation = computeReliability(dataset, reliabilityConfig).oracleCorrelation;
-  const auto trialCount = static_cast<std::int64_t>(trials.size());
-  std::vector<float> tierResponses(static_cast<std::size_t>(trialCount * neurons));
-  std::vector<float> tierPredictions(tierResponses.size());
-  for (std::int64_t i = 0; i < trialCount; ++i) {
-    const auto t = trials[static_cast<std::size_t>(i)];
-    std::copy_n(dataset.response(t), neurons, tierResponses.data() + i * neurons);
-    std::copy_n(predictions.data() + t * neurons, neurons, tierPredictions.data() + i * neurons);
-  }
-
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (std::int64_t n = 0; n < neurons; ++n) {
-    evaluation.averageCorrelation.push_back(
-        pearson(averagePrediction.data() + n, averageResponse.data() + n, images, neurons, neurons));
-    evaluation.singleTrialCorrelation.push_back(
-        pearson(tierPredictions.data() + n, tierResponses.data() + n, trialCount, neurons, neurons));
-    evaluation.fractionOfOracle.push_back(evaluation.singleTrialCorrelation.back() /
-                                          evaluation.oracleCorrelation[static_cast<std::size_t>(n)]);
-
-    // FEVe on the repeated trials: noise variance = mean within-image variance (unbiased),
-    // total variance = variance of all repeated trials (unbiased).
-    double noiseSum = 0.0;
-    std::int64_t repeatedImages = 0;
-    double sum = 0.0;
-    double squares = 0.0;
-    double squaredErrors = 0.0;
-    std::int64_t repeatedTrials = 0;
-    image = 0;
-    for (const auto& [id, imageTrials] : trialsOfImage) {
-      if (imageTrials.size() >= 2) {
-        const double mean = averageResponse[static_cast<std::size_t>(image * neurons + n)];
-        double within = 0.0;
-        for (const std::int64_t t : imageTrials) {
-          const double response = dataset.response(t)[n];
-          const double error = predictions[static_cast<std::size_t>(t * neurons + n)] - response;
-          within += (response - mean) * (response - mean);
-          sum += response;
-          squares += response * response;
-          squaredErrors += error * error;
-          ++repeatedTrials;
-        }
-        noiseSum += within / static_cast<double>(imageTrials.size() - 1);
-        ++repeatedImages;
-      }
-      ++image;
-    }
-    double feve = nan;
-    if (repeatedTrials >= 2) {
-      const double count = static_cast<double>(repeatedTrials);
-      const double totalVariance = (squares - sum * sum / count) / (count - 1.0);
-      const double noiseVariance = noiseSum / static_cast<double>(repeatedImages);
-      if (totalVariance - noiseVariance > 0.0)
-        feve = 1.0 - (squaredErrors / count - noiseVariance) / (totalVariance - noiseVariance);
-    }
-    evaluation.feve.push_back(feve);
-  }
-
-  evaluation.meanAverageCorrelation = meanOfDefined(evaluation.averageCorrelation);
-  evaluation.meanSingleTrialCorrelation = meanOfDefined(evaluation.singleTrialCorrelation);
-  evaluation.meanOracleCorrelation = meanOfDefined(evaluation.oracleCorrelation);
-  evaluation.meanFeve = meanOfDefined(evaluation.feve);
-  double crossProducts = 0.0;
-  double oracleSquares = 0.0;
-  for (std::int64_t n = 0; n < neurons; ++n) {
-    const double r = evaluation.singleTrialCorrelation[static_cast<std::size_t>(n)];
-    const double oracle = evaluation.oracleCorrelation[static_cast<std::size_t>(n)];
-    if (std::isfinite(r) && std::isfinite(oracle)) {
-      crossProducts += r * oracle;
-      oracleSquares += oracle * oracle;
-    }
-  }
-  evaluation.fractionOfOracleSlope = oracleSquares > 0.0 ? crossProducts / oracleSquares : nan;
-  return evaluation;
-}
-
 NeuralModelEvaluation evaluateNeuralModel(const FittedNeuralModel& fitted, const NeuralDataset& dataset, Tier tier,
                                           const Job& job) {
   return evaluatePredictions(dataset, predictResponses(fitted, dataset, job), tier);
-}
-
-nlohmann::json toJson(const NeuralModelEvaluation& evaluation) {
-  // Undefined per-neuron values become null.
-  const auto value = [](double number) { return finiteOrNull(number); };
-  const auto values = [](const std::vector<double>& numbers) { return finiteOrNull(numbers); };
-  return {{"mean_average_correlation", value(evaluation.meanAverageCorrelation)},
-          {"mean_single_trial_correlation", value(evaluation.meanSingleTrialCorrelation)},
-          {"mean_oracle_correlation", value(evaluation.meanOracleCorrelation)},
-          {"mean_feve", value(evaluation.meanFeve)},
-          {"fraction_of_oracle_slope", value(evaluation.fractionOfOracleSlope)},
-          {"average_correlation", values(evaluation.averageCorrelation)},
-          {"single_trial_correlation", values(evaluation.singleTrialCorrelation)},
-          {"oracle_correlation", values(evaluation.oracleCorrelation)},
-          {"fraction_of_oracle", values(evaluation.fractionOfOracle)},
-          {"feve", values(evaluation.feve)}};
 }
 
 NeuralFitSettings defaultNeuralFitSettings(const NeuralDataset& dataset, CoreKind core) {
