@@ -186,7 +186,7 @@ int runApplication(int argc, char** argv) {
     window.trainingPanel()->setRunsFolder(parser.value(runsOption));
     window.comparisonPanel()->setRunsFolder(parser.value(runsOption));
   }
-  // `--show probe --probe FOLDER`: the runs' models on a noisy, attacked test image (the README screenshot).
+  // `--show probe --probe FOLDER`: the runs' models on a noisy, attacked test image (docs/gui.md's screenshot).
   if (panel == QLatin1String("probe")) window.showNextProbeUnderAttack();
   if (parser.isSet(probeOption)) window.probePanel()->loadRuns({parser.value(probeOption)});
   for (const QString& report : parser.values(reportOption)) window.comparisonPanel()->openReport(report);

@@ -28,11 +28,10 @@
 namespace bp::app {
 namespace {
 
-// The engine's step titles, shown while a step waits; each step's own announcement replaces its
-// title (and brings its narration) when it starts.
-const char* const kWaitingTitles[DemoPanel::StepCount] = {
-    "Record the neurons", "Fit a model of the neurons", "Build the denoised neural similarity",
-    "Train three classifiers", "Probe their robustness"};
+// A row per engine step: the engine's title is shown while the step waits; the step's own
+// announcement replaces it (and brings its narration) when it starts.
+static_assert(bp::kDemoStepTitles.size() == static_cast<std::size_t>(DemoPanel::StepCount),
+              "one row per step of the engine's demo");
 
 // Okabe–Ito colours, apart for colour-blind viewers and on a projector.
 constexpr const char* kDoneStyle = "color:#007a5a;font-weight:bold";
@@ -415,7 +414,7 @@ void DemoPanel::resetSteps() {
     row.narration.clear();
     row.finding.clear();
     row.seconds = 0.0;
-    row.titleLabel->setText(QString::fromLatin1(kWaitingTitles[i]));
+    row.titleLabel->setText(QString::fromUtf8(bp::kDemoStepTitles[static_cast<std::size_t>(i)]));
     row.findingLabel->clear();
     setStepState(i, StepState::Waiting);
   }

@@ -64,9 +64,7 @@ public:
   int currentModel() const { return current_; }
   void setCurrentModel(int index);
 
-  QComboBox* coreBox() const { return core_; }
   QSpinBox* epochsSpin() const { return epochs_; }
-  QDoubleSpinBox* minutesSpin() const { return minutes_; }
   QLineEdit* neuronField() const { return meiNeurons_; }
   QTableWidget* comparisonTable() const { return comparison_; }
   bp::widgets::SeriesPlot* correlationCurves() const { return correlationCurves_; }

@@ -18,7 +18,6 @@
 #include "probing/predictivity.h"
 #include "probing/probe_config.h"
 #include "probing/probe_runner.h"
-#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
 
@@ -38,11 +37,6 @@ std::vector<fs::path> finishedRunFolders(const std::vector<std::string>& runFold
 
 std::string geometryText(int channels, int height, int width) {
   return std::to_string(channels) + " x " + std::to_string(height) + " x " + std::to_string(width);
-}
-
-void writeReport(const std::string& outputDir, const nlohmann::json& report) {
-  fs::create_directories(outputDir);
-  writeFileAtomically(fs::path(outputDir) / "report.json", report.dump(2) + "\n");
 }
 
 std::vector<float> tensorValues(const torch::Tensor& tensor) {
@@ -106,8 +100,8 @@ std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& runFolde
     job.progress(static_cast<double>(i) / static_cast<double>(folders.size()),
                  "Loading " + folders[i].filename().string());
     const RunRecord record = readRun(folders[i]);
-    if (record.state != "finished") {
-      skipped.push_back(folders[i].string() + " (" + record.state + ")");
+    if (record.state != RunState::Finished) {
+      skipped.push_back(folders[i].string() + " (" + runStateName(record.state) + ")");
       continue;
     }
     ProbeModel model;
@@ -233,31 +227,21 @@ nlohmann::json probeConfigPreset(const std::string& name) { return toJson(probeP
 
 nlohmann::json runProbeReport(const std::vector<std::string>& runFolders, const nlohmann::json& config,
                               const std::string& outputDir, const Job& job) {
-  const ProbeConfig probeConfig = probeConfigFromJson(config);
-  validate(probeConfig);
-  nlohmann::json skipped = nlohmann::json::array();
-  const ProbeReport report = probeRuns(collectRunFolders(runFolders, skipped), probeConfig, job);
-  nlohmann::json json = toJson(report);
-  json["skipped"] = skipped;
-  writeReport(outputDir, json);
-  writeProbeTable(report, fs::path(outputDir) / "probe-table.csv");
-  return json;
+  ProbeReportFolderConfig folder;
+  folder.runs = runFolders;
+  folder.probe = probeConfigFromJson(config);
+  folder.outputDir = outputDir;
+  return writeProbeReportFolder(folder, job).json;
 }
 
 nlohmann::json runPredictivityReport(const std::vector<std::string>& runFolders, const std::string& neuralPath,
                                      const nlohmann::json& config, const std::string& outputDir, const Job& job) {
-  const PredictivityConfig predictivityConfig = predictivityConfigFromJson(config);
-  validate(predictivityConfig);
-  nlohmann::json skipped = nlohmann::json::array();
-  const std::vector<fs::path> folders = collectRunFolders(runFolders, skipped);
-  const NeuralDataset dataset = loadNeuralDataset(neuralPath, job.subJob(0.0, 0.1));
-  const PredictivityReport report = predictivityOfRuns(folders, dataset, predictivityConfig, job.subJob(0.1, 1.0));
-  nlohmann::json json = toJson(report);
-  json["skipped"] = skipped;
-  writeReport(outputDir, json);
-  writePredictivityTable(report, fs::path(outputDir) / "predictivity-table.csv");
-  writePredictivityLaunchTable(report, fs::path(outputDir) / "predictivity-launches.csv");
-  return json;
+  PredictivityReportFolderConfig folder;
+  folder.runs = runFolders;
+  folder.neuralPath = neuralPath;
+  folder.predictivity = predictivityConfigFromJson(config);
+  folder.outputDir = outputDir;
+  return writePredictivityReportFolder(folder, job).json;
 }
 
 }  // namespace bp::app

@@ -110,15 +110,14 @@ ProbeOutcome runProbe(const std::vector<ProbeModel>& models, const ProbeRequest&
 std::vector<std::string> probeConfigPresets();
 nlohmann::json probeConfigPreset(const std::string& name);
 
-// probeRuns over `runFolders` with `config` (ProbeConfig JSON); writes report.json and
-// probe-table.csv into `outputDir` (created), as `brainprior-cli probe --output-dir` does, and
-// returns the report's JSON (probe_runner.h).
+// writeProbeReportFolder (probe_runner.h) of `runFolders` with `config` (ProbeConfig JSON) into
+// `outputDir`, as `brainprior-cli probe --output-dir` writes it; returns report.json's content.
 nlohmann::json runProbeReport(const std::vector<std::string>& runFolders, const nlohmann::json& config,
                               const std::string& outputDir, const bp::Job& job);
 
-// predictivityOfRuns against the neural dataset at `neuralPath` with `config` (PredictivityConfig
-// JSON); writes report.json, predictivity-table.csv and predictivity-launches.csv into `outputDir`, as
-// `brainprior-cli predictivity --output-dir` does, and returns the report's JSON (predictivity.h).
+// writePredictivityReportFolder (predictivity.h) of `runFolders` against the neural dataset at
+// `neuralPath` with `config` (PredictivityConfig JSON) into `outputDir`, as `brainprior-cli
+// predictivity --output-dir` writes it; returns report.json's content.
 nlohmann::json runPredictivityReport(const std::vector<std::string>& runFolders, const std::string& neuralPath,
                                      const nlohmann::json& config, const std::string& outputDir, const bp::Job& job);
 

@@ -432,7 +432,6 @@ void ProjectController::setFile(const QString& file) {
   file_ = file;
   window_.setWindowTitle(file_.isEmpty() ? QStringLiteral("BrainPrior[*]")
                                          : QStringLiteral("%1[*] — BrainPrior").arg(QFileInfo(file_).fileName()));
-  Q_EMIT fileChanged(file_);
 }
 
 }  // namespace bp::app

@@ -63,7 +63,6 @@ public:
   // Removes this window's autosave (after a save, or when the user discards the changes).
   void discardAutosave();
   QString autosaveFile() const;
-  void setAutosaveInterval(int milliseconds) { autosaveTimer_.setInterval(milliseconds); }
 
   // Untitled windows' autosaves left by a crash, newest first.
   static QStringList orphanedAutosaves();
@@ -77,7 +76,6 @@ Q_SIGNALS:
   void saved(const QString& file);
   void failed(const QString& message);
   void restored();
-  void fileChanged(const QString& file);
 
 private:
   // Content that lives only in memory: written into the files folder before the project refers to it.

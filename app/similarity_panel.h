@@ -61,7 +61,6 @@ public:
   QString hoverText() const;
 
   // Form settings, exposed so that demos and tests can set them without the mouse.
-  QComboBox* measureBox() const { return measure_; }
   QComboBox* tierBox() const { return tier_; }
   QComboBox* rowsBox() const { return rows_; }  // 0: average over repeats, 1: single trial
   QSpinBox* singleTrialSpin() const { return singleTrial_; }

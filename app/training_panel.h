@@ -59,7 +59,6 @@ public:
   QString formError() const;
   QComboBox* regularizerBox() const { return regularizer_; }
   QComboBox* metricBox() const { return metric_; }
-  QComboBox* deviceBox() const { return device_; }
   QLineEdit* seedsEdit() const { return seeds_; }
   QSpinBox* epochsSpin() const { return epochs_; }
   QTableWidget* runsTable() const { return runsTable_; }

@@ -1,8 +1,6 @@
 #pragma once
 // Perceptual colour maps for matrices and images: matplotlib's viridis and magma (sampled at 17
 // stops from the published tables), a linear gray ramp and a blue–white–red diverging map.
-#include <QString>
-
 class QCPColorGradient;
 
 namespace bp::widgets {
@@ -15,7 +13,6 @@ enum class Colormap {
 };
 
 QCPColorGradient colorGradient(Colormap colormap);
-QString colormapName(Colormap colormap);
 bool isDiverging(Colormap colormap);
 
 }  // namespace bp::widgets

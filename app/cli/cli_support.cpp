@@ -8,10 +8,8 @@
 #include <iostream>
 #include <memory>
 
-#include "classifiers/run_registry.h"
 #include "data/dataset_io.h"
 #include "data/default_data.h"
-#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 
@@ -82,11 +80,6 @@ void reportSkippedRuns(const GlobalOptions& options, const nlohmann::json& skipp
   for (const auto& run : skipped)
     std::fprintf(stderr, "skipping %s: the run is %s\n", run.at("folder").get<std::string>().c_str(),
                  run.at("state").get<std::string>().c_str());
-}
-
-void writeReportJson(const std::filesystem::path& outputDir, const nlohmann::json& report) {
-  std::filesystem::create_directories(outputDir);
-  writeFileAtomically(outputDir / "report.json", report.dump(2) + "\n");
 }
 
 }  // namespace bp::cli

@@ -49,7 +49,5 @@ std::optional<Tier> tierFromChoice(const std::string& choice);
 
 // Says on stderr (unless quiet) which runs collectRunFolders skipped and why.
 void reportSkippedRuns(const GlobalOptions& options, const nlohmann::json& skipped);
-// Creates `outputDir` when missing and writes `report` there as report.json, atomically.
-void writeReportJson(const std::filesystem::path& outputDir, const nlohmann::json& report);
 
 }  // namespace bp::cli

@@ -1,19 +1,11 @@
 #include "predictivity_commands.h"
 
-#include <cstdio>
-#include <filesystem>
 #include <memory>
 
-#include "classifiers/run_registry.h"
-#include "data/dataset_io.h"
 #include "probing/predictivity.h"
-#include "runtime/atomic_file.h"
-#include "runtime/error.h"
 
 namespace bp::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct PredictivityOptions {
   std::vector<std::string> runs;
@@ -23,24 +15,17 @@ struct PredictivityOptions {
 };
 
 void runPredictivity(const GlobalOptions& global, const PredictivityOptions& options) {
-  PredictivityConfig config;
-  if (!options.config.empty()) config = readConfigFile(options.config, predictivityConfigFromJson);
-  validate(config);
-  nlohmann::json skipped = nlohmann::json::array();
-  const std::vector<fs::path> folders = collectRunFolders(options.runs, skipped);
-  reportSkippedRuns(global, skipped);
-  startRuntime(global);
-  const Job job = progressJob(global);
-  const NeuralDataset dataset = loadNeuralDataset(options.neural, job.subJob(0.0, 0.1));
-  const PredictivityReport report = predictivityOfRuns(folders, dataset, config, job.subJob(0.1, 1.0));
-  nlohmann::json json = toJson(report);
-  json["skipped"] = skipped;
-  if (!options.outputDir.empty()) {
-    writeReportJson(options.outputDir, json);
-    writePredictivityTable(report, fs::path(options.outputDir) / "predictivity-table.csv");
-    writePredictivityLaunchTable(report, fs::path(options.outputDir) / "predictivity-launches.csv");
-  }
-  printJson(json);
+  PredictivityReportFolderConfig folder;
+  folder.runs = options.runs;
+  folder.neuralPath = options.neural;
+  if (!options.config.empty()) folder.predictivity = readConfigFile(options.config, predictivityConfigFromJson);
+  folder.outputDir = options.outputDir;
+  const PredictivityReportFolder written =
+      writePredictivityReportFolder(folder, progressJob(global), [&global](const nlohmann::json& skipped) {
+        reportSkippedRuns(global, skipped);
+        startRuntime(global);
+      });
+  printJson(written.json);
 }
 
 }  // namespace

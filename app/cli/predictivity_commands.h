@@ -1,7 +1,7 @@
 #pragma once
 // Neural predictivity from the command line: `predictivity` scores every layer of trained
 // classifier runs by how well a cross-validated linear readout predicts a neural dataset's
-// responses (science.md §2), one row per model and layer for an accuracy-vs-predictivity plot.
+// responses (docs/science.md §2), one row per model and layer for an accuracy-vs-predictivity plot.
 #include <CLI/CLI.hpp>
 
 #include "cli_support.h"

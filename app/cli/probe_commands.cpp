@@ -1,18 +1,11 @@
 #include "probe_commands.h"
 
-#include <cstdio>
-#include <filesystem>
 #include <memory>
 
-#include "classifiers/run_registry.h"
 #include "probing/probe_runner.h"
-#include "runtime/atomic_file.h"
-#include "runtime/error.h"
 
 namespace bp::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct ProbeOptions {
   std::vector<std::string> runs;
@@ -22,23 +15,18 @@ struct ProbeOptions {
 };
 
 void runProbe(const GlobalOptions& global, const ProbeOptions& options) {
-  ProbeConfig config;
-  if (!options.config.empty()) config = readConfigFile(options.config, probeConfigFromJson);
+  ProbeReportFolderConfig folder;
+  folder.runs = options.runs;
+  if (!options.config.empty()) folder.probe = readConfigFile(options.config, probeConfigFromJson);
   // Command-line settings win over the file's.
-  if (options.maxImages >= 0) config.maxImages = options.maxImages;
-  validate(config);
-  nlohmann::json skipped = nlohmann::json::array();
-  const std::vector<fs::path> folders = collectRunFolders(options.runs, skipped);
-  reportSkippedRuns(global, skipped);
-  startRuntime(global);
-  const ProbeReport report = probeRuns(folders, config, progressJob(global));
-  nlohmann::json json = toJson(report);
-  json["skipped"] = skipped;
-  if (!options.outputDir.empty()) {
-    writeReportJson(options.outputDir, json);
-    writeProbeTable(report, fs::path(options.outputDir) / "probe-table.csv");
-  }
-  printJson(json);
+  if (options.maxImages >= 0) folder.probe.maxImages = options.maxImages;
+  folder.outputDir = options.outputDir;
+  const ProbeReportFolder written =
+      writeProbeReportFolder(folder, progressJob(global), [&global](const nlohmann::json& skipped) {
+        reportSkippedRuns(global, skipped);
+        startRuntime(global);
+      });
+  printJson(written.json);
 }
 
 }  // namespace

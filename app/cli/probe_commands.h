@@ -1,6 +1,6 @@
 #pragma once
 // Robustness probing from the command line: `probe` measures trained classifier runs under
-// corruptions and adversarial attacks and tabulates them per launch (science.md §1 step 7).
+// corruptions and adversarial attacks and tabulates them per launch (docs/science.md §1 step 7).
 #include <CLI/CLI.hpp>
 
 #include "cli_support.h"

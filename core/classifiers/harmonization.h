@@ -1,5 +1,5 @@
 #pragma once
-// The harmonization loss of Fel et al. 2022 (science.md §2): it aligns where a classifier looks (its
+// The harmonization loss of Fel et al. 2022 (docs/science.md §2): it aligns where a classifier looks (its
 // input saliency) with where people look (a per-image human importance map, e.g. ClickMe), and the
 // alignment score that measures the same agreement on held-out images. Maps are batch x height x
 // width; saliency and human map of one image must have the same size.

@@ -1,5 +1,5 @@
 #pragma once
-// What a brain regularizer pulls a classifier towards (science.md §1 steps 4-6, §2): a target
+// What a brain regularizer pulls a classifier towards (docs/science.md §1 steps 4-6, §2): a target
 // similarity matrix over a set of images, with its controls (shuffled image order, pixel similarity,
 // Attias et al.'s thresholding), and per-image importance maps for harmonization.
 //

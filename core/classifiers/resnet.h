@@ -1,5 +1,5 @@
 #pragma once
-// Image classifiers for brain-regularized training (science.md §1 step 5): ResNet18 and ResNet34 in
+// Image classifiers for brain-regularized training (docs/science.md §1 step 5): ResNet18 and ResNet34 in
 // their CIFAR form, and a small ResNet that trains a CIFAR epoch in about a minute on a laptop CPU.
 // Every model takes images in [0, 1] (batch x channels x height x width, any height and width) and
 // normalises them itself, so callers, attacks and noise evaluations all work in image units.

@@ -131,17 +131,17 @@ std::vector<std::uint64_t> runSeeds(const ClassifierTrainingConfig& config) {
 RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folder, bool resume, const Job& job,
                    const ClassifierEpochCallback& onEpoch) {
   fs::create_directories(folder);
-  const fs::path summaryPath = folder / "summary.json";
+  const fs::path summaryPath = folder / kRunSummaryFile;
   const fs::path checkpoint = folder / "checkpoint.pt";
   nlohmann::json previous = nlohmann::json::object();
-  if (fs::exists(summaryPath)) {
+  if (isRunFolder(folder)) {
     try {
       previous = nlohmann::json::parse(readTextFile(summaryPath));
     } catch (const nlohmann::json::exception&) {
       previous = nlohmann::json::object();
     }
   }
-  if (!resume && (fs::exists(summaryPath) || fs::exists(checkpoint)))
+  if (!resume && (isRunFolder(folder) || fs::exists(checkpoint)))
     throw Error("run folder " + folder.string() + " already holds a run (" +
                 previous.value("state", std::string("state unknown")) + "); resume it or choose another output folder");
 
@@ -159,7 +159,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
   RunSummary summary(summaryPath, {{"format", kRunSummaryFormat},
                                    {"version", 1},
                                    {"name", folder.filename().string()},
-                                   {"state", "running"},
+                                   {"state", runStateName(RunState::Running)},
                                    {"seed", runConfig.seed},
                                    {"regularizer", regularizerKindName(runConfig.regularizer.kind)},
                                    {"epochs", runConfig.epochs},
@@ -224,7 +224,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     saveClassifierModel(result.trained, folder / "model.pt");
     writeFileAtomically(folder / "metrics.csv", metricsCsv(result.history));
     nlohmann::json& json = *summary;
-    json["state"] = "finished";
+    json["state"] = runStateName(RunState::Finished);
     json["finished"] = utcTimestamp();
     json["epochs_done"] = static_cast<int>(result.history.size());
     json["test_accuracy"] = finiteOrNull(result.testAccuracy);
@@ -256,13 +256,13 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     log.add("finished: test accuracy " + csvNumber(result.testAccuracy, 9) + " (epoch " +
             std::to_string(result.keptEpoch) + " weights), " + csvNumber(result.seconds, 9) + " s of training");
   } catch (const CancelledError& error) {
-    (*summary)["state"] = "cancelled";
+    (*summary)["state"] = runStateName(RunState::Cancelled);
     summary.write();
     log.add(std::string("cancelled: ") + error.what() + "; resume continues after epoch " +
             std::to_string(history.size()));
     throw;
   } catch (const std::exception& error) {
-    (*summary)["state"] = "failed";
+    (*summary)["state"] = runStateName(RunState::Failed);
     (*summary)["error"] = error.what();
     summary.write();
     log.add(std::string("failed: ") + error.what());
@@ -296,7 +296,7 @@ TrainedClassifier loadRunModel(const fs::path& runFolder) {
   if (!fs::exists(model)) {
     std::string state = "unknown";
     try {
-      state = readRun(runFolder).state;
+      state = runStateName(readRun(runFolder).state);
     } catch (const Error&) {
     }
     throw FileError(runFolder.string(), "has no model.pt (the run is " + state + ")");

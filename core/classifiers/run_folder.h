@@ -7,9 +7,10 @@
 //   metrics.csv    one row per epoch: every loss term, accuracies, learning rate, seconds, gammas
 //   checkpoint.pt  the last complete epoch (model, regularizer, optimizer, curve), for --resume
 //   model.pt       the trained classifier (saveClassifierModel), once the run has finished
-//   summary.json   state ("running", "finished", "failed", "cancelled"), seed, regularizer, the curve
-//                  so far ("history"), final accuracies, timing, the config, and the runtime (device,
-//                  library versions); run_registry.h reads it back
+//   summary.json   (kRunSummaryFile) state (runStateName: "running", "finished", "failed",
+//                  "cancelled"), seed, regularizer, the curve so far ("history"), final accuracies,
+//                  timing, the config, and the runtime (device, library versions); run_registry.h
+//                  reads it back
 #include <cstdint>
 #include <filesystem>
 #include <functional>

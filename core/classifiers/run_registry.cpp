@@ -48,8 +48,11 @@ RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summar
   record.name = folder.filename().string();
   record.group = launchName(record.name);
   record.summary = summary;
-  record.state = summary.value("state", std::string("unknown"));
-  if (record.state == "running" && !processAlive(summary)) record.state = "interrupted";
+  const std::string state = summary.value("state", std::string());
+  const std::optional<RunState> parsed = parseRunState(state);
+  if (!parsed) throw FileError((folder / kRunSummaryFile).string(), "unknown run state \"" + state + "\"");
+  record.state = *parsed;
+  if (record.state == RunState::Running && !processAlive(summary)) record.state = RunState::Interrupted;
   record.regularizer = summary.value("regularizer", std::string());
   record.target = summary.value("target", std::string());
   record.seed = summary.value("seed", std::uint64_t{0});
@@ -81,6 +84,25 @@ double mean(const std::vector<double>& values) {
 }
 
 }  // namespace
+
+const char* runStateName(RunState state) {
+  switch (state) {
+    case RunState::Running: return "running";
+    case RunState::Finished: return "finished";
+    case RunState::Failed: return "failed";
+    case RunState::Cancelled: return "cancelled";
+    case RunState::Interrupted: return "interrupted";
+    case RunState::Unreadable: return "unreadable";
+  }
+  return "unreadable";
+}
+
+std::optional<RunState> parseRunState(const std::string& name) {
+  for (const RunState state : {RunState::Running, RunState::Finished, RunState::Failed, RunState::Cancelled,
+                               RunState::Interrupted, RunState::Unreadable})
+    if (name == runStateName(state)) return state;
+  return std::nullopt;
+}
 
 nlohmann::json toJson(const ClassifierEpochReport& report) {
   return {{"epoch", report.epoch},
@@ -120,7 +142,7 @@ nlohmann::json toJson(const RunRecord& record) {
   nlohmann::json json = {{"folder", record.folder.string()},
                          {"name", record.name},
                          {"group", record.group},
-                         {"state", record.state},
+                         {"state", runStateName(record.state)},
                          {"regularizer", record.regularizer},
                          {"target", record.target},
                          {"seed", record.seed},
@@ -136,8 +158,8 @@ nlohmann::json toJson(const RunRecord& record) {
 }
 
 RunRecord readRun(const fs::path& runFolder) {
-  const fs::path summaryPath = runFolder / "summary.json";
-  if (!fs::exists(summaryPath)) throw FileError(runFolder.string(), "is not a run folder (no summary.json)");
+  const fs::path summaryPath = runFolder / kRunSummaryFile;
+  if (!isRunFolder(runFolder)) throw FileError(runFolder.string(), "is not a run folder (no summary.json)");
   try {
     const nlohmann::json summary = nlohmann::json::parse(readTextFile(summaryPath));
     if (!summary.is_object() || summary.value("format", std::string()) != kRunSummaryFormat)
@@ -152,10 +174,10 @@ std::vector<RunRecord> listRuns(const fs::path& folder, const std::string& regul
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) throw FileError(folder.string(), "is not a folder");
   std::vector<fs::path> candidates;
-  if (fs::exists(folder / "summary.json")) candidates.push_back(folder);
+  if (isRunFolder(folder)) candidates.push_back(folder);
   std::vector<fs::path> subfolders;
   for (const auto& entry : fs::directory_iterator(folder))
-    if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) subfolders.push_back(entry.path());
+    if (entry.is_directory() && isRunFolder(entry.path())) subfolders.push_back(entry.path());
   std::sort(subfolders.begin(), subfolders.end());
   candidates.insert(candidates.end(), subfolders.begin(), subfolders.end());
 
@@ -168,7 +190,7 @@ std::vector<RunRecord> listRuns(const fs::path& folder, const std::string& regul
       record.folder = candidate;
       record.name = candidate.filename().string();
       record.group = launchName(record.name);
-      record.state = "unreadable";
+      record.state = RunState::Unreadable;
       record.error = error.what();
       record.testAccuracy = kNaN;
       record.validationAccuracy = kNaN;
@@ -190,8 +212,8 @@ std::vector<RunRecord> readFinishedRuns(const std::vector<fs::path>& runFolders,
     if (!seen.insert((ec ? folder : resolved).string()).second)
       throw Error(purpose + ": run " + folder.string() + " is given twice (it would count twice in its launch)");
     RunRecord record = readRun(folder);
-    if (record.state != "finished")
-      unfinished.push_back(record.name + " (" + record.state + ", " + folder.string() + ")");
+    if (record.state != RunState::Finished)
+      unfinished.push_back(record.name + " (" + runStateName(record.state) + ", " + folder.string() + ")");
     else
       runs.push_back(std::move(record));
   }
@@ -224,7 +246,7 @@ std::vector<RunGroup> compareRuns(const std::vector<RunRecord>& records) {
     for (const RunRecord* record : members[g]) {
       ++group.runs;
       if (group.target.empty()) group.target = record->target;
-      if (record->state != "finished") continue;
+      if (record->state != RunState::Finished) continue;
       ++group.finished;
       group.finishedSeeds.push_back(record->seed);
       test.push_back(record->testAccuracy);
@@ -265,18 +287,18 @@ std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::stri
                                                      nlohmann::json& skipped) {
   std::vector<fs::path> folders;
   for (const auto& argument : arguments) {
-    if (fs::exists(fs::path(argument) / "summary.json")) {
+    if (isRunFolder(argument)) {
       folders.emplace_back(argument);
       continue;
     }
     const std::vector<RunRecord> records = listRuns(argument);
     std::size_t finished = 0;
     for (const auto& record : records) {
-      if (record.state == "finished") {
+      if (record.state == RunState::Finished) {
         folders.push_back(record.folder);
         ++finished;
       } else {
-        skipped.push_back({{"folder", record.folder.string()}, {"state", record.state}});
+        skipped.push_back({{"folder", record.folder.string()}, {"state", runStateName(record.state)}});
       }
     }
     if (finished == 0)

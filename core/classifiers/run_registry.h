@@ -5,6 +5,8 @@
 // comparison of a launch's seeds side by side.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +32,28 @@ struct ClassifierEpochReport {
 nlohmann::json toJson(const ClassifierEpochReport& report);
 ClassifierEpochReport classifierEpochReportFromJson(const nlohmann::json& json);
 
+// The file that makes a folder a run folder: its record, written atomically as the run goes.
+inline constexpr const char* kRunSummaryFile = "summary.json";
 // summary.json's "format".
 inline constexpr const char* kRunSummaryFormat = "brainprior classifier run";
+
+// Whether `folder` is a run folder (it holds a summary.json); whether the summary is readable is
+// readRun's question.
+inline bool isRunFolder(const std::filesystem::path& folder) {
+  std::error_code ec;
+  return std::filesystem::exists(folder / kRunSummaryFile, ec);
+}
+
+// Where a run stands. Running, Finished, Failed and Cancelled are what the run writes into its
+// summary; the registry adds Interrupted for a run whose summary says running but whose process (on
+// this machine) is gone, and Unreadable for a summary that cannot be parsed.
+enum class RunState { Running, Finished, Failed, Cancelled, Interrupted, Unreadable };
+
+// "running", "finished", "failed", "cancelled", "interrupted", "unreadable": the summary's and the
+// registry's JSON "state".
+const char* runStateName(RunState state);
+// The state runStateName names; nullopt for any other text.
+std::optional<RunState> parseRunState(const std::string& name);
 
 // Who is running a run: {"pid", "host"} of this process, stamped into a running run's summary so
 // that the registry can tell a live run from one whose process is gone.
@@ -42,9 +64,7 @@ struct RunRecord {
   std::filesystem::path folder;
   std::string name;   // the folder's name, "<launch>-seed<seed>"
   std::string group;  // the launch's name: the folder's name without "-seed<seed>"
-  // "running", "finished", "failed", "cancelled"; "interrupted" for a run that says running but
-  // whose process (on this machine) is gone; "unreadable" for a summary that cannot be parsed.
-  std::string state;
+  RunState state = RunState::Unreadable;
   std::string regularizer;  // regularizerKindName
   std::string target;       // the regularization target's description (empty before the data is read)
   std::uint64_t seed = 0;
@@ -63,7 +83,8 @@ struct RunRecord {
 // The registry's view (without the summary body and the curve).
 nlohmann::json toJson(const RunRecord& record);
 
-// The run in `runFolder` (FileError when it has no summary.json or it cannot be parsed).
+// The run in `runFolder` (FileError when it has no summary.json, or it cannot be parsed or names no
+// known state).
 RunRecord readRun(const std::filesystem::path& runFolder);
 // Every run in `folder` (itself, when it is a run folder, and its direct subfolders), sorted by
 // folder name; `regularizer` non-empty keeps only runs with that regularizer kind.
@@ -102,5 +123,9 @@ nlohmann::json toJson(const RunGroup& group);
 // folder with no finished run.
 std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::string>& arguments,
                                                      nlohmann::json& skipped);
+
+// Told, by a command that collects its runs with collectRunFolders, which runs it skipped
+// ({"folder", "state"}), once they are collected and before the work on them starts.
+using RunsCollectedCallback = std::function<void(const nlohmann::json& skipped)>;
 
 }  // namespace bp

@@ -1,5 +1,5 @@
 #pragma once
-// The neural-similarity regularizer of Li et al. 2019 (science.md §1 step 5): it pulls the
+// The neural-similarity regularizer of Li et al. 2019 (docs/science.md §1 step 5): it pulls the
 // classifier's image-by-image similarity towards a target similarity (from mouse V1 or a control).
 //
 // For a pair of images (i, j) and tap k (the stem's or a stage's feature maps), S_k(i, j) is the

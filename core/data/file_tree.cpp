@@ -1,30 +1,20 @@
 #include "data/file_tree.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <exception>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "data/npy.h"
 #include "runtime/error.h"
+#include "runtime/parallel.h"
 
 namespace bp {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Trials handed to a reader thread at a time: small enough to balance the threads, large enough
-// that the shared counter is not contended.
-constexpr std::size_t kTrialsPerGrab = 8;
-// How often the calling thread wakes to report progress and look for cancellation.
-constexpr auto kPollInterval = std::chrono::milliseconds(20);
 
 // Runs `convert` on data read from `path`, naming the file in any error it raises (NpyArray's
 // conversions know nothing of files).
@@ -123,82 +113,12 @@ void listTrialFiles(TrialKey& key, std::int64_t declaredTrials, const fs::path& 
   if (ec) throw FileError(key.folder.string(), "cannot list: " + ec.message());
 }
 
-// Reads every trial's files into the dataset's buffers on several threads. The calling thread
-// only reports progress and watches for cancellation, so `job`'s callback runs on its thread.
-class ParallelTrialReader {
- public:
-  ParallelTrialReader(std::vector<TrialKey>& keys, const std::vector<std::int64_t>& trials, Job job)
-      : keys_(keys), trials_(trials), job_(std::move(job)) {}
-
-  void run() {
-    const std::size_t threadCount =
-        std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, std::max<std::size_t>(trials_.size(), 1));
-    std::vector<std::thread> threads;
-    threads.reserve(threadCount);
-    // Threads must be joined on every path, including a progress callback that throws.
-    try {
-      for (std::size_t t = 0; t < threadCount; ++t) threads.emplace_back([this] { work(); });
-      watch(threads.size());
-    } catch (...) {
-      stop_ = true;
-      for (auto& thread : threads) thread.join();
-      throw;
-    }
-    for (auto& thread : threads) thread.join();
-    job_.throwIfCancelled();
-    if (firstError_) std::rethrow_exception(firstError_);
-  }
-
- private:
-  void watch(std::size_t threadCount) {
-    const std::size_t total = trials_.size();
-    int lastPercent = -1;
-    std::unique_lock<std::mutex> lock(mutex_);
-    // The first pass reports 0% before waiting, so even a fast read gives one report to cancel from.
-    for (bool first = true; first || finishedThreads_ < threadCount; first = false) {
-      if (!first) finished_.wait_for(lock, kPollInterval, [&] { return finishedThreads_ == threadCount; });
-      if (job_.cancelled()) stop_ = true;
-      const std::size_t done = std::min(trialsDone_.load(), total);
-      const int percent = static_cast<int>(100 * done / total);
-      if (percent != lastPercent && !stop_) {
-        lastPercent = percent;
-        lock.unlock();
-        job_.progress(static_cast<double>(done) / static_cast<double>(total),
-                      "Reading trial " + std::to_string(done) + " of " + std::to_string(total));
-        lock.lock();
-      }
-    }
-  }
-
-  void work() {
-    try {
-      for (;;) {
-        const std::size_t begin = nextTrial_.fetch_add(kTrialsPerGrab);
-        if (begin >= trials_.size()) break;
-        const std::size_t end = std::min(begin + kTrialsPerGrab, trials_.size());
-        for (std::size_t row = begin; row < end; ++row) {
-          if (stop_ || job_.cancelled()) {
-            stop_ = true;
-            break;
-          }
-          readTrial(row);
-          ++trialsDone_;
-        }
-        if (stop_) break;
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!firstError_) firstError_ = std::current_exception();
-      stop_ = true;
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++finishedThreads_;
-    finished_.notify_one();
-  }
-
-  void readTrial(std::size_t row) {
-    const std::string fileName = std::to_string(trials_[row]) + ".npy";
-    for (auto& key : keys_) {
+// Reads every present trial's files into the dataset's buffers (trial `row` of `trials` into row
+// `row`), one thread per core.
+void readTrials(const std::vector<TrialKey>& keys, const std::vector<std::int64_t>& trials, const Job& job) {
+  const auto readTrial = [&](std::size_t row, std::size_t /*worker*/) {
+    const std::string fileName = std::to_string(trials[row]) + ".npy";
+    for (const auto& key : keys) {
       const fs::path path = key.folder / fileName;
       const NpyArray array = readNpy(path);
       if (array.shape != key.expectedShape)
@@ -206,19 +126,12 @@ class ParallelTrialReader {
       float* destination = key.destination->data() + static_cast<std::int64_t>(row) * key.valuesPerTrial;
       aboutFile(path, [&] { array.copyAsFloat(destination); });
     }
-  }
-
-  std::vector<TrialKey>& keys_;
-  const std::vector<std::int64_t>& trials_;
-  const Job job_;
-  std::atomic<std::size_t> nextTrial_{0};
-  std::atomic<std::size_t> trialsDone_{0};
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::condition_variable finished_;
-  std::size_t finishedThreads_ = 0;
-  std::exception_ptr firstError_;
-};
+  };
+  const auto describe = [](std::size_t done, std::size_t total) {
+    return "Reading trial " + std::to_string(done) + " of " + std::to_string(total);
+  };
+  parallelFor(trials.size(), std::thread::hardware_concurrency(), job, describe, readTrial);
+}
 
 void readNeuronInfo(const fs::path& folder, std::int64_t neuronCount, NeuronInfo& neurons) {
   const std::string meaning = "one entry per neuron";
@@ -461,7 +374,7 @@ NeuralDataset readFileTree(const fs::path& root, const Job& job) {
                    neuronCountReason, static_cast<std::int64_t>(presentTrials.size()), dataset);
 
   job.throwIfCancelled();
-  ParallelTrialReader(keys, presentTrials, job.subJob(0.02, 0.98)).run();
+  readTrials(keys, presentTrials, job.subJob(0.02, 0.98));
 
   for (const auto trial : presentTrials) {
     const auto index = static_cast<std::size_t>(trial);

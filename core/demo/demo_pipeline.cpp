@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -30,6 +31,13 @@ namespace fs = std::filesystem;
 constexpr const char* kDemoFormat = "brainprior demo";
 constexpr int kDemoVersion = 1;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// The launches are named "demo-<role>" ("demo-baseline"), so that their run folders say which demo
+// made them; the findings call them by their role alone.
+constexpr const char* kLaunchPrefix = "demo-";
+
+std::string launchName(const std::string& role) { return kLaunchPrefix + role; }
+
+std::string launchRole(const std::string& launch) { return launch.substr(std::strlen(kLaunchPrefix)); }
 
 std::string fixed(double value, int digits) {
   if (!std::isfinite(value)) return "n/a";
@@ -163,7 +171,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
 
   std::optional<NeuralDataset> dataset;
   const SyntheticV1Config population;
-  steps.run("Record the neurons",
+  steps.run(kDemoStepTitles[0],
             std::to_string(population.neuronCount) +
                 " synthetic mouse-V1 neurons (Gabor simple and complex cells with known receptive fields) "
                 "respond to Fashion-MNIST images, with trial-to-trial noise; the test images are shown " +
@@ -176,7 +184,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
             });
 
   std::optional<FittedNeuralModel> fitted;
-  steps.run("Fit a model of the neurons",
+  steps.run(kDemoStepTitles[1],
             "A convolutional core shared by all neurons and a readout per neuron learn to predict every "
             "response from the image; its predictions are free of trial noise.",
             [&](DemoStep& step) {
@@ -200,7 +208,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
             });
 
   const fs::path targetFile = config.outputDir / "target.h5";
-  steps.run("Build the denoised neural similarity",
+  steps.run(kDemoStepTitles[2],
             "The model predicts the neurons' responses to " + std::to_string(config.targetImages) +
                 " Fashion-MNIST training images; the centred cosine similarity of every pair of predicted "
                 "responses, neurons weighted by reliability and prediction quality, is the target.",
@@ -232,7 +240,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
             });
 
   std::vector<fs::path> runFolders;
-  steps.run("Train three classifiers",
+  steps.run(kDemoStepTitles[3],
             "A small ResNet learns Fashion-MNIST three times: without a prior (baseline), with its "
             "intermediate similarities pulled towards the neural target (alpha " + fixed(config.alpha, 1) +
                 "), and towards the same target with its images shuffled (the control: same strength, no "
@@ -249,12 +257,14 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                      {{"path", defaultImageSourcePath().string()}, {"split", "train"}, {"max_images", config.targetImages}}}}}};
               nlohmann::json shuffled = neural;
               shuffled["target"]["shuffled"] = true;
+              // Role and regularizer of each launch.
               const std::vector<std::pair<std::string, nlohmann::json>> launches = {
-                  {"demo-baseline", {{"kind", "none"}}}, {"demo-neural", neural}, {"demo-shuffled", shuffled}};
+                  {"baseline", {{"kind", "none"}}}, {"neural", neural}, {"shuffled", shuffled}};
               step.result = nlohmann::json::object();
               for (std::size_t i = 0; i < launches.size(); ++i) {
+                const std::string name = launchName(launches[i].first);
                 const ClassifierTrainingConfig training =
-                    classifierTrainingConfigFromJson(launchConfig(config, launches[i].first, launches[i].second));
+                    classifierTrainingConfigFromJson(launchConfig(config, name, launches[i].second));
                 const double share = 1.0 / static_cast<double>(launches.size());
                 const std::vector<RunRecord> runs =
                     trainRuns(training, runsDir, false,
@@ -264,26 +274,26 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                   runFolders.push_back(run.folder);
                   accuracies.push_back(run.testAccuracy);
                 }
-                step.result[launches[i].first] = accuracies;
-                step.finding += (i > 0 ? ", " : "Test accuracy: ") + launches[i].first.substr(5) + " " +
+                step.result[name] = accuracies;
+                step.finding += (i > 0 ? ", " : "Test accuracy: ") + launches[i].first + " " +
                                 fixed(accuracies.front(), 3);
               }
               step.finding += ".";
             });
 
-  steps.run("Probe their robustness",
+  steps.run(kDemoStepTitles[4],
             "Every classifier sees " + std::to_string(config.probeImages) +
                 " test images with Gaussian noise of growing strength, and PGD searches for the smallest "
                 "perturbation that changes its answer (the median over images is the paper's measure).",
             [&](DemoStep& step) {
-              ProbeConfig probe = probePreset("quick");
-              probe.maxImages = config.probeImages;
-              const ProbeReport report = probeRuns(runFolders, probe, probeJob);
-              result.probe = toJson(report);
-              const fs::path probeDir = config.outputDir / "probe";
-              fs::create_directories(probeDir);
-              writeFileAtomically(probeDir / "report.json", result.probe.dump(2) + "\n");
-              writeProbeTable(report, probeDir / "probe-table.csv");
+              ProbeReportFolderConfig probeFolder;
+              for (const fs::path& folder : runFolders) probeFolder.runs.push_back(folder.string());
+              probeFolder.probe = probePreset("quick");
+              probeFolder.probe.maxImages = config.probeImages;
+              probeFolder.outputDir = config.outputDir / "probe";
+              ProbeReportFolder written = writeProbeReportFolder(probeFolder, probeJob);
+              result.probe = std::move(written.json);
+              const ProbeReport& report = written.report;
               step.result = nlohmann::json::array();
               for (const LaunchProbe& launch : report.launches) {
                 const double area = launch.meanCorruptionAreas.empty() ? kNaN : launch.meanCorruptionAreas.front();
@@ -292,7 +302,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                                        {"clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
                                        {"noise_area", finiteOrNull(area)},
                                        {"median_min_l2", finiteOrNull(l2)}});
-                step.finding += launch.name.substr(5) + ": noise area " + fixed(area, 3) + ", median smallest L2 " +
+                step.finding += launchRole(launch.name) + ": noise area " + fixed(area, 3) + ", median smallest L2 " +
                                 fixed(l2, 3) + ". ";
               }
             });

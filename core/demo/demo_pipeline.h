@@ -8,9 +8,10 @@
 // what it found when it ends, so a presenter can read the story off the progress.
 //
 // Files, all in DemoConfig::outputDir: v1-model.pt (+ .metrics.json), target.h5, runs/ (one run
-// folder per launch and seed, run_folder.h), probe/report.json and probe/probe-table.csv (as
-// `brainprior-cli probe --output-dir`), demo.json (toJson(DemoResult)). A demo folder that already
-// holds a demo is refused: a rerun never mixes runs of two demos.
+// folder per launch and seed, run_folder.h), probe/report.json and probe/probe-table.csv
+// (writeProbeReportFolder, as `brainprior-cli probe --output-dir`), demo.json (toJson(DemoResult)).
+// A demo folder that already holds a demo is refused: a rerun never mixes runs of two demos.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -46,8 +47,14 @@ DemoConfig demoConfigFromJson(const nlohmann::json& json);
 // minimum, no seeds, a negative alpha).
 void validate(const DemoConfig& config);
 
+// The steps' titles in the order they run (DemoStep::title), for a view that lists the steps
+// before they start.
+inline constexpr std::array<const char*, 5> kDemoStepTitles = {
+    "Record the neurons", "Fit a model of the neurons", "Build the denoised neural similarity",
+    "Train three classifiers", "Probe their robustness"};
+
 struct DemoStep {
-  std::string title;      // "Fit a model of the neurons"
+  std::string title;      // one of kDemoStepTitles
   std::string narration;  // what it does and why, said before it runs
   std::string finding;    // what it found, once it has run
   double seconds = 0.0;
@@ -57,7 +64,7 @@ struct DemoStep {
 struct DemoResult {
   DemoConfig config;
   std::vector<DemoStep> steps;  // in order
-  nlohmann::json probe;         // the probe report (probe_runner.h)
+  nlohmann::json probe;         // probe/report.json's content (probe_runner.h)
   double seconds = 0.0;
 };
 

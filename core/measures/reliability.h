@@ -1,5 +1,5 @@
 #pragma once
-// Per-neuron data quality from repeated presentations of the same image (science.md §1 step 3
+// Per-neuron data quality from repeated presentations of the same image (docs/science.md §1 step 3
 // and §3 "Measures"; the neuralpredictors definitions). A "repeated image" is an image id with
 // at least two trials among the trials considered; its trials are the "repeated trials".
 #include <cstdint>

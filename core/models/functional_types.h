@@ -1,5 +1,5 @@
 #pragma once
-// Functional cell types of a rotation-equivariant model (Ecker et al. 2019, science.md §3): a
+// Functional cell types of a rotation-equivariant model (Ecker et al. 2019, docs/science.md §3): a
 // neuron's readout weights over the core's rotation x feature maps, with the rotations summed out,
 // say which feature it computes regardless of the orientation it prefers. Neurons that put most
 // of their weight on one feature are "clean" members of that feature's type.

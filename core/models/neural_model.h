@@ -1,5 +1,5 @@
 #pragma once
-// Predictive models of neurons (science.md §3, the neuralpredictors vocabulary): a convolutional
+// Predictive models of neurons (docs/science.md §3, the neuralpredictors vocabulary): a convolutional
 // core shared by all neurons, a per-neuron readout, and a positive output (ELU + 1), mapping
 // normalised images (batch x channels x height x width) to rates (batch x neurons).
 #include <cstdint>

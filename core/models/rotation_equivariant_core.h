@@ -1,5 +1,5 @@
 #pragma once
-// The rotation-equivariant core of Ecker et al. (2019, science.md §3): every filter is a learned
+// The rotation-equivariant core of Ecker et al. (2019, docs/science.md §3): every filter is a learned
 // combination of 2-D Hermite functions, applied at `rotations` evenly spaced orientations, so a
 // feature is the same detector at every orientation and the readouts can tell which feature a
 // neuron uses apart from which orientation it prefers.

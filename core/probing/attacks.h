@@ -1,5 +1,5 @@
 #pragma once
-// Adversarial robustness of a classifier (science.md §1 step 7): the paper's measure is the median,
+// Adversarial robustness of a classifier (docs/science.md §1 step 7): the paper's measure is the median,
 // over 1,000 test images, of the smallest perturbation that flips the model's decision, in L-inf and
 // L2 (images in [0, 1]). A smaller median means a less robust model.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Common corruptions of images and the accuracy of a classifier under them (science.md §1 step 7:
+// Common corruptions of images and the accuracy of a classifier under them (docs/science.md §1 step 7:
 // accuracy under additive Gaussian noise of increasing sigma, mean +/- SEM over seeds). Images are
 // batches N x C x H x W of floats in [0, 1], as every classifier takes them; corrupted images are
 // clamped back to [0, 1].

@@ -17,6 +17,7 @@
 #include "classifiers/classifier_trainer.h"
 #include "classifiers/run_folder.h"
 #include "classifiers/run_registry.h"
+#include "data/dataset_io.h"
 #include "measures/correlation.h"
 #include "probing/seed_statistics.h"
 #include "runtime/atomic_file.h"
@@ -595,6 +596,26 @@ void writePredictivityLaunchTable(const PredictivityReport& report, const fs::pa
                csvNumber(launch.semBestMedianCorrelation) + "\n";
   }
   writeFileAtomically(file, table);
+}
+
+PredictivityReportFolder writePredictivityReportFolder(const PredictivityReportFolderConfig& config, const Job& job,
+                                                       const RunsCollectedCallback& onRunsCollected) {
+  validate(config.predictivity);
+  nlohmann::json skipped = nlohmann::json::array();
+  const std::vector<fs::path> folders = collectRunFolders(config.runs, skipped);
+  if (onRunsCollected) onRunsCollected(skipped);
+  const NeuralDataset dataset = loadNeuralDataset(config.neuralPath, job.subJob(0.0, 0.1));
+  PredictivityReportFolder folder;
+  folder.report = predictivityOfRuns(folders, dataset, config.predictivity, job.subJob(0.1, 1.0));
+  folder.json = toJson(folder.report);
+  folder.json["skipped"] = skipped;
+  if (!config.outputDir.empty()) {
+    fs::create_directories(config.outputDir);
+    writeFileAtomically(config.outputDir / "report.json", folder.json.dump(2) + "\n");
+    writePredictivityTable(folder.report, config.outputDir / "predictivity-table.csv");
+    writePredictivityLaunchTable(folder.report, config.outputDir / "predictivity-launches.csv");
+  }
+  return folder;
 }
 
 }  // namespace bp

@@ -1,5 +1,5 @@
 #pragma once
-// Neural predictivity of trained classifiers (science.md §2; Linsley et al. 2023, the Brain-Score
+// Neural predictivity of trained classifiers (docs/science.md §2; Linsley et al. 2023, the Brain-Score
 // protocol): how well a linear readout of one layer's features predicts neural responses to the
 // same images, per layer, so that accuracy can be plotted against predictivity across models.
 //
@@ -27,9 +27,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "classifiers/run_registry.h"
 #include "data/neural_dataset.h"
 #include "runtime/job.h"
 #include "runtime/runtime.h"
@@ -203,5 +204,29 @@ void writePredictivityTable(const PredictivityReport& report, const std::filesys
 // mean_normalized_median_r, sem_normalized_median_r, mean_best_median_r, sem_best_median_r (the
 // launch's, repeated on each of its rows). NaN is empty.
 void writePredictivityLaunchTable(const PredictivityReport& report, const std::filesystem::path& file);
+
+// A predictivity report folder, as `brainprior-cli predictivity` and the GUI's comparison dashboard
+// make it.
+struct PredictivityReportFolderConfig {
+  std::vector<std::string> runs;  // run folders or folders of runs, as collectRunFolders takes them
+  std::filesystem::path neuralPath;  // the neural dataset (any format loadNeuralDataset reads)
+  PredictivityConfig predictivity;
+  // Where report.json, predictivity-table.csv and predictivity-launches.csv go (created when
+  // missing); empty: the report is only returned (the CLI without --output-dir).
+  std::filesystem::path outputDir;
+};
+
+struct PredictivityReportFolder {
+  PredictivityReport report;
+  nlohmann::json json;  // report.json: toJson(report) with "skipped", the runs collectRunFolders skipped
+};
+
+// Validates config.predictivity, collects the runs (collectRunFolders; `onRunsCollected` hears
+// which it skipped), reads the neural dataset, scores the finished runs (predictivityOfRuns), and
+// writes report.json and the two tables (writePredictivityTable, writePredictivityLaunchTable)
+// into config.outputDir. Throws as those do.
+PredictivityReportFolder writePredictivityReportFolder(const PredictivityReportFolderConfig& config,
+                                                       const Job& job = {},
+                                                       const RunsCollectedCallback& onRunsCollected = {});
 
 }  // namespace bp

@@ -1,5 +1,5 @@
 #pragma once
-// What one robustness probe of a trained classifier measures (science.md §1 step 7), as the
+// What one robustness probe of a trained classifier measures (docs/science.md §1 step 7), as the
 // `brainprior-cli probe` command and the GUI's probe panel read it: which test images, the
 // corruption sweeps, the minimum-perturbation attacks behind the paper's median table, and
 // success-rate curves against fixed budgets. The defaults follow the paper: 1,000 test images,
@@ -20,7 +20,7 @@ struct SuccessCurveConfig {
   std::vector<double> epsilons = {0.0, 1.0 / 255, 2.0 / 255, 4.0 / 255, 8.0 / 255};
 };
 
-// The harmonization alignment score (Fel et al. 2022; science.md §2) on the probe images that have
+// The harmonization alignment score (Fel et al. 2022; docs/science.md §2) on the probe images that have
 // an importance map (e.g. human ClickMe maps), keyed by probe image index as loadImportanceMaps
 // reads them (regularization_target.h): row r of the HDF5 dataset or "r.png" is the split's image r.
 struct AlignmentConfig {
@@ -44,7 +44,7 @@ struct ProbeConfig {
 
 // The named probes the GUI offers and the demo runs: "quick" (100 images; Gaussian noise at 4
 // levels; PGD L-inf and L2 searches of 5 steps and 6 bisections), "noise and PGD" (500 images, 6
-// noise levels, searches of 10 steps and 8 bisections; the README's comparison), "paper" (the
+// noise levels, searches of 10 steps and 8 bisections; the comparison in docs/results.md), "paper" (the
 // defaults above: 1,000 images, the boundary attack and a success curve too).
 std::vector<std::string> probePresetNames();
 // Throws bp::Error naming the presets for any other name.

@@ -54,7 +54,7 @@ std::vector<ProbedRun> readProbedRuns(const std::vector<fs::path>& runFolders) {
   std::vector<ProbedRun> runs;
   for (RunRecord& record : readFinishedRuns(runFolders, "probe")) {
     ProbedRun run;
-    const fs::path summary = record.folder / "summary.json";
+    const fs::path summary = record.folder / kRunSummaryFile;
     try {
       run.data = classifierTrainingConfigFromJson(record.summary.at("config")).data;
     } catch (const nlohmann::json::exception& error) {
@@ -500,6 +500,24 @@ void writeProbeTable(const ProbeReport& report, const fs::path& file) {
     table += row.line();
   }
   writeFileAtomically(file, table);
+}
+
+ProbeReportFolder writeProbeReportFolder(const ProbeReportFolderConfig& config, const Job& job,
+                                         const RunsCollectedCallback& onRunsCollected) {
+  validate(config.probe);
+  nlohmann::json skipped = nlohmann::json::array();
+  const std::vector<fs::path> folders = collectRunFolders(config.runs, skipped);
+  if (onRunsCollected) onRunsCollected(skipped);
+  ProbeReportFolder folder;
+  folder.report = probeRuns(folders, config.probe, job);
+  folder.json = toJson(folder.report);
+  folder.json["skipped"] = skipped;
+  if (!config.outputDir.empty()) {
+    fs::create_directories(config.outputDir);
+    writeFileAtomically(config.outputDir / "report.json", folder.json.dump(2) + "\n");
+    writeProbeTable(folder.report, config.outputDir / "probe-table.csv");
+  }
+  return folder;
 }
 
 }  // namespace bp

@@ -1,5 +1,5 @@
 #pragma once
-// The robustness probe of finished training runs (science.md §1 step 7), as `brainprior-cli probe`
+// The robustness probe of finished training runs (docs/science.md §1 step 7), as `brainprior-cli probe`
 // and the GUI run it: every model sees the same images, the first ProbeConfig::maxImages images of
 // the test split its training config names (path or test_path, test_split, grayscale; the training's
 // own test subset is not used, so that every model, whatever its max_test_images, is probed on the
@@ -10,7 +10,7 @@
 // RunRecord::group): mean +/- SEM over seeds of the clean accuracy, the corruption curves and their
 // areas and the alignment score, and the mean over seeds of the models' medians.
 //
-// The alignment score follows the reference evaluation of Fel et al. 2022 (science.md §2): per
+// The alignment score follows the reference evaluation of Fel et al. 2022 (docs/science.md §2): per
 // probe image with an importance map, the Spearman correlation between the map and the model's
 // saliency for the true class (alignmentSaliency: the largest absolute input gradient over the
 // channels, unblurred), averaged over the images whose two maps both vary, divided by the human
@@ -24,9 +24,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "classifiers/harmonization.h"
+#include "classifiers/run_registry.h"
 #include "probing/attacks.h"
 #include "probing/corruptions.h"
 #include "probing/probe_config.h"
@@ -136,5 +137,25 @@ ProbeReport probeRuns(const std::vector<std::filesystem::path>& runFolders, cons
 // _sem columns are empty on model rows; a launch's values are means over its models (failures
 // summed). A sweep or attack that appears twice gets "#2", "#3" on its columns. +inf is "inf", NaN empty.
 void writeProbeTable(const ProbeReport& report, const std::filesystem::path& file);
+
+// A probe report folder, as `brainprior-cli probe` and the GUI's comparison dashboard make it.
+struct ProbeReportFolderConfig {
+  std::vector<std::string> runs;  // run folders or folders of runs, as collectRunFolders takes them
+  ProbeConfig probe;
+  // Where report.json and probe-table.csv go (created when missing); empty: the report is only
+  // returned (the CLI without --output-dir).
+  std::filesystem::path outputDir;
+};
+
+struct ProbeReportFolder {
+  ProbeReport report;
+  nlohmann::json json;  // report.json: toJson(report) with "skipped", the runs collectRunFolders skipped
+};
+
+// Validates config.probe, collects the runs (collectRunFolders; `onRunsCollected` hears which it
+// skipped), probes the finished ones (probeRuns), and writes report.json and probe-table.csv
+// (writeProbeTable) into config.outputDir. Throws as those do.
+ProbeReportFolder writeProbeReportFolder(const ProbeReportFolderConfig& config, const Job& job = {},
+                                         const RunsCollectedCallback& onRunsCollected = {});
 
 }  // namespace bp

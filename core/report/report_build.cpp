@@ -162,7 +162,7 @@ std::vector<RunRecord> readRuns(const std::vector<fs::path>& folders) {
   std::set<fs::path> seen;
   for (const auto& folder : folders) {
     std::vector<RunRecord> found;
-    if (fs::exists(folder / "summary.json")) {
+    if (isRunFolder(folder)) {
       found.push_back(readRun(folder));
     } else {
       found = listRuns(folder);
@@ -227,7 +227,7 @@ ReportSection trainingSection(const std::vector<RunRecord>& records, ReportConte
   loss.yLabel = "mean loss (classification + regularization)";
   std::map<std::string, int> seedsSeen;
   for (const RunRecord& record : records) {
-    runs.rows.push_back({record.name, record.group, record.state, std::to_string(record.seed),
+    runs.rows.push_back({record.name, record.group, runStateName(record.state), std::to_string(record.seed),
                          std::to_string(record.epochsDone) + " / " + std::to_string(record.epochs), record.regularizer,
                          regularizerStrength(record), formatFixed(record.testAccuracy, 4),
                          formatFixed(record.validationAccuracy, 4), record.device.empty() ? "\u2014" : record.device,

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "classifiers/run_registry.h"
 #include "data/dataset_io.h"
 #include "data/hdf5_file.h"
 #include "data/static_hdf5.h"
@@ -17,7 +18,6 @@ namespace fs = std::filesystem;
 constexpr const char* kProbeFormat = "brainprior probe report";
 constexpr const char* kPredictivityFormat = "brainprior predictivity report";
 constexpr const char* kDemoFormat = "brainprior demo";
-constexpr const char* kRunSummaryFormat = "brainprior classifier run";
 
 // The "format" of a BrainPrior JSON file; FileError when it is not JSON.
 std::string jsonFormat(const fs::path& file) {
@@ -57,7 +57,7 @@ void addDemo(ReportInputs& inputs, const fs::path& folder) {
 
 bool holdsRuns(const fs::path& folder) {
   for (const auto& entry : fs::directory_iterator(folder))
-    if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) return true;
+    if (entry.is_directory() && isRunFolder(entry.path())) return true;
   return false;
 }
 
@@ -84,7 +84,7 @@ ReportInputs reportInputsFromFolder(const fs::path& path) {
   if (fs::is_directory(path, ec)) {
     if (fs::exists(path / "demo.json")) {
       addDemo(inputs, path);
-    } else if (fs::exists(path / "summary.json")) {
+    } else if (isRunFolder(path)) {
       inputs.runs.push_back(path);
     } else if (holdsRuns(path)) {
       inputs.runs.push_back(path);

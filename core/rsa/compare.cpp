@@ -1,18 +1,15 @@
 #include "rsa/compare.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <optional>
-#include <thread>
 
 #include "measures/correlation.h"
 #include "rsa/comparison_resampling.h"
 #include "runtime/error.h"
+#include "runtime/parallel.h"
 #include "runtime/random.h"
 #include "runtime/runtime.h"
 
@@ -111,47 +108,6 @@ void validateConfig(const ComparisonConfig& config) {
   if (!(config.confidence > 0.0 && config.confidence < 1.0))
     throw Error("comparison: confidence must lie strictly between 0 and 1, got " + std::to_string(config.confidence));
   if (config.threads < 0) throw Error("comparison: threads must be 0 (automatic) or more");
-}
-
-// Runs sample(t, scratch) for t in [0, count) on `threads` threads, each with its own scratch. Only
-// the calling thread reports progress (a Job's callback need not be thread-safe); every thread stops
-// at a cancel request or at another thread's failure, which is rethrown here.
-template <typename Sample>
-void runSamples(int count, int threads, const Job& job, const Sample& sample) {
-  std::atomic<int> next{0};
-  std::atomic<int> done{0};
-  std::atomic<bool> stop{false};
-  std::exception_ptr failure;
-  std::mutex failureMutex;
-  auto work = [&](bool reportsProgress) {
-    ComparisonResampler::Scratch scratch;
-    while (!stop && !job.cancelled()) {
-      const int t = next++;
-      if (t >= count) return;
-      try {
-        sample(t, scratch);
-      } catch (...) {
-        const std::lock_guard<std::mutex> lock(failureMutex);
-        if (!failure) failure = std::current_exception();
-        stop = true;
-        return;
-      }
-      const int finished = ++done;
-      if (reportsProgress) job.progress(static_cast<double>(finished) / count, "bootstrap and permutations");
-    }
-  };
-  std::vector<std::thread> workers;
-  try {
-    for (int w = 1; w < threads; ++w) workers.emplace_back(work, false);
-  } catch (...) {  // no more threads to be had: stop the ones started before rethrowing
-    stop = true;
-    for (auto& worker : workers) worker.join();
-    throw;
-  }
-  work(true);
-  for (auto& worker : workers) worker.join();
-  if (failure) std::rethrow_exception(failure);
-  job.throwIfCancelled();
 }
 
 }  // namespace
@@ -292,7 +248,10 @@ ComparisonResult compareWithStatistics(const SimilarityMatrix& a, const Similari
 
   // values[m][t]: method m on sample t (bootstrap samples first, then permutations).
   std::vector<std::vector<double>> values(resampled.size(), std::vector<double>(static_cast<std::size_t>(samples)));
-  runSamples(samples, threads, job.subJob(0.1, 1.0), [&](int t, ComparisonResampler::Scratch& scratch) {
+  std::vector<ComparisonResampler::Scratch> scratches(static_cast<std::size_t>(threads));  // one per worker thread
+  const auto sample = [&](std::size_t index, std::size_t worker) {
+    const int t = static_cast<int>(index);
+    ComparisonResampler::Scratch& scratch = scratches[worker];
     std::vector<double> sampleValues;
     if (t < config.bootstrapSamples) {
       RandomStream random(config.seed, 2 * static_cast<std::uint64_t>(t));
@@ -307,7 +266,9 @@ ComparisonResult compareWithStatistics(const SimilarityMatrix& a, const Similari
       sampleValues = resampler->permutedValues(permutation, scratch);
     }
     for (std::size_t m = 0; m < resampled.size(); ++m) values[m][static_cast<std::size_t>(t)] = sampleValues[m];
-  });
+  };
+  parallelFor(static_cast<std::size_t>(samples), static_cast<std::size_t>(threads), job.subJob(0.1, 1.0),
+              [](std::size_t, std::size_t) { return std::string("bootstrap and permutations"); }, sample);
 
   const double tail = 0.5 * (1.0 - config.confidence);
   for (auto& row : result.rows) {

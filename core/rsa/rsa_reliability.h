@@ -1,6 +1,6 @@
 #pragma once
 // How reproducible is a similarity matrix measured from noisy trials? Noise ceilings from the repeated
-// images (science.md section 1 step 4 and section 2 "Ceiling"). Only images with at least two trials in
+// images (docs/science.md §1 step 4 and §2 "Ceiling"). Only images with at least two trials in
 // the chosen tier take part; rows are in order of each image's first trial, as featuresFromDataset's.
 //
 // Split-half: each image's repeats are divided at random into two halves, each half averaged, and the

@@ -11,7 +11,7 @@ namespace bp {
 struct RuntimeConfig {
   int threads = 0;               // 0 = one per hardware thread (LibTorch 1.13 would otherwise pick 1)
   std::string device = "auto";   // "auto" (CUDA when available), "cpu" or "cuda"
-  bool tuneAllocator = true;     // raise glibc's mmap/trim thresholds (see README, "Performance")
+  bool tuneAllocator = true;     // raise glibc's mmap/trim thresholds (see docs/benchmarks.md)
 };
 
 struct BlasInfo {

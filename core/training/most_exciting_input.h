@@ -1,5 +1,5 @@
 #pragma once
-// Most exciting inputs (science.md §3): the image a fitted model says drives one neuron hardest,
+// Most exciting inputs (docs/science.md §3): the image a fitted model says drives one neuron hardest,
 // found by gradient ascent on the input under a contrast (L2 norm) constraint, with the gradient
 // blurred so the image cannot climb by adding pixel-level noise the model never saw.
 #include <cstdint>

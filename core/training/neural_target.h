@@ -1,5 +1,5 @@
 #pragma once
-// The denoised neural similarity of Li et al. 2019 (science.md §1 steps 2-4): a fitted model's
+// The denoised neural similarity of Li et al. 2019 (docs/science.md §1 steps 2-4): a fitted model's
 // predictions replace the noisy single trials, each neuron is weighted by reliability x prediction
 // quality (w_a * v_a), and the similarity engine turns the weighted predictions into the target
 // matrix that brain-regularized training pulls a classifier toward.

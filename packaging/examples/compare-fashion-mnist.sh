@@ -13,7 +13,7 @@
 #   WORK         default: runs/compare-fashion-mnist
 # Environment: CLI (default build/release/app/cli/brainprior-cli), THREADS (default: all cores),
 # MINUTES (10), TARGET_IMAGES (1000), TRAIN_IMAGES (10000), EPOCHS (6), SEEDS ("1 2 3"), ALPHA (20, the
-# paper's; on this small problem it lets the regularizer swamp the cross-entropy, see the README),
+# paper's; on this small problem it lets the regularizer swamp the cross-entropy, see docs/results.md),
 # REGULARIZED_SEEDS (default: SEEDS) for the two regularized launches.
 # The GUI shows the same folder live: brainprior --show training --runs WORK/runs
 set -euo pipefail

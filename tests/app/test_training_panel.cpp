@@ -132,7 +132,7 @@ private Q_SLOTS:
 
     QCOMPARE(panel->runs().size(), std::size_t{4});
     for (const auto& run : panel->runs()) {
-      QCOMPARE(run.state, std::string("finished"));
+      QCOMPARE(run.state, bp::RunState::Finished);
       QCOMPARE(run.history.size(), std::size_t{2});
       QVERIFY(run.testAccuracy > 0.0);
     }
@@ -178,7 +178,7 @@ private Q_SLOTS:
     QCOMPARE(finished.at(0).at(2).toBool(), true);  // cancelled
     const bp::RunRecord* run = runNamed(*panel, "long-seed7");
     QVERIFY(run);
-    QCOMPARE(run->state, std::string("cancelled"));
+    QCOMPARE(run->state, bp::RunState::Cancelled);
     const int epochsBefore = run->epochsDone;
     QVERIFY(epochsBefore >= 1 && epochsBefore < 12);
 
@@ -187,7 +187,7 @@ private Q_SLOTS:
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kJobWaitMs);
     QCOMPARE(finished.at(1).at(3).toString(), QString());  // no error
     run = runNamed(*panel, "long-seed7");
-    QCOMPARE(run->state, std::string("finished"));
+    QCOMPARE(run->state, bp::RunState::Finished);
     QCOMPARE(run->history.size(), std::size_t{12});
     for (int epoch = 1; epoch <= 12; ++epoch) QCOMPARE(run->history[static_cast<std::size_t>(epoch - 1)].epoch, epoch);
     // A finished run does not resume.

@@ -125,7 +125,7 @@ class TestClassifierTrainer : public QObject {
     const ClassifierTrainingConfig config = baseConfig(data_);
     const std::filesystem::path folder = scratch_ / "runs" / runFolderName(config, config.seed);
     const RunRecord record = trainRun(config, folder, /*resume=*/false);
-    QCOMPARE(record.state, std::string("finished"));
+    QCOMPARE(record.state, RunState::Finished);
     QCOMPARE(record.epochsDone, 3);
     QVERIFY2(record.testAccuracy > 0.6, std::to_string(record.testAccuracy).c_str());  // chance: 1/3
     for (const char* file : {"config.json", "log.txt", "metrics.csv", "checkpoint.pt", "model.pt", "summary.json"})
@@ -167,7 +167,7 @@ class TestClassifierTrainer : public QObject {
     } catch (const FileError& error) {
       QVERIFY2(std::string(error.what()).find("/config/optimizer/learning_rate") != std::string::npos, error.what());
     }
-    QCOMPARE(readRun(folder).state, std::string("finished"));
+    QCOMPARE(readRun(folder).state, RunState::Finished);
     QCOMPARE(nlohmann::json::parse(test::readBytes(folder / "config.json"))
                  .at("optimizer")
                  .at("learning_rate")
@@ -177,7 +177,7 @@ class TestClassifierTrainer : public QObject {
     ClassifierTrainingConfig longer = config;
     longer.epochs = 4;
     const RunRecord extended = trainRun(longer, folder, /*resume=*/true);
-    QCOMPARE(extended.state, std::string("finished"));
+    QCOMPARE(extended.state, RunState::Finished);
     QCOMPARE(extended.epochsDone, 4);
     QCOMPARE(extended.summary.at("resumed_after_epoch").get<int>(), 3);
   }
@@ -304,7 +304,7 @@ class TestClassifierTrainer : public QObject {
     }
     QCOMPARE(readClassifierCheckpointInfo(folder / "checkpoint.pt").epoch, 1);
     const RunRecord record = readRun(folder);
-    QCOMPARE(record.state, std::string("failed"));
+    QCOMPARE(record.state, RunState::Failed);
     QVERIFY(record.error.find("not finite") != std::string::npos);
     QVERIFY(!std::filesystem::exists(folder / "model.pt"));
     QVERIFY_THROWS_EXCEPTION(FileError, loadRunModel(folder));
@@ -324,7 +324,7 @@ class TestClassifierTrainer : public QObject {
     const std::filesystem::path folder = scratch_ / "runs" / runFolderName(config, config.seed);
     QVERIFY_THROWS_EXCEPTION(CancelledError, trainRun(config, folder, false, job));
     QCOMPARE(batches, 2);
-    QCOMPARE(readRun(folder).state, std::string("cancelled"));
+    QCOMPARE(readRun(folder).state, RunState::Cancelled);
     QVERIFY(!std::filesystem::exists(folder / "checkpoint.pt"));
   }
 
@@ -389,13 +389,13 @@ class TestClassifierTrainer : public QObject {
     QVERIFY(saved.at("seeds").empty());
 
     const std::vector<RunRecord> all = listRuns(root);
-    std::map<std::string, std::string> states;
+    std::map<std::string, RunState> states;
     for (const auto& record : all) states[record.name] = record.state;
-    QCOMPARE(states["seeded-seed4"], std::string("finished"));
-    QCOMPARE(states["seeded-seed5"], std::string("finished"));
-    QCOMPARE(states["small_resnet-none-seed1"], std::string("finished"));
-    QCOMPARE(states["exploding-seed1"], std::string("failed"));
-    QCOMPARE(states["cancelled-seed1"], std::string("cancelled"));
+    QCOMPARE(states.at("seeded-seed4"), RunState::Finished);
+    QCOMPARE(states.at("seeded-seed5"), RunState::Finished);
+    QCOMPARE(states.at("small_resnet-none-seed1"), RunState::Finished);
+    QCOMPARE(states.at("exploding-seed1"), RunState::Failed);
+    QCOMPARE(states.at("cancelled-seed1"), RunState::Cancelled);
     QCOMPARE(listRuns(root, "neural_similarity").size(), std::size_t{0});
     QCOMPARE(listRuns(root, "none").size(), all.size());
     QCOMPARE(listRuns(root / "seeded-seed4").size(), std::size_t{1});  // a run folder lists itself

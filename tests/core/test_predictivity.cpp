@@ -1,12 +1,14 @@
 // Neural predictivity: ridge and PLS readouts against hand computations on tiny systems, cross-
 // validation that never fits a held-out image (noise stays at r ~ 0, a linear map reaches r ~ 1),
 // repeat averaging and the split-half ceiling, one score per tap of a classifier, the report over a
-// finished run with its test accuracy and CSV table, and strict configs.
+// finished run with its test accuracy and CSV table, the report folder (report.json and both tables,
+// skipped runs, refusals), and strict configs.
 // LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
 #include <torch/torch.h>
 
 #include "classifiers/classifier_trainer.h"
 #include "classifiers/run_folder.h"
+#include "data/static_hdf5.h"
 #include "probing/predictivity.h"
 
 #include <QtTest>
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <utility>
 
 #include "runtime/atomic_file.h"
@@ -92,6 +95,32 @@ ModelPredictivity scoredModel(const std::string& launch, std::uint64_t seed, dou
   }
   model.bestLayer = stem > stage1 ? "stem" : "stage1";
   return model;
+}
+
+// A copy of the run folder `run` at `copy` whose summary.json says it is in `state`.
+std::filesystem::path copyRunInState(const std::filesystem::path& run, const std::filesystem::path& copy,
+                                     const std::string& state) {
+  std::filesystem::copy(run, copy, std::filesystem::copy_options::recursive);
+  nlohmann::json summary = nlohmann::json::parse(readTextFile(copy / "summary.json"));
+  summary["state"] = state;
+  writeFileAtomically(copy / "summary.json", summary.dump(2));
+  return copy;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> result;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) result.push_back(line);
+  return result;
+}
+
+// The readout of reportsFinishedRunsWithTheirTestAccuracy: ridge, 3 folds, the first 24 images.
+PredictivityConfig smallRidge() {
+  PredictivityConfig config;
+  config.method = ReadoutMethod::Ridge;
+  config.maxImages = 24;
+  config.folds = 3;
+  return config;
 }
 
 }  // namespace
@@ -313,29 +342,10 @@ class TestPredictivity : public QObject {
   }
 
   void reportsFinishedRunsWithTheirTestAccuracy() {
-    const std::filesystem::path data = scratch_ / "stripes";
-    std::filesystem::create_directories(data);
-    test::writeStripedIdxSplit(data, "train", 60, 1, 12);
-    test::writeStripedIdxSplit(data, "t10k", 30, 2, 12);
-    ClassifierTrainingConfig training;
-    training.name = "stripes";
-    training.data.path = data.string();
-    training.data.validationFraction = 0.0;
-    training.model.architecture = ClassifierArchitecture::SmallResNet;
-    training.model.width = 4;
-    training.model.classCount = 3;
-    training.model.imageMean = {0.5f};
-    training.model.imageStd = {0.25f};
-    training.epochs = 1;
-    training.batchSize = 30;
-    training.seeds = {1};
-    const std::vector<RunRecord> runs = trainRuns(training, scratch_ / "runs", false);
+    const std::vector<RunRecord>& runs = stripesRuns();
     QCOMPARE(runs.size(), std::size_t{1});
 
-    PredictivityConfig config;
-    config.method = ReadoutMethod::Ridge;
-    config.maxImages = 24;
-    config.folds = 3;
+    const PredictivityConfig config = smallRidge();
     const PredictivityReport report = predictivityOfRuns({runs[0].folder}, repeatedDataset(30, 2, 5, 0.3), config);
     QCOMPARE(report.images, std::int64_t{24});
     QCOMPARE(report.neurons, std::int64_t{5});
@@ -363,6 +373,159 @@ class TestPredictivity : public QObject {
 
     QVERIFY_THROWS_EXCEPTION(Error, predictivityOfRuns({runs[0].folder, runs[0].folder},
                                                        repeatedDataset(30, 2, 5, 0.3), config));
+  }
+
+  // writePredictivityReportFolder over a folder of runs: a copy of the finished run and a cancelled
+  // copy, scored against a neural dataset saved as static HDF5. The finished run is scored, the
+  // cancelled one is skipped and named, once, to the callback before any work starts; report.json is
+  // the returned JSON (toJson(report) with "skipped"); predictivity-table.csv and
+  // predictivity-launches.csv are the two table writers' tables (a header, then one row per model
+  // and tap, and per launch and tap). Without an output folder nothing is written anywhere. A
+  // folder with no finished run and an invalid config are refused before anything is collected or
+  // written.
+  void reportFolderWritesTheReportAndTheTables() {
+    const std::vector<RunRecord>& runs = stripesRuns();
+    QCOMPARE(runs.size(), std::size_t{1});
+    const std::filesystem::path collected = scratch_ / "collected";
+    std::filesystem::create_directories(collected);
+    std::filesystem::copy(runs[0].folder, collected / "stripes-seed1", std::filesystem::copy_options::recursive);
+    const std::filesystem::path cancelled =
+        copyRunInState(runs[0].folder, collected / "stripes-seed2", "cancelled");
+    const nlohmann::json expectedSkipped =
+        nlohmann::json::array({{{"folder", cancelled.string()}, {"state", "cancelled"}}});
+    const std::filesystem::path neural = scratch_ / "neural.h5";
+    writeStaticHdf5(repeatedDataset(30, 2, 5, 0.3), neural);
+
+    PredictivityReportFolderConfig config;
+    config.runs = {collected.string()};
+    config.neuralPath = neural;
+    config.predictivity = smallRidge();
+    config.outputDir = scratch_ / "predictivity-report" / "nested";  // created, parents and all
+    int progressReports = 0;
+    const Job job([&](double, const std::string&) { ++progressReports; }, nullptr);
+    int calls = 0;
+    int reportsBeforeCollected = -1;
+    nlohmann::json heard;
+    const RunsCollectedCallback onRunsCollected = [&](const nlohmann::json& skipped) {
+      ++calls;
+      heard = skipped;
+      reportsBeforeCollected = progressReports;
+    };
+    const PredictivityReportFolder folder = writePredictivityReportFolder(config, job, onRunsCollected);
+    QCOMPARE(calls, 1);
+    QCOMPARE(heard, expectedSkipped);
+    QCOMPARE(reportsBeforeCollected, 0);  // told before the dataset is read and the runs scored
+    QVERIFY(progressReports > 0);
+
+    const PredictivityReport& report = folder.report;
+    QCOMPARE(report.neuralPath, neural.string());
+    QCOMPARE(report.images, std::int64_t{24});
+    QCOMPARE(report.neurons, std::int64_t{5});
+    QCOMPARE(report.models.size(), std::size_t{1});
+    const ModelPredictivity& model = report.models[0];
+    QCOMPARE(model.name, std::string("stripes-seed1"));
+    QCOMPARE(model.folder.string(), (collected / "stripes-seed1").string());
+    QCOMPARE(model.testAccuracy, runs[0].summary.at("test_accuracy").get<double>());
+    QVERIFY(!model.layers.empty());
+    QCOMPARE(report.launches.size(), std::size_t{1});
+    QCOMPARE(report.launches[0].name, std::string("stripes"));
+    QCOMPARE(report.launches[0].layers.size(), model.layers.size());
+
+    // report.json: the returned JSON, which is toJson(report) plus "skipped".
+    QCOMPARE(folder.json.at("format").get<std::string>(), std::string("brainprior predictivity report"));
+    QCOMPARE(folder.json.at("neural").at("path").get<std::string>(), neural.string());
+    QCOMPARE(folder.json.at("skipped"), expectedSkipped);
+    nlohmann::json withoutSkipped = folder.json;
+    withoutSkipped.erase("skipped");
+    QCOMPARE(withoutSkipped, toJson(report));
+    const std::string reportText = readTextFile(config.outputDir / "report.json");
+    QVERIFY(!reportText.empty() && reportText.back() == '\n');
+    QCOMPARE(nlohmann::json::parse(reportText), folder.json);
+
+    // predictivity-table.csv: the header, then one row per tap of the one model, exactly
+    // writePredictivityTable's, with the best tap marked once.
+    const std::string tableText = readTextFile(config.outputDir / "predictivity-table.csv");
+    const std::vector<std::string> table = lines(tableText);
+    QCOMPARE(table.size(), 1 + model.layers.size());
+    QCOMPARE(table[0], std::string("name,launch,seed,regularizer,test_accuracy,tap,units,median_r,normalized_median_r,best"));
+    int best = 0;
+    for (std::size_t i = 1; i < table.size(); ++i) {
+      QVERIFY2(table[i].rfind("stripes-seed1,stripes,1,", 0) == 0, table[i].c_str());
+      QVERIFY2(table[i].find("," + model.layers[i - 1].tap + ",") != std::string::npos, table[i].c_str());
+      if (table[i].back() == '1') ++best;
+    }
+    QCOMPARE(best, 1);
+    const std::filesystem::path directTable = scratch_ / "direct-table.csv";
+    writePredictivityTable(report, directTable);
+    QCOMPARE(tableText, readTextFile(directTable));
+
+    // predictivity-launches.csv: the header, then one row per tap of the one launch, exactly
+    // writePredictivityLaunchTable's.
+    const std::string launchText = readTextFile(config.outputDir / "predictivity-launches.csv");
+    const std::vector<std::string> launches = lines(launchText);
+    QCOMPARE(launches.size(), 1 + report.launches[0].layers.size());
+    QCOMPARE(launches[0], std::string("launch,models,seeds,mean_test_accuracy,sem_test_accuracy,tap,mean_median_r,"
+                                      "sem_median_r,mean_normalized_median_r,sem_normalized_median_r,"
+                                      "mean_best_median_r,sem_best_median_r"));
+    for (std::size_t i = 1; i < launches.size(); ++i)
+      QVERIFY2(launches[i].rfind("stripes,1,1,", 0) == 0, launches[i].c_str());
+    const std::filesystem::path directLaunches = scratch_ / "direct-launches.csv";
+    writePredictivityLaunchTable(report, directLaunches);
+    QCOMPARE(launchText, readTextFile(directLaunches));
+
+    // The three files and nothing else (no temporary left behind).
+    std::vector<std::string> written;
+    for (const auto& entry : std::filesystem::directory_iterator(config.outputDir))
+      written.push_back(entry.path().filename().string());
+    std::sort(written.begin(), written.end());
+    QCOMPARE(written,
+             (std::vector<std::string>{"predictivity-launches.csv", "predictivity-table.csv", "report.json"}));
+
+    // No output folder: the report comes back and nothing is written, not even beside the working
+    // directory (run from an empty one here).
+    config.outputDir.clear();
+    const std::filesystem::path empty = scratch_ / "empty-working-dir";
+    std::filesystem::create_directories(empty);
+    const std::filesystem::path workingDir = std::filesystem::current_path();
+    std::filesystem::current_path(empty);
+    calls = 0;
+    PredictivityReportFolder unwritten;
+    try {
+      unwritten = writePredictivityReportFolder(config, Job{}, onRunsCollected);
+    } catch (...) {
+      std::filesystem::current_path(workingDir);
+      throw;
+    }
+    std::filesystem::current_path(workingDir);
+    QVERIFY(std::filesystem::is_empty(empty));
+    QCOMPARE(calls, 1);
+    QCOMPARE(unwritten.report.models.size(), std::size_t{1});
+    QCOMPARE(unwritten.json.at("skipped"), expectedSkipped);
+
+    // A folder of runs none of which finished: FileError naming it, before the callback, and no
+    // output folder made.
+    const std::filesystem::path unfinished = scratch_ / "unfinished";
+    std::filesystem::create_directories(unfinished);
+    copyRunInState(runs[0].folder, unfinished / "stripes-seed1", "failed");
+    config.runs = {unfinished.string()};
+    config.outputDir = scratch_ / "refused-report";
+    calls = 0;
+    try {
+      writePredictivityReportFolder(config, Job{}, onRunsCollected);
+      QFAIL("a folder without finished runs was scored");
+    } catch (const FileError& error) {
+      QCOMPARE(error.path(), unfinished.string());
+      QVERIFY2(error.problem().find("no finished run") != std::string::npos, error.what());
+    }
+    QCOMPARE(calls, 0);
+    QVERIFY(!std::filesystem::exists(config.outputDir));
+
+    // An invalid readout config is refused before the runs are collected.
+    config.runs = {collected.string()};
+    config.predictivity.folds = 1;
+    QVERIFY_THROWS_EXCEPTION(Error, writePredictivityReportFolder(config, Job{}, onRunsCollected));
+    QCOMPARE(calls, 0);
+    QVERIFY(!std::filesystem::exists(config.outputDir));
   }
 
   void launchesAreMeansWithStandardErrorsOverSeeds() {
@@ -442,7 +605,32 @@ class TestPredictivity : public QObject {
   }
 
  private:
+  // The finished run of a small ResNet trained one epoch on 12x12 stripes (one seed), trained on
+  // first use and shared by the slots that need a run.
+  const std::vector<RunRecord>& stripesRuns() {
+    if (!runs_.empty()) return runs_;
+    const std::filesystem::path data = scratch_ / "stripes";
+    std::filesystem::create_directories(data);
+    test::writeStripedIdxSplit(data, "train", 60, 1, 12);
+    test::writeStripedIdxSplit(data, "t10k", 30, 2, 12);
+    ClassifierTrainingConfig training;
+    training.name = "stripes";
+    training.data.path = data.string();
+    training.data.validationFraction = 0.0;
+    training.model.architecture = ClassifierArchitecture::SmallResNet;
+    training.model.width = 4;
+    training.model.classCount = 3;
+    training.model.imageMean = {0.5f};
+    training.model.imageStd = {0.25f};
+    training.epochs = 1;
+    training.batchSize = 30;
+    training.seeds = {1};
+    runs_ = trainRuns(training, scratch_ / "runs", false);
+    return runs_;
+  }
+
   test::ScratchDir scratch_;
+  std::vector<RunRecord> runs_;
 };
 
 QTEST_GUILESS_MAIN(TestPredictivity)

@@ -3,7 +3,8 @@
 // same first test images, the launch's means are the means of its models, medians and failure counts
 // agree, unfinished runs and runs on other images are refused by name, cancellation stops it, the
 // CSV table has one row per model and per launch, and with importance maps the alignment score is
-// alignmentScore of the models' saliency on exactly the images that have a map.
+// alignmentScore of the models' saliency on exactly the images that have a map. The report folder
+// holds report.json (with the skipped runs) and the table, or nothing without an output folder.
 // LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
 #include <torch/torch.h>
 
@@ -61,6 +62,18 @@ ProbeConfig cheapProbe() {
   curve.attack.steps = 3;
   curve.epsilons = {0.0, 0.05};
   config.successCurves = {curve};
+  return config;
+}
+
+// Clean accuracy only: the cheapest probe there is.
+ProbeConfig cleanAccuracyProbe() {
+  ProbeConfig config;
+  config.maxImages = kProbeImages;
+  config.batchSize = 16;
+  config.corruptions.clear();
+  config.minimumNormSearches.clear();
+  config.boundaryAttack = false;
+  config.successCurves.clear();
   return config;
 }
 
@@ -270,13 +283,7 @@ class TestProbeRunner : public QObject {
     test::writeBytes(maps / "40.pgm", pgm([](int y, int) { return 20 * y; }));
 
     // Clean accuracy and the alignment only.
-    ProbeConfig config;
-    config.maxImages = kProbeImages;
-    config.batchSize = 16;
-    config.corruptions.clear();
-    config.minimumNormSearches.clear();
-    config.boundaryAttack = false;
-    config.successCurves.clear();
+    ProbeConfig config = cleanAccuracyProbe();
     config.alignment.importanceMaps = maps.string();
     const ProbeReport report = probeRuns(runs_, config);
     QCOMPARE(report.images.importanceMaps, std::int64_t{13});
@@ -346,6 +353,132 @@ class TestProbeRunner : public QObject {
     const double meanOfRows = (std::stod(cells(table[1]).at(4)) + std::stod(cells(table[2]).at(4))) / 2;
     QVERIFY(std::abs(std::stod(launch.at(4)) - meanOfRows) < 1e-5);  // six significant digits
     QVERIFY(cells(table[1]).at(5).empty());                          // no SEM for one model
+  }
+
+  // writeProbeReportFolder over a folder of runs: copies of the two finished runs and a cancelled
+  // one. The finished ones are probed (as probeRuns probes them), the cancelled one is skipped and
+  // named, once, to the callback before any probing starts; report.json is the returned JSON
+  // (toJson(report) with "skipped") and probe-table.csv is writeProbeTable's table. Without an output
+  // folder nothing is written anywhere. A folder with no finished run and an invalid probe config
+  // are refused before anything is collected or written.
+  void reportFolderWritesTheReportAndTheTable() {
+    const std::filesystem::path collected = scratch_ / "collected";
+    std::filesystem::create_directories(collected);
+    const auto unchanged = [](nlohmann::json&) {};
+    const auto cancel = [](nlohmann::json& summary) { summary["state"] = "cancelled"; };
+    editedCopy(runs_[0], collected, "stripes-seed1", unchanged);
+    editedCopy(runs_[1], collected, "stripes-seed2", unchanged);
+    const std::filesystem::path cancelled = editedCopy(runs_[0], collected, "stripes-seed3", cancel);
+    const nlohmann::json expectedSkipped =
+        nlohmann::json::array({{{"folder", cancelled.string()}, {"state", "cancelled"}}});
+
+    ProbeReportFolderConfig config;
+    config.runs = {collected.string()};
+    config.probe = cleanAccuracyProbe();
+    config.outputDir = scratch_ / "probe-report" / "nested";  // created, parents and all
+    int progressReports = 0;
+    const Job job([&](double, const std::string&) { ++progressReports; }, nullptr);
+    int calls = 0;
+    int reportsBeforeCollected = -1;
+    nlohmann::json heard;
+    const RunsCollectedCallback onRunsCollected = [&](const nlohmann::json& skipped) {
+      ++calls;
+      heard = skipped;
+      reportsBeforeCollected = progressReports;
+    };
+    const ProbeReportFolder folder = writeProbeReportFolder(config, job, onRunsCollected);
+    QCOMPARE(calls, 1);
+    QCOMPARE(heard, expectedSkipped);
+    QCOMPARE(reportsBeforeCollected, 0);  // told before the probe starts
+    QVERIFY(progressReports > 0);
+
+    // The finished runs in folder order, probed as the same models were in initTestCase.
+    const ProbeReport& report = folder.report;
+    QCOMPARE(report.models.size(), std::size_t{2});
+    QCOMPARE(report.models[0].name, std::string("stripes-seed1"));
+    QCOMPARE(report.models[1].name, std::string("stripes-seed2"));
+    QCOMPARE(report.models[0].folder.string(), (collected / "stripes-seed1").string());
+    QCOMPARE(report.images.count, kProbeImages);
+    for (std::size_t i = 0; i < 2; ++i) QCOMPARE(report.models[i].cleanAccuracy, report_.models[i].cleanAccuracy);
+    QCOMPARE(report.launches.size(), std::size_t{1});
+    QCOMPARE(report.launches[0].seeds, (std::vector<std::uint64_t>{1, 2}));
+
+    // report.json: the returned JSON, which is toJson(report) plus "skipped".
+    QCOMPARE(folder.json.at("format").get<std::string>(), std::string("brainprior probe report"));
+    QCOMPARE(folder.json.at("skipped"), expectedSkipped);
+    nlohmann::json withoutSkipped = folder.json;
+    withoutSkipped.erase("skipped");
+    QCOMPARE(withoutSkipped, toJson(report));
+    const std::string reportText = readTextFile(config.outputDir / "report.json");
+    QVERIFY(!reportText.empty() && reportText.back() == '\n');
+    QCOMPARE(nlohmann::json::parse(reportText), folder.json);
+
+    // probe-table.csv: header, one row per model, one per launch, exactly writeProbeTable's.
+    const std::string tableText = readTextFile(config.outputDir / "probe-table.csv");
+    const std::vector<std::string> table = lines(tableText);
+    QCOMPARE(table.size(), std::size_t{4});
+    QCOMPARE(table[0], std::string("row,name,launch,seeds,clean_accuracy,clean_accuracy_sem"));
+    QVERIFY(table[1].rfind("model,stripes-seed1,stripes,1,", 0) == 0);
+    QVERIFY(table[2].rfind("model,stripes-seed2,stripes,2,", 0) == 0);
+    QVERIFY(table[3].rfind("launch,stripes,stripes,1;2,", 0) == 0);
+    const std::filesystem::path direct = scratch_ / "tables" / "direct-table.csv";
+    std::filesystem::create_directories(direct.parent_path());
+    writeProbeTable(report, direct);
+    QCOMPARE(tableText, readTextFile(direct));
+
+    // The two files and nothing else (no temporary left behind).
+    std::vector<std::string> written;
+    for (const auto& entry : std::filesystem::directory_iterator(config.outputDir))
+      written.push_back(entry.path().filename().string());
+    std::sort(written.begin(), written.end());
+    QCOMPARE(written, (std::vector<std::string>{"probe-table.csv", "report.json"}));
+
+    // No output folder: the report comes back and nothing is written, not even beside the working
+    // directory (run from an empty one here).
+    config.outputDir.clear();
+    const std::filesystem::path empty = scratch_ / "empty-working-dir";
+    std::filesystem::create_directories(empty);
+    const std::filesystem::path workingDir = std::filesystem::current_path();
+    std::filesystem::current_path(empty);
+    calls = 0;
+    ProbeReportFolder unwritten;
+    try {
+      unwritten = writeProbeReportFolder(config, Job{}, onRunsCollected);
+    } catch (...) {
+      std::filesystem::current_path(workingDir);
+      throw;
+    }
+    std::filesystem::current_path(workingDir);
+    QVERIFY(std::filesystem::is_empty(empty));
+    QCOMPARE(calls, 1);
+    QCOMPARE(unwritten.report.models.size(), std::size_t{2});
+    QCOMPARE(unwritten.json.at("skipped"), expectedSkipped);
+    QCOMPARE(unwritten.json.at("models").size(), std::size_t{2});
+
+    // A folder of runs none of which finished: FileError naming it, before the callback, and no
+    // output folder made.
+    const std::filesystem::path unfinished = scratch_ / "unfinished";
+    std::filesystem::create_directories(unfinished);
+    editedCopy(runs_[1], unfinished, "stripes-seed2", cancel);
+    config.runs = {unfinished.string()};
+    config.outputDir = scratch_ / "refused-report";
+    calls = 0;
+    try {
+      writeProbeReportFolder(config, Job{}, onRunsCollected);
+      QFAIL("a folder without finished runs was probed");
+    } catch (const FileError& error) {
+      QCOMPARE(error.path(), unfinished.string());
+      QVERIFY2(error.problem().find("no finished run") != std::string::npos, error.what());
+    }
+    QCOMPARE(calls, 0);
+    QVERIFY(!std::filesystem::exists(config.outputDir));
+
+    // An invalid probe config is refused before the runs are collected.
+    config.runs = {collected.string()};
+    config.probe.batchSize = 0;
+    QVERIFY_THROWS_EXCEPTION(Error, writeProbeReportFolder(config, Job{}, onRunsCollected));
+    QCOMPARE(calls, 0);
+    QVERIFY(!std::filesystem::exists(config.outputDir));
   }
 
  private:

@@ -43,7 +43,7 @@ HandTap randomTap(int batch, int channels, int height, int width) {
   return tap;
 }
 
-// L_sim written out from science.md §1 step 5, with plain loops: images p and P + p form pair p.
+// L_sim written out from docs/science.md §1 step 5, with plain loops: images p and P + p form pair p.
 double handLoss(const std::vector<HandTap>& taps, const std::vector<std::vector<double>>& means,
                 const std::vector<double>& logits, const std::vector<double>& targets, double eps) {
   double normaliser = 0.0;
