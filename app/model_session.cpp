@@ -1,5 +1,6 @@
-// The only app translation unit that sees LibTorch; it includes no Qt header.
+// One of the three app translation units that see LibTorch (brainprior_app_sessions); it includes no Qt header.
 #include "app/model_session.h"
+#include "app/tensor_values.h"
 
 #include <torch/utils.h>
 #include <filesystem>
@@ -17,11 +18,6 @@
 
 namespace bp::app {
 namespace {
-
-std::vector<float> tensorValues(const torch::Tensor& tensor) {
-  const torch::Tensor values = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
-  return std::vector<float>(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
-}
 
 // Fills everything derived from the model itself (not from data).
 void describeModel(ModelRecord& record) {

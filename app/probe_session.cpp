@@ -1,5 +1,6 @@
 // LibTorch comes first: Qt's `slots` macro would break LibTorch headers (this file includes no Qt).
 #include "app/probe_session.h"
+#include "app/tensor_values.h"
 
 #include <torch/torch.h>
 
@@ -37,11 +38,6 @@ std::vector<fs::path> finishedRunFolders(const std::vector<std::string>& runFold
 
 std::string geometryText(int channels, int height, int width) {
   return std::to_string(channels) + " x " + std::to_string(height) + " x " + std::to_string(width);
-}
-
-std::vector<float> tensorValues(const torch::Tensor& tensor) {
-  const torch::Tensor flat = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
-  return {flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel()};
 }
 
 // The attack's result for the one image in `images` (1 x C x H x W).

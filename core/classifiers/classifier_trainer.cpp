@@ -19,12 +19,12 @@
 #include "runtime/random.h"
 #include "runtime/runtime.h"
 #include "training/training_checkpoint.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const CheckpointKind kClassifierCheckpoint{
     "brainprior classifier checkpoint", "run",
     "only epochs, seeds and name may change, and epochs not with a cosine schedule", "train without resuming"};
@@ -70,7 +70,7 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const ClassifierOptimizer
   throw Error("classifier training: unknown optimizer");
 }
 
-struct TrainingState {
+struct ClassifierRunState {
   int epoch = 0;  // epochs completed
   double seconds = 0.0;
   int bestEpoch = 0;
@@ -78,7 +78,7 @@ struct TrainingState {
   std::vector<ClassifierEpochReport> history;
 };
 
-nlohmann::json describeState(const TrainingState& state) {
+nlohmann::json describeState(const ClassifierRunState& state) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& report : state.history) history.push_back(toJson(report));
   return {{"epoch", state.epoch},
@@ -88,8 +88,8 @@ nlohmann::json describeState(const TrainingState& state) {
           {"history", history}};
 }
 
-TrainingState readState(const nlohmann::json& description, const std::filesystem::path& path) {
-  TrainingState state;
+ClassifierRunState readState(const nlohmann::json& description, const std::filesystem::path& path) {
+  ClassifierRunState state;
   try {
     state.epoch = description.at("epoch").get<int>();
     state.seconds = description.at("seconds").get<double>();
@@ -239,7 +239,7 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
                                    {"test_images", result.testImages},
                                    {"target_images", result.targetImages}};
 
-  TrainingState state;
+  ClassifierRunState state;
   std::vector<torch::Tensor> best =
       config.keep == ModelSelection::BestValidation ? snapshotModule(*model) : std::vector<torch::Tensor>{};
   if (control.resume && !control.checkpoint.empty() && std::filesystem::exists(control.checkpoint)) {
@@ -349,7 +349,7 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
 
   result.history = state.history;
   result.bestEpoch = state.bestEpoch;
-  result.bestValidationAccuracy = state.bestEpoch > 0 ? state.bestValidationAccuracy : kNaN;
+  result.bestValidationAccuracy = state.bestEpoch > 0 ? state.bestValidationAccuracy : kUndefined;
   result.keptEpoch = state.epoch;
   if (config.keep == ModelSelection::BestValidation && state.bestEpoch > 0) {
     restoreModule(*model, best);
@@ -385,7 +385,7 @@ void checkResumable(const std::filesystem::path& checkpoint, const ClassifierTra
 
 ClassifierCheckpointInfo readClassifierCheckpointInfo(const std::filesystem::path& checkpoint) {
   const nlohmann::json description = readTrainingCheckpointDescription(checkpoint, kClassifierCheckpoint);
-  const TrainingState state = readState(description, checkpoint);
+  const ClassifierRunState state = readState(description, checkpoint);
   ClassifierCheckpointInfo info;
   info.epoch = state.epoch;
   info.seconds = state.seconds;

@@ -13,6 +13,7 @@
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 
@@ -20,7 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string hostName() {
   char name[256] = {};
@@ -60,7 +60,7 @@ RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summar
   record.epochs = summary.value("epochs", 0);
   auto numberAt = [&](const char* key) {
     const auto found = summary.find(key);
-    return found == summary.end() || !found->is_number() ? kNaN : found->get<double>();
+    return found == summary.end() || !found->is_number() ? kUndefined : found->get<double>();
   };
   record.testAccuracy = numberAt("test_accuracy");
   record.validationAccuracy = numberAt("validation_accuracy");
@@ -77,7 +77,7 @@ RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summar
 }
 
 double mean(const std::vector<double>& values) {
-  if (values.empty()) return kNaN;
+  if (values.empty()) return kUndefined;
   double sum = 0.0;
   for (const double value : values) sum += value;
   return sum / static_cast<double>(values.size());
@@ -192,8 +192,8 @@ std::vector<RunRecord> listRuns(const fs::path& folder, const std::string& regul
       record.group = launchName(record.name);
       record.state = RunState::Unreadable;
       record.error = error.what();
-      record.testAccuracy = kNaN;
-      record.validationAccuracy = kNaN;
+      record.testAccuracy = kUndefined;
+      record.validationAccuracy = kUndefined;
     }
     if (!regularizer.empty() && record.regularizer != regularizer) continue;
     records.push_back(std::move(record));
@@ -254,14 +254,14 @@ std::vector<RunGroup> compareRuns(const std::vector<RunRecord>& records) {
       seconds.push_back(record->seconds);
     }
     group.meanTestAccuracy = mean(test);
-    group.sdTestAccuracy = kNaN;
+    group.sdTestAccuracy = kUndefined;
     if (test.size() >= 2) {
       double squares = 0.0;
       for (const double value : test) squares += (value - group.meanTestAccuracy) * (value - group.meanTestAccuracy);
       group.sdTestAccuracy = std::sqrt(squares / static_cast<double>(test.size() - 1));
     }
-    group.minTestAccuracy = test.empty() ? kNaN : *std::min_element(test.begin(), test.end());
-    group.maxTestAccuracy = test.empty() ? kNaN : *std::max_element(test.begin(), test.end());
+    group.minTestAccuracy = test.empty() ? kUndefined : *std::min_element(test.begin(), test.end());
+    group.maxTestAccuracy = test.empty() ? kUndefined : *std::max_element(test.begin(), test.end());
     group.meanValidationAccuracy = mean(validation);
     group.meanSeconds = mean(seconds);
   }

@@ -26,12 +26,6 @@ bool hasCifarBatches(const fs::path& folder) {
   return false;
 }
 
-bool isImageFile(const fs::path& path) {
-  auto extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
-  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp";
-}
-
 // A folder whose first class subfolder holds at least one image file.
 bool hasClassSubfolders(const fs::path& folder) {
   std::error_code ec;

@@ -81,12 +81,6 @@ std::string normalizedObjectPath(const std::string& objectPath) {
   return objectPath.empty() ? "/" : objectPath;
 }
 
-std::int64_t elementCount(const Hdf5Shape& shape) {
-  std::int64_t count = 1;
-  for (const auto dimension : shape) count *= dimension;
-  return count;
-}
-
 bool isAscii(const std::string& text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
@@ -135,6 +129,12 @@ std::string describeShape(const Hdf5Shape& shape) {
   std::string text = "(";
   for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+std::int64_t elementCount(const Hdf5Shape& shape) {
+  std::int64_t count = 1;
+  for (const auto dimension : shape) count *= dimension;
+  return count;
 }
 
 // ---- Hdf5Handle ----

@@ -53,6 +53,7 @@ inline constexpr bool isHdf5Number =
 using Hdf5Shape = std::vector<std::int64_t>;
 
 std::string describeShape(const Hdf5Shape& shape);  // "(3, 36, 64)"
+std::int64_t elementCount(const Hdf5Shape& shape);  // the product of the dimensions
 
 struct Hdf5DatasetOptions {
   // 0: uncompressed (contiguous unless chunkShape is set). 1..9: chunked, byte-shuffled and

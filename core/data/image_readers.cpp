@@ -238,11 +238,6 @@ std::vector<std::string> readNameLines(const std::filesystem::path& file) {
 
 // ---- image folders ----
 
-bool isImageFile(const std::filesystem::path& file) {
-  const auto extension = lowercase(file.extension().string());
-  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp";
-}
-
 bool isHidden(const std::filesystem::path& path) {
   return path.filename().string().rfind('.', 0) == 0;
 }
@@ -287,6 +282,11 @@ std::string describeSize(const cv::Mat& image) {
 }
 
 }  // namespace
+
+bool isImageFile(const std::filesystem::path& file) {
+  const auto extension = lowercase(file.extension().string());
+  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp";
+}
 
 ImageDataset readIdx(const std::filesystem::path& imagesFile, const std::filesystem::path& labelsFile,
                      const ImageLoadOptions& options, const Job& job) {

@@ -12,6 +12,10 @@
 
 namespace bp {
 
+// Whether a file is an image the folder reader takes, by its extension: .png, .jpg, .jpeg or .bmp
+// in any case.
+bool isImageFile(const std::filesystem::path& file);
+
 // An IDX image file (magic 0x00000803) and its label file (magic 0x00000801), raw or gzipped.
 // Class names are the ten Fashion-MNIST names when the images' path contains "fashion" (any
 // case), otherwise the digits "0".."9" (extended to the largest label if it is above 9).

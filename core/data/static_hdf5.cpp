@@ -43,12 +43,6 @@ std::vector<std::pair<const char*, std::map<std::string, std::vector<float>> Key
   return {{allTrialsGroup, &KeyStatistics::all}, {stimulusFrameGroup, &KeyStatistics::stimulusFrame}};
 }
 
-std::int64_t elementCount(const Hdf5Shape& shape) {
-  std::int64_t count = 1;
-  for (const auto dimension : shape) count *= dimension;
-  return count;
-}
-
 // ---- reading ----
 
 class StaticFileReader {

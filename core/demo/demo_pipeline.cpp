@@ -22,6 +22,7 @@
 #include "runtime/runtime.h"
 #include "training/neural_target.h"
 #include "training/neural_trainer.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 namespace {
@@ -30,7 +31,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kDemoFormat = "brainprior demo";
 constexpr int kDemoVersion = 1;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // The launches are named "demo-<role>" ("demo-baseline"), so that their run folders say which demo
 // made them; the findings call them by their role alone.
 constexpr const char* kLaunchPrefix = "demo-";
@@ -296,8 +296,8 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               const ProbeReport& report = written.report;
               step.result = nlohmann::json::array();
               for (const LaunchProbe& launch : report.launches) {
-                const double area = launch.meanCorruptionAreas.empty() ? kNaN : launch.meanCorruptionAreas.front();
-                const double l2 = launch.minimumNorms.size() > 1 ? launch.minimumNorms[1].meanMedianL2 : kNaN;
+                const double area = launch.meanCorruptionAreas.empty() ? kUndefined : launch.meanCorruptionAreas.front();
+                const double l2 = launch.minimumNorms.size() > 1 ? launch.minimumNorms[1].meanMedianL2 : kUndefined;
                 step.result.push_back({{"launch", launch.name},
                                        {"clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
                                        {"noise_area", finiteOrNull(area)},

@@ -1,4 +1,5 @@
 #include "measures/correlation.h"
+#include "runtime/undefined.h"
 
 #include <cmath>
 #include <limits>
@@ -8,7 +9,6 @@ namespace {
 
 template <typename Value>
 double pearsonOf(const Value* x, const Value* y, std::int64_t n, std::int64_t xStride, std::int64_t yStride) {
-  constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
   if (n < 2) return kUndefined;
   // Two passes (means, then centred sums) for accuracy. Constancy is checked exactly, because
   // the centred values of a constant series are rounding residue, not zero, and would correlate.

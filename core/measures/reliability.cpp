@@ -1,4 +1,5 @@
 #include "measures/reliability.h"
+#include "runtime/undefined.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +9,6 @@
 namespace bp {
 namespace {
 
-constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kTrialsPerCheck = 256;  // cancellation and progress granularity
 
 // Every loop below walks trials outer and neurons inner: responses are trials x neurons, row-major.

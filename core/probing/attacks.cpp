@@ -11,12 +11,12 @@
 #include "probing/image_streams.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr int kStartBisectionSteps = 20;
 
@@ -182,7 +182,7 @@ AttackResult attackResult(const torch::Tensor& images, PgdOutcome outcome) {
 }
 
 double median(std::vector<double> values) {
-  if (values.empty()) return kNaN;
+  if (values.empty()) return kUndefined;
   std::sort(values.begin(), values.end());
   const std::size_t middle = values.size() / 2;
   return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2.0;
@@ -248,7 +248,7 @@ nlohmann::json toJson(const AttackResult& result) {
     fooledCorrect += result.cleanCorrect[i] && result.fooled[i] ? 1 : 0;
   }
   const auto fraction = [](std::int64_t part, std::int64_t whole) {
-    return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : kNaN;
+    return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : kUndefined;
   };
   return {{"images", images},
           {"clean_accuracy", finiteOrNull(fraction(cleanCorrect, images))},
@@ -322,9 +322,9 @@ SuccessRateCurve successRateCurve(Classifier& model, const torch::Tensor& images
       stillCorrect += attacked.fooled[i] ? 0 : 1;
     }
     curve.successRates.push_back(
-        cleanCorrect > 0 ? static_cast<double>(fooledCorrect) / static_cast<double>(cleanCorrect) : kNaN);
+        cleanCorrect > 0 ? static_cast<double>(fooledCorrect) / static_cast<double>(cleanCorrect) : kUndefined);
     curve.accuracies.push_back(curve.images > 0 ? static_cast<double>(stillCorrect) / static_cast<double>(curve.images)
-                                                : kNaN);
+                                                : kUndefined);
   }
   return curve;
 }
@@ -373,11 +373,11 @@ TransferResult evaluateTransfer(Classifier& target, const torch::Tensor& images,
     }
   }
   const auto total = static_cast<double>(count);
-  result.targetCleanAccuracy = count > 0 ? static_cast<double>(clean) / total : kNaN;
-  result.targetAdversarialAccuracy = count > 0 ? static_cast<double>(adversarial) / total : kNaN;
+  result.targetCleanAccuracy = count > 0 ? static_cast<double>(clean) / total : kUndefined;
+  result.targetAdversarialAccuracy = count > 0 ? static_cast<double>(adversarial) / total : kUndefined;
   result.transferRate = result.transferCandidates > 0
                             ? static_cast<double>(transferred) / static_cast<double>(result.transferCandidates)
-                            : kNaN;
+                            : kUndefined;
   return result;
 }
 

@@ -16,12 +16,12 @@
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void checkImages(const torch::Tensor& images) {
   if (!images.defined() || images.dim() != 4) throw Error("corruptions: images must be a batch N x C x H x W");
@@ -271,7 +271,7 @@ CorruptionCurve accuracyUnderCorruption(Classifier& model, const torch::Tensor& 
           (static_cast<double>(level) + static_cast<double>(begin + size) / static_cast<double>(count)) / levels,
           std::string(corruptionKindName(config.kind)) + " " + std::to_string(severity));
     }
-    curve.accuracies.push_back(count > 0 ? static_cast<double>(correct) / static_cast<double>(count) : kNaN);
+    curve.accuracies.push_back(count > 0 ? static_cast<double>(correct) / static_cast<double>(count) : kUndefined);
   }
   model->train(wasTraining);
   return curve;

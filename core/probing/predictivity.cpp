@@ -24,6 +24,7 @@
 #include "runtime/config_reader.h"
 #include "runtime/csv.h"
 #include "runtime/error.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 
@@ -32,8 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace F = torch::nn::functional;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kReportFormat = "brainprior predictivity report";
+constexpr const char* kPredictivityReportFormat = "brainprior predictivity report";
 
 // Training-row statistics of the features, applied alike to the rows to predict.
 struct Standardizer {
@@ -154,7 +154,7 @@ LaunchPredictivity summarizeLaunch(const std::string& name, const std::vector<co
     launch.models.push_back(model->name);
     launch.seeds.push_back(model->seed);
     accuracies.push_back(model->testAccuracy);
-    double bestMedian = kNaN;
+    double bestMedian = kUndefined;
     for (const auto& layer : model->layers)
       if (layer.tap == model->bestLayer) bestMedian = layer.score.medianCorrelation;
     best.push_back(bestMedian);
@@ -376,7 +376,7 @@ double finiteMedian(const std::vector<double>& values) {
   std::vector<double> finite;
   for (const double value : values)
     if (std::isfinite(value)) finite.push_back(value);
-  if (finite.empty()) return kNaN;
+  if (finite.empty()) return kUndefined;
   std::sort(finite.begin(), finite.end());
   const std::size_t middle = finite.size() / 2;
   return finite.size() % 2 == 1 ? finite[middle] : (finite[middle - 1] + finite[middle]) / 2.0;
@@ -458,7 +458,7 @@ NeuralTargets neuralTargets(const NeuralDataset& dataset, std::int64_t maxImages
   targets.repeatedImages = static_cast<std::int64_t>(repeated.size());
   const torch::Tensor rows = torch::tensor(repeated, torch::kLong);
   const std::vector<double> halfCorrelations =
-      repeated.size() < 2 ? std::vector<double>(static_cast<std::size_t>(neurons), kNaN)
+      repeated.size() < 2 ? std::vector<double>(static_cast<std::size_t>(neurons), kUndefined)
                           : columnCorrelations(firstHalf.index_select(0, rows), secondHalf.index_select(0, rows));
   for (const double r : halfCorrelations) targets.ceilings.push_back(2.0 * r / (1.0 + r));
   return targets;
@@ -513,7 +513,7 @@ nlohmann::json toJson(const PredictivityReport& report) {
   for (const auto& model : report.models) models.push_back(toJson(model));
   nlohmann::json launches = nlohmann::json::array();
   for (const auto& launch : report.launches) launches.push_back(toJson(launch));
-  return {{"format", kReportFormat},
+  return {{"format", kPredictivityReportFormat},
           {"version", 1},
           {"config", toJson(report.config)},
           {"runtime", toJson(report.runtime)},
@@ -551,7 +551,7 @@ PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, c
     model.seed = run.seed;
     model.regularizer = run.regularizer;
     const auto accuracy = run.summary.find("test_accuracy");
-    model.testAccuracy = accuracy == run.summary.end() ? kNaN : numberOrNaN(*accuracy);
+    model.testAccuracy = accuracy == run.summary.end() ? kUndefined : numberOrNaN(*accuracy);
     TrainedClassifier trained = loadRunModel(run.folder);
     trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
     const double begin = share * static_cast<double>(i);

@@ -21,6 +21,7 @@
 #include "runtime/config_reader.h"
 #include "runtime/csv.h"
 #include "runtime/error.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 
@@ -28,8 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kReportFormat = "brainprior probe report";
+constexpr const char* kProbeReportFormat = "brainprior probe report";
 
 // A run to probe: what the registry says about it and the training config that names its images.
 struct ProbedRun {
@@ -185,8 +185,8 @@ ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const Pr
   if (alignment) {
     probe.alignment = modelAlignment(model, loaded, config.batchSize, nextJob());
   } else {
-    probe.alignment.meanSpearman = kNaN;
-    probe.alignment.score = kNaN;
+    probe.alignment.meanSpearman = kUndefined;
+    probe.alignment.score = kUndefined;
   }
   job.progress(1.0, "probed " + probe.name);
   return probe;
@@ -355,7 +355,7 @@ double normalizedCurveArea(const CorruptionCurve& curve) {
   for (std::size_t i = 0; i < curve.severities.size() && i < curve.accuracies.size(); ++i)
     points.emplace_back(curve.severities[i], curve.accuracies[i]);
   std::sort(points.begin(), points.end());
-  if (points.size() < 2 || points.back().first <= points.front().first) return kNaN;
+  if (points.size() < 2 || points.back().first <= points.front().first) return kUndefined;
   double area = 0.0;
   for (std::size_t i = 1; i < points.size(); ++i)
     area += (points[i].first - points[i - 1].first) * (points[i].second + points[i - 1].second) / 2.0;
@@ -367,7 +367,7 @@ nlohmann::json toJson(const ProbeReport& report) {
   for (const auto& model : report.models) models.push_back(toJson(model));
   nlohmann::json launches = nlohmann::json::array();
   for (const auto& launch : report.launches) launches.push_back(toJson(launch));
-  return {{"format", kReportFormat},
+  return {{"format", kProbeReportFormat},
           {"version", 1},
           {"config", toJson(report.config)},
           {"runtime", toJson(report.runtime)},
@@ -454,14 +454,14 @@ void writeProbeTable(const ProbeReport& report, const fs::path& file) {
     row.text(model.launch);
     row.text(std::to_string(model.seed));
     row.number(model.cleanAccuracy);
-    row.number(kNaN);
+    row.number(kUndefined);
     for (std::size_t s = 0; s < model.corruptions.size(); ++s) {
       for (const double accuracy : model.corruptions[s].accuracies) {
         row.number(accuracy);
-        row.number(kNaN);
+        row.number(kUndefined);
       }
       row.number(model.corruptionAreas[s]);
-      row.number(kNaN);
+      row.number(kUndefined);
     }
     for (const auto& summary : model.minimumNorms) {
       row.number(summary.medianEpsilon);
@@ -469,7 +469,7 @@ void writeProbeTable(const ProbeReport& report, const fs::path& file) {
     }
     if (alignment) {
       row.number(model.alignment.score);
-      row.number(kNaN);
+      row.number(kUndefined);
     }
     table += row.line();
   }

@@ -11,11 +11,11 @@
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "training/neural_trainer.h"
+#include "runtime/undefined.h"
 
 namespace bp::report_detail {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string joined(const std::vector<int>& values, const char* separator) {
   std::string text;
@@ -84,9 +84,9 @@ ReportSection modelFitSection(const std::vector<std::filesystem::path>& files, c
     }
     const double bestValidation = numberAt(fit, "best_validation_correlation");
 
-    double testCorrelation = kNaN;
-    double fractionOfOracle = kNaN;
-    double feve = kNaN;
+    double testCorrelation = kUndefined;
+    double fractionOfOracle = kUndefined;
+    double feve = kUndefined;
     std::string testedOn = "\u2014";
     const Job modelJob = job.subJob(static_cast<double>(m) / static_cast<double>(files.size()),
                                     static_cast<double>(m + 1) / static_cast<double>(files.size()));

@@ -12,11 +12,11 @@
 #include "runtime/parallel.h"
 #include "runtime/random.h"
 #include "runtime/runtime.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 namespace {
 
-constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 // Threads beyond what this much working memory allows add little and risk swapping.
 constexpr std::int64_t kScratchBudgetBytes = std::int64_t{1} << 30;
 

@@ -8,11 +8,11 @@
 #include <utility>
 
 #include "runtime/error.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 namespace {
 
-constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 
 bool contains(const std::vector<ComparisonMethod>& methods, ComparisonMethod method) {
   return std::find(methods.begin(), methods.end(), method) != methods.end();

@@ -9,11 +9,11 @@
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/random.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 namespace {
 
-constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 
 // The dissimilarity of images i and j (i != j), read from the upper triangle so that a matrix that is
 // symmetric only up to rounding still gives one value per pair.

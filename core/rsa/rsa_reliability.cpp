@@ -8,11 +8,11 @@
 
 #include "runtime/error.h"
 #include "runtime/random.h"
+#include "runtime/undefined.h"
 
 namespace bp {
 namespace {
 
-constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 
 // Images with at least two trials in the tier, in order of their first trial; trials in dataset order.
 struct RepeatedImages {

@@ -81,7 +81,7 @@ std::vector<float> floatVector(const nlohmann::json& json, const char* key) {
 }
 
 // What besides weights a fit needs to continue after an interruption.
-struct TrainingState {
+struct NeuralFitState {
   int epoch = 0;  // epochs completed
   double learningRate = 0.0;
   int decays = 0;
@@ -96,7 +96,7 @@ const CheckpointKind kNeuralFitCheckpoint{"brainprior neural fit checkpoint", "f
 
 void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, NeuralModel& model,
                      const std::vector<torch::Tensor>& best, const torch::optim::Adam& optimizer,
-                     const TrainingState& state, const NeuralFitResult& result) {
+                     const NeuralFitState& state, const NeuralFitResult& result) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& report : result.history) history.push_back(toJson(report));
   const nlohmann::json description = {{"epoch", state.epoch},
@@ -114,7 +114,7 @@ void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& id
 }
 
 void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, NeuralModel& model,
-                    std::vector<torch::Tensor>& best, torch::optim::Adam& optimizer, TrainingState& state,
+                    std::vector<torch::Tensor>& best, torch::optim::Adam& optimizer, NeuralFitState& state,
                     NeuralFitResult& result) {
   const nlohmann::json description =
       readTrainingCheckpoint(path, kNeuralFitCheckpoint, identity, {{"model", model.get()}}, optimizer, best);
@@ -343,7 +343,7 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   const torch::Tensor trainTargets = trainResponses.to(device);
 
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(trainerConfig.learningRate));
-  TrainingState state;
+  NeuralFitState state;
   state.learningRate = trainerConfig.learningRate;
   std::vector<torch::Tensor> best = snapshotModule(*model);
   // What must match for a resumed fit to continue this one. The epoch and time budgets may grow.
