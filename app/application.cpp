@@ -16,7 +16,6 @@
 #include <memory>
 
 #include "app/comparison_panel.h"
-#include "app/data_panel.h"
 #include "app/demo_panel.h"
 #include "app/main_window.h"
 #include "app/model_panel.h"
@@ -24,7 +23,7 @@
 #include "app/project_controller.h"
 #include "app/settings.h"
 #include "app/similarity_panel.h"
-#include "app/training_panel.h"
+#include "app/workspace.h"
 #include "demo/demo_pipeline.h"
 #include "runtime/atomic_file.h"
 #include "runtime/runtime.h"
@@ -57,26 +56,27 @@ void hoverCell(bp::widgets::HeatmapView* view, int row, int col) {
 // and one off-diagonal cell of A is hovered.
 void fillSimilarityDemo(MainWindow& window) {
   auto* panel = window.similarityPanel();
+  Workspace* workspace = &window.workspace();
   QObject::connect(
-      window.dataPanel(), &DataPanel::datasetChanged, panel,
+      workspace, &Workspace::neuralDataChanged, panel,
       [panel] {
         panel->tierBox()->setCurrentIndex(panel->tierBox()->findData(static_cast<int>(bp::Tier::Test)));
         panel->rowsBox()->setCurrentIndex(0);
-        panel->computeInto(SimilarityPanel::A);
+        panel->computeInto(Workspace::A);
         panel->rowsBox()->setCurrentIndex(1);
         panel->singleTrialSpin()->setValue(0);
-        panel->computeInto(SimilarityPanel::B);
+        panel->computeInto(Workspace::B);
       },
       Qt::SingleShotConnection);
   auto hoverOnce = std::make_shared<QMetaObject::Connection>();
-  *hoverOnce = QObject::connect(panel, &SimilarityPanel::matrixChanged, panel, [panel, hoverOnce] {
-    if (!panel->matrix(SimilarityPanel::A) || !panel->matrix(SimilarityPanel::B)) return;
+  *hoverOnce = QObject::connect(workspace, &Workspace::similarityChanged, panel, [workspace, panel, hoverOnce] {
+    if (!workspace->similarity(Workspace::A).matrix || !workspace->similarity(Workspace::B).matrix) return;
     QObject::disconnect(*hoverOnce);
     panel->compareAWithB();
     panel->computeNoiseCeiling();
     // Later, so that the heatmap has laid out its axes for the new matrix (a queued replot).
     QTimer::singleShot(100, panel, [panel] {
-      auto* view = panel->heatmap(SimilarityPanel::A);
+      auto* view = panel->heatmap(Workspace::A);
       hoverCell(view, view->rows() / 4, view->rows() * 2 / 3);
     });
   });
@@ -180,10 +180,10 @@ int runApplication(int argc, char** argv) {
   if (panel == QLatin1String("similarity")) fillSimilarityDemo(window);
   if (parser.isSet(modelOption))
     QObject::connect(
-        window.dataPanel(), &DataPanel::datasetChanged, window.modelPanel(),
+        &window.workspace(), &Workspace::neuralDataChanged, window.modelPanel(),
         [&window, path = parser.value(modelOption)] { window.modelPanel()->openModel(path); }, Qt::SingleShotConnection);
   if (parser.isSet(runsOption)) {
-    window.trainingPanel()->setRunsFolder(parser.value(runsOption));
+    window.workspace().setRunsFolder(parser.value(runsOption));
     window.comparisonPanel()->setRunsFolder(parser.value(runsOption));
   }
   // `--show probe --probe FOLDER`: the runs' models on a noisy, attacked test image (docs/gui.md's screenshot).

@@ -109,7 +109,8 @@ QTableWidgetItem* cell(const QString& value, bool bold = false) {
 
 }  // namespace
 
-ComparisonPanel::ComparisonPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget* parent)
+    : QWidget(parent), workspace_(workspace), jobs_(jobs) {
   auto* form = new QFormLayout;
   runsFolder_ = new QLineEdit(this);
   runsFolder_->setPlaceholderText(tr("A folder of training runs (the Training tab's output folder)"));
@@ -222,6 +223,24 @@ ComparisonPanel::ComparisonPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   layout->addLayout(actions);
   layout->addWidget(dashboard, 1);
   fillTable();
+  connect(runsFolder_, &QLineEdit::textChanged, this, &ComparisonPanel::publishSources);
+  connect(neuralPath_, &QLineEdit::textChanged, this, &ComparisonPanel::publishSources);
+  connect(probePreset_, &QComboBox::currentTextChanged, this,
+          [this](const QString& name) { workspace_.setSettings("comparison", {{"preset", name.toStdString()}}); });
+  workspace_.setSettings("comparison", {{"preset", probePreset().toStdString()}});
+}
+
+void ComparisonPanel::publishSources() {
+  ComparisonSources sources = workspace_.comparison();
+  sources.runsFolder = runsFolder();
+  sources.neuralPath = neuralPath();
+  workspace_.setComparison(sources);
+}
+
+void ComparisonPanel::setReportFile(QString ComparisonSources::*report, const QString& file) {
+  ComparisonSources sources = workspace_.comparison();
+  sources.*report = file;
+  workspace_.setComparison(sources);
 }
 
 void ComparisonPanel::setRunsFolder(const QString& folder) { runsFolder_->setText(folder); }
@@ -275,7 +294,8 @@ void ComparisonPanel::runProbe() {
       [folders, config, output](const bp::Job& job) { return runProbeReport(folders, config, output, job); },
       [this, output](nlohmann::json& report) {
         setProbeReport(report);
-        probeReportFile_ = QString::fromStdString((std::filesystem::path(output) / "report.json").string());
+        setReportFile(&ComparisonSources::probeReportFile,
+                      QString::fromStdString((std::filesystem::path(output) / "report.json").string()));
       });
 }
 
@@ -295,7 +315,8 @@ void ComparisonPanel::runPredictivity() {
       },
       [this, output](nlohmann::json& report) {
         setPredictivityReport(report);
-        predictivityReportFile_ = QString::fromStdString((std::filesystem::path(output) / "report.json").string());
+        setReportFile(&ComparisonSources::predictivityReportFile,
+                      QString::fromStdString((std::filesystem::path(output) / "report.json").string()));
       });
 }
 
@@ -305,10 +326,10 @@ bool ComparisonPanel::openReport(const QString& path) {
     const std::string format = report.is_object() ? report.value("format", std::string()) : std::string();
     if (format == kProbeFormat) {
       setProbeReport(report);
-      probeReportFile_ = path;
+      setReportFile(&ComparisonSources::probeReportFile, path);
     } else if (format == kPredictivityFormat) {
       setPredictivityReport(report);
-      predictivityReportFile_ = path;
+      setReportFile(&ComparisonSources::predictivityReportFile, path);
     } else {
       summary_->setText(tr("%1 is not a probe or predictivity report of BrainPrior.").arg(path));
       return false;

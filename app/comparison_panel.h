@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/job_runner.h"
+#include "app/workspace.h"
 
 class QComboBox;
 class QLabel;
@@ -29,10 +30,12 @@ class SeriesPlot;
 
 namespace bp::app {
 
+// The runs folder, the neural path and the report files shown are the workspace's comparison
+// sources; the probe preset is its "comparison" settings.
 class ComparisonPanel : public QWidget {
   Q_OBJECT
 public:
-  explicit ComparisonPanel(JobRunner& jobs, QWidget* parent = nullptr);
+  ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget* parent = nullptr);
 
   void setRunsFolder(const QString& folder);
   QString runsFolder() const;
@@ -58,10 +61,6 @@ public:
   QString neuralPath() const;
   void setProbePreset(const QString& name);
   QString probePreset() const;
-  // The report.json files of the reports shown (written by Run Probe / Run Predictivity or opened);
-  // empty when none is shown or it was set without a file.
-  QString probeReportFile() const { return probeReportFile_; }
-  QString predictivityReportFile() const { return predictivityReportFile_; }
   QTableWidget* table() const { return table_; }
   bp::widgets::SeriesPlot* noisePlot() const { return noise_; }
   bp::widgets::BarPlot* perturbationPlot() const { return perturbation_; }
@@ -82,11 +81,13 @@ private:
   void drawPerturbation();
   void drawPredictivity();
   QString outputFolder(const QString& name) const;
+  // Records the report.json of a report shown (written by Run Probe / Run Predictivity, or opened).
+  void setReportFile(QString ComparisonSources::*report, const QString& file);
+  void publishSources();
 
+  Workspace& workspace_;
   JobRunner& jobs_;
   nlohmann::json probeReport_;         // null until a probe report is shown
-  QString probeReportFile_;
-  QString predictivityReportFile_;
   nlohmann::json predictivityReport_;  // null until a predictivity report is shown
 
   QLineEdit* runsFolder_ = nullptr;

@@ -15,67 +15,19 @@
 #include <unordered_map>
 
 #include "app/json_tree.h"
-#include "measures/dataset_summary.h"
+#include "app/workspace.h"
 #include "widgets/histogram_plot.h"
-#include "widgets/image_conversion.h"
 #include "widgets/palette.h"
 #include "widgets/series_plot.h"
 
 namespace bp::app {
 namespace {
 
-// Value range of the stimulus images, for mapping thumbnails to grey levels.
-std::pair<float, float> imageRange(const bp::NeuralDataset& dataset) {
-  if (dataset.images.empty()) return {0.0f, 1.0f};
-  const auto [low, high] = std::minmax_element(dataset.images.begin(), dataset.images.end());
-  return {*low, *high > *low ? *high : *low + 1.0f};
-}
-
 QString formatValue(double value) { return std::isfinite(value) ? QString::number(value, 'f', 3) : QStringLiteral("—"); }
 
 }  // namespace
 
-NeuralDatasetView prepareNeuralDatasetView(bp::NeuralDataset dataset, const bp::Job& job) {
-  NeuralDatasetView view;
-  job.progress(0.0, "Computing reliability");
-  view.reliability = bp::computeReliability(dataset, {}, job.subJob(0.0, 0.4));
-  view.summary = bp::toJson(bp::summarizeDataset(dataset, view.reliability, job.subJob(0.4, 0.8)));
-
-  std::unordered_map<std::int64_t, std::size_t> slotOfImage;
-  for (std::int64_t trial = 0; trial < dataset.trialCount(); ++trial) {
-    const auto [slot, inserted] = slotOfImage.emplace(dataset.imageIds[trial], view.trialsOfImage.size());
-    if (inserted) view.trialsOfImage.emplace_back();
-    view.trialsOfImage[slot->second].push_back(trial);
-  }
-  const auto [low, high] = imageRange(dataset);
-  view.thumbnails.reserve(static_cast<int>(view.trialsOfImage.size()));
-  for (std::size_t i = 0; i < view.trialsOfImage.size(); ++i) {
-    if (i % 256 == 0) {
-      job.throwIfCancelled();
-      job.progress(0.8 + 0.2 * static_cast<double>(i) / view.trialsOfImage.size(), "Drawing thumbnails");
-    }
-    const auto firstTrial = view.trialsOfImage[i].front();
-    bp::widgets::ImageGridItem item;
-    item.image = bp::widgets::imageFromPlanes(dataset.image(firstTrial), dataset.channels, dataset.height,
-                                               dataset.width, low, high);
-    const auto repeats = view.trialsOfImage[i].size();
-    item.label = QStringLiteral("#%1").arg(dataset.imageIds[firstTrial]) +
-                 (repeats > 1 ? QStringLiteral(" ×%1").arg(repeats) : QString());
-    item.toolTip = QStringLiteral("image %1, %2 tier, %3 trial(s)%4")
-                       .arg(dataset.imageIds[firstTrial])
-                       .arg(QString::fromLatin1(bp::tierName(dataset.tiers[firstTrial])))
-                       .arg(repeats)
-                       .arg(dataset.imageClasses.empty()
-                                ? QString()
-                                : QStringLiteral(", ") + QString::fromStdString(dataset.imageClasses[firstTrial]));
-    item.id = static_cast<qint64>(i);
-    view.thumbnails.push_back(std::move(item));
-  }
-  view.dataset = std::make_shared<const bp::NeuralDataset>(std::move(dataset));
-  return view;
-}
-
-DataPanel::DataPanel(QWidget* parent) : QWidget(parent) {
+DataPanel::DataPanel(Workspace& workspace, QWidget* parent) : QWidget(parent), workspace_(workspace) {
   title_ = new QLabel(tr("No neural dataset loaded. Use File → Open or File → Load Default Data."), this);
   title_->setStyleSheet(QStringLiteral("font-size:15px;font-weight:600;padding:4px"));
 
@@ -139,32 +91,24 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent) {
   connect(tierFilter_, &QComboBox::currentIndexChanged, this, &DataPanel::applyTierFilter);
   connect(grid_, &bp::widgets::ImageGridView::currentIdChanged, this, &DataPanel::showImage);
   connect(neuronSpin_, &QSpinBox::valueChanged, this, &DataPanel::showNeuron);
-  setEnabled(true);
+  connect(&workspace_, &Workspace::neuralDataChanged, this, &DataPanel::showDataset);
 }
 
-void DataPanel::loadFrom(JobRunner& jobs, const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader) {
-  jobs.run<NeuralDatasetView>(
-      title,
-      [loader = std::move(loader)](const bp::Job& job) {
-        return prepareNeuralDatasetView(loader(job.subJob(0.0, 0.7)), job.subJob(0.7, 1.0));
-      },
-      [this](NeuralDatasetView& view) { setView(std::move(view)); });
-}
-
-void DataPanel::setView(NeuralDatasetView view) {
-  view_ = std::move(view);
-  const auto& dataset = *view_.dataset;
+void DataPanel::showDataset() {
+  view_ = workspace_.neuralData();
+  if (!view_) return;
+  const auto& dataset = *view_->dataset;
   title_->setText(tr("%1 — %2 neurons, %3 of %4 trials, %5 images of %6×%7")
                       .arg(QString::fromStdString(dataset.name))
                       .arg(dataset.neuronCount)
                       .arg(dataset.trialCount())
                       .arg(dataset.declaredTrialCount())
-                      .arg(view_.trialsOfImage.size())
+                      .arg(view_->trialsOfImage.size())
                       .arg(dataset.height)
                       .arg(dataset.width));
-  fillJsonTree(summaryTree_, view_.summary);
-  oracleHistogram_->setValues(QVector<double>(view_.reliability.oracleCorrelation.begin(),
-                                              view_.reliability.oracleCorrelation.end()),
+  fillJsonTree(summaryTree_, view_->summary);
+  oracleHistogram_->setValues(QVector<double>(view_->reliability.oracleCorrelation.begin(),
+                                              view_->reliability.oracleCorrelation.end()),
                               40);
   neuronSpin_->setRange(0, static_cast<int>(std::max<std::int64_t>(0, dataset.neuronCount - 1)));
   // Start on the test tier when it exists: its repeats make the views informative.
@@ -173,7 +117,7 @@ void DataPanel::setView(NeuralDatasetView view) {
   applyTierFilter();
   // Open on a reliable but typical neuron (90th percentile of oracle correlation): the single most
   // reliable one is often a near-silent cell that answers one image.
-  const auto& oracle = view_.reliability.oracleCorrelation;
+  const auto& oracle = view_->reliability.oracleCorrelation;
   std::vector<int> ranked;
   for (std::size_t n = 0; n < oracle.size(); ++n)
     if (std::isfinite(oracle[n])) ranked.push_back(static_cast<int>(n));
@@ -181,16 +125,15 @@ void DataPanel::setView(NeuralDatasetView view) {
   const int typical = ranked.empty() ? 0 : ranked[static_cast<std::size_t>(0.9 * (ranked.size() - 1))];
   neuronSpin_->setValue(typical);
   showNeuron(typical);
-  Q_EMIT datasetChanged();
 }
 
 void DataPanel::applyTierFilter() {
-  if (!view_.dataset) return;
+  if (!view_) return;
   const int tier = tierFilter_->currentData().toInt();
   QVector<bp::widgets::ImageGridItem> items;
-  for (const auto& item : view_.thumbnails) {
-    const auto firstTrial = view_.trialsOfImage[static_cast<std::size_t>(item.id)].front();
-    if (tier < 0 || static_cast<int>(view_.dataset->tiers[firstTrial]) == tier) items.push_back(item);
+  for (const auto& item : view_->thumbnails) {
+    const auto firstTrial = view_->trialsOfImage[static_cast<std::size_t>(item.id)].front();
+    if (tier < 0 || static_cast<int>(view_->dataset->tiers[firstTrial]) == tier) items.push_back(item);
   }
   const auto first = items.isEmpty() ? -1 : items.front().id;
   grid_->setItems(std::move(items));
@@ -200,9 +143,9 @@ void DataPanel::applyTierFilter() {
 
 void DataPanel::showImage(qint64 uniqueImage) {
   imagePlot_->clear();
-  if (!view_.dataset || uniqueImage < 0 || uniqueImage >= static_cast<qint64>(view_.trialsOfImage.size())) return;
-  const auto& dataset = *view_.dataset;
-  const auto& trials = view_.trialsOfImage[static_cast<std::size_t>(uniqueImage)];
+  if (!view_ || uniqueImage < 0 || uniqueImage >= static_cast<qint64>(view_->trialsOfImage.size())) return;
+  const auto& dataset = *view_->dataset;
+  const auto& trials = view_->trialsOfImage[static_cast<std::size_t>(uniqueImage)];
   const auto neurons = static_cast<int>(dataset.neuronCount);
   QVector<double> x(neurons), mean(neurons, 0.0);
   std::iota(x.begin(), x.end(), 0.0);
@@ -231,9 +174,9 @@ void DataPanel::showImage(qint64 uniqueImage) {
 
 void DataPanel::showNeuron(int neuron) {
   neuronPlot_->clear();
-  if (!view_.dataset || neuron < 0 || neuron >= view_.dataset->neuronCount) return;
-  const auto& dataset = *view_.dataset;
-  const auto& reliability = view_.reliability;
+  if (!view_ || neuron < 0 || neuron >= view_->dataset->neuronCount) return;
+  const auto& dataset = *view_->dataset;
+  const auto& reliability = view_->reliability;
   const auto unit = dataset.neurons.unitIds.empty() ? neuron : dataset.neurons.unitIds[static_cast<std::size_t>(neuron)];
   neuronInfo_->setText(tr("unit %1 · oracle r %2 · SNR %3 · explainable variance %4")
                            .arg(unit)
@@ -248,7 +191,7 @@ void DataPanel::showNeuron(int neuron) {
     std::vector<float> trials;
   };
   std::vector<ImageResponses> images;
-  for (const auto& trials : view_.trialsOfImage) {
+  for (const auto& trials : view_->trialsOfImage) {
     if (tier >= 0 && static_cast<int>(dataset.tiers[trials.front()]) != tier) continue;
     ImageResponses image;
     for (const auto trial : trials) image.trials.push_back(dataset.response(trial)[neuron]);

@@ -10,39 +10,12 @@
 #include <algorithm>
 
 #include "app/json_tree.h"
+#include "app/workspace.h"
 #include "data/dataset_io.h"
-#include "measures/image_summary.h"
-#include "widgets/image_conversion.h"
 
 namespace bp::app {
 
-ImageDatasetView prepareImageDatasetView(bp::ImageDataset dataset, const bp::Job& job) {
-  ImageDatasetView view;
-  view.summary = bp::describeImageDataset(dataset);
-  const auto count = std::min<std::int64_t>(dataset.imageCount(), ImagePanel::kMaxThumbnails);
-  const auto [low, high] = std::minmax_element(dataset.pixels.begin(), dataset.pixels.end());
-  const float lowValue = dataset.pixels.empty() ? 0.0f : *low;
-  const float highValue = dataset.pixels.empty() ? 1.0f : std::max(*high, lowValue + 1e-6f);
-  view.thumbnails.reserve(static_cast<int>(count));
-  for (std::int64_t i = 0; i < count; ++i) {
-    if (i % 512 == 0) {
-      job.throwIfCancelled();
-      job.progress(static_cast<double>(i) / static_cast<double>(count), "Drawing thumbnails");
-    }
-    bp::widgets::ImageGridItem item;
-    item.image = bp::widgets::imageFromPlanes(dataset.image(i), dataset.channels, dataset.height, dataset.width,
-                                               lowValue, highValue);
-    const auto& className = dataset.classNames[static_cast<std::size_t>(dataset.labels[i])];
-    item.label = QString::fromStdString(className);
-    item.toolTip = QStringLiteral("image %1: %2").arg(i).arg(item.label);
-    item.id = i;
-    view.thumbnails.push_back(std::move(item));
-  }
-  view.dataset = std::make_shared<const bp::ImageDataset>(std::move(dataset));
-  return view;
-}
-
-ImagePanel::ImagePanel(QWidget* parent) : QWidget(parent) {
+ImagePanel::ImagePanel(Workspace& workspace, QWidget* parent) : QWidget(parent), workspace_(workspace) {
   title_ = new QLabel(tr("No image dataset loaded. Open Fashion-MNIST, CIFAR or a folder of class subfolders."), this);
   title_->setStyleSheet(QStringLiteral("font-size:15px;font-weight:600;padding:4px"));
   split_ = new QComboBox(this);
@@ -74,6 +47,7 @@ ImagePanel::ImagePanel(QWidget* parent) : QWidget(parent) {
   connect(split_, &QComboBox::activated, this, [this] {
     if (jobs_ && !path_.isEmpty()) loadFrom(*jobs_, path_);
   });
+  connect(&workspace_, &Workspace::imagesChanged, this, &ImagePanel::showDataset);
 }
 
 void ImagePanel::loadFrom(JobRunner& jobs, const QString& path) {
@@ -86,12 +60,13 @@ void ImagePanel::loadFrom(JobRunner& jobs, const QString& path) {
         return prepareImageDatasetView(bp::loadImageDataset(path.toStdString(), {}, split, job.subJob(0.0, 0.7)),
                                        job.subJob(0.7, 1.0));
       },
-      [this](ImageDatasetView& view) { setView(std::move(view)); });
+      [this](ImageDatasetView& view) { workspace_.setImages(std::move(view)); });
 }
 
-void ImagePanel::setView(ImageDatasetView view) {
-  view_ = std::move(view);
-  const auto& dataset = *view_.dataset;
+void ImagePanel::showDataset() {
+  view_ = workspace_.images();
+  if (!view_) return;
+  const auto& dataset = *view_->dataset;
   title_->setText(tr("%1 — %2 images of %3×%4×%5, %6 classes%7")
                       .arg(QString::fromStdString(dataset.name))
                       .arg(dataset.imageCount())
@@ -99,9 +74,9 @@ void ImagePanel::setView(ImageDatasetView view) {
                       .arg(dataset.height)
                       .arg(dataset.width)
                       .arg(dataset.classNames.size())
-                      .arg(dataset.imageCount() > kMaxThumbnails ? tr(" (grid shows the first %1)").arg(kMaxThumbnails)
+                      .arg(dataset.imageCount() > kMaxImageThumbnails ? tr(" (grid shows the first %1)").arg(kMaxImageThumbnails)
                                                                  : QString()));
-  fillJsonTree(summaryTree_, view_.summary);
+  fillJsonTree(summaryTree_, view_->summary);
   const QSignalBlocker blocker(classFilter_);
   classFilter_->clear();
   classFilter_->addItem(tr("All classes"), -1);
@@ -111,11 +86,11 @@ void ImagePanel::setView(ImageDatasetView view) {
 }
 
 void ImagePanel::applyClassFilter() {
-  if (!view_.dataset) return;
+  if (!view_) return;
   const int label = classFilter_->currentData().toInt();
   QVector<bp::widgets::ImageGridItem> items;
-  for (const auto& item : view_.thumbnails)
-    if (label < 0 || view_.dataset->labels[static_cast<std::size_t>(item.id)] == label) items.push_back(item);
+  for (const auto& item : view_->thumbnails)
+    if (label < 0 || view_->dataset->labels[static_cast<std::size_t>(item.id)] == label) items.push_back(item);
   grid_->setItems(std::move(items));
 }
 

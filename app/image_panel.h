@@ -2,11 +2,9 @@
 // The labelled-image view: thumbnails filtered by class, and the dataset description.
 #include <QWidget>
 #include <memory>
-#include <nlohmann/json.hpp>
 
+#include "app/dataset_views.h"
 #include "app/job_runner.h"
-#include "data/image_dataset.h"
-#include "widgets/image_grid_view.h"
 
 class QComboBox;
 class QLabel;
@@ -14,30 +12,22 @@ class QTreeWidget;
 
 namespace bp::app {
 
-struct ImageDatasetView {
-  std::shared_ptr<const bp::ImageDataset> dataset;
-  nlohmann::json summary;
-  QVector<bp::widgets::ImageGridItem> thumbnails;  // at most kMaxThumbnails, id = image index
-};
+class Workspace;
 
-// Loads images and prepares thumbnails; call from a worker thread.
-ImageDatasetView prepareImageDatasetView(bp::ImageDataset dataset, const bp::Job& job);
-
+// Shows the workspace's image dataset; its split box opens the other split of the same file.
 class ImagePanel : public QWidget {
   Q_OBJECT
 public:
-  // Beyond this many images the grid shows the first ones only (the summary counts all).
-  static constexpr int kMaxThumbnails = 10000;
-
-  explicit ImagePanel(QWidget* parent = nullptr);
+  ImagePanel(Workspace& workspace, QWidget* parent = nullptr);
+  // Opens the images at `path` (the split chosen in the panel) into the workspace, in a worker.
   void loadFrom(JobRunner& jobs, const QString& path);
-  void setView(ImageDatasetView view);
-  std::shared_ptr<const bp::ImageDataset> dataset() const { return view_.dataset; }
 
 private:
+  void showDataset();
   void applyClassFilter();
 
-  ImageDatasetView view_;
+  Workspace& workspace_;
+  std::shared_ptr<const ImageDatasetView> view_;  // the workspace's, while shown
   QString path_;
   QLabel* title_ = nullptr;
   QComboBox* split_ = nullptr;

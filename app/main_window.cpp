@@ -31,8 +31,10 @@
 #include "app/report_pdf.h"
 #include "project/project_report.h"
 #include "app/similarity_panel.h"
+#include "app/training_launch_form.h"
 #include "app/training_panel.h"
 #include "app/training_queue.h"
+#include "app/workspace.h"
 #include "data/dataset_io.h"
 #include "data/default_data.h"
 #include "data/static_hdf5.h"
@@ -74,14 +76,15 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
   tabs_->setDocumentMode(true);
   // A closed tab only hides its panel (View menu brings it back): work running in it goes on.
   tabs_->setTabsClosable(true);
-  dataPanel_ = new DataPanel(this);
-  imagePanel_ = new ImagePanel(this);
-  similarityPanel_ = new SimilarityPanel(jobs_, this);
-  modelPanel_ = new ModelPanel(jobs_, this);
+  workspace_ = new Workspace(this);
+  dataPanel_ = new DataPanel(*workspace_, this);
+  imagePanel_ = new ImagePanel(*workspace_, this);
+  similarityPanel_ = new SimilarityPanel(*workspace_, jobs_, this);
+  modelPanel_ = new ModelPanel(*workspace_, jobs_, this);
   trainingQueue_ = new TrainingQueue(jobs_, this);
-  trainingPanel_ = new TrainingPanel(*trainingQueue_, this);
-  probePanel_ = new ProbePanel(jobs_, this);
-  comparisonPanel_ = new ComparisonPanel(jobs_, this);
+  trainingPanel_ = new TrainingPanel(*workspace_, *trainingQueue_, this);
+  probePanel_ = new ProbePanel(*workspace_, jobs_, this);
+  comparisonPanel_ = new ComparisonPanel(*workspace_, jobs_, this);
   demoPanel_ = new DemoPanel(jobs_, this);
   panels_ = {{QStringLiteral("data"), tr("Neural data"), dataPanel_},
              {QStringLiteral("similarity"), tr("Similarity"), similarityPanel_},
@@ -93,20 +96,7 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
              {QStringLiteral("demo"), tr("Demo"), demoPanel_}};
   for (const Panel& panel : panels_) tabs_->addTab(panel.widget, panel.title);
   connect(tabs_, &QTabWidget::tabCloseRequested, this, [this](int index) { tabs_->removeTab(index); });
-  connect(trainingPanel_, &TrainingPanel::deviceRequested, this, &MainWindow::setComputeDevice);
-  connect(modelPanel_, &ModelPanel::targetReady, this,
-          [this](std::shared_ptr<const bp::SimilarityMatrix> matrix, const QString& description) {
-            similarityPanel_->setMatrix(SimilarityPanel::A, std::move(matrix), description);
-            bp::logInfo("Matrix A is now the " + description.toStdString());
-          });
-  connect(dataPanel_, &DataPanel::datasetChanged, this, [this] {
-    const auto& view = dataPanel_->view();
-    QHash<qint64, QImage> thumbnails;
-    for (const auto& item : view.thumbnails)
-      thumbnails.insert(view.dataset->imageIds[view.trialsOfImage[static_cast<std::size_t>(item.id)].front()], item.image);
-    similarityPanel_->setDataset(view.dataset, std::move(thumbnails));
-    modelPanel_->setDataset(view.dataset);
-  });
+  connect(trainingPanel_->launchForm(), &TrainingLaunchForm::deviceRequested, this, &MainWindow::setComputeDevice);
   connectDemo();
   setCentralWidget(tabs_);
 
@@ -248,7 +238,7 @@ void MainWindow::applyEngineSettings() {
                                                       : QString());
     if (deviceGroup_)
       for (QAction* action : deviceGroup_->actions()) action->setChecked(action->data().toString() == engine_.device);
-    trainingPanel_->setEngineDevice(engine_.device);
+    trainingPanel_->launchForm()->setEngineDevice(engine_.device);
     for (const auto& warning : info.warnings)
       showMessage(this, QMessageBox::Warning, tr("Engine"), QString::fromStdString(warning));
   } catch (const std::exception& e) {
@@ -279,8 +269,8 @@ void MainWindow::openPath(const QString& path) {
   // Deferred: this may run from an action of the recent menu, which a rebuild deletes.
   QTimer::singleShot(0, this, &MainWindow::rebuildRecentMenu);
   if (bp::isNeuralFormat(*format)) {
-    dataPanel_->loadFrom(jobs_, tr("Loading %1").arg(QFileInfo(path).fileName()),
-                         [path](const bp::Job& job) { return bp::loadNeuralDataset(path.toStdString(), job); });
+    loadNeuralData(tr("Loading %1").arg(QFileInfo(path).fileName()),
+                   [path](const bp::Job& job) { return bp::loadNeuralDataset(path.toStdString(), job); });
     raisePanel(dataPanel_);
   } else {
     imagePanel_->loadFrom(jobs_, path);
@@ -294,8 +284,17 @@ void MainWindow::loadDefaultData() {
 }
 
 void MainWindow::generateDefaultData() {
-  dataPanel_->loadFrom(jobs_, tr("Generating the default synthetic V1 population"),
-                       [](const bp::Job& job) { return bp::generateDefaultDataset({}, job).dataset; });
+  loadNeuralData(tr("Generating the default synthetic V1 population"),
+                 [](const bp::Job& job) { return bp::generateDefaultDataset({}, job).dataset; });
+}
+
+void MainWindow::loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader) {
+  jobs_.run<NeuralDatasetView>(
+      title,
+      [loader = std::move(loader)](const bp::Job& job) {
+        return prepareNeuralDatasetView(loader(job.subJob(0.0, 0.7)), job.subJob(0.7, 1.0));
+      },
+      [this](NeuralDatasetView& view) { workspace_->setNeuralData(std::move(view)); });
 }
 
 void MainWindow::connectDemo() {
@@ -304,18 +303,18 @@ void MainWindow::connectDemo() {
   connect(demoPanel_, &DemoPanel::neuronsRecorded, this, &MainWindow::generateDefaultData);
   connect(demoPanel_, &DemoPanel::modelSaved, this, [this](const QString& file) {
     // Opened with the neurons it models, so that the Models panel shows its evaluation too.
-    if (dataPanel_->dataset()) {
+    if (workspace_->neuralDataset()) {
       modelPanel_->openModel(file);
       return;
     }
     connect(
-        dataPanel_, &DataPanel::datasetChanged, modelPanel_, [this, file] { modelPanel_->openModel(file); },
+        workspace_, &Workspace::neuralDataChanged, modelPanel_, [this, file] { modelPanel_->openModel(file); },
         Qt::SingleShotConnection);
   });
   connect(demoPanel_, &DemoPanel::targetSaved, this,
-          [this](const QString& file) { similarityPanel_->openMatrixFile(SimilarityPanel::A, file); });
+          [this](const QString& file) { similarityPanel_->openMatrixFile(Workspace::A, file); });
   connect(demoPanel_, &DemoPanel::classifiersTrained, this, [this](const QString& runsFolder) {
-    trainingPanel_->setRunsFolder(runsFolder);
+    workspace_->setRunsFolder(runsFolder);
     comparisonPanel_->setRunsFolder(runsFolder);
   });
   connect(demoPanel_, &DemoPanel::probeSaved, this, [this](const QString& reportFile, const QString& runsFolder) {
@@ -400,7 +399,7 @@ void MainWindow::setComputeDevice(const QString& device) {
 }
 
 void MainWindow::saveDatasetAs() {
-  const auto dataset = dataPanel_->dataset();
+  const auto dataset = workspace_->neuralDataset();
   if (!dataset) {
     showMessage(this, QMessageBox::Information, tr("Save dataset"), tr("Open or generate a neural dataset first."));
     return;

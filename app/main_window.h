@@ -4,6 +4,7 @@
 // mode for showing the demo to an audience.
 #include <QFont>
 #include <QMainWindow>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -20,6 +21,7 @@ class QTabWidget;
 class QMenu;
 
 namespace bp {
+class Job;
 struct NeuralDataset;
 }
 
@@ -36,6 +38,7 @@ class ProbePanel;
 class SimilarityPanel;
 class TrainingPanel;
 class TrainingQueue;
+class Workspace;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -47,6 +50,9 @@ public:
   void openPath(const QString& path);
   // Generates the synthetic V1 population on Fashion-MNIST in a worker.
   void loadDefaultData();
+  // Runs `loader` and prepares the dataset's views as one job; the result becomes the workspace's
+  // neural data.
+  void loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader);
   // Brings a panel to the front by name: "data", "similarity", "models", "training", "probe",
   // "comparison", "images" or "demo" (reopening it when its tab was closed). False for any other name.
   bool showPanel(const QString& name);
@@ -67,6 +73,7 @@ public:
   void setPresentationMode(bool on);
 
   JobRunner& jobs() { return jobs_; }
+  Workspace& workspace() { return *workspace_; }
   DataPanel* dataPanel() const { return dataPanel_; }
   ImagePanel* imagePanel() const { return imagePanel_; }
   SimilarityPanel* similarityPanel() const { return similarityPanel_; }
@@ -125,6 +132,7 @@ private:
 
   EngineSettings engine_;
   JobRunner jobs_;
+  Workspace* workspace_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   DataPanel* dataPanel_ = nullptr;
   ImagePanel* imagePanel_ = nullptr;

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "app/workspace.h"
 #include "widgets/bar_plot.h"
 #include "widgets/colormaps.h"
 #include "widgets/image_conversion.h"
@@ -105,7 +106,8 @@ QString className(const std::vector<std::string>& names, int index) {
 
 }  // namespace
 
-ProbePanel::ProbePanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(jobs), probeJobs_(this) {
+ProbePanel::ProbePanel(Workspace& workspace, JobRunner& jobs, QWidget* parent)
+    : QWidget(parent), workspace_(workspace), jobs_(jobs), probeJobs_(this) {
   setAcceptDrops(true);
   buildControls();
   connect(&probeJobs_, &JobRunner::jobFinished, this,
@@ -302,7 +304,7 @@ void ProbePanel::loadRuns(const QStringList& folders) {
       },
       [this, folders](std::shared_ptr<Loaded>& loaded) {
         models_ = std::move(loaded->models);
-        runFolders_ = folders;
+        workspace_.setProbeRuns(folders);
         images_ = std::move(loaded->images);
         modelList_->clear();
         attackedModel_->blockSignals(true);
@@ -362,7 +364,7 @@ void ProbePanel::showTestImage(int index) {
   const std::size_t size = static_cast<std::size_t>(images_.channels) * images_.height * images_.width;
   const auto first = images_.pixels.begin() + static_cast<std::ptrdiff_t>(size * static_cast<std::size_t>(index));
   const int label = images_.labels[static_cast<std::size_t>(index)];
-  imageFile_.clear();
+  workspace_.setProbeImageFile({});
   setImage({first, first + static_cast<std::ptrdiff_t>(size)}, label,
            tr("Test image %1 of %2: <b>%3</b>")
                .arg(index)
@@ -380,7 +382,7 @@ bool ProbePanel::showImageFile(const QString& path) {
   try {
     setImage(readProbeImageFile(path.toStdString(), model.channels, model.height, model.width), -1,
              tr("%1 (no label: attacks push away from the attacked model's decision)").arg(QFileInfo(path).fileName()));
-    imageFile_ = path;
+    workspace_.setProbeImageFile(path);
   } catch (const std::exception& error) {
     status_ = tr("Cannot use %1: %2").arg(path, QString::fromUtf8(error.what()));
     statusLabel_->setText(status_);
@@ -468,6 +470,8 @@ void ProbePanel::updateValueLabels() {
 
 void ProbePanel::requestProbe() {
   if (models_.empty() || image_.empty()) return;
+  // Every control's change comes through here: the workspace keeps the probe as it is now.
+  workspace_.setSettings("probe", settings());
   probePending_ = true;
   if (!probeRunning_) startProbe();
 }

@@ -34,10 +34,12 @@ class BarPlot;
 
 namespace bp::app {
 
+class Workspace;
+
 class ProbePanel : public QWidget {
   Q_OBJECT
 public:
-  explicit ProbePanel(JobRunner& jobs, QWidget* parent = nullptr);
+  ProbePanel(Workspace& workspace, JobRunner& jobs, QWidget* parent = nullptr);
 
   // Loads the finished runs among `folders` (run folders or folders of runs) in a worker, with the
   // first 2,000 test images of their dataset, and replaces the loaded models.
@@ -51,10 +53,8 @@ public:
   // Turns the attack on (with `attack` and budget `epsilon` against model `model`) or off.
   void setAttack(ProbeAttack attack, double epsilon, int model);
   void setAttackEnabled(bool enabled);
-  // The folders the loaded models came from (as given to loadRuns), and the image file shown
-  // (empty while a test image is shown): what a project records.
-  QStringList runFolders() const { return runFolders_; }
-  QString imageFile() const { return imageFile_; }
+  // The folders the models came from (as given to loadRuns) and the image file shown (empty while a
+  // test image is shown) are the workspace's probe sources; the settings are its "probe" settings.
   // Every control's setting, as the controls hold it (slider steps, combo indices), so applying it
   // to a panel with the same models brings back exactly the same probe.
   nlohmann::json settings() const;
@@ -93,11 +93,10 @@ private:
   void rebuildModelRows();
   void setImage(std::vector<float> pixels, int label, const QString& description);
 
+  Workspace& workspace_;
   JobRunner& jobs_;      // loading: progress and errors in the main window
   JobRunner probeJobs_;  // the interactive probes: quick, frequent, reported here
   std::vector<ProbeModel> models_;
-  QStringList runFolders_;
-  QString imageFile_;
   ProbeImageSet images_;
   std::vector<float> image_;
   int label_ = -1;

@@ -12,13 +12,15 @@
 #include "app/data_panel.h"
 #include "app/image_panel.h"
 #include "app/main_window.h"
+#include "app/model_fit_form.h"
 #include "app/model_panel.h"
+#include "app/model_session.h"
 #include "app/probe_panel.h"
 #include "app/settings.h"
 #include "app/similarity_panel.h"
+#include "app/training_launch_form.h"
 #include "app/training_panel.h"
-#include "data/image_dataset.h"
-#include "data/neural_dataset.h"
+#include "app/workspace.h"
 #include "rsa/matrix_file.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
@@ -56,16 +58,13 @@ QString fileOf(const bp::Project& project, const std::string& name) {
 
 ProjectController::ProjectController(MainWindow& window) : QObject(&window), window_(window) {
   window_.setWindowTitle(QStringLiteral("BrainPrior[*]"));
-  savedSnapshot_ = emptySnapshot_ = snapshot(capture());
   autosaveTimer_.setInterval(kAutosaveMilliseconds);
   connect(&autosaveTimer_, &QTimer::timeout, this, &ProjectController::autosave);
   autosaveTimer_.start();
-  // Cheap (a few getters): the title's [*] follows the panels without every panel reporting changes.
-  modifiedTimer_.setInterval(1000);
-  connect(&modifiedTimer_, &QTimer::timeout, this, [this] {
+  connect(&window_.workspace(), &Workspace::changed, this, [this] {
+    ++revision_;
     if (!restoring_) window_.setWindowModified(isModified());
   });
-  modifiedTimer_.start();
 
   locateFile = [this](const QString& name, const QString& oldPath) {
     QMessageBox::information(&window_, tr("Where is this file?"),
@@ -90,62 +89,63 @@ ProjectController::ProjectController(MainWindow& window) : QObject(&window), win
 bp::Project ProjectController::capture() const { return capture(nullptr); }
 
 bp::Project ProjectController::capture(std::vector<UnsavedContent>* unsaved) const {
+  const Workspace& workspace = window_.workspace();
   bp::Project project;
   const auto remember = [&](UnsavedContent content) {
     project.files[content.key].clear();
     if (unsaved) unsaved->push_back(std::move(content));
   };
 
-  if (const auto dataset = window_.dataPanel()->dataset()) {
-    // The Data panel generates only the default population; everything else was read from a file.
+  if (const auto dataset = workspace.neuralDataset()) {
+    // Only the default population is generated; everything else was read from a file.
     if (dataset->sourcePath.empty()) project.panels["data"] = {{"source", "default"}};
     else project.files["data.neural"] = dataset->sourcePath;
   }
-  if (const auto images = window_.imagePanel()->dataset()) project.files["images.dataset"] = images->sourcePath;
+  if (const auto images = workspace.images()) project.files["images.dataset"] = images->dataset->sourcePath;
 
-  const SimilarityPanel* similarity = window_.similarityPanel();
   nlohmann::json descriptions = nlohmann::json::array();
-  for (const auto slot : {SimilarityPanel::A, SimilarityPanel::B}) {
-    const auto matrix = similarity->matrix(slot);
-    descriptions.push_back(matrix ? similarity->description(slot).toStdString() : std::string());
-    if (!matrix) continue;
-    const std::string name = slot == SimilarityPanel::A ? "similarity.a" : "similarity.b";
-    if (similarity->matrixFile(slot).isEmpty())
-      remember({name, nullptr, matrix, slot, slot == SimilarityPanel::A ? QStringLiteral("similarity-a.h5") : QStringLiteral("similarity-b.h5")});
+  for (const auto slot : {Workspace::A, Workspace::B}) {
+    const SimilaritySlot& similarity = workspace.similarity(slot);
+    descriptions.push_back(similarity.matrix ? similarity.description.toStdString() : std::string());
+    if (!similarity.matrix) continue;
+    const std::string name = slot == Workspace::A ? "similarity.a" : "similarity.b";
+    if (similarity.file.isEmpty())
+      remember({name, nullptr, similarity.matrix, slot,
+                slot == Workspace::A ? QStringLiteral("similarity-a.h5") : QStringLiteral("similarity-b.h5")});
     else
-      project.files[name] = similarity->matrixFile(slot).toStdString();
+      project.files[name] = similarity.file.toStdString();
   }
   project.panels["similarity"] = {{"descriptions", descriptions}};
 
-  const ModelPanel* models = window_.modelPanel();
   nlohmann::json names = nlohmann::json::array();
-  for (int i = 0; i < models->modelCount(); ++i) {
-    const auto record = models->modelHandle(i);
+  for (int i = 0; i < workspace.modelCount(); ++i) {
+    const auto record = workspace.model(i);
     names.push_back(record->name);
     if (record->file.empty()) remember({key("models.", i), record, nullptr, i, QStringLiteral("model-%1.pt").arg(i)});
     else project.files[key("models.", i)] = record->file;
   }
-  project.panels["models"] = {{"names", names}, {"current", models->currentModel()}};
-  if (window_.dataPanel()->dataset()) project.panels["models"]["fit_form"] = models->fitConfigFromForm();
+  project.panels["models"] = {{"names", names}, {"current", workspace.currentModel()}};
+  // The fit form's defaults follow the dataset: without one, there is nothing of the user's to keep.
+  if (workspace.neuralDataset()) project.panels["models"]["fit_form"] = workspace.settings("fit");
 
-  const TrainingPanel* training = window_.trainingPanel();
-  if (!training->runsFolder().isEmpty()) project.files["training.runs"] = training->runsFolder().toStdString();
-  project.panels["training"] = {{"form", training->configFromForm()}};
+  // The launcher's default output folder exists only once something ran there: a project that
+  // recorded it before would ask for it on every open.
+  if (QFileInfo(workspace.runsFolder()).isDir()) project.files["training.runs"] = workspace.runsFolder().toStdString();
+  project.panels["training"] = {{"form", workspace.settings("training")}};
 
-  const ProbePanel* probe = window_.probePanel();
-  const QStringList probeRuns = probe->runFolders();
+  const QStringList probeRuns = workspace.probeRuns();
   for (int i = 0; i < probeRuns.size(); ++i) project.files[key("probe.runs.", i)] = probeRuns[i].toStdString();
-  if (!probe->imageFile().isEmpty()) project.files["probe.image"] = probe->imageFile().toStdString();
-  if (probe->modelCount() > 0) project.panels["probe"] = probe->settings();
+  if (!workspace.probeImageFile().isEmpty()) project.files["probe.image"] = workspace.probeImageFile().toStdString();
+  if (!workspace.settings("probe").is_null()) project.panels["probe"] = workspace.settings("probe");
 
-  const ComparisonPanel* comparison = window_.comparisonPanel();
-  const std::pair<const char*, QString> comparisonFiles[] = {{"comparison.runs", comparison->runsFolder()},
-                                                             {"comparison.neural", comparison->neuralPath()},
-                                                             {"comparison.probe_report", comparison->probeReportFile()},
-                                                             {"comparison.predictivity_report", comparison->predictivityReportFile()}};
+  const ComparisonSources& comparison = workspace.comparison();
+  const std::pair<const char*, QString> comparisonFiles[] = {{"comparison.runs", comparison.runsFolder},
+                                                             {"comparison.neural", comparison.neuralPath},
+                                                             {"comparison.probe_report", comparison.probeReportFile},
+                                                             {"comparison.predictivity_report", comparison.predictivityReportFile}};
   for (const auto& [name, path] : comparisonFiles)
     if (!path.isEmpty()) project.files[name] = path.toStdString();
-  project.panels["comparison"] = {{"preset", comparison->probePreset().toStdString()}};
+  project.panels["comparison"] = workspace.settings("comparison");
 
   project.layout = {{"geometry", window_.saveGeometry().toBase64().toStdString()},
                     {"state", window_.saveState().toBase64().toStdString()},
@@ -159,15 +159,9 @@ bp::Project ProjectController::capture(std::vector<UnsavedContent>* unsaved) con
   return project;
 }
 
-nlohmann::json ProjectController::snapshot(const bp::Project& project) {
-  nlohmann::json files = nlohmann::json::object();
-  for (const auto& [name, path] : project.files) files[name] = path.string();
-  return {{"files", files}, {"panels", project.panels}};
-}
+bool ProjectController::isModified() const { return revision_ != savedRevision_; }
 
-bool ProjectController::isModified() const { return snapshot(capture()) != savedSnapshot_; }
-
-bool ProjectController::isEmpty() const { return file_.isEmpty() && snapshot(capture()) == emptySnapshot_; }
+bool ProjectController::isEmpty() const { return file_.isEmpty() && revision_ == 0; }
 
 void ProjectController::saveAs(const QString& file) {
   QString target = file;
@@ -176,7 +170,7 @@ void ProjectController::saveAs(const QString& file) {
 }
 
 void ProjectController::autosave() {
-  if (restoring_ || writing_ || !isModified()) return;
+  if (restoring_ || writing_ || !isModified() || revision_ == autosavedRevision_) return;
   write(autosaveFile(), true);
 }
 
@@ -212,6 +206,7 @@ QStringList ProjectController::orphanedAutosaves() {
 void ProjectController::write(const QString& target, bool isAutosave) {
   std::vector<UnsavedContent> unsaved;
   bp::Project project = capture(&unsaved);
+  const std::uint64_t capturedRevision = revision_;
   const std::filesystem::path folder = bp::projectFilesFolder(target.toStdString());
   struct Pending {
     UnsavedContent content;
@@ -244,29 +239,32 @@ void ProjectController::write(const QString& target, bool isAutosave) {
         bp::writeProject(project, target.toStdString());
         return true;
       },
-      [this, writes, target, isAutosave](bool&) {
+      [this, writes, target, isAutosave, capturedRevision](bool&) {
         writing_ = false;
         if (isAutosave) {
+          autosavedRevision_ = capturedRevision;
           for (const Pending& pending : writes)
             autosavedContent_[pending.content.model ? static_cast<const void*>(pending.content.model.get())
                                                     : pending.content.matrix.get()] = qtPath(pending.path);
           return;
         }
-        // The panels now refer to the files written, where they still show the same content.
+        // Saved as it was captured, unless the user changed something while it was written.
+        const bool unchangedSinceCapture = revision_ == capturedRevision;
+        // The workspace now refers to the files written, where it still holds the same content.
+        Workspace& workspace = window_.workspace();
         for (const Pending& pending : writes) {
           if (pending.content.model) {
-            ModelPanel* models = window_.modelPanel();
-            for (int i = 0; i < models->modelCount(); ++i)
-              if (models->modelHandle(i) == pending.content.model) models->setModelFile(i, qtPath(pending.path));
+            for (int i = 0; i < workspace.modelCount(); ++i)
+              if (workspace.model(i) == pending.content.model) workspace.setModelFile(i, qtPath(pending.path));
           } else {
-            const auto slot = static_cast<SimilarityPanel::Slot>(pending.content.index);
-            if (window_.similarityPanel()->matrix(slot) == pending.content.matrix)
-              window_.similarityPanel()->setMatrixFile(slot, qtPath(pending.path));
+            const auto slot = static_cast<Workspace::MatrixSlot>(pending.content.index);
+            if (workspace.similarity(slot).matrix == pending.content.matrix)
+              workspace.setSimilarityFile(slot, qtPath(pending.path));
           }
         }
         discardAutosave();
         setFile(target);
-        savedSnapshot_ = snapshot(capture());
+        if (unchangedSinceCapture) savedRevision_ = revision_;
         window_.setWindowModified(isModified());
         addRecentProject(target);
         bp::logInfo("Saved project " + target.toStdString());
@@ -327,16 +325,15 @@ bool ProjectController::load(const QString& source, const QString& file, bool re
     // What the autosave wrote was unsaved content: it is unsaved again until the project is saved.
     const QString recoveredFolder = qtPath(bp::projectFilesFolder(source.toStdString()));
     connect(this, &ProjectController::restored, this, [this, recoveredFolder] {
-      ModelPanel* models = window_.modelPanel();
-      for (int i = 0; i < models->modelCount(); ++i)
-        if (QString::fromStdString(models->model(i).file).startsWith(recoveredFolder)) models->setModelFile(i, {});
-      for (const auto slot : {SimilarityPanel::A, SimilarityPanel::B})
-        if (window_.similarityPanel()->matrixFile(slot).startsWith(recoveredFolder))
-          window_.similarityPanel()->setMatrixFile(slot, {});
+      Workspace& workspace = window_.workspace();
+      for (int i = 0; i < workspace.modelCount(); ++i)
+        if (QString::fromStdString(workspace.model(i)->file).startsWith(recoveredFolder)) workspace.setModelFile(i, {});
+      for (const auto slot : {Workspace::A, Workspace::B})
+        if (workspace.similarity(slot).file.startsWith(recoveredFolder)) workspace.setSimilarityFile(slot, {});
     }, Qt::SingleShotConnection);
   }
   if (changed)
-    connect(this, &ProjectController::restored, this, [this] { savedSnapshot_ = nullptr; }, Qt::SingleShotConnection);
+    connect(this, &ProjectController::restored, this, [this] { savedRevision_ = kNeverSaved; }, Qt::SingleShotConnection);
   restore(project);
   return true;
 }
@@ -367,10 +364,9 @@ void ProjectController::restoreStage(int stage, const bp::Project& project) {
       window_.loadDefaultData();
     if (const QString images = fileOf(project, "images.dataset"); !images.isEmpty()) window_.openPath(images);
 
-    TrainingPanel* training = window_.trainingPanel();
     if (panels.contains("training") && panels.at("training").contains("form"))
-      training->applyConfig(panels.at("training").at("form"));
-    if (const QString runs = fileOf(project, "training.runs"); !runs.isEmpty()) training->setRunsFolder(runs);
+      window_.trainingPanel()->launchForm()->applyConfig(panels.at("training").at("form"));
+    if (const QString runs = fileOf(project, "training.runs"); !runs.isEmpty()) window_.workspace().setRunsFolder(runs);
 
     ComparisonPanel* comparison = window_.comparisonPanel();
     comparison->setRunsFolder(fileOf(project, "comparison.runs"));
@@ -380,7 +376,7 @@ void ProjectController::restoreStage(int stage, const bp::Project& project) {
       if (const QString path = fileOf(project, report); !path.isEmpty()) comparison->openReport(path);
   } else if (stage == 2) {
     const nlohmann::json models = panels.value("models", nlohmann::json::object());
-    if (models.contains("fit_form")) window_.modelPanel()->applyFitConfig(models.at("fit_form"));
+    if (models.contains("fit_form")) window_.modelPanel()->fitForm()->applyFitConfig(models.at("fit_form"));
     const QStringList modelFiles = indexedFiles(project, "models.");
     if (!modelFiles.isEmpty()) {
       QStringList names;
@@ -388,8 +384,8 @@ void ProjectController::restoreStage(int stage, const bp::Project& project) {
       window_.modelPanel()->openModels(modelFiles, names, models.value("current", 0));
     }
     const nlohmann::json descriptions = panels.value("similarity", nlohmann::json::object()).value("descriptions", nlohmann::json::array());
-    for (const auto slot : {SimilarityPanel::A, SimilarityPanel::B}) {
-      const QString path = fileOf(project, slot == SimilarityPanel::A ? "similarity.a" : "similarity.b");
+    for (const auto slot : {Workspace::A, Workspace::B}) {
+      const QString path = fileOf(project, slot == Workspace::A ? "similarity.a" : "similarity.b");
       const QString description = descriptions.size() > static_cast<std::size_t>(slot) && descriptions.at(slot).is_string()
                                       ? QString::fromStdString(descriptions.at(slot).get<std::string>())
                                       : QString();
@@ -404,7 +400,7 @@ void ProjectController::restoreStage(int stage, const bp::Project& project) {
       probe->showImageFile(image);
     if (layout.contains("current_tab")) window_.showPanel(QString::fromStdString(layout.at("current_tab").get<std::string>()));
     restoring_ = false;
-    savedSnapshot_ = snapshot(capture());
+    savedRevision_ = revision_;
     Q_EMIT restored();
     window_.setWindowModified(isModified());
     return;

@@ -4,8 +4,9 @@
 //
 // - Save writes, in a worker, whatever exists only in memory (a fitted model never saved, a computed
 //   similarity matrix) into the project's files folder, then the project file (atomically).
-// - Changes are noticed by comparing what the panels hold with what was last saved (the title bar
-//   shows [*]); closing with unsaved changes asks first.
+// - What a project saves is the window's Workspace (and its layout). Every change the workspace
+//   signals makes the project modified (the title bar shows [*]) until it is saved; closing with
+//   unsaved changes asks first. The layout alone does not count as a change.
 // - Autosave writes the same, every minute while there are changes, to "<project>.autosave" (or,
 //   for an untitled window, to a file of its own under the app's data folder). Opening a project
 //   whose autosave is newer offers to recover it; a crashed untitled window is offered at start-up.
@@ -18,6 +19,7 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,12 +42,13 @@ public:
 
   // The project file, empty while the window is untitled.
   QString file() const { return file_; }
-  // True when the panels hold something other than what was last saved or opened.
+  // True when the workspace changed since the project was last saved or opened.
   bool isModified() const;
-  // True when nothing is open (a new window): a project opens here rather than in a new window.
+  // True for an untitled window whose workspace never changed: a project opens here rather than
+  // in a new window.
   bool isEmpty() const;
 
-  // What the panels hold now. Content with no file yet has an empty path under its key.
+  // What the workspace holds now, and the layout. Content with no file yet has an empty path under its key.
   bp::Project capture() const;
   // Saves in a worker (see above); `saved` or `failed` reports the end.
   void saveAs(const QString& file);
@@ -90,8 +93,6 @@ private:
   // Reads `source` (the project or an autosave), asks for moved files, restores; `file` becomes the
   // project's file (empty: untitled). Recovered content counts as unsaved.
   bool load(const QString& source, const QString& file, bool recovered);
-  // What decides "modified": files and panel settings, not the window's geometry.
-  static nlohmann::json snapshot(const bp::Project& project);
   void write(const QString& target, bool isAutosave);
   void restoreStage(int stage, const bp::Project& project);
   // Runs `next` once the window's jobs have all ended.
@@ -101,14 +102,17 @@ private:
   MainWindow& window_;
   QString file_;
   QString untitledAutosave_;  // this untitled window's own autosave file
-  nlohmann::json savedSnapshot_;
-  nlohmann::json emptySnapshot_;  // a new window's, with the panels' defaults
+  // Workspace changes counted since the window opened; the count when last saved or opened, and
+  // when last autosaved.
+  static constexpr std::uint64_t kNeverSaved = ~std::uint64_t{0};
+  std::uint64_t revision_ = 0;
+  std::uint64_t savedRevision_ = 0;
+  std::uint64_t autosavedRevision_ = 0;
   bool restoring_ = false;
   bool writing_ = false;
   // Content the autosave already wrote, by the object it came from, so it is written once.
   std::map<const void*, QString> autosavedContent_;
   QTimer autosaveTimer_;
-  QTimer modifiedTimer_;
 };
 
 }  // namespace bp::app

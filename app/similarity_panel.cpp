@@ -45,11 +45,12 @@ QString formatNumber(double value, int digits = 3) {
   return std::isfinite(value) ? QString::number(value, 'f', digits) : QStringLiteral("—");
 }
 
-QString slotName(int slot) { return slot == SimilarityPanel::A ? QStringLiteral("A") : QStringLiteral("B"); }
+QString slotName(int slot) { return slot == Workspace::A ? QStringLiteral("A") : QStringLiteral("B"); }
 
 }  // namespace
 
-SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget* parent)
+    : QWidget(parent), workspace_(workspace), jobs_(jobs) {
   // The form: what to compute.
   source_ = new QComboBox(this);
   source_->addItem(tr("Recorded responses"), static_cast<int>(bp::ResponseSource::Responses));
@@ -117,7 +118,7 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
     fileGrid->addWidget(button, row, col);
     connect(button, &QPushButton::clicked, this, slotFunction);
   };
-  for (int slot = A; slot <= B; ++slot) {
+  for (int slot = Workspace::A; slot <= Workspace::B; ++slot) {
     addFileButton(tr("Open → %1…").arg(slotName(slot)), 0, slot, [this, slot] {
       const auto path = QFileDialog::getOpenFileName(this, tr("Open similarity matrix"), QString(),
                                                      tr("Similarity matrices (*.h5 *.hdf5)"));
@@ -168,7 +169,7 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   auto* sideBySide = new QWidget(this);
   auto* sideLayout = new QHBoxLayout(sideBySide);
   sideLayout->setContentsMargins(0, 0, 0, 0);
-  for (int slot = A; slot <= B; ++slot) {
+  for (int slot = Workspace::A; slot <= Workspace::B; ++slot) {
     heatmaps_[slot] = new bp::widgets::HeatmapView(this);
     heatmaps_[slot]->setTitle(tr("%1: compute or open a matrix").arg(slotName(slot)));
     heatmaps_[slot]->setAxisTitles(tr("image"), tr("image"), tr("similarity"));
@@ -180,7 +181,7 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
   difference_->setColormap(bp::widgets::Colormap::RedBlue);
   difference_->setTitle(tr("A − B (same images in the same order)"));
   connect(difference_, &bp::widgets::HeatmapView::cellHovered, this,
-          [this](int row, int col, double value) { showHover(A, row, col, value); });
+          [this](int row, int col, double value) { showHover(Workspace::A, row, col, value); });
   mds_ = new bp::widgets::SeriesPlot(this);
   mds_->setLabels(tr("MDS embedding of A"), tr("dimension 1"), tr("dimension 2"));
   auto* mdsTab = new QWidget(this);
@@ -223,17 +224,22 @@ SimilarityPanel::SimilarityPanel(JobRunner& jobs, QWidget* parent) : QWidget(par
 
   connect(rows_, &QComboBox::currentIndexChanged, this, [this](int index) { singleTrial_->setEnabled(index == 1); });
   connect(order_, &QComboBox::currentIndexChanged, this, [this](int index) { orderNeuron_->setEnabled(index == 3); });
-  connect(computeA, &QPushButton::clicked, this, [this] { computeInto(A); });
-  connect(computeB, &QPushButton::clicked, this, [this] { computeInto(B); });
+  connect(computeA, &QPushButton::clicked, this, [this] { computeInto(Workspace::A); });
+  connect(computeB, &QPushButton::clicked, this, [this] { computeInto(Workspace::B); });
   connect(compareButton, &QPushButton::clicked, this, &SimilarityPanel::compareAWithB);
   connect(ceilingButton, &QPushButton::clicked, this, &SimilarityPanel::computeNoiseCeiling);
   connect(mdsButton, &QPushButton::clicked, this, &SimilarityPanel::computeMds);
   connect(colormap_, &QComboBox::currentIndexChanged, this, &SimilarityPanel::applyColormap);
+  connect(&workspace_, &Workspace::neuralDataChanged, this, &SimilarityPanel::showDataset);
+  connect(&workspace_, &Workspace::similarityChanged, this, [this](int slot) { showMatrix(static_cast<Slot>(slot)); });
 }
 
-void SimilarityPanel::setDataset(std::shared_ptr<const bp::NeuralDataset> dataset, QHash<qint64, QImage> thumbnails) {
-  dataset_ = std::move(dataset);
-  thumbnails_ = std::move(thumbnails);
+void SimilarityPanel::showDataset() {
+  const auto view = workspace_.neuralData();
+  dataset_ = view->dataset;
+  thumbnails_.clear();
+  for (const auto& item : view->thumbnails)
+    thumbnails_.insert(dataset_->imageIds[view->trialsOfImage[static_cast<std::size_t>(item.id)].front()], item.image);
   orderNeuron_->setRange(0, dataset_ ? static_cast<int>(std::max<std::int64_t>(0, dataset_->neuronCount - 1)) : 0);
   const bool hasTruth = dataset_ && dataset_->hasNoiseFreeRates();
   source_->setItemData(1, hasTruth ? QVariant() : QVariant(0), Qt::UserRole - 1);  // disable when absent
@@ -278,7 +284,7 @@ void SimilarityPanel::computeInto(Slot slot) {
   const int order = order_->currentIndex();
   const int orderNeuron = orderNeuron_->value();
   const bool rank = rank_->isChecked();
-  descriptions_[slot] = describeForm();
+  const QString description = describeForm();
   jobs_.run<std::shared_ptr<const bp::SimilarityMatrix>>(
       tr("Computing similarity matrix %1").arg(slotName(slot)),
       [dataset, selection, config, order, orderNeuron, rank](const bp::Job& job) {
@@ -294,27 +300,25 @@ void SimilarityPanel::computeInto(Slot slot) {
         if (rank) matrix = bp::rankTransform(matrix);
         return std::make_shared<const bp::SimilarityMatrix>(std::move(matrix));
       },
-      [this, slot](std::shared_ptr<const bp::SimilarityMatrix>& matrix) { setMatrix(slot, matrix); });
+      [this, slot, description](std::shared_ptr<const bp::SimilarityMatrix>& matrix) {
+        workspace_.setSimilarity(slot, matrix, description);
+      });
 }
 
-void SimilarityPanel::setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix,
-                                const QString& description) {
-  if (!description.isEmpty()) descriptions_[slot] = description;
-  matrices_[slot] = std::move(matrix);
-  files_[slot].clear();
-  const auto& m = *matrices_[slot];
+void SimilarityPanel::showMatrix(Slot slot) {
+  const SimilaritySlot& shown = workspace_.similarity(slot);
+  if (!shown.matrix) return;
+  const auto& m = *shown.matrix;
   auto* view = heatmaps_[slot];
   view->setMatrix(toQVector(m.values), static_cast<int>(m.size), static_cast<int>(m.size));
-  view->setTitle(QStringLiteral("%1 · %2 · %3 images").arg(slotName(slot), descriptions_[slot]).arg(m.size));
+  view->setTitle(QStringLiteral("%1 · %2 · %3 images").arg(slotName(slot), shown.description).arg(m.size));
   const bool distance = m.config.dissimilarity || m.config.measure == bp::SimilarityMeasure::Euclidean;
   view->setAxisTitles(tr("image"), tr("image"), distance ? tr("dissimilarity") : tr("similarity"));
   applyColormap();
   updateDifference();
-  Q_EMIT matrixChanged(slot);
 }
 
 void SimilarityPanel::openMatrixFile(Slot slot, const QString& path, const QString& description) {
-  descriptions_[slot] = description.isEmpty() ? QFileInfo(path).fileName() : description;
   jobs_.run<std::shared_ptr<const bp::SimilarityMatrix>>(
       tr("Opening %1").arg(QFileInfo(path).fileName()),
       [path](const bp::Job& job) {
@@ -332,14 +336,13 @@ void SimilarityPanel::openMatrixFile(Slot slot, const QString& path, const QStri
                     " blocks of " + std::to_string(factor) + " (block means)");
         return std::make_shared<const bp::SimilarityMatrix>(std::move(overview));
       },
-      [this, slot, path](std::shared_ptr<const bp::SimilarityMatrix>& matrix) {
-        setMatrix(slot, matrix);
-        files_[slot] = path;
+      [this, slot, path, description](std::shared_ptr<const bp::SimilarityMatrix>& matrix) {
+        workspace_.setSimilarity(slot, matrix, description.isEmpty() ? QFileInfo(path).fileName() : description, path);
       });
 }
 
 void SimilarityPanel::showHover(Slot slot, int row, int col, double value) {
-  const auto& matrix = matrices_[slot];
+  const auto& matrix = workspace_.similarity(slot).matrix;
   if (!matrix || row < 0 || col < 0 || row >= matrix->size || col >= matrix->size) {
     for (auto* label : hoverImages_) label->clear();
     hoverText_->setText(tr("Hover over a cell to see its two images."));
@@ -363,8 +366,8 @@ void SimilarityPanel::showHover(Slot slot, int row, int col, double value) {
 QString SimilarityPanel::hoverText() const { return hoverText_->text(); }
 
 void SimilarityPanel::updateDifference() {
-  const auto a = matrices_[A];
-  const auto b = matrices_[B];
+  const auto a = workspace_.similarity(Workspace::A).matrix;
+  const auto b = workspace_.similarity(Workspace::B).matrix;
   if (!a || !b || a->size != b->size || a->imageIds != b->imageIds) {
     difference_->clear();
     difference_->setTitle(tr("A − B needs two matrices over the same images in the same order"));
@@ -386,7 +389,8 @@ void SimilarityPanel::updateDifference() {
         return difference;
       },
       [this, a, b](QVector<float>& difference) {
-        if (matrices_[A] != a || matrices_[B] != b) return;  // a newer matrix replaced one of them meanwhile
+        // A newer matrix replaced one of them meanwhile.
+        if (workspace_.similarity(Workspace::A).matrix != a || workspace_.similarity(Workspace::B).matrix != b) return;
         difference_->setMatrix(difference, static_cast<int>(a->size), static_cast<int>(a->size));
         difference_->setColormap(bp::widgets::Colormap::RedBlue);
         difference_->setAutoColorRange();
@@ -395,8 +399,8 @@ void SimilarityPanel::updateDifference() {
 }
 
 void SimilarityPanel::compareAWithB() {
-  const auto a = matrices_[A];
-  const auto b = matrices_[B];
+  const auto a = workspace_.similarity(Workspace::A).matrix;
+  const auto b = workspace_.similarity(Workspace::B).matrix;
   if (!a || !b) {
     bp::logWarning("Compute or open both matrices A and B first.");
     return;
@@ -468,7 +472,7 @@ void SimilarityPanel::computeNoiseCeiling() {
 }
 
 void SimilarityPanel::computeMds() {
-  const auto a = matrices_[A];
+  const auto a = workspace_.similarity(Workspace::A).matrix;
   if (!a) {
     bp::logWarning("Compute or open matrix A first.");
     return;
@@ -508,7 +512,7 @@ void SimilarityPanel::computeMds() {
 }
 
 void SimilarityPanel::saveMatrix(Slot slot) {
-  const auto matrix = matrices_[slot];
+  const auto matrix = workspace_.similarity(slot).matrix;
   if (!matrix) {
     bp::logWarning("There is no matrix " + slotName(slot).toStdString() + " to save.");
     return;
@@ -527,7 +531,12 @@ void SimilarityPanel::saveMatrix(Slot slot) {
         }
         return true;
       },
-      [path](bool&) { bp::logInfo("Saved " + path.toStdString()); });
+      [this, slot, matrix, path](bool&) {
+        bp::logInfo("Saved " + path.toStdString());
+        // Saved as a matrix file (not exported as CSV), the matrix now lives there: a project refers to it.
+        if (!path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive) && workspace_.similarity(slot).matrix == matrix)
+          workspace_.setSimilarityFile(slot, path);
+      });
 }
 
 void SimilarityPanel::exportFigure() {
@@ -536,7 +545,7 @@ void SimilarityPanel::exportFigure() {
   if (path.isEmpty()) return;
   QCustomPlot* plot = nullptr;
   switch (views_->currentIndex()) {
-    case 0: plot = heatmaps_[matrices_[A] || !matrices_[B] ? A : B]->plot(); break;
+    case 0: plot = heatmaps_[workspace_.similarity(Workspace::A).matrix || !workspace_.similarity(Workspace::B).matrix ? Workspace::A : Workspace::B]->plot(); break;
     case 1: plot = difference_->plot(); break;
     default: plot = mds_->plot(); break;
   }

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "app/job_runner.h"
+#include "app/workspace.h"
 #include "rsa/similarity.h"
 
 class QCheckBox;
@@ -29,32 +30,22 @@ class SeriesPlot;
 
 namespace bp::app {
 
+// Shows and compares the workspace's matrices A and B, computed from its neural dataset or opened.
 class SimilarityPanel : public QWidget {
   Q_OBJECT
 public:
-  enum Slot { A = 0, B = 1 };
+  using Slot = Workspace::MatrixSlot;
 
-  SimilarityPanel(JobRunner& jobs, QWidget* parent = nullptr);
+  SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget* parent = nullptr);
 
-  // The dataset matrices are computed from, with one thumbnail per image id for the hover view.
-  void setDataset(std::shared_ptr<const bp::NeuralDataset> dataset, QHash<qint64, QImage> thumbnails);
   // Computes a matrix from the dataset with the form's settings, into `slot` (in a worker).
   void computeInto(Slot slot);
-  // `description` names the matrix in its title (empty: keep the slot's current description).
-  void setMatrix(Slot slot, std::shared_ptr<const bp::SimilarityMatrix> matrix, const QString& description = {});
-  // `description` as in setMatrix (empty: the file's name).
+  // Opens a matrix file into `slot` (in a worker); `description` names it (empty: the file's name).
   void openMatrixFile(Slot slot, const QString& path, const QString& description = {});
-  // The file a slot's matrix was opened from or saved to; empty for a matrix that exists only in
-  // memory (computed here or by the Models panel). Projects save such matrices before they refer
-  // to them, then record the file with setMatrixFile.
-  QString matrixFile(Slot slot) const { return files_[slot]; }
-  void setMatrixFile(Slot slot, const QString& path) { files_[slot] = path; }
-  QString description(Slot slot) const { return descriptions_[slot]; }
   // Compares A with B over the upper triangle (bootstrap intervals, permutation p-values).
   void compareAWithB();
   // Split-half noise ceiling and single-trial agreement, for the form's source, tier and measure.
   void computeNoiseCeiling();
-  std::shared_ptr<const bp::SimilarityMatrix> matrix(Slot slot) const { return matrices_[slot]; }
 
   bp::widgets::HeatmapView* heatmap(Slot slot) const { return heatmaps_[slot]; }
   // What the hover box says now (tests read it).
@@ -66,10 +57,12 @@ public:
   QSpinBox* singleTrialSpin() const { return singleTrial_; }
 
 Q_SIGNALS:
-  void matrixChanged(int slot);
   void comparisonFinished();
 
 private:
+  // The workspace's neural dataset, with one thumbnail per image id for the hover view.
+  void showDataset();
+  void showMatrix(Slot slot);
   bp::FeatureSelection selectionFromForm() const;
   bp::SimilarityConfig configFromForm() const;
   QString describeForm() const;
@@ -80,13 +73,11 @@ private:
   void exportFigure();
   void applyColormap();
 
+  Workspace& workspace_;
   JobRunner& jobs_;
   std::shared_ptr<const bp::NeuralDataset> dataset_;
   QHash<qint64, QImage> thumbnails_;
-  std::array<std::shared_ptr<const bp::SimilarityMatrix>, 2> matrices_;
   std::array<bp::widgets::HeatmapView*, 2> heatmaps_{};
-  std::array<QString, 2> descriptions_;
-  std::array<QString, 2> files_;
   bp::widgets::HeatmapView* difference_ = nullptr;
   bp::widgets::SeriesPlot* mds_ = nullptr;
   QTabWidget* views_ = nullptr;

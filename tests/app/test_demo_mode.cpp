@@ -18,7 +18,6 @@
 #include "widgets/custom_plot.h"
 
 #include "app/comparison_panel.h"
-#include "app/data_panel.h"
 #include "app/demo_panel.h"
 #include "app/main_window.h"
 #include "app/model_panel.h"
@@ -26,6 +25,8 @@
 #include "app/project_controller.h"
 #include "app/similarity_panel.h"
 #include "app/training_panel.h"
+#include "app/training_runs_view.h"
+#include "app/workspace.h"
 #include "data/default_data.h"
 #include "demo/demo_pipeline.h"
 #include "runtime/atomic_file.h"
@@ -35,6 +36,7 @@
 
 using bp::app::DemoPanel;
 using bp::app::MainWindow;
+using bp::app::Workspace;
 using State = bp::app::DemoPanel::StepState;
 
 namespace {
@@ -139,12 +141,13 @@ private Q_SLOTS:
     QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(panel));
 
     // Each step's results, in the panel that explains them.
-    QTRY_VERIFY_WITH_TIMEOUT(window.dataPanel()->dataset() != nullptr, kDemoWaitMs);
-    QTRY_COMPARE_WITH_TIMEOUT(window.modelPanel()->modelCount(), 1, kDemoWaitMs);
-    QCOMPARE(window.modelPanel()->model(0).file, (folder / "v1-model.pt").string());
-    QTRY_VERIFY_WITH_TIMEOUT(window.similarityPanel()->matrix(bp::app::SimilarityPanel::A) != nullptr, kDemoWaitMs);
-    QCOMPARE(window.similarityPanel()->matrix(bp::app::SimilarityPanel::A)->size, std::int64_t{40});
-    QCOMPARE(window.trainingPanel()->runs().size(), std::size_t{3});
+    const Workspace& workspace = window.workspace();
+    QTRY_VERIFY_WITH_TIMEOUT(workspace.neuralDataset() != nullptr, kDemoWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(workspace.modelCount(), 1, kDemoWaitMs);
+    QCOMPARE(workspace.model(0)->file, (folder / "v1-model.pt").string());
+    QTRY_VERIFY_WITH_TIMEOUT(workspace.similarity(Workspace::A).matrix != nullptr, kDemoWaitMs);
+    QCOMPARE(workspace.similarity(Workspace::A).matrix->size, std::int64_t{40});
+    QCOMPARE(window.trainingPanel()->runsView()->runs().size(), std::size_t{3});
     QCOMPARE(window.comparisonPanel()->runsFolder(), QString::fromStdString((folder / "runs").string()));
     QVERIFY(window.comparisonPanel()->table()->rowCount() >= 3);
     QTRY_COMPARE_WITH_TIMEOUT(window.probePanel()->modelCount(), 3, kDemoWaitMs);
@@ -245,7 +248,7 @@ private Q_SLOTS:
     // The window shows the last finished step's results; the model is in the Models panel.
     QVERIFY(window.tabs()->currentWidget() != static_cast<QWidget*>(panel));
     if (done == 2) QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.modelPanel()));
-    QTRY_COMPARE_WITH_TIMEOUT(window.modelPanel()->modelCount(), 1, kDemoWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(window.workspace().modelCount(), 1, kDemoWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(window.jobs().activeJobCount() == 0, kDemoWaitMs);
   }
 
@@ -253,7 +256,7 @@ private Q_SLOTS:
     MainWindow window({});
     window.show();
     auto* similarity = window.similarityPanel();
-    auto* heatmap = similarity->heatmap(bp::app::SimilarityPanel::A);
+    auto* heatmap = similarity->heatmap(Workspace::A);
     bp::widgets::HeatmapView* diverging = nullptr;
     for (auto* view : window.findChildren<bp::widgets::HeatmapView*>())
       if (bp::widgets::isDiverging(view->colormap())) diverging = view;

@@ -7,6 +7,7 @@
 
 #include "app/about_dialog.h"
 #include "app/data_panel.h"
+#include "app/workspace.h"
 #include "app/job_runner.h"
 #include "app/main_window.h"
 #include "test_support.h"
@@ -22,20 +23,20 @@ private Q_SLOTS:
   void loadsTheDefaultDataOffTheGuiThread() {
     bp::app::MainWindow window({});
     window.show();
-    QSignalSpy changed(window.dataPanel(), &bp::app::DataPanel::datasetChanged);
+    QSignalSpy changed(&window.workspace(), &bp::app::Workspace::neuralDataChanged);
     window.loadDefaultData();
     QVERIFY(window.jobs().activeJobCount() == 1);  // returned at once, work is on a worker
     QVERIFY(changed.wait(120000));
-    const auto dataset = window.dataPanel()->dataset();
+    const auto dataset = window.workspace().neuralDataset();
     QVERIFY(dataset);
     QCOMPARE(dataset->neuronCount, 400);
     QVERIFY(window.dataPanel()->thumbnailGrid()->model()->rowCount() > 0);
-    QVERIFY(window.dataPanel()->view().reliability.oracleCorrelation.size() == 400);
+    QVERIFY(window.workspace().neuralData()->reliability.oracleCorrelation.size() == 400);
   }
 
   void selectingAnImageAndANeuronUpdatesTheViews() {
     bp::app::MainWindow window({});
-    QSignalSpy changed(window.dataPanel(), &bp::app::DataPanel::datasetChanged);
+    QSignalSpy changed(&window.workspace(), &bp::app::Workspace::neuralDataChanged);
     window.loadDefaultData();
     QVERIFY(changed.wait(120000));
     auto* grid = window.dataPanel()->thumbnailGrid();
@@ -88,7 +89,7 @@ private Q_SLOTS:
     QVERIFY(finished.wait(30000));
     QVERIFY(finished.first().at(3).toString().contains(QStringLiteral("broken.h5")));
     QTRY_VERIFY(window.findChild<QMessageBox*>(QStringLiteral("jobMessage")) != nullptr);
-    QVERIFY(!window.dataPanel()->dataset());
+    QVERIFY(!window.workspace().neuralDataset());
   }
 
   void aboutShowsEngineVersions() {

@@ -12,16 +12,20 @@
 #include <QtTest>
 #include <cmath>
 
-#include "app/data_panel.h"
 #include "app/main_window.h"
+#include "app/model_fit_form.h"
 #include "app/model_panel.h"
-#include "app/similarity_panel.h"
+#include "app/model_results_view.h"
+#include "app/workspace.h"
 #include "data/default_data.h"
 #include "test_support.h"
 #include "widgets/image_grid_view.h"
 #include "widgets/series_plot.h"
 
+using bp::app::ModelFitForm;
 using bp::app::ModelPanel;
+using bp::app::ModelResultsView;
+using bp::app::Workspace;
 
 namespace {
 
@@ -61,11 +65,14 @@ private Q_SLOTS:
     window.resize(1400, 900);
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
-    QSignalSpy loaded(window.dataPanel(), &bp::app::DataPanel::datasetChanged);
-    window.dataPanel()->loadFrom(window.jobs(), QStringLiteral("Small synthetic population"), smallPopulation);
+    Workspace& workspace = window.workspace();
+    QSignalSpy loaded(&workspace, &Workspace::neuralDataChanged);
+    window.loadNeuralData(QStringLiteral("Small synthetic population"), smallPopulation);
     QVERIFY(loaded.wait(kJobWaitMs));
     QVERIFY(window.showPanel(QStringLiteral("models")));
     ModelPanel& panel = *window.modelPanel();
+    ModelFitForm& form = *panel.fitForm();
+    ModelResultsView& results = *panel.results();
     // A failed job says why in the test log.
     QObject::connect(&window.jobs(), &bp::app::JobRunner::jobFinished, &window,
                      [](int, const QString& title, bool, const QString& error) {
@@ -73,43 +80,47 @@ private Q_SLOTS:
                      });
 
     // The form round-trips the engine's config.
-    panel.applyFitConfig(tinyFit("stacked"));
-    QCOMPARE(panel.fitConfigFromForm()["model"]["channels"], nlohmann::json({4, 4}));
-    QCOMPARE(panel.fitConfigFromForm()["trainer"]["max_epochs"], nlohmann::json(3));
+    form.applyFitConfig(tinyFit("stacked"));
+    QCOMPARE(form.fitConfigFromForm()["model"]["channels"], nlohmann::json({4, 4}));
+    QCOMPARE(form.fitConfigFromForm()["trainer"]["max_epochs"], nlohmann::json(3));
+    // The form's settings are the workspace's: a project saves them as they are.
+    QCOMPARE(workspace.settings("fit"), form.fitConfigFromForm());
 
     // A fit draws its curve while it runs, then joins the comparison table.
-    QSignalSpy epochs(&panel, &ModelPanel::fitCurveUpdated);
-    QSignalSpy added(&panel, &ModelPanel::modelAdded);
-    panel.fit();
+    int epochs = 0;
+    QObject::connect(&form, &ModelFitForm::liveCurveChanged, &form,
+                     [&epochs](const QString&, const std::vector<bp::NeuralEpochReport>& curve) {
+                       if (!curve.empty()) epochs = static_cast<int>(curve.size());
+                     });
+    QSignalSpy added(&workspace, &Workspace::modelAdded);
+    form.fit();
     QVERIFY(added.wait(kJobWaitMs));
-    QCOMPARE(epochs.count(), 3);
-    QCOMPARE(panel.modelCount(), 1);
-    QCOMPARE(panel.comparisonTable()->rowCount(), 1);
-    QVERIFY(panel.correlationCurves()->seriesCount() >= 1);
-    const bp::app::ModelRecord& stacked = panel.model(0);
+    QCOMPARE(epochs, 3);
+    QCOMPARE(workspace.modelCount(), 1);
+    QCOMPARE(results.comparisonTable()->rowCount(), 1);
+    QVERIFY(results.correlationCurves()->seriesCount() >= 1);
+    const bp::app::ModelRecord& stacked = *workspace.model(0);
     QVERIFY(stacked.evaluation.has_value());
     QCOMPARE(static_cast<int>(stacked.evaluation->averageCorrelation.size()), 20);
-    QCOMPARE(panel.filterGrid()->itemCount(), 4);
+    QCOMPARE(results.filterGrid()->itemCount(), 4);
     QCOMPARE(static_cast<int>(stacked.features.positions.size()), 40);
     for (const float coordinate : stacked.features.positions) QVERIFY(coordinate >= 0.0f && coordinate <= 64.0f);
 
     // Most exciting inputs of two neurons.
-    QSignalSpy meis(&panel, &ModelPanel::meisReady);
-    panel.neuronField()->setText(QStringLiteral("0, 7"));
-    panel.computeMostExcitingInputs();
+    QSignalSpy meis(&results, &ModelResultsView::meisReady);
+    results.neuronField()->setText(QStringLiteral("0, 7"));
+    results.computeMostExcitingInputs();
     QVERIFY(meis.wait(kJobWaitMs));
-    QCOMPARE(panel.meiGrid()->itemCount(), 2);
+    QCOMPARE(results.meiGrid()->itemCount(), 2);
 
     // The denoised target goes to the similarity panel as matrix A, with the denoising check.
-    QSignalSpy target(&panel, &ModelPanel::targetReady);
-    QSignalSpy matrixChanged(window.similarityPanel(), &bp::app::SimilarityPanel::matrixChanged);
-    panel.buildTarget();
+    QSignalSpy target(&results, &ModelResultsView::targetBuilt);
+    results.buildTarget();
     QVERIFY(target.wait(kJobWaitMs));
-    QVERIFY(matrixChanged.count() >= 1 || matrixChanged.wait(kJobWaitMs));
-    const auto a = window.similarityPanel()->matrix(bp::app::SimilarityPanel::A);
+    const auto a = workspace.similarity(Workspace::A).matrix;
     QVERIFY(a);
     QCOMPARE(a->size, std::int64_t{120 + 30 + 10});
-    QVERIFY(panel.targetSummary()->text().contains(QStringLiteral("model-predicted similarity")));
+    QVERIFY(results.targetSummary()->text().contains(QStringLiteral("model-predicted similarity")));
 
     // Save, then reopen: the same evaluation and curve come back.
     bp::test::ScratchDir scratch;
@@ -118,27 +129,28 @@ private Q_SLOTS:
     panel.saveCurrentModel(file);
     QVERIFY(finished.wait(kJobWaitMs));
     QVERIFY(QFile::exists(file) && QFile::exists(file + QStringLiteral(".metrics.json")));
+    QCOMPARE(QString::fromStdString(workspace.model(0)->file), file);  // a project now refers to the file
     panel.openModel(file);
     QVERIFY(added.wait(kJobWaitMs));
-    QCOMPARE(panel.modelCount(), 2);
-    const bp::app::ModelRecord& reopened = panel.model(1);
+    QCOMPARE(workspace.modelCount(), 2);
+    const bp::app::ModelRecord& reopened = *workspace.model(1);
     QCOMPARE(reopened.curve.size(), stacked.curve.size());
     QVERIFY(reopened.evaluation.has_value());
     QVERIFY(std::abs(reopened.evaluation->meanAverageCorrelation - stacked.evaluation->meanAverageCorrelation) < 1e-6);
 
     // A rotation-equivariant model: rotated filter banks and functional types.
-    panel.applyFitConfig(tinyFit("rotation_equivariant"));
-    panel.fit();
+    form.applyFitConfig(tinyFit("rotation_equivariant"));
+    form.fit();
     QVERIFY(added.wait(kJobWaitMs));
-    const bp::app::ModelRecord& rotated = panel.model(2);
+    const bp::app::ModelRecord& rotated = *workspace.model(2);
     QVERIFY(rotated.types.has_value());
     QCOMPARE(rotated.features.rotations, 4);
-    QCOMPARE(panel.filterGrid()->itemCount(), 16);
-    QCOMPARE(panel.typeTable()->rowCount(), 4);
+    QCOMPARE(results.filterGrid()->itemCount(), 16);
+    QCOMPARE(results.typeTable()->rowCount(), 4);
     std::int64_t typed = 0;
     for (const auto count : rotated.types->typeCounts) typed += count;
     QCOMPARE(typed, std::int64_t{20});
-    QCOMPARE(panel.comparisonTable()->rowCount(), 3);
+    QCOMPARE(results.comparisonTable()->rowCount(), 3);
   }
 };
 

@@ -3,23 +3,24 @@
 // project; changes are noticed; the autosave is offered back; moved files are asked for once;
 // a broken project is refused by name; the report of the project is exported as HTML and PDF.
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QtTest>
 #include <filesystem>
 
 #include "app/comparison_panel.h"
-#include "app/data_panel.h"
 #include "app/main_window.h"
-#include "app/model_panel.h"
 #include "app/project_controller.h"
-#include "app/similarity_panel.h"
+#include "app/model_fit_form.h"
+#include "app/training_launch_form.h"
 #include "app/training_panel.h"
+#include "app/workspace.h"
 #include "project/project_file.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
 using bp::app::MainWindow;
-using bp::app::SimilarityPanel;
+using bp::app::Workspace;
 
 namespace {
 
@@ -51,11 +52,11 @@ private Q_SLOTS:
     fs::create_directories(scratch / "runs");
     fs::create_directories(scratch / "recordings");
     MainWindow first({});
-    QSignalSpy dataset(first.dataPanel(), &bp::app::DataPanel::datasetChanged);
+    QSignalSpy dataset(&first.workspace(), &Workspace::neuralDataChanged);
     first.loadDefaultData();
     QVERIFY(dataset.wait(120000));
-    first.similarityPanel()->setMatrix(SimilarityPanel::B, smallMatrix(), QStringLiteral("hand-made"));
-    first.trainingPanel()->setRunsFolder(QString::fromStdString((scratch / "runs").string()));
+    first.workspace().setSimilarity(Workspace::B, smallMatrix(), QStringLiteral("hand-made"));
+    first.workspace().setRunsFolder(QString::fromStdString((scratch / "runs").string()));
     first.comparisonPanel()->setRunsFolder(QString::fromStdString((scratch / "runs").string()));
     first.comparisonPanel()->setNeuralPath(QString::fromStdString((scratch / "recordings").string()));
     first.setOpenPanels({QStringLiteral("data"), QStringLiteral("similarity"), QStringLiteral("training"),
@@ -72,7 +73,7 @@ private Q_SLOTS:
     // The computed matrix had no file: it was written beside the project, and the panel knows it.
     const fs::path matrixFile = scratch / "study.files" / "similarity-b.h5";
     QVERIFY(fs::exists(matrixFile));
-    QCOMPARE(first.similarityPanel()->matrixFile(SimilarityPanel::B), QString::fromStdString(matrixFile.string()));
+    QCOMPARE(first.workspace().similarity(Workspace::B).file, QString::fromStdString(matrixFile.string()));
 
     MainWindow second({});
     QVERIFY(restoredIn(second, file));
@@ -82,14 +83,16 @@ private Q_SLOTS:
     QCOMPARE(after.panels, before.panels);
     QCOMPARE(after.layout.at("tabs"), before.layout.at("tabs"));
     QCOMPARE(second.currentPanelName(), QStringLiteral("similarity"));
-    QCOMPARE(second.similarityPanel()->matrix(SimilarityPanel::B)->values, smallMatrix()->values);
-    QCOMPARE(second.similarityPanel()->description(SimilarityPanel::B), QStringLiteral("hand-made"));
-    QCOMPARE(second.dataPanel()->dataset()->neuronCount, first.dataPanel()->dataset()->neuronCount);
+    QCOMPARE(second.workspace().similarity(Workspace::B).matrix->values, smallMatrix()->values);
+    QCOMPARE(second.workspace().similarity(Workspace::B).description, QStringLiteral("hand-made"));
+    QCOMPARE(second.workspace().neuralDataset()->neuronCount, first.workspace().neuralDataset()->neuronCount);
     QVERIFY(!second.project().isModified());
 
-    // A change is noticed; the autosave holds it and is offered when the project is opened again.
-    second.trainingPanel()->setRunsFolder(QString::fromStdString((scratch / "recordings").string()));
+    // A change is noticed at once (the title bar's [*]); the autosave holds it and is offered when
+    // the project is opened again.
+    second.workspace().setRunsFolder(QString::fromStdString((scratch / "recordings").string()));
     QVERIFY(second.project().isModified());
+    QVERIFY(second.isWindowModified());
     QSignalSpy autosaved(&second.jobs(), &bp::app::JobRunner::jobFinished);
     second.project().autosave();
     QVERIFY(autosaved.wait(60000));
@@ -99,7 +102,7 @@ private Q_SLOTS:
     third.project().recoverAutosave = [&](const QString&, const QString&) { return offered = true; };
     QVERIFY(restoredIn(third, file));
     QVERIFY(offered);
-    QCOMPARE(third.trainingPanel()->runsFolder(), QString::fromStdString((scratch / "recordings").string()));
+    QCOMPARE(third.workspace().runsFolder(), QString::fromStdString((scratch / "recordings").string()));
     QVERIFY(third.project().isModified());  // recovered changes are not saved yet
   }
 
@@ -110,7 +113,7 @@ private Q_SLOTS:
     const QString file = QString::fromStdString((scratch / "study.brainprior").string());
     {
       MainWindow window({});
-      window.trainingPanel()->setRunsFolder(QString::fromStdString((scratch / "old" / "runs").string()));
+      window.workspace().setRunsFolder(QString::fromStdString((scratch / "old" / "runs").string()));
       window.comparisonPanel()->setNeuralPath(QString::fromStdString((scratch / "old" / "recordings").string()));
       QSignalSpy saved(&window.project(), &bp::app::ProjectController::saved);
       window.project().saveAs(file);
@@ -125,8 +128,43 @@ private Q_SLOTS:
     };
     QVERIFY(restoredIn(window, file));
     QCOMPARE(asked, QStringList{QStringLiteral("comparison.neural")});  // the runs were found with it
-    QCOMPARE(window.trainingPanel()->runsFolder(), QString::fromStdString((scratch / "new" / "runs").string()));
+    QCOMPARE(window.workspace().runsFolder(), QString::fromStdString((scratch / "new" / "runs").string()));
     QVERIFY(window.project().isModified());  // the new places are not saved yet
+  }
+
+  void editsMarkTheProjectModifiedAtOnceAndTheLayoutDoesNot() {
+    bp::test::ScratchDir scratch;
+    MainWindow window({});
+    QVERIFY(window.project().isEmpty());
+    QVERIFY(!window.project().isModified());
+    // Changing the layout alone is not a change of the project.
+    window.showPanel(QStringLiteral("training"));
+    window.setOpenPanels({QStringLiteral("training"), QStringLiteral("models")});
+    QVERIFY(!window.project().isModified());
+    // A form field is: the form keeps its settings in the workspace, whose change is signalled.
+    QSpinBox* epochs = window.trainingPanel()->launchForm()->epochsSpin();
+    epochs->setValue(epochs->value() + 3);
+    QVERIFY(window.project().isModified());
+    QVERIFY(window.isWindowModified());
+    QVERIFY(!window.project().isEmpty());
+    QCOMPARE(window.workspace().settings("training").at("epochs").get<int>(), epochs->value());
+
+    QSignalSpy saved(&window.project(), &bp::app::ProjectController::saved);
+    window.project().saveAs(QString::fromStdString((scratch / "forms.brainprior").string()));
+    QVERIFY(saved.wait(60000));
+    QVERIFY(!window.project().isModified());
+    QVERIFY(!window.isWindowModified());
+    // The fit form too, and the saved project brings both forms back.
+    QSpinBox* seed = window.findChild<bp::app::ModelFitForm*>()->findChild<QSpinBox*>();
+    QVERIFY(seed);
+    seed->setValue(seed->value() + 1);
+    QVERIFY(window.project().isModified());
+    MainWindow reopened({});
+    // The autosave timer may have written the fit form's change meanwhile: open the project as saved.
+    reopened.project().recoverAutosave = [](const QString&, const QString&) { return false; };
+    QVERIFY(restoredIn(reopened, window.project().file()));
+    QCOMPARE(reopened.trainingPanel()->launchForm()->epochsSpin()->value(), epochs->value());
+    QVERIFY(!reopened.project().isModified());
   }
 
   void brokenProjectIsRefusedByName() {
@@ -144,7 +182,7 @@ private Q_SLOTS:
   void reportOfTheProjectIsExported() {
     bp::test::ScratchDir scratch;
     MainWindow window({});
-    window.similarityPanel()->setMatrix(SimilarityPanel::A, smallMatrix(), QStringLiteral("hand-made"));
+    window.workspace().setSimilarity(Workspace::A, smallMatrix(), QStringLiteral("hand-made"));
     QSignalSpy saved(&window.project(), &bp::app::ProjectController::saved);
     window.project().saveAs(QString::fromStdString((scratch / "study.brainprior").string()));
     QVERIFY(saved.wait(60000));

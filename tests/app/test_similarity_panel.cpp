@@ -14,9 +14,9 @@
 #include <cmath>
 #include <random>
 
-#include "app/data_panel.h"
 #include "app/main_window.h"
 #include "app/similarity_panel.h"
+#include "app/workspace.h"
 #include "data/synthetic_v1.h"
 #include "rsa/matrix_file.h"
 #include "test_support.h"
@@ -24,6 +24,7 @@
 #include "widgets/plot_export.h"
 
 using bp::app::SimilarityPanel;
+using bp::app::Workspace;
 
 namespace {
 
@@ -115,28 +116,28 @@ private Q_SLOTS:
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
 
-    QSignalSpy loaded(window.dataPanel(), &bp::app::DataPanel::datasetChanged);
-    window.dataPanel()->loadFrom(window.jobs(), QStringLiteral("Small synthetic population"), smallNeuralDataset);
+    QSignalSpy loaded(&window.workspace(), &Workspace::neuralDataChanged);
+    window.loadNeuralData(QStringLiteral("Small synthetic population"), smallNeuralDataset);
     QVERIFY(loaded.wait(kJobWaitMs));
     QVERIFY(window.showPanel(QStringLiteral("similarity")));
 
     auto& panel = *window.similarityPanel();
-    QSignalSpy changed(&panel, &SimilarityPanel::matrixChanged);
+    QSignalSpy changed(&window.workspace(), &Workspace::similarityChanged);
 
     // A: test tier, repeat average (the form's defaults, set explicitly so the test says what it uses).
     panel.tierBox()->setCurrentIndex(panel.tierBox()->findData(static_cast<int>(bp::Tier::Test)));
     auto* rows = panel.rowsBox();
     rows->setCurrentIndex(0);
-    panel.computeInto(SimilarityPanel::A);
+    panel.computeInto(Workspace::A);
     QVERIFY(changed.wait(kJobWaitMs));
-    QCOMPARE(changed.takeFirst().at(0).toInt(), int(SimilarityPanel::A));
-    const auto a = panel.matrix(SimilarityPanel::A);
+    QCOMPARE(changed.takeFirst().at(0).toInt(), int(Workspace::A));
+    const auto a = window.workspace().similarity(Workspace::A).matrix;
     QVERIFY(a);
     QCOMPARE(a->size, kTestImages);
     QCOMPARE(static_cast<int>(a->imageIds.size()), kTestImages);
 
     // Hover the centre of cell (2, 5): the hover box names both images and the value.
-    auto& heatmapA = *panel.heatmap(SimilarityPanel::A);
+    auto& heatmapA = *panel.heatmap(Workspace::A);
     QCOMPARE(heatmapA.rows(), kTestImages);
     heatmapA.plot()->replot();  // lays out the axes now, so that pixel mapping is current
     const int row = 2;
@@ -155,16 +156,16 @@ private Q_SLOTS:
     // B: the same images from single trial 0; the difference view then covers the same images.
     rows->setCurrentIndex(1);
     panel.singleTrialSpin()->setValue(0);
-    panel.computeInto(SimilarityPanel::B);
+    panel.computeInto(Workspace::B);
     QVERIFY(changed.wait(kJobWaitMs));
-    QCOMPARE(changed.takeFirst().at(0).toInt(), int(SimilarityPanel::B));
-    const auto b = panel.matrix(SimilarityPanel::B);
+    QCOMPARE(changed.takeFirst().at(0).toInt(), int(Workspace::B));
+    const auto b = window.workspace().similarity(Workspace::B).matrix;
     QVERIFY(b);
     QCOMPARE(b->size, kTestImages);
     QCOMPARE(b->imageIds, a->imageIds);
     bp::widgets::HeatmapView* difference = nullptr;
     for (auto* view : panel.findChildren<bp::widgets::HeatmapView*>())
-      if (view != panel.heatmap(SimilarityPanel::A) && view != panel.heatmap(SimilarityPanel::B)) difference = view;
+      if (view != panel.heatmap(Workspace::A) && view != panel.heatmap(Workspace::B)) difference = view;
     QVERIFY(difference);
     // A - B is computed by a job of its own after B arrives.
     QTRY_COMPARE_WITH_TIMEOUT(difference->rows(), kTestImages, kJobWaitMs);
@@ -194,10 +195,10 @@ private Q_SLOTS:
     // Save A and open it into B: the same images and exactly the same values.
     const auto matrixPath = dir / "similarity-a.h5";
     bp::writeSimilarityMatrix(*a, matrixPath);
-    panel.openMatrixFile(SimilarityPanel::B, QString::fromStdString(matrixPath.string()));
+    panel.openMatrixFile(Workspace::B, QString::fromStdString(matrixPath.string()));
     QVERIFY(changed.wait(kJobWaitMs));
-    QCOMPARE(changed.takeFirst().at(0).toInt(), int(SimilarityPanel::B));
-    const auto reopened = panel.matrix(SimilarityPanel::B);
+    QCOMPARE(changed.takeFirst().at(0).toInt(), int(Workspace::B));
+    const auto reopened = window.workspace().similarity(Workspace::B).matrix;
     QVERIFY(reopened && reopened != b);
     QCOMPARE(reopened->size, a->size);
     QCOMPARE(reopened->imageIds, a->imageIds);
