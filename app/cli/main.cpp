@@ -1,6 +1,9 @@
 // brainprior-cli: the headless twin of the BrainPrior GUI. Every subcommand maps onto core calls.
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "cli_support.h"
@@ -37,6 +40,14 @@ int main(int argc, char** argv) {
     return 130;
   } catch (const std::exception& e) {
     std::cerr << "brainprior-cli: error: " << e.what() << '\n';
+    return 1;
+  }
+  // The results go to stdout: a write that failed there (a full disk behind a redirection, a
+  // closed pipe) lost them, and the exit code must say so.
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::cerr << "brainprior-cli: error: the output could not be written to stdout (" << std::strerror(errno)
+              << "); the results are lost\n";
     return 1;
   }
   return 0;

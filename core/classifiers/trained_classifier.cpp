@@ -9,6 +9,7 @@
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/torch_archive.h"
 
 namespace bp {
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr const char* kModelFormat = "brainprior classifier";
 constexpr const char* kModelKey = "brainprior_classifier";
+constexpr int kModelVersion = 1;
 
 }  // namespace
 
@@ -40,42 +42,41 @@ double classifierAccuracy(Classifier& model, const torch::Tensor& images, const 
 
 void saveClassifierModel(const TrainedClassifier& trained, const std::filesystem::path& path) {
   const nlohmann::json description = {{"format", kModelFormat},
-                                      {"version", 1},
+                                      {"version", kModelVersion},
                                       {"model", toJson(trained.model->config())},
                                       {"class_names", trained.classNames},
                                       {"image_shape", trained.imageShape}};
-  writeAtomically(path, [&](const std::filesystem::path& temporary) {
-    torch::serialize::OutputArchive archive;
-    trained.model->save(archive);
-    archive.write(kModelKey, c10::IValue(description.dump()));
-    archive.save_to(temporary.string());
-  });
+  torch::serialize::OutputArchive archive;
+  trained.model->save(archive);
+  archive.write(kModelKey, c10::IValue(description.dump()));
+  writeArchiveFile(path, archive);
   writeFileAtomically(path.string() + ".json", description.dump(2) + "\n");
 }
 
 TrainedClassifier loadClassifierModel(const std::filesystem::path& path) {
   torch::serialize::InputArchive archive;
-  nlohmann::json description;
-  try {
-    archive.load_from(path.string(), torch::Device(torch::kCPU));
-    c10::IValue stored;
-    archive.read(kModelKey, stored);
-    description = nlohmann::json::parse(stored.toStringRef());
-    if (description.at("format") != kModelFormat) throw FileError(path.string(), "not a BrainPrior classifier");
-  } catch (const c10::Error& error) {
-    throw FileError(path.string(), std::string("not a BrainPrior classifier: ") + error.what_without_backtrace());
-  } catch (const nlohmann::json::exception& error) {
-    throw FileError(path.string(), std::string("corrupt classifier description: ") + error.what());
-  }
+  readArchiveFile(path, archive);
   TrainedClassifier trained;
   try {
+    c10::IValue stored;
+    archive.read(kModelKey, stored);
+    const nlohmann::json description = nlohmann::json::parse(stored.toStringRef());
+    if (!description.is_object() || description.value("format", std::string()) != kModelFormat)
+      throw FileError(path.string(), "not a BrainPrior classifier (its \"format\" is not \"" +
+                                         std::string(kModelFormat) + "\")");
+    if (description.value("version", 0) != kModelVersion)
+      throw FileError(path.string(), "a classifier of version " + description.value("version", nlohmann::json()).dump() +
+                                         ", which this BrainPrior does not read (it reads version " +
+                                         std::to_string(kModelVersion) + ")");
     trained.model = Classifier(classifierConfigFromJson(description.at("model")));
     trained.classNames = description.at("class_names").get<std::vector<std::string>>();
     trained.imageShape = description.at("image_shape").get<std::vector<std::int64_t>>();
-    trained.model->load(archive);
+    if (trained.imageShape.size() != 3 ||
+        std::any_of(trained.imageShape.begin(), trained.imageShape.end(), [](std::int64_t side) { return side <= 0; }))
+      throw FileError(path.string(), "its \"image_shape\" " + description.at("image_shape").dump() +
+                                         " is not [channels, height, width]");
   } catch (const c10::Error& error) {
-    throw FileError(path.string(),
-                    std::string("weights do not match the model config: ") + error.what_without_backtrace());
+    throw FileError(path.string(), std::string("not a BrainPrior classifier: ") + error.what_without_backtrace());
   } catch (const nlohmann::json::exception& error) {
     throw FileError(path.string(), std::string("corrupt classifier description: ") + error.what());
   } catch (const FileError&) {
@@ -83,6 +84,7 @@ TrainedClassifier loadClassifierModel(const std::filesystem::path& path) {
   } catch (const Error& error) {
     throw FileError(path.string(), error.what());
   }
+  loadModuleChecked(*trained.model, archive, path);
   trained.model->eval();
   return trained;
 }

@@ -1,12 +1,14 @@
 #include "data/hdf5_file.h"
 
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <new>
 
+#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 
 namespace bp {
@@ -22,12 +24,16 @@ std::recursive_mutex& hdf5Mutex() {
 namespace {
 
 // Holds the library mutex. The first one also stops HDF5 printing its error stack to stderr on
-// every failed call: expected failures are normal here, and real ones become FileErrors.
+// every failed call (expected failures are normal here, and real ones become FileErrors), and,
+// before HDF5 initialises, its clean-up at exit: after a write that failed on a full disk, HDF5
+// keeps the file it could not close and its exit handler crashes closing it again (HDF5 1.10).
+// Every file is closed by its handle anyway; the one HDF5 could not close is the abandoned
+// temporary file, which the failed write already removed.
 class Hdf5Lock {
  public:
   Hdf5Lock() : guard_(hdf5Mutex()) {
-    static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
-    static_cast<void>(silenced);
+    static const bool configured = (H5dont_atexit() >= 0) & (H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0);
+    static_cast<void>(configured);
   }
 
  private:
@@ -47,6 +53,15 @@ std::string takeHdf5Reason() {
   H5Eclear2(H5E_DEFAULT);
   return reason;
 }
+
+// Beyond this, a dataset must be backed by stored data before it is read whole: a tiny file can
+// declare a dataset of 10^9 elements and never write it.
+constexpr std::uint64_t kUnbackedReadLimitBytes = std::uint64_t{64} << 20;
+// Gzip at its best keeps about 1 byte of 1000 of a constant array: a dataset that stores less than
+// that of what it declares was never written (or was damaged).
+constexpr std::uint64_t kLargestCompressionRatio = 1000;
+
+std::string megabytes(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " MB"; }
 
 template <class T>
 hid_t memoryTypeOf() {
@@ -178,8 +193,7 @@ Hdf5Handle fileAccessProperties() {
 }
 
 Hdf5Handle openExisting(const std::filesystem::path& file, unsigned flags) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) throw FileError(file.string(), "file does not exist");
+  requireRegularFile(file);
   const auto properties = fileAccessProperties();
   Hdf5Handle handle(H5Fopen(file.c_str(), flags, properties.id()), H5Fclose);
   if (!handle.valid()) {
@@ -453,11 +467,25 @@ void Hdf5File::readRows(const std::string& datasetPath, std::int64_t firstRow, s
   readNumbers(datasetPath, memoryTypeOf<T>(), Box{{firstRow}, {rowCount}}, values);
 }
 
+void Hdf5File::requirePlausibleSize(Hdf5Handle::Id dataset, const std::string& what, std::int64_t elements,
+                                    std::size_t elementBytes) const {
+  const auto declared = static_cast<std::uint64_t>(elements) * elementBytes;
+  const auto memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (memory > 0 && declared > memory)
+    fail(what + " declares " + std::to_string(elements) + " elements (" + megabytes(declared) +
+         "), more than this machine's memory (" + megabytes(memory) + ")");
+  if (declared > kUnbackedReadLimitBytes && H5Dget_storage_size(dataset) * kLargestCompressionRatio < declared)
+    fail(what + " declares " + std::to_string(elements) + " elements (" + megabytes(declared) + ") but the file stores " +
+         std::to_string(H5Dget_storage_size(dataset)) + " bytes of it (never written, or damaged)");
+}
+
 template <class T>
 std::vector<T> Hdf5File::readDataset(const std::string& datasetPath) const {
   static_assert(isHdf5Number<T>, "unsupported HDF5 element type");
   const Hdf5Lock lock;
-  std::vector<T> values(static_cast<std::size_t>(elementCount(shape(datasetPath))));
+  const std::int64_t count = elementCount(shape(datasetPath));
+  requirePlausibleSize(openDataset(datasetPath).id(), "dataset '" + datasetPath + "'", count, sizeof(T));
+  std::vector<T> values(static_cast<std::size_t>(count));
   readNumbers(datasetPath, memoryTypeOf<T>(), std::nullopt, values.data());
   return values;
 }
@@ -546,6 +574,7 @@ std::vector<std::string> Hdf5File::readStringElements(hid_t object, bool isAttri
   const auto count = static_cast<std::size_t>(storedCount);
   std::vector<std::string> values;
   if (count == 0) return values;
+  if (!isAttribute) requirePlausibleSize(object, what, storedCount, std::max<std::size_t>(H5Tget_size(storedType.id()), 8));
   const auto read = [&](hid_t memoryType, void* buffer) {
     return isAttribute ? H5Aread(object, memoryType, buffer)
                        : H5Dread(object, memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);

@@ -149,6 +149,10 @@ class Hdf5File {
                    void* values) const;
   // Every element of a string dataset or attribute; `what` names it in errors.
   std::vector<std::string> readStringElements(Hdf5Handle::Id object, bool isAttribute, const std::string& what) const;
+  // Refuses (FileError) to read a dataset whose declared size exceeds this machine's memory, or
+  // that declares far more than the file stores: a tiny file must not make the app allocate gigabytes.
+  void requirePlausibleSize(Hdf5Handle::Id dataset, const std::string& what, std::int64_t elements,
+                            std::size_t elementBytes) const;
 
   std::filesystem::path path_;
   Hdf5Handle file_;

@@ -14,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 
 namespace bp {
@@ -133,7 +134,7 @@ const std::vector<std::string>& fashionMnistClassNames() {
 class GzipFileReader {
  public:
   explicit GzipFileReader(const std::filesystem::path& file) : file_(file) {
-    requireExists(file);
+    requireRegularFile(file);
     handle_ = gzopen(file.c_str(), "rb");
     if (!handle_) throw FileError(file.string(), std::string("cannot open: ") + std::strerror(errno));
     gzbuffer(handle_, 1 << 17);
@@ -198,7 +199,7 @@ const std::vector<std::string>& cifar10ClassNames() {
 }
 
 std::uintmax_t fileSize(const std::filesystem::path& file) {
-  requireExists(file);
+  requireRegularFile(file);
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) throw FileError(file.string(), "cannot read: " + ec.message());

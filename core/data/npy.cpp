@@ -757,6 +757,7 @@ NpyArray parseNpy(const char* data, std::size_t size, const std::string& nameFor
 
 NpyArray readNpy(const std::filesystem::path& path) {
   const std::string name = path.string();
+  requireRegularFile(path);  // before open(): opening a FIFO blocks until something writes to it
   FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) throw FileError(name, "cannot open: " + errnoText());
   struct stat info {};

@@ -20,6 +20,7 @@
 #include "runtime/error.h"
 #include "runtime/random.h"
 #include "runtime/runtime.h"
+#include "runtime/torch_archive.h"
 #include "training/training_checkpoint.h"
 
 namespace bp {
@@ -28,6 +29,29 @@ namespace {
 
 constexpr std::int64_t kPredictionBatch = 256;
 constexpr const char* kConfigKey = "brainprior_neural_model";
+constexpr const char* kModelFormat = "brainprior neural model";
+constexpr int kModelVersion = 1;
+
+// The normalisation must fit the model it came with: one mean and one positive standard deviation
+// per input channel, one positive response scale per neuron.
+void checkNormalization(const NeuralNormalization& normalization, const NeuralModelConfig& config) {
+  const auto channels = static_cast<std::size_t>(config.inputChannels);
+  const auto neurons = static_cast<std::size_t>(config.neuronCount);
+  const auto positiveAndFinite = [](const std::vector<float>& values) {
+    return std::all_of(values.begin(), values.end(), [](float value) { return std::isfinite(value) && value > 0.0f; });
+  };
+  if (normalization.imageMean.size() != channels || normalization.imageStd.size() != channels)
+    throw Error("the normalisation has " + std::to_string(normalization.imageMean.size()) + " image means and " +
+                std::to_string(normalization.imageStd.size()) + " standard deviations for a model of " +
+                std::to_string(channels) + " input channel(s)");
+  if (!positiveAndFinite(normalization.imageStd))
+    throw Error("the normalisation's 'image_std' must be positive and finite");
+  if (normalization.responseScale.size() != neurons)
+    throw Error("the normalisation has " + std::to_string(normalization.responseScale.size()) +
+                " response scales for a model of " + std::to_string(neurons) + " neurons");
+  if (!positiveAndFinite(normalization.responseScale))
+    throw Error("the normalisation's 'response_scale' must be positive and finite");
+}
 
 // Rows `trials` of a row-major matrix with `rowSize` floats per row, as a tensor rows x shape...
 torch::Tensor gatherRows(const std::vector<float>& matrix, std::int64_t rowSize,
@@ -494,46 +518,46 @@ std::vector<float> predictResponses(const FittedNeuralModel& fitted, const Neura
 }
 
 void saveNeuralModel(const FittedNeuralModel& fitted, const std::filesystem::path& path) {
-  const nlohmann::json description = {{"format", "brainprior neural model"},
-                                      {"version", 1},
+  const nlohmann::json description = {{"format", kModelFormat},
+                                      {"version", kModelVersion},
                                       {"model", toJson(fitted.model->config())},
                                       {"normalization", toJson(fitted.normalization)}};
-  writeAtomically(path, [&](const std::filesystem::path& temporary) {
-    torch::serialize::OutputArchive archive;
-    fitted.model->save(archive);
-    // The config travels inside the archive, so weights and the shapes they need cannot diverge.
-    archive.write(kConfigKey, c10::IValue(description.dump()));
-    archive.save_to(temporary.string());
-  });
+  torch::serialize::OutputArchive archive;
+  fitted.model->save(archive);
+  // The config travels inside the archive, so weights and the shapes they need cannot diverge.
+  archive.write(kConfigKey, c10::IValue(description.dump()));
+  writeArchiveFile(path, archive);
   writeFileAtomically(path.string() + ".json", description.dump(2) + "\n");
 }
 
 FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
   torch::serialize::InputArchive archive;
-  nlohmann::json description;
+  readArchiveFile(path, archive);
+  FittedNeuralModel fitted;
   try {
-    archive.load_from(path.string(), torch::Device(torch::kCPU));
     c10::IValue stored;
     archive.read(kConfigKey, stored);
-    description = nlohmann::json::parse(stored.toStringRef());
+    const nlohmann::json description = nlohmann::json::parse(stored.toStringRef());
+    if (!description.is_object() || description.value("format", std::string()) != kModelFormat)
+      throw FileError(path.string(), "not a BrainPrior neural model (its \"format\" is not \"" +
+                                         std::string(kModelFormat) + "\")");
+    if (description.value("version", 0) != kModelVersion)
+      throw FileError(path.string(), "a neural model of version " + description.value("version", nlohmann::json()).dump() +
+                                         ", which this BrainPrior does not read (it reads version " +
+                                         std::to_string(kModelVersion) + ")");
+    fitted.model = NeuralModel(neuralModelConfigFromJson(description.at("model")));
+    fitted.normalization = neuralNormalizationFromJson(description.at("normalization"));
+    checkNormalization(fitted.normalization, fitted.model->config());
   } catch (const c10::Error& error) {
     throw FileError(path.string(), std::string("not a BrainPrior neural model: ") + error.what_without_backtrace());
   } catch (const nlohmann::json::exception& error) {
     throw FileError(path.string(), std::string("corrupt model description: ") + error.what());
-  }
-  FittedNeuralModel fitted;
-  try {
-    fitted.model = NeuralModel(neuralModelConfigFromJson(description.at("model")));
-    fitted.normalization = neuralNormalizationFromJson(description.at("normalization"));
-    fitted.model->load(archive);
-  } catch (const c10::Error& error) {
-    throw FileError(path.string(),
-                    std::string("weights do not match the model config: ") + error.what_without_backtrace());
-  } catch (const nlohmann::json::exception& error) {
-    throw FileError(path.string(), std::string("corrupt model description: ") + error.what());
+  } catch (const FileError&) {
+    throw;
   } catch (const Error& error) {
     throw FileError(path.string(), error.what());
   }
+  loadModuleChecked(*fitted.model, archive, path);
   fitted.model->eval();
   return fitted;
 }

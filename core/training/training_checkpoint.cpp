@@ -3,10 +3,9 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 #include <torch/utils.h>
-#include <sstream>
 
-#include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/torch_archive.h"
 
 namespace bp {
 namespace {
@@ -76,27 +75,19 @@ void writeTrainingCheckpoint(const std::filesystem::path& path, const Checkpoint
   state["format"] = kind.format;
   state["version"] = kCheckpointVersion;
   state["identity"] = identity;
-  // The archive is serialized in memory and then written by writeFileAtomically, which checks every
-  // write: LibTorch's file writer fails on a full disk inside a destructor, which ends the process.
-  std::ostringstream bytes;
-  try {
-    torch::serialize::OutputArchive archive;
-    for (const CheckpointModule& part : modules) {
-      if (part.module == nullptr) continue;
-      torch::serialize::OutputArchive moduleArchive;
-      part.module->save(moduleArchive);
-      archive.write(part.key, moduleArchive);
-    }
-    torch::serialize::OutputArchive optimizerArchive;
-    optimizer.save(optimizerArchive);
-    archive.write("optimizer", optimizerArchive);
-    writeTensorList(archive, "best", best);
-    archive.write("state", c10::IValue(state.dump()));
-    archive.save_to(bytes);
-  } catch (const c10::Error& error) {
-    throw FileError(path.string(), std::string("cannot serialize the checkpoint: ") + error.what_without_backtrace());
+  torch::serialize::OutputArchive archive;
+  for (const CheckpointModule& part : modules) {
+    if (part.module == nullptr) continue;
+    torch::serialize::OutputArchive moduleArchive;
+    part.module->save(moduleArchive);
+    archive.write(part.key, moduleArchive);
   }
-  writeFileAtomically(path, bytes.str());
+  torch::serialize::OutputArchive optimizerArchive;
+  optimizer.save(optimizerArchive);
+  archive.write("optimizer", optimizerArchive);
+  writeTensorList(archive, "best", best);
+  archive.write("state", c10::IValue(state.dump()));
+  writeArchiveFile(path, archive);
 }
 
 nlohmann::json readTrainingCheckpoint(const std::filesystem::path& path, const CheckpointKind& kind,
@@ -110,7 +101,7 @@ nlohmann::json readTrainingCheckpoint(const std::filesystem::path& path, const C
         break;
       }
     torch::serialize::InputArchive archive;
-    archive.load_from(path.string(), device);
+    readArchiveFile(path, archive, device);
     nlohmann::json description = readDescription(archive, path, kind);
     if (description.at("identity") != identity)
       throw FileError(path.string(), checkpointMismatch(kind, description.at("identity"), identity));
@@ -118,7 +109,7 @@ nlohmann::json readTrainingCheckpoint(const std::filesystem::path& path, const C
       if (part.module == nullptr) continue;
       torch::serialize::InputArchive moduleArchive;
       archive.read(part.key, moduleArchive);
-      part.module->load(moduleArchive);
+      loadModuleChecked(*part.module, moduleArchive, path);
     }
     torch::serialize::InputArchive optimizerArchive;
     archive.read("optimizer", optimizerArchive);
@@ -131,7 +122,7 @@ nlohmann::json readTrainingCheckpoint(const std::filesystem::path& path, const C
 nlohmann::json readTrainingCheckpointDescription(const std::filesystem::path& path, const CheckpointKind& kind) {
   return readingCheckpoint(path, [&] {
     torch::serialize::InputArchive archive;
-    archive.load_from(path.string(), torch::Device(torch::kCPU));
+    readArchiveFile(path, archive);
     return readDescription(archive, path, kind);
   });
 }

@@ -6,7 +6,10 @@
 #include <QProcess>
 #include <QtTest>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "striped_images.h"
@@ -233,6 +236,40 @@ private Q_SLOTS:
     const double first = launched.at(0).toObject().value("test_accuracy").toDouble();
     const double second = launched.at(1).toObject().value("test_accuracy").toDouble();
     QVERIFY(std::abs(group.value("mean_test_accuracy").toDouble() - (first + second) / 2) < 1e-9);
+  }
+
+  void convertOntoAFullDiskFailsCleanly() {
+    bp::test::ScratchDir dir;
+    const auto population = QString::fromStdString((dir / "population.h5").string());
+    QCOMPARE(runCli(QStringList{"synth", "-o", population} + kSmallPopulation).exitCode, 0);
+    // A file-size limit in the child stands in for a full disk (its SIGXFSZ ignored: writes fail).
+    QProcess process;
+    process.setChildProcessModifier([] {
+      std::signal(SIGXFSZ, SIG_IGN);
+      rlimit limit{};
+      getrlimit(RLIMIT_FSIZE, &limit);
+      limit.rlim_cur = 64 * 1024;
+      setrlimit(RLIMIT_FSIZE, &limit);
+    });
+    const auto output = QString::fromStdString((dir / "converted.h5").string());
+    process.start(QStringLiteral(BRAINPRIOR_CLI_PATH), {QStringLiteral("--quiet"), QStringLiteral("convert"), population, output});
+    process.waitForFinished(-1);
+    const QByteArray error = process.readAllStandardError();
+    // A clean error naming the output, not a crash at exit (HDF5 kept the file it could not close).
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 1);
+    QVERIFY2(error.contains(output.toUtf8()), error.constData());
+    QVERIFY(!QFile::exists(output));
+    QVERIFY(!bp::test::hasTemporaryFiles(dir.path()));
+  }
+
+  void resultsLostOnAFullDeviceAreAnError() {
+    QProcess process;
+    process.setStandardOutputFile(QStringLiteral("/dev/full"));
+    process.start(QStringLiteral(BRAINPRIOR_CLI_PATH), {QStringLiteral("--quiet"), QStringLiteral("runtime")});
+    process.waitForFinished(-1);
+    QCOMPARE(process.exitCode(), 1);
+    QVERIFY(process.readAllStandardError().contains("could not be written to stdout"));
   }
 
   void missingPathFailsWithItsName() {

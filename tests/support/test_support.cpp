@@ -1,9 +1,13 @@
 #include "test_support.h"
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 namespace bp::test {
 
@@ -37,6 +41,30 @@ std::string readBytes(const std::filesystem::path& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+void withFileSizeLimit(std::uint64_t bytes, const std::function<void()>& call) {
+  rlimit original{};
+  if (getrlimit(RLIMIT_FSIZE, &original) != 0) throw std::runtime_error("getrlimit failed");
+  const auto previousHandler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = original;
+  limited.rlim_cur = bytes;
+  setrlimit(RLIMIT_FSIZE, &limited);
+  try {
+    call();
+  } catch (...) {
+    setrlimit(RLIMIT_FSIZE, &original);
+    std::signal(SIGXFSZ, previousHandler);
+    throw;
+  }
+  setrlimit(RLIMIT_FSIZE, &original);
+  std::signal(SIGXFSZ, previousHandler);
+}
+
+bool hasTemporaryFiles(const std::filesystem::path& folder) {
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos) return true;
+  return false;
 }
 
 }  // namespace bp::test
