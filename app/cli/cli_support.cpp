@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,6 +12,7 @@
 
 #include "data/dataset_io.h"
 #include "data/default_data.h"
+#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 
@@ -31,8 +34,39 @@ void startRuntime(const GlobalOptions& options) {
   initializeRuntime(options.runtime);
 }
 
+namespace {
+
+// Cancelled by SIGINT or SIGTERM; read by every job of the command. (A lock-free atomic store is
+// safe in a signal handler.)
+CancelToken& interruptToken() {
+  static CancelToken token;
+  return token;
+}
+std::atomic<int> interruptSignal{0};
+
+void onInterrupt(int signal) {
+  if (interruptSignal.exchange(signal) != 0) {
+    // The second signal: the user does not want to wait for the current step.
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  interruptToken().cancel();
+}
+
+}  // namespace
+
+void installInterruptHandlers() {
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+}
+
+int interruptedBy() { return interruptSignal.load(); }
+
 Job progressJob(const GlobalOptions& options) {
-  if (options.quiet) return {};
+  // Not owned: the token lives as long as the process.
+  const std::shared_ptr<const CancelToken> cancel(&interruptToken(), [](const CancelToken*) {});
+  if (options.quiet) return Job({}, cancel);
   struct State {
     bool terminal = ::isatty(STDERR_FILENO) != 0;
     int lastDecile = -1;
@@ -52,16 +86,15 @@ Job progressJob(const GlobalOptions& options) {
           std::fprintf(stderr, "[%3d%%] %s\n", percent, message.c_str());
         }
       },
-      nullptr);
+      cancel);
 }
 
 void printJson(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
 
 nlohmann::json readJsonFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FileError(path, "cannot open");
+  const std::string text = readTextFile(path);
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& error) {
     throw FileError(path, std::string("not valid JSON: ") + error.what());
   }

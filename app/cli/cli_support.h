@@ -25,6 +25,13 @@ void addGlobalOptions(CLI::App& app, GlobalOptions& options);
 // Starts the engine with the user's options (call once, inside a subcommand's callback).
 void startRuntime(const GlobalOptions& options);
 // A job that draws progress on stderr (a bar on a terminal, a line every 10% otherwise).
+// SIGINT and SIGTERM cancel the command through its jobs: the engine stops at its next check
+// (a training run then records "cancelled" in its log and summary and keeps its last complete
+// epoch, so --resume continues it). A second signal ends the process at once.
+void installInterruptHandlers();
+// The signal that interrupted the command, 0 when none did.
+int interruptedBy();
+// A job that draws progress on stderr (unless quiet) and is cancelled by an interrupt.
 Job progressJob(const GlobalOptions& options);
 void printJson(const nlohmann::json& value);
 // A JSON file (a config); FileError naming the file when it is unreadable or not JSON.
@@ -40,6 +47,8 @@ auto readConfigFile(const std::string& path, Parse parse) -> decltype(parse(nloh
     throw;
   } catch (const Error& error) {
     throw FileError(path, error.what());
+  } catch (const nlohmann::json::exception& error) {
+    throw FileError(path, std::string("a value of the wrong type: ") + error.what());
   }
 }
 // A neural dataset from a path, or the embedded default population for "default".

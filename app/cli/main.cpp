@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -31,13 +32,16 @@ int main(int argc, char** argv) {
   bp::cli::addPredictivityCommands(app, options);
   bp::cli::addDemoCommands(app, options);
   bp::cli::addReportCommands(app, options);
+  bp::cli::installInterruptHandlers();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const bp::CancelledError& e) {
-    std::cerr << "brainprior-cli: " << e.what() << '\n';
-    return 130;
+    const int signal = bp::cli::interruptedBy();
+    std::cerr << "brainprior-cli: " << (signal == SIGTERM ? "terminated" : "interrupted") << " (" << e.what()
+              << "); what was complete is kept\n";
+    return 128 + (signal != 0 ? signal : SIGINT);
   } catch (const std::exception& e) {
     std::cerr << "brainprior-cli: error: " << e.what() << '\n';
     return 1;

@@ -1,6 +1,7 @@
 #include "model_commands.h"
 
 #include <ctime>
+#include <tuple>
 
 #include "data/dataset_io.h"
 #include "data/npy.h"
@@ -45,11 +46,15 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
   NeuralModelConfig modelConfig;
   NeuralTrainerConfig trainerConfig;
   if (!options.config.empty()) {
-    const nlohmann::json json = readJsonFile(options.config);
-    ConfigReader reader(json, "fit config " + options.config);
-    if (const nlohmann::json* model = reader.find("model")) modelConfig = neuralModelConfigFromJson(*model);
-    if (const nlohmann::json* trainer = reader.find("trainer")) trainerConfig = neuralTrainerConfigFromJson(*trainer);
-    reader.finish();
+    std::tie(modelConfig, trainerConfig) = readConfigFile(options.config, [](const nlohmann::json& json) {
+      ConfigReader reader(json, "fit config");
+      NeuralModelConfig model;
+      NeuralTrainerConfig trainer;
+      if (const nlohmann::json* found = reader.find("model")) model = neuralModelConfigFromJson(*found);
+      if (const nlohmann::json* found = reader.find("trainer")) trainer = neuralTrainerConfigFromJson(*found);
+      reader.finish();
+      return std::pair{model, trainer};
+    });
   }
   // Command-line settings win over the file's.
   if (!options.core.empty() || !options.readout.empty()) {

@@ -83,6 +83,9 @@ TrainedClassifier loadClassifierModel(const std::filesystem::path& path) {
     throw;
   } catch (const Error& error) {
     throw FileError(path.string(), error.what());
+  } catch (const std::exception& error) {
+    // A description with an index or size out of range (std::out_of_range and the like).
+    throw FileError(path.string(), std::string("corrupt classifier description: ") + error.what());
   }
   loadModuleChecked(*trained.model, archive, path);
   trained.model->eval();

@@ -95,6 +95,8 @@ Project readProject(const fs::path& file) {
     throw;
   } catch (const Error& error) {
     throw FileError(file.string(), error.what());
+  } catch (const nlohmann::json::exception& error) {
+    throw FileError(file.string(), std::string("not a readable project (a value of the wrong type: ") + error.what() + ")");
   }
 }
 

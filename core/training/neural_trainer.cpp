@@ -556,6 +556,9 @@ FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
     throw;
   } catch (const Error& error) {
     throw FileError(path.string(), error.what());
+  } catch (const std::exception& error) {
+    // A description with an index or size out of range (std::out_of_range and the like).
+    throw FileError(path.string(), std::string("corrupt model description: ") + error.what());
   }
   loadModuleChecked(*fitted.model, archive, path);
   fitted.model->eval();

@@ -238,6 +238,34 @@ private Q_SLOTS:
     QVERIFY(std::abs(group.value("mean_test_accuracy").toDouble() - (first + second) / 2) < 1e-9);
   }
 
+  void terminatedTrainingRecordsItAndResumes() {
+    bp::test::ScratchDir dir;
+    bp::test::writeStripedIdxSplit(dir / "stripes", "train", 96, 1);
+    bp::test::writeStripedIdxSplit(dir / "stripes", "t10k", 30, 2);
+    nlohmann::json config = bp::test::stripedTrainingConfig(dir / "stripes");
+    config["epochs"] = 200;
+    bp::test::writeBytes(dir / "run.json", config.dump());
+    const QString runs = QString::fromStdString((dir / "runs").string());
+    QProcess process;
+    process.start(QStringLiteral(BRAINPRIOR_CLI_PATH),
+                  {QStringLiteral("train"), QStringLiteral("--config"), QString::fromStdString((dir / "run.json").string()),
+                   QStringLiteral("--output-dir"), runs, QStringLiteral("--seeds"), QStringLiteral("5")});
+    // SIGTERM once the first epoch is on disk, as a cluster's scheduler ends a job.
+    const auto metrics = dir / "runs" / "stripes-seed5" / "metrics.csv";
+    QTRY_VERIFY_WITH_TIMEOUT(std::filesystem::exists(metrics) && bp::test::readBytes(metrics).find("\n1,") != std::string::npos,
+                             300000);
+    process.terminate();
+    QVERIFY(process.waitForFinished(300000));
+    const QByteArray error = process.readAllStandardError();
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 128 + SIGTERM);
+    QVERIFY2(error.contains("terminated"), error.constData());
+    const std::string log = bp::test::readBytes(dir / "runs" / "stripes-seed5" / "log.txt");
+    QVERIFY2(log.find("cancelled") != std::string::npos, log.c_str());
+    const auto listed = runCli({"runs", runs});
+    QCOMPARE(listed.json().value("runs").toArray().at(0).toObject().value("state").toString(), QStringLiteral("cancelled"));
+  }
+
   void convertOntoAFullDiskFailsCleanly() {
     bp::test::ScratchDir dir;
     const auto population = QString::fromStdString((dir / "population.h5").string());

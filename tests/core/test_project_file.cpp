@@ -133,6 +133,10 @@ private Q_SLOTS:
     refused(R"({"format": "brainprior project"})", "no format version");
     refused(R"({"format": "brainprior project", "version": 1, "files": {"models.0": {}}})", "models.0");
     refused(R"({"format": "brainprior project", "version": 1, "files": {)", "not a readable project");
+    // A value of the wrong type anywhere is named as such, with the file (not a bare JSON library message).
+    refused(R"({"format": "brainprior project", "version": 1, "panels": [], "layout": 7, "saved_at": 3})",
+            "a value of the wrong type");
+    refused(R"({"format": 5, "version": 1})", "a value of the wrong type");
     QVERIFY_THROWS_EXCEPTION(FileError, readProject(scratch / "absent.brainprior"));
   }
 
