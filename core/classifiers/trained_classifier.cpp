@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kModelFormat = "brainprior classifier";
 constexpr const char* kModelKey = "brainprior_classifier";
-constexpr int kModelVersion = 1;
+constexpr int kClassifierModelVersion = 1;
 
 }  // namespace
 
@@ -42,7 +42,7 @@ double classifierAccuracy(Classifier& model, const torch::Tensor& images, const 
 
 void saveClassifierModel(const TrainedClassifier& trained, const std::filesystem::path& path) {
   const nlohmann::json description = {{"format", kModelFormat},
-                                      {"version", kModelVersion},
+                                      {"version", kClassifierModelVersion},
                                       {"model", toJson(trained.model->config())},
                                       {"class_names", trained.classNames},
                                       {"image_shape", trained.imageShape}};
@@ -64,10 +64,10 @@ TrainedClassifier loadClassifierModel(const std::filesystem::path& path) {
     if (!description.is_object() || description.value("format", std::string()) != kModelFormat)
       throw FileError(path.string(), "not a BrainPrior classifier (its \"format\" is not \"" +
                                          std::string(kModelFormat) + "\")");
-    if (description.value("version", 0) != kModelVersion)
+    if (description.value("version", 0) != kClassifierModelVersion)
       throw FileError(path.string(), "a classifier of version " + description.value("version", nlohmann::json()).dump() +
                                          ", which this BrainPrior does not read (it reads version " +
-                                         std::to_string(kModelVersion) + ")");
+                                         std::to_string(kClassifierModelVersion) + ")");
     trained.model = Classifier(classifierConfigFromJson(description.at("model")));
     trained.classNames = description.at("class_names").get<std::vector<std::string>>();
     trained.imageShape = description.at("image_shape").get<std::vector<std::int64_t>>();

@@ -81,8 +81,9 @@ void writeProject(const Project& project, const fs::path& file) {
   writeFileAtomically(file, toJson(stamped, file).dump(2) + "\n");
 }
 
-Project readProject(const fs::path& file) {
-  const std::string text = readTextFile(file);
+Project readProject(const fs::path& file) { return parseProject(readTextFile(file), file); }
+
+Project parseProject(const std::string& text, const fs::path& file) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);

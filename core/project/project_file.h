@@ -57,6 +57,8 @@ Project projectFromJson(const nlohmann::json& json, const std::filesystem::path&
 void writeProject(const Project& project, const std::filesystem::path& file);
 // FileError naming the file when it cannot be read, is not JSON, or is not a project this build reads.
 Project readProject(const std::filesystem::path& file);
+// The same from the file's text (`file` names it in errors and anchors its relative paths).
+Project parseProject(const std::string& text, const std::filesystem::path& file);
 
 // The keys of the files that do not exist, in key order.
 std::vector<std::string> missingProjectFiles(const Project& project);

@@ -14,7 +14,7 @@ namespace {
 // as floats produces.
 constexpr double kLargestSaneValue = 1e10;
 
-std::string shapeText(c10::IntArrayRef sizes) {
+std::string tensorShapeText(c10::IntArrayRef sizes) {
   std::string text = "[";
   for (std::size_t i = 0; i < sizes.size(); ++i) text += (i ? ", " : "") + std::to_string(sizes[i]);
   return text + "]";
@@ -56,8 +56,8 @@ void loadModuleChecked(torch::nn::Module& module, torch::serialize::InputArchive
   const auto check = [&](const std::string& name, const torch::Tensor& tensor) {
     const auto found = declared.find(name);
     if (found != declared.end() && tensor.sizes().vec() != found->second)
-      throw FileError(path.string(), "tensor '" + name + "' has shape " + shapeText(tensor.sizes()) +
-                                         " where the model config needs " + shapeText(found->second) +
+      throw FileError(path.string(), "tensor '" + name + "' has shape " + tensorShapeText(tensor.sizes()) +
+                                         " where the model config needs " + tensorShapeText(found->second) +
                                          " (a damaged or edited file)");
     if (!tensor.is_floating_point() || tensor.numel() == 0) return;
     const torch::NoGradGuard noGrad;

@@ -29,8 +29,8 @@ namespace {
 
 constexpr std::int64_t kPredictionBatch = 256;
 constexpr const char* kConfigKey = "brainprior_neural_model";
-constexpr const char* kModelFormat = "brainprior neural model";
-constexpr int kModelVersion = 1;
+constexpr const char* kNeuralModelFormat = "brainprior neural model";
+constexpr int kNeuralModelVersion = 1;
 
 // The normalisation must fit the model it came with: one mean and one positive standard deviation
 // per input channel, one positive response scale per neuron.
@@ -518,8 +518,8 @@ std::vector<float> predictResponses(const FittedNeuralModel& fitted, const Neura
 }
 
 void saveNeuralModel(const FittedNeuralModel& fitted, const std::filesystem::path& path) {
-  const nlohmann::json description = {{"format", kModelFormat},
-                                      {"version", kModelVersion},
+  const nlohmann::json description = {{"format", kNeuralModelFormat},
+                                      {"version", kNeuralModelVersion},
                                       {"model", toJson(fitted.model->config())},
                                       {"normalization", toJson(fitted.normalization)}};
   torch::serialize::OutputArchive archive;
@@ -538,13 +538,13 @@ FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
     c10::IValue stored;
     archive.read(kConfigKey, stored);
     const nlohmann::json description = nlohmann::json::parse(stored.toStringRef());
-    if (!description.is_object() || description.value("format", std::string()) != kModelFormat)
+    if (!description.is_object() || description.value("format", std::string()) != kNeuralModelFormat)
       throw FileError(path.string(), "not a BrainPrior neural model (its \"format\" is not \"" +
-                                         std::string(kModelFormat) + "\")");
-    if (description.value("version", 0) != kModelVersion)
+                                         std::string(kNeuralModelFormat) + "\")");
+    if (description.value("version", 0) != kNeuralModelVersion)
       throw FileError(path.string(), "a neural model of version " + description.value("version", nlohmann::json()).dump() +
                                          ", which this BrainPrior does not read (it reads version " +
-                                         std::to_string(kModelVersion) + ")");
+                                         std::to_string(kNeuralModelVersion) + ")");
     fitted.model = NeuralModel(neuralModelConfigFromJson(description.at("model")));
     fitted.normalization = neuralNormalizationFromJson(description.at("normalization"));
     checkNormalization(fitted.normalization, fitted.model->config());
