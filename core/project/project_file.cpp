@@ -87,7 +87,7 @@ Project parseProject(const std::string& text, const fs::path& file) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // a syntax error, or a number too large (out_of_range)
     throw FileError(file.string(), std::string("not a readable project (") + error.what() + ")");
   }
   try {
