@@ -22,6 +22,7 @@
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "file_error_message.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -57,15 +58,6 @@ void writeModelFile(const fs::path& path, const FittedNeuralModel& fitted, const
   writeArchiveFile(path, archive);
 }
 
-QString refusal(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const FileError& error) {
-    return QString::fromStdString(error.what());
-  }
-  return {};
-}
-
 }  // namespace
 
 class TestFileSafety : public QObject {
@@ -91,7 +83,7 @@ class TestFileSafety : public QObject {
     }
     QVERIFY(!emptiedName.empty());
     writeModelFile(path, emptied, descriptionOf(smallModel()));
-    QString message = refusal([&] { loadNeuralModel(path); });
+    QString message = test::fileErrorMessage([&] { loadNeuralModel(path); });
     QVERIFY2(message.contains(QString::fromStdString(path.string())) &&
                  message.contains(QString::fromStdString("'" + emptiedName + "' has shape [0]")),
              qPrintable(message));
@@ -104,7 +96,7 @@ class TestFileSafety : public QObject {
         damaged.model->parameters().front().view(-1)[0] = value;
       }
       writeModelFile(path, damaged, descriptionOf(damaged));
-      message = refusal([&] { loadNeuralModel(path); });
+      message = test::fileErrorMessage([&] { loadNeuralModel(path); });
       QVERIFY2(message.contains(QStringLiteral("not finite or beyond 1e10")), qPrintable(message));
     }
   }
@@ -125,7 +117,7 @@ class TestFileSafety : public QObject {
       nlohmann::json description = descriptionOf(fitted);
       edit(description);
       writeModelFile(path, fitted, description);
-      const QString message = refusal([&] { loadNeuralModel(path); });
+      const QString message = test::fileErrorMessage([&] { loadNeuralModel(path); });
       QVERIFY2(message.contains(expected) && message.contains(QString::fromStdString(path.string())),
                qPrintable(message));
     }
@@ -140,14 +132,14 @@ class TestFileSafety : public QObject {
     saveNeuralModel(smallModel(), path);
     const std::string before = test::readBytes(path);
     QString message;
-    test::withFileSizeLimit(4 * 1024, [&] { message = refusal([&] { saveNeuralModel(smallModel(), path); }); });
+    test::withFileSizeLimit(4 * 1024, [&] { message = test::fileErrorMessage([&] { saveNeuralModel(smallModel(), path); }); });
     QVERIFY2(message.contains(QString::fromStdString(path.string())), qPrintable(message));
     QCOMPARE(test::readBytes(path), before);
     QVERIFY(!test::hasTemporaryFiles(scratch.path()));
   }
 
   void devicesAndFifosAreNeitherReplacedNorRead() {
-    const QString device = refusal([] { writeFileAtomically("/dev/null", "text"); });
+    const QString device = test::fileErrorMessage([] { writeFileAtomically("/dev/null", "text"); });
     QVERIFY2(device.contains(QStringLiteral("not a regular file")), qPrintable(device));
     QVERIFY(fs::is_character_file("/dev/null"));
 
@@ -157,12 +149,12 @@ class TestFileSafety : public QObject {
     // Read as a config or a model, a FIFO would block forever: refused at once, by name.
     for (const auto& read : std::vector<std::function<void()>>{[&] { readTextFile(fifo); },
                                                                [&] { loadNeuralModel(fifo); }}) {
-      const QString message = refusal(read);
+      const QString message = test::fileErrorMessage(read);
       QVERIFY2(message.contains(QStringLiteral("not a regular file")) &&
                    message.contains(QString::fromStdString(fifo.string())),
                qPrintable(message));
     }
-    const QString folder = refusal([&] { readTextFile(scratch.path()); });
+    const QString folder = test::fileErrorMessage([&] { readTextFile(scratch.path()); });
     QVERIFY2(folder.contains(QStringLiteral("is a folder")), qPrintable(folder));
   }
 
@@ -193,7 +185,7 @@ class TestFileSafety : public QObject {
     }
     QVERIFY(fs::file_size(path) < 100'000);
     const Hdf5File file = Hdf5File::openForReading(path);
-    const QString message = refusal([&] { file.readDataset<float>("statistics/images/all/mean"); });
+    const QString message = test::fileErrorMessage([&] { file.readDataset<float>("statistics/images/all/mean"); });
     QVERIFY2(message.contains(QStringLiteral("declares 100000000 elements")) &&
                  message.contains(QStringLiteral("never written")) &&
                  message.contains(QString::fromStdString(path.string())),
@@ -202,7 +194,7 @@ class TestFileSafety : public QObject {
   }
 
   void anEmptyOutputPathIsRefusedInWords() {
-    const QString message = refusal([] { writeFileAtomically("", "text"); });
+    const QString message = test::fileErrorMessage([] { writeFileAtomically("", "text"); });
     QVERIFY2(message.contains(QStringLiteral("no file name")), qPrintable(message));
   }
 };

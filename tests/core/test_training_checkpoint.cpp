@@ -14,6 +14,7 @@
 
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "file_error_message.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -38,15 +39,6 @@ Trained trained(int seed, std::int64_t inputs = 6) {
   result.model->forward(torch::randn({4, inputs})).pow(2).sum().backward();
   result.optimizer->step();
   return result;
-}
-
-QString messageOf(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const FileError& error) {
-    return QString::fromStdString(error.what());
-  }
-  return {};
 }
 
 }  // namespace
@@ -96,7 +88,7 @@ class TestTrainingCheckpoint : public QObject {
     Trained read = trained(2);
     std::vector<torch::Tensor> none;
     const auto readAs = [&](const CheckpointKind& kind, const nlohmann::json& identity) {
-      return messageOf([&] {
+      return test::fileErrorMessage([&] {
         readTrainingCheckpoint(path, kind, identity, {{"model", read.model.get()}}, *read.optimizer, none);
       });
     };
@@ -129,7 +121,7 @@ class TestTrainingCheckpoint : public QObject {
     Trained large = trained(3, 20000);
     QString message;
     test::withFileSizeLimit(64 * 1024, [&] {
-      message = messageOf([&] {
+      message = test::fileErrorMessage([&] {
         writeTrainingCheckpoint(path, kKind, {}, {{"epoch", 2}}, {{"model", large.model.get()}}, *large.optimizer, {});
       });
     });
