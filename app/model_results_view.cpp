@@ -227,14 +227,12 @@ ModelResultsView::ModelResultsView(Workspace& workspace, JobRunner& jobs, QWidge
   layout->addWidget(splitter);
 
   connect(&workspace_, &Workspace::neuralDataChanged, this, &ModelResultsView::showDataset);
-  connect(&workspace_, &Workspace::modelAdded, this, [this] {
+  const auto showModels = [this] {
     updateComparison();
     redrawCurves();
-  });
-  connect(&workspace_, &Workspace::modelChanged, this, [this] {
-    updateComparison();
-    redrawCurves();
-  });
+  };
+  connect(&workspace_, &Workspace::modelAdded, this, showModels);
+  connect(&workspace_, &Workspace::modelChanged, this, showModels);
   connect(&workspace_, &Workspace::currentModelChanged, this, [this](int index) {
     {
       const QSignalBlocker block(comparison_);

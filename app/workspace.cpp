@@ -54,12 +54,6 @@ void Workspace::setModelFile(int index, const QString& path) {
   Q_EMIT modelChanged(index);
 }
 
-void Workspace::setModelName(int index, const QString& name) {
-  if (index < 0 || index >= modelCount() || models_[static_cast<std::size_t>(index)]->name == name.toStdString()) return;
-  models_[static_cast<std::size_t>(index)]->name = name.toStdString();
-  Q_EMIT modelChanged(index);
-}
-
 void Workspace::setCurrentModel(int index) {
   if (index < 0 || index >= modelCount() || index == currentModel_) return;
   currentModel_ = index;

@@ -73,7 +73,6 @@ public:
   void addModel(std::shared_ptr<ModelRecord> record);
   // Records that model `index` now lives in `path` (saved there by the user or by a project).
   void setModelFile(int index, const QString& path);
-  void setModelName(int index, const QString& name);
   // -1 while there is none.
   int currentModel() const { return currentModel_; }
   void setCurrentModel(int index);

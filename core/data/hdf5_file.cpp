@@ -474,9 +474,11 @@ void Hdf5File::requirePlausibleSize(Hdf5Handle::Id dataset, const std::string& w
   if (memory > 0 && declared > memory)
     fail(what + " declares " + std::to_string(elements) + " elements (" + megabytes(declared) +
          "), more than this machine's memory (" + megabytes(memory) + ")");
-  if (declared > kUnbackedReadLimitBytes && H5Dget_storage_size(dataset) * kLargestCompressionRatio < declared)
+  if (declared <= kUnbackedReadLimitBytes) return;
+  const std::uint64_t stored = H5Dget_storage_size(dataset);
+  if (stored * kLargestCompressionRatio < declared)
     fail(what + " declares " + std::to_string(elements) + " elements (" + megabytes(declared) + ") but the file stores " +
-         std::to_string(H5Dget_storage_size(dataset)) + " bytes of it (never written, or damaged)");
+         std::to_string(stored) + " bytes of it (never written, or damaged)");
 }
 
 template <class T>
