@@ -9,6 +9,7 @@
 
 #include "data/file_tree.h"
 #include "data/npy.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -106,5 +107,5 @@ class TestLurzFileTree : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestLurzFileTree)
+BRAINPRIOR_TEST_CLASS(TestLurzFileTree)
 #include "test_lurz_file_tree.moc"

@@ -8,6 +8,7 @@
 
 #include "data/dataset_io.h"
 #include "rsa/rsa_reliability.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -68,5 +69,5 @@ private:
   bool loaded_ = false;
 };
 
-QTEST_APPLESS_MAIN(TestLurzRsa)
+BRAINPRIOR_TEST_CLASS(TestLurzRsa)
 #include "test_lurz_rsa.moc"

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "striped_images.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace {
@@ -461,5 +462,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_GUILESS_MAIN(CliTest)
+BRAINPRIOR_TEST_CLASS(CliTest)
 #include "test_cli.moc"

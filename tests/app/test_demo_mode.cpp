@@ -15,6 +15,7 @@
 #include <QtTest>
 #include <filesystem>
 
+#include "test_registry.h"
 #include "widgets/custom_plot.h"
 
 #include "app/comparison_panel.h"
@@ -310,5 +311,5 @@ private:
   std::filesystem::path scratch_ = scratchDir_.path();
 };
 
-QTEST_MAIN(DemoModeTest)
+BRAINPRIOR_TEST_CLASS(DemoModeTest)
 #include "test_demo_mode.moc"

@@ -7,9 +7,10 @@
 
 #include "app/about_dialog.h"
 #include "app/data_panel.h"
-#include "app/workspace.h"
 #include "app/job_runner.h"
 #include "app/main_window.h"
+#include "app/workspace.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 class MainWindowTest : public QObject {
@@ -100,5 +101,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_MAIN(MainWindowTest)
+BRAINPRIOR_TEST_CLASS(MainWindowTest)
 #include "test_main_window.moc"

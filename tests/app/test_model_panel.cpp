@@ -18,6 +18,7 @@
 #include "app/model_results_view.h"
 #include "app/workspace.h"
 #include "data/default_data.h"
+#include "test_registry.h"
 #include "test_support.h"
 #include "widgets/image_grid_view.h"
 #include "widgets/series_plot.h"
@@ -154,5 +155,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_MAIN(ModelPanelTest)
+BRAINPRIOR_TEST_CLASS(ModelPanelTest)
 #include "test_model_panel.moc"

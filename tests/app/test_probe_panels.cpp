@@ -15,6 +15,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "test_registry.h"
 #include "widgets/custom_plot.h"
 
 #include "app/comparison_panel.h"
@@ -279,5 +280,5 @@ private:
   std::filesystem::path runs_ = scratch_ / "runs";
 };
 
-QTEST_MAIN(ProbePanelsTest)
+BRAINPRIOR_TEST_CLASS(ProbePanelsTest)
 #include "test_probe_panels.moc"

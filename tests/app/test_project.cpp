@@ -10,12 +10,13 @@
 
 #include "app/comparison_panel.h"
 #include "app/main_window.h"
-#include "app/project_controller.h"
 #include "app/model_fit_form.h"
+#include "app/project_controller.h"
 #include "app/training_launch_form.h"
 #include "app/training_panel.h"
 #include "app/workspace.h"
 #include "project/project_file.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -199,5 +200,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_MAIN(ProjectTest)
+BRAINPRIOR_TEST_CLASS(ProjectTest)
 #include "test_project.moc"

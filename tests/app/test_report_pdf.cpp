@@ -8,6 +8,7 @@
 
 #include "app/report_pdf.h"
 #include "report/svg_chart.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace {
@@ -90,5 +91,5 @@ class ReportPdfTest : public QObject {
   }
 };
 
-QTEST_MAIN(ReportPdfTest)
+BRAINPRIOR_TEST_CLASS(ReportPdfTest)
 #include "test_report_pdf.moc"

@@ -1,6 +1,7 @@
 // The similarity panel as a user drives it: compute matrix A from the repeat average and B from a
 // single trial, hover a cell to read its two images and value, see A − B, compare A with B, export
 // a figure, and open a saved matrix file. A small synthetic population keeps every job short.
+#include "test_registry.h"
 #include "widgets/custom_plot.h"
 
 #include <QComboBox>
@@ -207,5 +208,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_MAIN(SimilarityPanelTest)
+BRAINPRIOR_TEST_CLASS(SimilarityPanelTest)
 #include "test_similarity_panel.moc"

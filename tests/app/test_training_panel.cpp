@@ -19,6 +19,7 @@
 #include "app/training_runs_view.h"
 #include "app/workspace.h"
 #include "striped_images.h"
+#include "test_registry.h"
 #include "test_support.h"
 #include "widgets/series_plot.h"
 
@@ -206,5 +207,5 @@ private:
   bp::test::ScratchDir scratch_;
 };
 
-QTEST_MAIN(TrainingPanelTest)
+BRAINPRIOR_TEST_CLASS(TrainingPanelTest)
 #include "test_training_panel.moc"

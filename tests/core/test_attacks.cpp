@@ -9,6 +9,7 @@
 #include "classifiers/classifier_trainer.h"
 #include "probing/attacks.h"
 #include "probing/probe_config.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -316,5 +317,5 @@ class TestAttacks : public QObject {
   double cleanAccuracy_ = 0.0;
 };
 
-QTEST_GUILESS_MAIN(TestAttacks)
+BRAINPRIOR_TEST_CLASS(TestAttacks)
 #include "test_attacks.moc"

@@ -5,6 +5,7 @@
 #include <torch/utils.h>
 
 #include "classifiers/resnet.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -181,5 +182,5 @@ class TestClassifierModels : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestClassifierModels)
+BRAINPRIOR_TEST_CLASS(TestClassifierModels)
 #include "test_classifier_models.moc"

@@ -8,6 +8,7 @@
 #include "classifiers/classifier_trainer.h"
 #include "classifiers/regularization_target.h"
 #include "classifiers/run_folder.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -439,5 +440,5 @@ class TestClassifierTrainer : public QObject {
   std::filesystem::path target_;
 };
 
-QTEST_GUILESS_MAIN(TestClassifierTrainer)
+BRAINPRIOR_TEST_CLASS(TestClassifierTrainer)
 #include "test_classifier_trainer.moc"

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "probing/corruptions.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -233,5 +234,5 @@ class TestCorruptions : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestCorruptions)
+BRAINPRIOR_TEST_CLASS(TestCorruptions)
 #include "test_corruptions.moc"

@@ -6,6 +6,7 @@
 
 #include "measures/dataset_summary.h"
 #include "measures/reliability.h"
+#include "test_registry.h"
 
 using namespace bp;
 
@@ -167,5 +168,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_APPLESS_MAIN(DatasetSummaryTest)
+BRAINPRIOR_TEST_CLASS(DatasetSummaryTest)
 #include "test_dataset_summary.moc"

@@ -8,6 +8,7 @@
 #include "demo/demo_pipeline.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -106,5 +107,5 @@ private:
   std::filesystem::path scratch_ = scratchDir_.path();
 };
 
-QTEST_MAIN(DemoPipelineTest)
+BRAINPRIOR_TEST_CLASS(DemoPipelineTest)
 #include "test_demo_pipeline.moc"

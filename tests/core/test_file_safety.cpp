@@ -8,6 +8,7 @@
 #include <torch/utils.h>
 
 #include "runtime/torch_archive.h"
+#include "test_registry.h"
 #include "training/neural_trainer.h"
 
 #include <QtTest>
@@ -199,5 +200,5 @@ class TestFileSafety : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestFileSafety)
+BRAINPRIOR_TEST_CLASS(TestFileSafety)
 #include "test_file_safety.moc"

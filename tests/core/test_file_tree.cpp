@@ -13,6 +13,7 @@
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/job.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -351,5 +352,5 @@ class TestFileTree : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestFileTree)
+BRAINPRIOR_TEST_CLASS(TestFileTree)
 #include "test_file_tree.moc"

@@ -7,6 +7,7 @@
 #include <torch/utils.h>
 
 #include "classifiers/harmonization.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -305,5 +306,5 @@ class TestHarmonization : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestHarmonization)
+BRAINPRIOR_TEST_CLASS(TestHarmonization)
 #include "test_harmonization.moc"

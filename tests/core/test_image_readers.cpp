@@ -10,6 +10,7 @@
 
 #include "data/image_readers.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace {
@@ -364,5 +365,5 @@ class ImageReadersTest : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(ImageReadersTest)
+BRAINPRIOR_TEST_CLASS(ImageReadersTest)
 #include "test_image_readers.moc"

@@ -13,6 +13,7 @@
 #include "rsa/matrix_file.h"
 #include "rsa/similarity.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -272,5 +273,5 @@ class MatrixFileTest : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(MatrixFileTest)
+BRAINPRIOR_TEST_CLASS(MatrixFileTest)
 #include "test_matrix_file.moc"

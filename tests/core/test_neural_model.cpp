@@ -4,6 +4,7 @@
 #include <torch/utils.h>
 
 #include "models/neural_model.h"
+#include "test_registry.h"
 #include "training/neural_trainer.h"
 
 #include <QtTest>
@@ -218,5 +219,5 @@ class TestNeuralModel : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestNeuralModel)
+BRAINPRIOR_TEST_CLASS(TestNeuralModel)
 #include "test_neural_model.moc"

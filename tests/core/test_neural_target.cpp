@@ -4,6 +4,7 @@
 #include <torch/utils.h>
 
 #include "models/neural_model.h"
+#include "test_registry.h"
 #include "training/most_exciting_input.h"
 #include "training/neural_target.h"
 #include "training/neural_trainer.h"
@@ -242,5 +243,5 @@ class TestNeuralTarget : public QObject {
   NeuralFitResult fit_;
 };
 
-QTEST_GUILESS_MAIN(TestNeuralTarget)
+BRAINPRIOR_TEST_CLASS(TestNeuralTarget)
 #include "test_neural_target.moc"

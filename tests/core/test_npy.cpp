@@ -10,6 +10,7 @@
 
 #include "data/npy.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 using bp::NpyArray;
@@ -411,5 +412,5 @@ class TestNpy : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestNpy)
+BRAINPRIOR_TEST_CLASS(TestNpy)
 #include "test_npy.moc"

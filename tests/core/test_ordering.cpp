@@ -12,6 +12,7 @@
 
 #include "rsa/ordering.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 
 using namespace bp;
 
@@ -263,5 +264,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_APPLESS_MAIN(OrderingTest)
+BRAINPRIOR_TEST_CLASS(OrderingTest)
 #include "test_ordering.moc"

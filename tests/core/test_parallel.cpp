@@ -24,6 +24,7 @@
 #include "runtime/job.h"
 #include "runtime/parallel.h"
 #include "runtime/runtime.h"
+#include "test_registry.h"
 
 using namespace bp;
 
@@ -295,5 +296,5 @@ class TestParallel : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestParallel)
+BRAINPRIOR_TEST_CLASS(TestParallel)
 #include "test_parallel.moc"

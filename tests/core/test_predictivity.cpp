@@ -10,6 +10,7 @@
 #include "classifiers/run_folder.h"
 #include "data/static_hdf5.h"
 #include "probing/predictivity.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -633,5 +634,5 @@ class TestPredictivity : public QObject {
   std::vector<RunRecord> runs_;
 };
 
-QTEST_GUILESS_MAIN(TestPredictivity)
+BRAINPRIOR_TEST_CLASS(TestPredictivity)
 #include "test_predictivity.moc"

@@ -14,6 +14,7 @@
 #include "classifiers/run_folder.h"
 #include "data/dataset_io.h"
 #include "probing/probe_runner.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -488,5 +489,5 @@ class TestProbeRunner : public QObject {
   ProbeReport report_;
 };
 
-QTEST_GUILESS_MAIN(TestProbeRunner)
+BRAINPRIOR_TEST_CLASS(TestProbeRunner)
 #include "test_probe_runner.moc"

@@ -8,6 +8,7 @@
 #include "project/project_file.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -159,5 +160,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_APPLESS_MAIN(ProjectFileTest)
+BRAINPRIOR_TEST_CLASS(ProjectFileTest)
 #include "test_project_file.moc"

@@ -9,6 +9,7 @@
 #include "measures/correlation.h"
 #include "measures/reliability.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 
 using namespace bp;
 
@@ -187,5 +188,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_APPLESS_MAIN(ReliabilityTest)
+BRAINPRIOR_TEST_CLASS(ReliabilityTest)
 #include "test_reliability.moc"

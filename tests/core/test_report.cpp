@@ -25,6 +25,7 @@
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "striped_images.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -448,5 +449,5 @@ class ReportTest : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(ReportTest)
+BRAINPRIOR_TEST_CLASS(ReportTest)
 #include "test_report.moc"

@@ -7,6 +7,7 @@
 #include "models/functional_types.h"
 #include "models/neural_model.h"
 #include "models/rotation_equivariant_core.h"
+#include "test_registry.h"
 #include "training/neural_trainer.h"
 
 #include <QtTest>
@@ -259,5 +260,5 @@ class TestRotationEquivariantCore : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestRotationEquivariantCore)
+BRAINPRIOR_TEST_CLASS(TestRotationEquivariantCore)
 #include "test_rotation_equivariant_core.moc"

@@ -16,6 +16,7 @@
 #include "rsa/comparison_resampling.h"
 #include "rsa/ordering.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 
 using namespace bp;
 
@@ -387,5 +388,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_APPLESS_MAIN(RsaCompareTest)
+BRAINPRIOR_TEST_CLASS(RsaCompareTest)
 #include "test_rsa_compare.moc"

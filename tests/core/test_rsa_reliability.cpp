@@ -9,6 +9,7 @@
 
 #include "rsa/rsa_reliability.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 
 using namespace bp;
 
@@ -166,5 +167,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_APPLESS_MAIN(RsaReliabilityTest)
+BRAINPRIOR_TEST_CLASS(RsaReliabilityTest)
 #include "test_rsa_reliability.moc"

@@ -7,13 +7,14 @@
 #include <random>
 #include <vector>
 
-#include "hand_made_dataset.h"
 #include "data/hdf5_file.h"
 #include "data/npy.h"
+#include "hand_made_dataset.h"
 #include "rsa/features.h"
 #include "rsa/matrix_file.h"
 #include "rsa/similarity.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 using namespace bp;
@@ -451,5 +452,5 @@ class SimilarityTest : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(SimilarityTest)
+BRAINPRIOR_TEST_CLASS(SimilarityTest)
 #include "test_similarity.moc"

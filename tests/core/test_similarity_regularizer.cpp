@@ -6,6 +6,7 @@
 
 #include "classifiers/resnet.h"
 #include "classifiers/similarity_regularizer.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -334,5 +335,5 @@ class TestSimilarityRegularizer : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestSimilarityRegularizer)
+BRAINPRIOR_TEST_CLASS(TestSimilarityRegularizer)
 #include "test_similarity_regularizer.moc"

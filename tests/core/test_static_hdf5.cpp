@@ -10,6 +10,7 @@
 #include "data/static_hdf5.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
+#include "test_registry.h"
 #include "test_support.h"
 
 namespace {
@@ -449,5 +450,5 @@ class StaticHdf5Test : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(StaticHdf5Test)
+BRAINPRIOR_TEST_CLASS(StaticHdf5Test)
 #include "test_static_hdf5.moc"

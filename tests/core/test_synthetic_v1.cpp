@@ -11,6 +11,7 @@
 #include "data/synthetic_v1.h"
 #include "measures/reliability.h"
 #include "runtime/error.h"
+#include "test_registry.h"
 
 using namespace bp;
 
@@ -390,5 +391,5 @@ private Q_SLOTS:
   }
 };
 
-QTEST_APPLESS_MAIN(SyntheticV1Test)
+BRAINPRIOR_TEST_CLASS(SyntheticV1Test)
 #include "test_synthetic_v1.moc"

@@ -6,6 +6,7 @@
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
 
+#include "test_registry.h"
 #include "training/training_checkpoint.h"
 
 #include <QtTest>
@@ -133,5 +134,5 @@ class TestTrainingCheckpoint : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestTrainingCheckpoint)
+BRAINPRIOR_TEST_CLASS(TestTrainingCheckpoint)
 #include "test_training_checkpoint.moc"

@@ -9,6 +9,7 @@
 #include "classifiers/similarity_regularizer.h"
 #include "classifiers/training_regularizer.h"
 #include "runtime/random.h"
+#include "test_registry.h"
 
 #include <QtTest>
 
@@ -215,5 +216,5 @@ class TestTrainingRegularizer : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestTrainingRegularizer)
+BRAINPRIOR_TEST_CLASS(TestTrainingRegularizer)
 #include "test_training_regularizer.moc"

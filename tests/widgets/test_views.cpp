@@ -1,6 +1,7 @@
 // The reusable views in widgets/: construction with data, pixel conversion, the image grid's
 // selection, histogram statistics, the heatmap's cell mapping, hover and level of detail, and
 // figure export. Runs under QT_QPA_PLATFORM=offscreen.
+#include "test_registry.h"
 #include "widgets/custom_plot.h"
 
 #include <QApplication>
@@ -510,5 +511,5 @@ void TestViews::everyViewShowsWithData() {
   QVERIFY(!window.grab().isNull());
 }
 
-QTEST_MAIN(TestViews)
+BRAINPRIOR_TEST_CLASS(TestViews)
 #include "test_views.moc"
