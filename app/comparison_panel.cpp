@@ -22,6 +22,7 @@
 #include <limits>
 #include <map>
 
+#include "app/controls_column.h"
 #include "app/probe_session.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
@@ -29,6 +30,7 @@
 #include "widgets/bar_plot.h"
 #include "widgets/palette.h"
 #include "widgets/plot_export.h"
+#include "widgets/plot_style.h"
 #include "widgets/series_plot.h"
 
 namespace bp::app {
@@ -57,12 +59,19 @@ QString corruptionLabel(const nlohmann::json& kind) {
   return text(kind).replace(QLatin1Char('_'), QLatin1Char(' ')).replace(QStringLiteral("gaussian"), QStringLiteral("Gaussian"));
 }
 
-// The column heading of a minimum-norm attack: "pgd_linf_search" -> "Median min L∞ (PGD search)".
+// How a minimum-norm attack is named to a reader: "pgd_linf_search" -> "PGD search (L∞ budget)".
+QString attackLabel(const std::string& name) {
+  if (name == "boundary") return QObject::tr("boundary attack");
+  if (name == "pgd_linf_search") return QObject::tr("PGD search (L∞ budget)");
+  if (name == "pgd_l2_search") return QObject::tr("PGD search (L2 budget)");
+  return QString::fromStdString(name);
+}
+
+// The column heading of a minimum-norm attack: "Median min L2, PGD search (L∞ budget)".
 QString attackHeading(const nlohmann::json& attack) {
-  const std::string name = attack.at("attack").get<std::string>();
   const bool l2 = attack.at("norm").get<std::string>() == "l2";
-  const QString method = name == "boundary" ? QStringLiteral("boundary") : QStringLiteral("PGD search");
-  return QStringLiteral("Median min %1 (%2)").arg(l2 ? QStringLiteral("L2") : QStringLiteral("L∞"), method);
+  return QStringLiteral("Median min %1, %2")
+      .arg(l2 ? QStringLiteral("L2") : QStringLiteral("L∞"), attackLabel(attack.at("attack").get<std::string>()));
 }
 
 // The launches of a report in order, each with its models' indices (predictivity reports list
@@ -180,6 +189,11 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   actions->addWidget(openReport);
   actions->addWidget(exportFigure);
   actions->addWidget(exportTableButton);
+  warnings_ = new QLabel(this);
+  warnings_->setWordWrap(true);
+  warnings_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  warnings_->setStyleSheet(QStringLiteral("color:#d55e00"));
+  warnings_->hide();
 
   // The dashboard: the table above, the four figures side by side below.
   table_ = new QTableWidget(this);
@@ -207,6 +221,17 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   predictivity_->setToolTip(tr("One point per model, coloured by launch"));
   layers_ = new bp::widgets::SeriesPlot(this);
   layers_->setToolTip(tr("Per launch: mean ± SEM over its seeds of each layer's median r"));
+  const QString probeFirst = tr("Run Probe on a runs folder (above) or open a probe report: %1.");
+  bp::widgets::setEmptyMessage(noise_->plot(), probeFirst.arg(tr("accuracy as noise grows, one curve per launch")));
+  bp::widgets::setEmptyMessage(perturbation_->plot(),
+                               probeFirst.arg(tr("the median smallest perturbation that changes each launch's answers")));
+  const QString predictivityFirst =
+      tr("Choose neural recordings of the same kind of images and Run Predictivity (above), or open a predictivity "
+         "report: %1.");
+  bp::widgets::setEmptyMessage(predictivity_->plot(),
+                               predictivityFirst.arg(tr("test accuracy against how well the best layer predicts "
+                                                        "the neurons, one point per model")));
+  bp::widgets::setEmptyMessage(layers_->plot(), predictivityFirst.arg(tr("how well each layer predicts the neurons")));
   auto* figures = new QSplitter(Qt::Horizontal, this);
   figures->addWidget(figure(noise_, sweep_));
   figures->addWidget(figure(perturbation_, attack_));
@@ -218,9 +243,14 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   dashboard->setStretchFactor(0, 1);
   dashboard->setStretchFactor(1, 2);
 
+  auto* sources = new QWidget(this);
+  form->setContentsMargins(0, 0, 0, 0);
+  sources->setLayout(form);
+  markAsControls(sources);
   auto* layout = new QVBoxLayout(this);
-  layout->addLayout(form);
+  layout->addWidget(sources);
   layout->addLayout(actions);
+  layout->addWidget(warnings_);
   layout->addWidget(dashboard, 1);
   fillTable();
   connect(runsFolder_, &QLineEdit::textChanged, this, &ComparisonPanel::publishSources);
@@ -351,7 +381,7 @@ void ComparisonPanel::setProbeReport(const nlohmann::json& report) {
   attack_->blockSignals(true);
   attack_->clear();
   for (const auto& attack : probeReport_.at("launches").front().at("minimum_norms")) {
-    const QString name = text(attack.at("attack"));
+    const QString name = attackLabel(attack.at("attack").get<std::string>());
     attack_->addItem(tr("%1: median minimum L∞").arg(name), QStringLiteral("mean_median_linf"));
     attack_->addItem(tr("%1: median minimum L2").arg(name), QStringLiteral("mean_median_l2"));
   }
@@ -362,10 +392,19 @@ void ComparisonPanel::setProbeReport(const nlohmann::json& report) {
                         .arg(images.at("count").get<std::int64_t>())
                         .arg(text(images.at("split")))
                         .arg(text(images.at("path"))));
+  QStringList warnings;
+  for (const auto& warning : probeReport_.value("warnings", nlohmann::json::array()))
+    warnings << tr("⚠ Not a finding: %1.").arg(text(warning));
+  warnings_->setText(warnings.join(QLatin1Char('\n')));
+  warnings_->setVisible(!warnings.isEmpty());
   fillTable();
   drawNoise();
   drawPerturbation();
   Q_EMIT reportShown();
+}
+
+QStringList ComparisonPanel::warnings() const {
+  return warnings_->text().isEmpty() ? QStringList() : warnings_->text().split(QLatin1Char('\n'));
 }
 
 void ComparisonPanel::setPredictivityReport(const nlohmann::json& report) {

@@ -49,6 +49,8 @@ public:
   // which). False, with the reason shown, for anything else.
   bool openReport(const QString& path);
   void setProbeReport(const nlohmann::json& report);
+  // The shown probe report's warnings (figures that are not findings), listed above the table.
+  QStringList warnings() const;
   void setPredictivityReport(const nlohmann::json& report);
   // Writes the table as shown (CSV, atomically) or the current reports (JSON); false with *error.
   bool exportTable(const QString& path, QString* error) const;
@@ -96,6 +98,7 @@ private:
   QLineEdit* neuralPath_ = nullptr;
   QComboBox* readout_ = nullptr;
   QLabel* summary_ = nullptr;
+  QLabel* warnings_ = nullptr;
   QTableWidget* table_ = nullptr;
   QComboBox* sweep_ = nullptr;
   QComboBox* attack_ = nullptr;

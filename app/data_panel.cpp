@@ -30,6 +30,7 @@ QString formatValue(double value) { return std::isfinite(value) ? QString::numbe
 DataPanel::DataPanel(Workspace& workspace, QWidget* parent) : QWidget(parent), workspace_(workspace) {
   title_ = new QLabel(tr("No neural dataset loaded. Use File → Open or File → Load Default Data."), this);
   title_->setStyleSheet(QStringLiteral("font-size:15px;font-weight:600;padding:4px"));
+  title_->setWordWrap(true);
 
   tierFilter_ = new QComboBox(this);
   tierFilter_->addItem(tr("All tiers"), -1);
@@ -77,6 +78,9 @@ DataPanel::DataPanel(Workspace& workspace, QWidget* parent) : QWidget(parent), w
   plotGrid->addWidget(neuronBox, 0, 1);
   plotGrid->addWidget(oracleHistogram_, 1, 0);
   plotGrid->addWidget(summaryTree_, 1, 1);
+  // Equal columns: without it, the neuron column's wide label took the room of the image's plot.
+  plotGrid->setColumnStretch(0, 1);
+  plotGrid->setColumnStretch(1, 1);
 
   auto* splitter = new QSplitter(Qt::Horizontal, this);
   splitter->addWidget(left);

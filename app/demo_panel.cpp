@@ -22,6 +22,7 @@
 #include <QVBoxLayout>
 #include <initializer_list>
 
+#include "app/controls_column.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 
@@ -132,7 +133,6 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   left->addStretch(1);
   auto* leftWidget = new QWidget(this);
   leftWidget->setLayout(left);
-  leftWidget->setMaximumWidth(420);
 
   heading_ = new QLabel(this);
   heading_->setWordWrap(true);
@@ -159,6 +159,7 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
     row.stateLabel->setAlignment(Qt::AlignRight | Qt::AlignTop);
     row.findingLabel = new QLabel(this);
     row.findingLabel->setWordWrap(true);
+    row.findingLabel->setTextFormat(Qt::RichText);
     row.findingLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     row.showButton = new QPushButton(tr("Show"), this);
     row.showButton->setToolTip(tr("Show this step's results in their tab"));
@@ -180,7 +181,7 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   right->addStretch(1);
 
   auto* layout = new QHBoxLayout(this);
-  layout->addWidget(leftWidget);
+  layout->addWidget(controlsColumn(leftWidget, this));
   layout->addLayout(right, 1);
 
   clock_ = new QTimer(this);
@@ -274,6 +275,7 @@ bool DemoPanel::start() {
   progress_->setValue(0);
   progressMessage_->clear();
   demoSeconds_ = 0.0;
+  settingsWarning_.clear();
   bp::logInfo("Demo into " + config.outputDir.string());
 
   QPointer<DemoPanel> self(this);
@@ -293,8 +295,11 @@ bool DemoPanel::start() {
           Qt::QueuedConnection);
     });
     const double seconds = result.seconds;
-    return [self, seconds] {
-      if (self) self->demoSeconds_ = seconds;
+    const QString warning = QString::fromStdString(bp::demoSettingsWarning(result).value_or(std::string()));
+    return [self, seconds, warning] {
+      if (!self) return;
+      self->demoSeconds_ = seconds;
+      self->settingsWarning_ = warning;
     };
   });
   setRunning(true);
@@ -311,6 +316,7 @@ void DemoPanel::stopAndShowResults() {
 
 QString DemoPanel::stepTitle(Step step) const { return steps_[step].titleLabel->text(); }
 QString DemoPanel::stepFinding(Step step) const { return steps_[step].finding; }
+QStringList DemoPanel::stepWarnings(Step step) const { return steps_[step].warnings; }
 QString DemoPanel::narrationHeading() const { return heading_->text(); }
 QString DemoPanel::narration() const { return narration_->text(); }
 QString DemoPanel::problem() const { return problem_->text(); }
@@ -333,8 +339,15 @@ void DemoPanel::onStepFinished(const bp::DemoStep& step) {
   if (currentStep_ < 0) return;
   StepRow& row = steps_[static_cast<std::size_t>(currentStep_)];
   row.finding = QString::fromStdString(step.finding);
+  row.warnings.clear();
+  QString shown = row.finding.toHtmlEscaped();
+  for (const std::string& warning : step.warnings) {
+    row.warnings << QString::fromStdString(warning);
+    shown += QStringLiteral("<br><span style='%1'>⚠ %2</span>")
+                 .arg(QString::fromLatin1(kStoppedStyle), tr("Not a finding: %1.").arg(row.warnings.back().toHtmlEscaped()));
+  }
   row.seconds = step.seconds;
-  row.findingLabel->setText(row.finding);
+  row.findingLabel->setText(shown);
   setStepState(currentStep_, StepState::Done);
   bp::logInfo("Demo step " + std::to_string(currentStep_ + 1) + " found: " + step.finding);
 
@@ -373,9 +386,13 @@ void DemoPanel::onJobFinished(bool cancelled, const QString& error) {
   if (completed) {
     progress_->setValue(1000);
     heading_->setText(tr("The demo ran all %1 steps in %2").arg(StepCount).arg(duration(demoSeconds_)));
-    narration_->setText(tr("Each step's results are open in the tab that explains them (Show beside a step "
-                           "brings it up); its files, with demo.json, are in %1.")
-                            .arg(QDir::toNativeSeparators(outputDir_)));
+    QString text = tr("Each step's results are open in the tab that explains them (Show beside a step brings it "
+                      "up); its files, with demo.json, are in %1.")
+                       .arg(QDir::toNativeSeparators(outputDir_));
+    // Beside the narration, not in the form: presentation mode hides the form, and an audience must
+    // hear that these figures are not findings.
+    if (!settingsWarning_.isEmpty()) text += QStringLiteral("\n\n⚠ ") + settingsWarning_;
+    narration_->setText(text);
   } else if (cancelled) {
     heading_->setText(interrupted >= 0 ? tr("Stopped during step %1").arg(interrupted + 1) : tr("Stopped"));
     const QString folder = QDir::toNativeSeparators(outputDir_);
@@ -413,6 +430,7 @@ void DemoPanel::resetSteps() {
     StepRow& row = steps_[static_cast<std::size_t>(i)];
     row.narration.clear();
     row.finding.clear();
+    row.warnings.clear();
     row.seconds = 0.0;
     row.titleLabel->setText(QString::fromUtf8(bp::kDemoStepTitles[static_cast<std::size_t>(i)]));
     row.findingLabel->clear();

@@ -54,6 +54,8 @@ public:
   StepState stepState(Step step) const { return steps_[step].state; }
   QString stepTitle(Step step) const;
   QString stepFinding(Step step) const;
+  // Why a step's finding is not one (bp::DemoStep::warnings); shown under the finding.
+  QStringList stepWarnings(Step step) const;
   // What the engine said the step does (empty until it has started).
   QString stepNarration(Step step) const { return steps_[step].narration; }
   // What the narration area says now: its heading and its text.
@@ -85,6 +87,7 @@ private:
     StepState state = StepState::Waiting;
     QString narration;
     QString finding;
+    QStringList warnings;
     double seconds = 0.0;
     QLabel* numberLabel = nullptr;
     QLabel* titleLabel = nullptr;
@@ -110,6 +113,7 @@ private:
   bool stopRequested_ = false;
   int currentStep_ = -1;
   double demoSeconds_ = 0.0;  // the finished demo's duration, as the engine measured it
+  QString settingsWarning_;   // bp::demoSettingsWarning of the finished demo, or empty
   QString outputDir_;
   std::array<StepRow, StepCount> steps_;
 

@@ -18,6 +18,7 @@ namespace bp::app {
 ImagePanel::ImagePanel(Workspace& workspace, QWidget* parent) : QWidget(parent), workspace_(workspace) {
   title_ = new QLabel(tr("No image dataset loaded. Open Fashion-MNIST, CIFAR or a folder of class subfolders."), this);
   title_->setStyleSheet(QStringLiteral("font-size:15px;font-weight:600;padding:4px"));
+  title_->setWordWrap(true);
   split_ = new QComboBox(this);
   split_->addItem(tr("Train split"), QStringLiteral("train"));
   split_->addItem(tr("Test split"), QStringLiteral("test"));

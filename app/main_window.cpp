@@ -14,13 +14,17 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QScreen>
+#include <QScrollArea>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
 #include <QToolButton>
+#include <QVBoxLayout>
+#include <algorithm>
 
 #include "app/about_dialog.h"
 #include "app/comparison_panel.h"
+#include "app/controls_column.h"
 #include "app/data_panel.h"
 #include "app/demo_panel.h"
 #include "app/image_panel.h"
@@ -34,6 +38,7 @@
 #include "app/training_launch_form.h"
 #include "app/training_panel.h"
 #include "app/training_queue.h"
+#include "app/wheel_guard.h"
 #include "app/workspace.h"
 #include "data/dataset_io.h"
 #include "data/default_data.h"
@@ -47,9 +52,6 @@
 namespace bp::app {
 namespace {
 
-// How much larger presentation mode makes every font: read from the back of a room.
-constexpr double kPresentationScale = 1.5;
-
 // Non-blocking: a failed job must not stall a live demo or an offscreen test behind a modal loop.
 void showMessage(QWidget* parent, QMessageBox::Icon icon, const QString& title, const QString& text) {
   auto* box = new QMessageBox(icon, title, text, QMessageBox::Ok, parent);
@@ -58,19 +60,34 @@ void showMessage(QWidget* parent, QMessageBox::Icon icon, const QString& title, 
   box->open();
 }
 
+// Holds a panel in its tab's scroll area. A panel with wrapping text asks for the height it would
+// like at a width (height for width), which the scroll area would grant by scrolling; this layout
+// asks only for the panel's minimum, so a page scrolls only when the panel cannot fit at all.
+class MinimumHeightLayout : public QVBoxLayout {
+public:
+  using QVBoxLayout::QVBoxLayout;
+  bool hasHeightForWidth() const override { return false; }
+};
+
 }  // namespace
+
+double presentationFontScale(int screenHeight) {
+  constexpr double kScaleAt1080 = 1.5;
+  return std::clamp(kScaleAt1080 * screenHeight / 1080.0, 1.0, kScaleAt1080);
+}
 
 MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWindow(parent), engine_(engine) {
   setWindowTitle(QStringLiteral("BrainPrior"));
   setAcceptDrops(true);
-  resize(1440, 900);
+  installWheelGuard(*QCoreApplication::instance());
+  resize(1440, 900);  // roomy; showEvent fits it to its screen
 
   logPanel_ = new LogPanel(this);
-  auto* logDock = new QDockWidget(tr("Log"), this);
-  logDock->setObjectName(QStringLiteral("logDock"));
-  logDock->setWidget(logPanel_);
-  addDockWidget(Qt::BottomDockWidgetArea, logDock);
-  resizeDocks({logDock}, {110}, Qt::Vertical);
+  logDock_ = new QDockWidget(tr("Log"), this);
+  logDock_->setObjectName(QStringLiteral("logDock"));
+  logDock_->setWidget(logPanel_);
+  addDockWidget(Qt::BottomDockWidgetArea, logDock_);
+  resizeDocks({logDock_}, {110}, Qt::Vertical);
 
   tabs_ = new QTabWidget(this);
   tabs_->setDocumentMode(true);
@@ -94,7 +111,18 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
              {QStringLiteral("comparison"), tr("Comparison"), comparisonPanel_},
              {QStringLiteral("images"), tr("Images"), imagePanel_},
              {QStringLiteral("demo"), tr("Demo"), demoPanel_}};
-  for (const Panel& panel : panels_) tabs_->addTab(panel.widget, panel.title);
+  for (Panel& panel : panels_) {
+    auto* page = new QScrollArea(tabs_);
+    auto* holder = new QWidget(page);
+    auto* layout = new MinimumHeightLayout(holder);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(panel.widget);
+    page->setWidget(holder);
+    page->setWidgetResizable(true);
+    page->setFrameShape(QFrame::NoFrame);
+    panel.page = page;
+    tabs_->addTab(page, panel.title);
+  }
   connect(tabs_, &QTabWidget::tabCloseRequested, this, [this](int index) { tabs_->removeTab(index); });
   connect(trainingPanel_->launchForm(), &TrainingLaunchForm::deviceRequested, this, &MainWindow::setComputeDevice);
   connectDemo();
@@ -130,7 +158,6 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
   connect(project_, &ProjectController::saved, this, [this] { QTimer::singleShot(0, this, &MainWindow::rebuildRecentProjectsMenu); });
   createActions();
   applyEngineSettings();
-  menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"))->addAction(logDock->toggleViewAction());
 }
 
 MainWindow::~MainWindow() {
@@ -200,9 +227,20 @@ void MainWindow::createActions() {
 
   auto* viewMenu = menuBar()->addMenu(tr("&View"));
   viewMenu->setObjectName(QStringLiteral("viewMenu"));
-  for (const Panel& panel : panels_)
-    viewMenu->addAction(panel.title, this, [this, widget = panel.widget] { raisePanel(widget); });
+  for (std::size_t i = 0; i < panels_.size(); ++i) {
+    auto* action = viewMenu->addAction(panels_[i].title, this, [this, widget = panels_[i].widget] { raisePanel(widget); });
+    action->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+  }
   viewMenu->addSeparator();
+  controlsAction_ = viewMenu->addAction(tr("Show &Controls"));
+  controlsAction_->setCheckable(true);
+  controlsAction_->setChecked(true);
+  controlsAction_->setShortcut(Qt::CTRL | Qt::Key_B);
+  controlsAction_->setToolTip(tr("Every tab's forms; hidden, the figures take the room"));
+  connect(controlsAction_, &QAction::toggled, this, &MainWindow::setControlsVisible);
+  QAction* logAction = logDock_->toggleViewAction();
+  logAction->setShortcut(Qt::CTRL | Qt::Key_L);
+  viewMenu->addAction(logAction);
   presentationAction_ = viewMenu->addAction(tr("&Presentation Mode"));
   presentationAction_->setCheckable(true);
   presentationAction_->setShortcut(Qt::Key_F11);
@@ -348,24 +386,70 @@ void MainWindow::showNextProbeUnderAttack() {
 void MainWindow::setPresentationMode(bool on) {
   if (on == presentationMode()) return;
   if (on) {
-    presentation_ = PresentationRestore{QApplication::font(), windowState()};
+    const QScreen* shownOn = screen() != nullptr ? screen() : QGuiApplication::primaryScreen();
+    presentation_ = PresentationRestore{QApplication::font(), presentationFontScale(shownOn->size().height()),
+                                        windowState(), controlsVisible(), logDock_->isVisible()};
     QFont large = presentation_->font;
     if (large.pointSizeF() > 0) {
-      large.setPointSizeF(large.pointSizeF() * kPresentationScale);
+      large.setPointSizeF(large.pointSizeF() * presentation_->fontScale);
     } else {
-      large.setPixelSize(qRound(large.pixelSize() * kPresentationScale));
+      large.setPixelSize(qRound(large.pixelSize() * presentation_->fontScale));
     }
     QApplication::setFont(large);
+    bp::widgets::scalePlotFonts(this, presentation_->fontScale);
+    setControlsVisible(false);
+    logDock_->hide();
     setWindowState(windowState() | Qt::WindowFullScreen);
   } else {
     QApplication::setFont(presentation_->font);
+    bp::widgets::scalePlotFonts(this, 1.0 / presentation_->fontScale);
+    setControlsVisible(presentation_->controlsVisible);
+    logDock_->setVisible(presentation_->logVisible);
     setWindowState(presentation_->windowState);
     presentation_.reset();
   }
-  bp::widgets::scalePlotFonts(this, on ? kPresentationScale : 1.0 / kPresentationScale);
   for (auto* heatmap : findChildren<bp::widgets::HeatmapView*>()) heatmap->setHighContrast(on);
   // Also when called from code: the menu shows the mode (its toggled signal returns here and stops).
   presentationAction_->setChecked(on);
+}
+
+void MainWindow::setControlsVisible(bool visible) {
+  for (QWidget* child : findChildren<QWidget*>())
+    if (isControls(child)) child->setVisible(visible);
+  controlsAction_->setChecked(visible);
+}
+
+bool MainWindow::controlsVisible() const { return controlsAction_->isChecked(); }
+
+const MainWindow::Panel* MainWindow::panelOf(const QWidget* widgetOrPage) const {
+  for (const Panel& panel : panels_)
+    if (panel.widget == widgetOrPage || panel.page == widgetOrPage) return &panel;
+  return nullptr;
+}
+
+QWidget* MainWindow::currentPanel() const {
+  const Panel* panel = panelOf(tabs_->currentWidget());
+  return panel != nullptr ? panel->widget : nullptr;
+}
+
+bool MainWindow::closePanel(const QString& name) {
+  for (const Panel& panel : panels_)
+    if (panel.name == name) {
+      const int index = tabs_->indexOf(panel.page);
+      if (index >= 0) tabs_->removeTab(index);
+      return true;
+    }
+  return false;
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (fittedToScreen_) return;
+  fittedToScreen_ = true;
+  const QSize available = screen()->availableGeometry().size();
+  if (!windowState().testFlag(Qt::WindowFullScreen) && !size().boundedTo(available).isEmpty() &&
+      size() != size().boundedTo(available))
+    resize(size().boundedTo(available));
 }
 
 bool MainWindow::showPanel(const QString& name) {
@@ -378,18 +462,19 @@ bool MainWindow::showPanel(const QString& name) {
 }
 
 void MainWindow::raisePanel(QWidget* widget) {
-  if (tabs_->indexOf(widget) < 0) {
+  QWidget* page = panelOf(widget)->page;
+  if (tabs_->indexOf(page) < 0) {
     // Back in its place: after the open tabs that come before it in panels_.
     int position = 0;
     for (const Panel& panel : panels_) {
-      if (panel.widget == widget) {
-        tabs_->insertTab(position, widget, panel.title);
+      if (panel.page == page) {
+        tabs_->insertTab(position, page, panel.title);
         break;
       }
-      if (tabs_->indexOf(panel.widget) >= 0) ++position;
+      if (tabs_->indexOf(panel.page) >= 0) ++position;
     }
   }
-  tabs_->setCurrentWidget(widget);
+  tabs_->setCurrentWidget(page);
 }
 
 void MainWindow::setComputeDevice(const QString& device) {
@@ -489,20 +574,19 @@ void MainWindow::rebuildRecentProjectsMenu() {
 QStringList MainWindow::openPanelNames() const {
   QStringList names;
   for (const Panel& panel : panels_)
-    if (tabs_->indexOf(panel.widget) >= 0) names << panel.name;
+    if (tabs_->indexOf(panel.page) >= 0) names << panel.name;
   return names;
 }
 
 QString MainWindow::currentPanelName() const {
-  for (const Panel& panel : panels_)
-    if (panel.widget == tabs_->currentWidget()) return panel.name;
-  return {};
+  const Panel* panel = panelOf(tabs_->currentWidget());
+  return panel != nullptr ? panel->name : QString();
 }
 
 void MainWindow::setOpenPanels(const QStringList& names) {
   QWidget* current = tabs_->currentWidget();
   for (const Panel& panel : panels_) {
-    const int index = tabs_->indexOf(panel.widget);
+    const int index = tabs_->indexOf(panel.page);
     if (names.contains(panel.name) && index < 0) raisePanel(panel.widget);
     if (!names.contains(panel.name) && index >= 0) tabs_->removeTab(index);
   }

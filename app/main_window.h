@@ -14,6 +14,7 @@
 
 class QAction;
 class QActionGroup;
+class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QToolButton;
@@ -39,6 +40,11 @@ class SimilarityPanel;
 class TrainingPanel;
 class TrainingQueue;
 class Workspace;
+
+// How much presentation mode enlarges fonts on a screen `screenHeight` pixels high: 1.5 on a 1080-line
+// projector, read from the back of a room, and as much of the screen's height per line of text on
+// smaller ones (1.0 at 720 lines, where the default font is already that large a share).
+double presentationFontScale(int screenHeight);
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -66,11 +72,15 @@ public:
   // The next runs loaded into the Probe panel are shown on a noisy test image under a PGD attack
   // on the first model, as at a talk.
   void showNextProbeUnderAttack();
-  // Presentation mode, for a projector: full screen, the application font 1.5 times larger, and
-  // high-contrast colormaps in every heatmap. Leaving it restores the window state, the font and
-  // the colormaps exactly.
+  // Presentation mode, for a projector: full screen, the application font larger
+  // (presentationFontScale of the window's screen), high-contrast colormaps in every heatmap, and
+  // the tabs' forms and the log hidden (Ctrl+B and Ctrl+L bring them back). Leaving it restores the
+  // window state, the font, the colormaps and what was shown exactly.
   bool presentationMode() const { return presentation_.has_value(); }
   void setPresentationMode(bool on);
+  // Shows or hides every tab's forms (View → Show Controls): the views take the room.
+  void setControlsVisible(bool visible);
+  bool controlsVisible() const;
 
   JobRunner& jobs() { return jobs_; }
   Workspace& workspace() { return *workspace_; }
@@ -97,13 +107,19 @@ public:
   QString currentPanelName() const;
   // Opens exactly the named tabs (unknown names are ignored), in the panels' usual order.
   void setOpenPanels(const QStringList& names);
-  QTabWidget* tabs() const { return tabs_; }
+  // Closes a panel's tab (its work goes on; showPanel reopens it). False for an unknown name.
+  bool closePanel(const QString& name);
+  // The panel whose tab is in front (nullptr when every tab is closed).
+  QWidget* currentPanel() const;
 
 Q_SIGNALS:
   void reportExported(const QString& path);
 
 protected:
   void closeEvent(QCloseEvent* event) override;
+  // The first time the window is shown, it shrinks to fit the screen it is on (a 1366x768 laptop
+  // keeps its status bar in view).
+  void showEvent(QShowEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 
@@ -144,22 +160,30 @@ private:
   ComparisonPanel* comparisonPanel_ = nullptr;
   DemoPanel* demoPanel_ = nullptr;
   ProjectController* project_ = nullptr;
-  // Every panel in tab order, with its name for showPanel and its tab title.
+  // Every panel in tab order, with its name for showPanel, its tab title, and the page that holds it
+  // in the tab (a scroll area: a screen smaller than the panel needs scrolls instead of clipping).
   struct Panel {
     QString name;
     QString title;
     QWidget* widget;
+    QWidget* page = nullptr;
   };
+  const Panel* panelOf(const QWidget* widgetOrPage) const;
   std::vector<Panel> panels_;
   QActionGroup* deviceGroup_ = nullptr;
   QAction* presentationAction_ = nullptr;
   // What presentation mode changed, to restore on leaving it; empty outside presentation mode.
   struct PresentationRestore {
     QFont font;
+    double fontScale;
     Qt::WindowStates windowState;
+    bool controlsVisible;
+    bool logVisible;
   };
   std::optional<PresentationRestore> presentation_;
   LogPanel* logPanel_ = nullptr;
+  QDockWidget* logDock_ = nullptr;
+  QAction* controlsAction_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   QMenu* recentProjectsMenu_ = nullptr;
   QLabel* statusText_ = nullptr;
@@ -167,6 +191,7 @@ private:
   QProgressBar* progress_ = nullptr;
   QToolButton* cancelButton_ = nullptr;
   int shownJob_ = 0;  // the job whose progress the status bar shows
+  bool fittedToScreen_ = false;
 };
 
 }  // namespace bp::app

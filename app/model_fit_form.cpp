@@ -43,6 +43,8 @@ ModelFitForm::ModelFitForm(Workspace& workspace, JobRunner& jobs, QWidget* paren
   laterKernel_->setSingleStep(2);
   rotations_ = new QSpinBox(this);
   rotations_->setRange(1, 16);
+  rotations_->setToolTip(tr("Rotation-equivariant core: each learned filter is applied at this many evenly "
+                            "spaced orientations (8: every 45°), sharing its weights (Ecker et al. 2019)"));
   learningRate_ = new QDoubleSpinBox(this);
   learningRate_->setDecimals(4);
   learningRate_->setRange(1e-4, 0.1);

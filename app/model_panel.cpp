@@ -6,10 +6,10 @@
 #include <QHBoxLayout>
 #include <QPushButton>
 #include <QRegularExpression>
-#include <QScrollArea>
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "app/controls_column.h"
 #include "app/model_fit_form.h"
 #include "app/model_results_view.h"
 #include "app/model_session.h"
@@ -41,13 +41,8 @@ ModelPanel::ModelPanel(Workspace& workspace, JobRunner& jobs, QWidget* parent)
   controlsLayout->addWidget(fitForm_);
   controlsLayout->addWidget(fileBox);
   controlsLayout->addStretch(1);
-  auto* controlsScroll = new QScrollArea(this);
-  controlsScroll->setWidget(controls);
-  controlsScroll->setWidgetResizable(true);
-  controlsScroll->setMinimumWidth(controls->sizeHint().width() + 24);
-
   auto* layout = new QHBoxLayout(this);
-  layout->addWidget(controlsScroll);
+  layout->addWidget(controlsColumn(controls, this));
   layout->addWidget(results_, 1);
 }
 

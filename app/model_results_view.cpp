@@ -28,6 +28,7 @@
 #include "widgets/image_grid_view.h"
 #include "widgets/palette.h"
 #include "widgets/plot_export.h"
+#include "widgets/plot_style.h"
 #include "widgets/series_plot.h"
 
 namespace bp::app {
@@ -76,6 +77,18 @@ ModelResultsView::ModelResultsView(Workspace& workspace, JobRunner& jobs, QWidge
   comparison_->setHorizontalHeaderLabels({tr("Model"), tr("Core"), tr("Readout"), tr("Parameters"), tr("Epochs"),
                                           tr("Best val. r"), tr("Test r (avg)"), tr("Test r (trial)"),
                                           tr("Fraction of oracle"), tr("FEVe"), tr("Minutes")});
+  // What the measures mean, on the headers where a user first meets them.
+  const std::pair<int, QString> headerHelp[] = {
+      {5, tr("Mean over neurons of the correlation between prediction and single-trial response on the validation "
+             "images, at the best epoch (early stopping keeps that model)")},
+      {6, tr("Test images: correlation between the prediction and each neuron's response averaged over the "
+             "image's repeats, mean over neurons")},
+      {7, tr("Test images: correlation between the prediction and single-trial responses, mean over neurons")},
+      {8, tr("Slope of test correlation against each neuron's oracle r (how well the other repeats predict a "
+             "repeat): 1 means the model predicts as well as the neuron's own repeats")},
+      {9, tr("Fraction of explainable variance explained: the share of the response variance that is not trial "
+             "noise which the model explains, mean over neurons")}};
+  for (const auto& [column, help] : headerHelp) comparison_->horizontalHeaderItem(column)->setToolTip(help);
   comparison_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   comparison_->horizontalHeader()->setStretchLastSection(true);
   comparison_->verticalHeader()->hide();
@@ -92,6 +105,10 @@ ModelResultsView::ModelResultsView(Workspace& workspace, JobRunner& jobs, QWidge
   lossCurves_->setLabels(tr("Training loss"), tr("epoch"), tr("Poisson loss + penalties"));
   correlationCurves_ = new bp::widgets::SeriesPlot(this);
   correlationCurves_->setLabels(tr("Validation correlation"), tr("epoch"), tr("mean r over neurons"));
+  const QString fitOrOpen = tr("Fit a model (Fit, on the left) or open one (Open model…): %1 here.");
+  bp::widgets::setEmptyMessage(lossCurves_->plot(), fitOrOpen.arg(tr("its training loss per epoch appears")));
+  bp::widgets::setEmptyMessage(correlationCurves_->plot(),
+                               fitOrOpen.arg(tr("its validation correlation per epoch appears")));
   auto* curves = new QSplitter(Qt::Horizontal, this);
   curves->addWidget(lossCurves_);
   curves->addWidget(correlationCurves_);
@@ -102,6 +119,10 @@ ModelResultsView::ModelResultsView(Workspace& workspace, JobRunner& jobs, QWidge
                             tr("model correlation (single trials)"));
   correlationHistogram_ = new bp::widgets::HistogramPlot(this);
   correlationHistogram_->setLabels(tr("Test correlation to trial averages"), tr("r"));
+  bp::widgets::setEmptyMessage(oracleScatter_->plot(),
+                               fitOrOpen.arg(tr("each neuron's test correlation against its oracle is drawn")));
+  bp::widgets::setEmptyMessage(correlationHistogram_->plot(),
+                               fitOrOpen.arg(tr("the spread of its test correlations is drawn")));
   evaluationSummary_ = new QLabel(tr("Fit or open a model to see how well it predicts the neurons."), this);
   evaluationSummary_->setWordWrap(true);
   auto* evaluation = new QWidget(this);
@@ -117,6 +138,7 @@ ModelResultsView::ModelResultsView(Workspace& workspace, JobRunner& jobs, QWidge
   filterGrid_->setThumbnailSize(56);
   readoutPlot_ = new bp::widgets::SeriesPlot(this);
   readoutPlot_->setLabels(tr("Readout positions over the image"), tr("x (pixels)"), tr("y (pixels)"));
+  bp::widgets::setEmptyMessage(readoutPlot_->plot(), fitOrOpen.arg(tr("where each neuron reads the image is drawn")));
   auto* features = new QSplitter(Qt::Horizontal, this);
   features->addWidget(filterGrid_);
   features->addWidget(readoutPlot_);

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "app/controls_column.h"
 #include "app/workspace.h"
 #include "widgets/bar_plot.h"
 #include "widgets/colormaps.h"
@@ -231,8 +232,6 @@ void ProbePanel::buildControls() {
   controlsLayout->addWidget(attackBox);
   controlsLayout->addWidget(statusLabel_);
   controlsLayout->addStretch(1);
-  controls->setMinimumWidth(320);
-  controls->setMaximumWidth(420);
 
   // Right: the image, what the models see, the perturbation; then one row per model.
   auto* results = new QWidget(this);
@@ -265,7 +264,7 @@ void ProbePanel::buildControls() {
 
   auto* layout = new QHBoxLayout(this);
   auto* splitter = new QSplitter(Qt::Horizontal, this);
-  splitter->addWidget(controls);
+  splitter->addWidget(controlsColumn(controls, this));
   splitter->addWidget(results);
   splitter->setStretchFactor(1, 1);
   layout->addWidget(splitter);

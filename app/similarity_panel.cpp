@@ -11,7 +11,6 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
-#include <QStyle>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
@@ -20,6 +19,7 @@
 #include <cmath>
 #include "widgets/custom_plot.h"
 
+#include "app/controls_column.h"
 #include "data/neural_dataset.h"
 #include "rsa/compare.h"
 #include "rsa/matrix_file.h"
@@ -30,6 +30,7 @@
 #include "widgets/heatmap_view.h"
 #include "widgets/palette.h"
 #include "widgets/plot_export.h"
+#include "widgets/plot_style.h"
 #include "widgets/series_plot.h"
 
 namespace bp::app {
@@ -46,6 +47,17 @@ QString formatNumber(double value, int digits = 3) {
 }
 
 QString slotName(int slot) { return slot == Workspace::A ? QStringLiteral("A") : QStringLiteral("B"); }
+
+// The comparison measures as a reader names them.
+QString comparisonMethodLabel(bp::ComparisonMethod method) {
+  switch (method) {
+    case bp::ComparisonMethod::Pearson: return QObject::tr("Pearson r");
+    case bp::ComparisonMethod::Spearman: return QObject::tr("Spearman ρ");
+    case bp::ComparisonMethod::KendallTauA: return QObject::tr("Kendall τa");
+    case bp::ComparisonMethod::Cosine: return QObject::tr("Cosine similarity");
+  }
+  return QString::fromLatin1(bp::comparisonMethodName(method));
+}
 
 }  // namespace
 
@@ -158,12 +170,7 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   controlsLayout->addWidget(compareBox);
   controlsLayout->addWidget(ceilingBox);
   controlsLayout->addStretch(1);
-  auto* controlsScroll = new QScrollArea(this);
-  controlsScroll->setWidget(controls);
-  controlsScroll->setWidgetResizable(true);
-  controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  controlsScroll->setMinimumWidth(controls->sizeHint().width() +
-                                  controlsScroll->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4);
+  QScrollArea* controlsScroll = controlsColumn(controls, this);
 
   // The views.
   auto* sideBySide = new QWidget(this);
@@ -184,6 +191,8 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
           [this](int row, int col, double value) { showHover(Workspace::A, row, col, value); });
   mds_ = new bp::widgets::SeriesPlot(this);
   mds_->setLabels(tr("MDS embedding of A"), tr("dimension 1"), tr("dimension 2"));
+  bp::widgets::setEmptyMessage(mds_->plot(), tr("Compute or open matrix A, then press Embed A in 2-D: images that A "
+                                                "finds similar land close together."));
   auto* mdsTab = new QWidget(this);
   auto* mdsLayout = new QVBoxLayout(mdsTab);
   auto* mdsButton = new QPushButton(tr("Embed A in 2-D (classical MDS)"), mdsTab);
@@ -415,12 +424,22 @@ void SimilarityPanel::compareAWithB() {
       },
       [this](bp::ComparisonResult& result) {
         comparison_->setRowCount(static_cast<int>(result.rows.size()));
+        // No permutation reached the observed value: p is only known to be at most 1/(permutations + 1).
+        const double pFloor = 1.0 / (result.permutations + 1.0);
         for (int r = 0; r < static_cast<int>(result.rows.size()); ++r) {
           const auto& row = result.rows[static_cast<std::size_t>(r)];
-          comparison_->setItem(r, 0, new QTableWidgetItem(QString::fromLatin1(bp::comparisonMethodName(row.method))));
+          comparison_->setItem(r, 0, new QTableWidgetItem(comparisonMethodLabel(row.method)));
           comparison_->setItem(r, 1, new QTableWidgetItem(formatNumber(row.value)));
           comparison_->setItem(r, 2, new QTableWidgetItem(QStringLiteral("%1–%2").arg(formatNumber(row.ciLow, 2), formatNumber(row.ciHigh, 2))));
-          comparison_->setItem(r, 3, new QTableWidgetItem(formatNumber(row.pValue, 4)));
+          auto* p = new QTableWidgetItem(formatNumber(row.pValue, 4));
+          if (result.permutations > 0 && row.pValue <= pFloor * (1.0 + 1e-9)) {
+            p->setText(QStringLiteral("≤ 1/%1").arg(result.permutations + 1));
+            p->setToolTip(tr("None of the %1 permutations reached the observed value: p is at most 1/%2, the "
+                             "smallest p this many permutations can show")
+                              .arg(result.permutations)
+                              .arg(result.permutations + 1));
+          }
+          comparison_->setItem(r, 3, p);
         }
         comparison_->setToolTip(tr("%1 images, %2 pairs; %3 bootstrap samples, %4 permutations")
                                     .arg(result.images).arg(result.pairs).arg(result.bootstrapSamples).arg(result.permutations));

@@ -14,11 +14,11 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRegularExpression>
-#include <QScrollArea>
 #include <QSpinBox>
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "app/controls_column.h"
 #include "app/form_edits.h"
 #include "app/training_queue.h"
 #include "app/training_session.h"
@@ -62,8 +62,10 @@ std::vector<std::uint64_t> parseSeeds(const QString& text) {
 
 }  // namespace
 
-QString regularizerLabel(const std::string& kind) {
+QString regularizerLabel(const std::string& kind, const std::string& control) {
   if (kind == "none") return QObject::tr("none (baseline)");
+  if (kind == "neural_similarity" && control == "shuffled") return QObject::tr("neural similarity, shuffled (control)");
+  if (kind == "neural_similarity" && control == "pixel") return QObject::tr("pixel similarity (control)");
   if (kind == "neural_similarity") return QObject::tr("neural similarity");
   if (kind == "harmonization") return QObject::tr("harmonization");
   if (kind == "gaussian_noise_augmentation") return QObject::tr("Gaussian noise");
@@ -201,6 +203,7 @@ TrainingLaunchForm::TrainingLaunchForm(Workspace& workspace, TrainingQueue& queu
   epochs_ = new QSpinBox(formWidget);
   epochs_->setRange(1, 10'000);
   batchSize_ = new QSpinBox(formWidget);
+  batchSize_->setObjectName(QStringLiteral("batchSize"));
   batchSize_->setRange(1, 4096);
   optimizer_ = new QComboBox(formWidget);
   optimizer_->addItem(QStringLiteral("SGD"), QStringLiteral("sgd"));
@@ -248,12 +251,10 @@ TrainingLaunchForm::TrainingLaunchForm(Workspace& workspace, TrainingQueue& queu
   buttons->addWidget(loadButton, 1, 0);
   buttons->addWidget(saveButton, 1, 1);
   buttons->addWidget(defaultsButton, 1, 2);
-  formLayout->addLayout(buttons);
-  formError_ = new QLabel(formWidget);
+  formError_ = new QLabel(this);
   formError_->setWordWrap(true);
   formError_->setStyleSheet(QStringLiteral("color:#c00000"));
   formError_->hide();
-  formLayout->addWidget(formError_);
   formLayout->addStretch(1);
 
   connect(queueButton, &QPushButton::clicked, this, &TrainingLaunchForm::queueLaunch);
@@ -267,13 +268,12 @@ TrainingLaunchForm::TrainingLaunchForm(Workspace& workspace, TrainingQueue& queu
   connect(device_, &QComboBox::activated, this, [this] { Q_EMIT deviceRequested(device_->currentData().toString()); });
   connect(outputDir_, &QLineEdit::editingFinished, this, [this] { workspace_.setRunsFolder(outputDir_->text().trimmed()); });
 
-  auto* scroll = new QScrollArea(this);
-  scroll->setWidget(formWidget);
-  scroll->setWidgetResizable(true);
-  scroll->setMinimumWidth(formWidget->sizeHint().width() + 24);
+  // The fields scroll; the launch buttons and the form's error stay in view below them.
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
-  layout->addWidget(scroll);
+  layout->addWidget(controlsColumn(formWidget, this), 1);
+  layout->addLayout(buttons);
+  layout->addWidget(formError_);
 
   // The queue runs one launch at a time: the device cannot change under it.
   connect(&queue_, &TrainingQueue::changed, this, [this] { device_->setEnabled(!queue_.current().has_value()); });

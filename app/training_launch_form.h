@@ -22,8 +22,9 @@ namespace bp::app {
 class TrainingQueue;
 class Workspace;
 
-// How the Training tab names a regularizer kind of the engine's config.
-QString regularizerLabel(const std::string& kind);
+// A regularizer as the forms and tables name it; `control` (RunRecord::control: "shuffled", "pixel"
+// or empty) marks the neural-similarity regularizer's controls as such.
+QString regularizerLabel(const std::string& kind, const std::string& control = {});
 
 class TrainingLaunchForm : public QWidget {
   Q_OBJECT

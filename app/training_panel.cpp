@@ -3,6 +3,7 @@
 #include <QHBoxLayout>
 #include <QSplitter>
 
+#include "app/controls_column.h"
 #include "app/training_launch_form.h"
 #include "app/training_runs_view.h"
 
@@ -14,6 +15,7 @@ TrainingPanel::TrainingPanel(Workspace& workspace, TrainingQueue& queue, QWidget
   connect(launchForm_, &TrainingLaunchForm::launchQueued, runsView_, &TrainingRunsView::showRuns);
   connect(runsView_, &TrainingRunsView::configRequested, launchForm_, &TrainingLaunchForm::applyConfig);
 
+  markAsControls(launchForm_);
   auto* splitter = new QSplitter(Qt::Horizontal, this);
   splitter->addWidget(launchForm_);
   splitter->addWidget(runsView_);

@@ -132,7 +132,7 @@ TrainingRunsView::TrainingRunsView(Workspace& workspace, TrainingQueue& queue, Q
   runsTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   runsTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
   runsTable_->setSelectionMode(QAbstractItemView::SingleSelection);
-  runsTable_->setMinimumHeight(120);
+  runsTable_->setMinimumHeight(80);
   runsLayout->addWidget(runsTable_, 1);
   message_ = new QLabel(runsBox);
   message_->setWordWrap(true);
@@ -192,7 +192,7 @@ TrainingRunsView::TrainingRunsView(Workspace& workspace, TrainingQueue& queue, Q
   curveControls->addWidget(exportButton);
   curvesLayout->addLayout(curveControls);
   curves_ = new bp::widgets::SeriesPlot(curvesPage);
-  curves_->setMinimumHeight(220);
+  curves_->setMinimumHeight(140);
   curvesLayout->addWidget(curves_, 1);
   views->addTab(curvesPage, tr("Curves"));
   comparison_ = new QTableWidget(0, 8, views);
@@ -352,7 +352,7 @@ void TrainingRunsView::fillRunsTable() {
     if (run.state == bp::RunState::Running) state->setForeground(QColor(0, 0x72, 0xB2));
     state->setToolTip(QString::fromStdString(run.error));
     runsTable_->setItem(row, kStateColumn, state);
-    runsTable_->setItem(row, kRegularizerColumn, new QTableWidgetItem(regularizerLabel(run.regularizer)));
+    runsTable_->setItem(row, kRegularizerColumn, new QTableWidgetItem(regularizerLabel(run.regularizer, run.control)));
     runsTable_->setItem(row, kSeedColumn, new QTableWidgetItem(QString::number(run.seed)));
     runsTable_->setItem(row, kEpochColumn, new QTableWidgetItem(QStringLiteral("%1 / %2").arg(run.epochsDone).arg(run.epochs)));
     runsTable_->setItem(row, kTestColumn, new QTableWidgetItem(number(run.testAccuracy)));
@@ -387,7 +387,7 @@ void TrainingRunsView::fillComparison() {
     const double delta = group.meanTestAccuracy - baseline;
     const QStringList cells = {
         QString::fromStdString(group.name),
-        regularizerLabel(group.regularizer),
+        regularizerLabel(group.regularizer, group.control),
         QString::fromStdString(group.target),
         tr("%1 of %2 finished%3").arg(group.finished).arg(group.runs).arg(seeds.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(seeds.join(QStringLiteral(", ")))),
         number(group.meanTestAccuracy) + spread,

@@ -2,7 +2,12 @@
 
 #include "widgets/custom_plot.h"
 
+#include <algorithm>
+
 #include <QApplication>
+#include <QFontMetrics>
+#include <QLabel>
+#include <QVBoxLayout>
 
 #include "widgets/palette.h"
 
@@ -10,6 +15,36 @@ namespace bp::widgets {
 namespace {
 
 constexpr const char* kTitleName = "bp_plot_title";
+constexpr const char* kEmptyMessageName = "bp_plot_empty_message";
+constexpr const char* kFullTitleProperty = "bp_full_title";
+constexpr int kTitleMinimumWidth = 80;
+
+// Breaks the title into lines no wider than the plot, at spaces.
+void wrapTitle(const QCustomPlot* plot, QCPTextElement* element) {
+  const QString full = element->property(kFullTitleProperty).toString();
+  const int width = std::max(kTitleMinimumWidth, plot->width() - 16);
+  const QFontMetrics metrics(element->font());
+  QStringList lines;
+  QString line;
+  for (const QString& word : full.split(QLatin1Char(' '))) {
+    const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+    if (!line.isEmpty() && metrics.horizontalAdvance(longer) > width) {
+      lines << line;
+      line = word;
+    } else {
+      line = longer;
+    }
+  }
+  lines << line;
+  const QString wrapped = lines.join(QLatin1Char('\n'));
+  if (element->text() != wrapped) element->setText(wrapped);
+}
+
+bool drawsNothing(QCustomPlot* plot) {
+  for (int i = 0; i < plot->plottableCount(); ++i)
+    if (!plot->plottable(i)->interface1D() || plot->plottable(i)->interface1D()->dataCount() > 0) return false;
+  return true;
+}
 
 QFont scaledFont(double extraPoints, bool bold = false) {
   QFont font = QApplication::font();
@@ -88,9 +123,13 @@ void setPlotTitle(QCustomPlot* plot, const QString& title) {
     element->setObjectName(QLatin1String(kTitleName));
     element->setTextColor(palette::text());
     element->setMargins(QMargins(0, 8, 0, 2));
+    // A long title wraps to the plot's width instead of widening the plot (and the window).
+    element->setMinimumSize(kTitleMinimumWidth, 0);
+    QObject::connect(plot, &QCustomPlot::beforeReplot, element, [plot, element] { wrapTitle(plot, element); });
     layout->addElement(0, 0, element);
   }
-  element->setText(title);
+  element->setProperty(kFullTitleProperty, title);
+  wrapTitle(plot, element);
 }
 
 namespace {
@@ -129,6 +168,28 @@ void scalePlotFonts(QWidget* root, double factor) {
     }
     plot->replot(QCustomPlot::rpQueuedReplot);
   }
+}
+
+void setEmptyMessage(QCustomPlot* plot, const QString& message) {
+  auto* label = plot->findChild<QLabel*>(QString::fromLatin1(kEmptyMessageName), Qt::FindDirectChildrenOnly);
+  if (label == nullptr) {
+    label = new QLabel(plot);
+    label->setObjectName(QString::fromLatin1(kEmptyMessageName));
+    label->setWordWrap(true);
+    label->setAlignment(Qt::AlignCenter);
+    label->setStyleSheet(QStringLiteral("color:#555555;background:rgba(255,255,255,215);padding:8px"));
+    auto* layout = new QVBoxLayout(plot);
+    layout->addWidget(label, 0, Qt::AlignCenter);
+    const auto update = [plot, label] { label->setVisible(drawsNothing(plot)); };
+    QObject::connect(plot, &QCustomPlot::afterReplot, label, update);
+  }
+  label->setText(message);
+  label->setVisible(drawsNothing(plot));
+}
+
+QString shownEmptyMessage(const QCustomPlot* plot) {
+  const auto* label = plot->findChild<QLabel*>(QString::fromLatin1(kEmptyMessageName), Qt::FindDirectChildrenOnly);
+  return label != nullptr && !label->isHidden() ? label->text() : QString();
 }
 
 }  // namespace bp::widgets

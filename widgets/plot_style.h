@@ -25,4 +25,11 @@ void setPlotTitle(QCustomPlot* plot, const QString& title);
 // 1 / factor returns every plot to its usual size.
 void scalePlotFonts(QWidget* root, double factor);
 
+// While the plot draws nothing (no plottable holds data), `message` stands in its middle instead
+// of blank 0-5 axes: what the plot will show and which button fills it. Calling it again replaces
+// the message.
+void setEmptyMessage(QCustomPlot* plot, const QString& message);
+// The message shown now, or empty when the plot draws something (tests read it).
+QString shownEmptyMessage(const QCustomPlot* plot);
+
 }  // namespace bp::widgets

@@ -54,6 +54,8 @@ int SeriesPlot::addLine(const QString& name, const QVector<double>& x, const QVe
     auto* graph = new QCPGraph(plot_->xAxis, plot_->yAxis);
     graph->setData(keys, values, true);
     graph->setPen(pen);
+    // A line of one point draws nothing (a single epoch's curve): mark it.
+    if (n == 1) graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, 7.0));
     return addSeries(graph, name);
   }
   auto* curve = new QCPCurve(plot_->xAxis, plot_->yAxis);

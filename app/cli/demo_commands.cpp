@@ -19,8 +19,11 @@ void runDemoCommand(const GlobalOptions& global, const DemoConfig& config) {
       std::fprintf(stderr, "\n== %zu. %s\n   %s\n", ++number, step.title.c_str(), step.narration.c_str());
     } else {
       std::fprintf(stderr, "   -> %s (%.0f s)\n", step.finding.c_str(), step.seconds);
+      for (const std::string& warning : step.warnings) std::fprintf(stderr, "   !! %s\n", warning.c_str());
     }
   });
+  if (const auto warning = demoSettingsWarning(result); warning && narrate)
+    std::fprintf(stderr, "\n!! %s\n", warning->c_str());
   printJson(toJson(result));
 }
 

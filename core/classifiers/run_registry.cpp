@@ -10,6 +10,7 @@
 #include <regex>
 #include <set>
 
+#include "classifiers/classifier_training_config.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
@@ -54,6 +55,16 @@ RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summar
   record.state = *parsed;
   if (record.state == RunState::Running && !processAlive(summary)) record.state = RunState::Interrupted;
   record.regularizer = summary.value("regularizer", std::string());
+  if (record.regularizer == regularizerKindName(RegularizerKind::NeuralSimilarity)) {
+    const nlohmann::json target = summary.value("config", nlohmann::json::object())
+                                      .value("regularizer", nlohmann::json::object())
+                                      .value("target", nlohmann::json::object());
+    if (target.value("shuffled", false)) {
+      record.control = "shuffled";
+    } else if (target.value("source", std::string()) == "pixel") {
+      record.control = "pixel";
+    }
+  }
   record.target = summary.value("target", std::string());
   record.seed = summary.value("seed", std::uint64_t{0});
   record.epochsDone = summary.value("epochs_done", 0);
@@ -234,6 +245,7 @@ std::vector<RunGroup> compareRuns(const std::vector<RunRecord>& records) {
       RunGroup group;
       group.name = record.group;
       group.regularizer = record.regularizer;
+      group.control = record.control;
       groups.push_back(group);
       members.emplace_back();
       found = groups.end() - 1;

@@ -66,6 +66,9 @@ struct RunRecord {
   std::string group;  // the launch's name: the folder's name without "-seed<seed>"
   RunState state = RunState::Unreadable;
   std::string regularizer;  // regularizerKindName
+  // "shuffled" or "pixel" for the neural-similarity regularizer's controls (a shuffled target, pixel
+  // similarity), empty otherwise: a control must never read as the neural prior itself.
+  std::string control;
   std::string target;       // the regularization target's description (empty before the data is read)
   std::uint64_t seed = 0;
   int epochsDone = 0;
@@ -101,6 +104,7 @@ std::vector<RunRecord> readFinishedRuns(const std::vector<std::filesystem::path>
 struct RunGroup {
   std::string name;  // RunRecord::group
   std::string regularizer;
+  std::string control;  // RunRecord::control
   std::string target;
   int runs = 0;      // of every state
   int finished = 0;  // the runs the statistics are over

@@ -12,6 +12,7 @@
 #include "data/dataset_io.h"
 #include "data/default_data.h"
 #include "data/synthetic_v1.h"
+#include "measures/chance_level.h"
 #include "probing/probe_config.h"
 #include "probing/probe_runner.h"
 #include "rsa/matrix_file.h"
@@ -134,20 +135,36 @@ void validate(const DemoConfig& config) {
   if (config.probeImages < 10) throw Error("demo: probe_images must be at least 10");
 }
 
+std::optional<std::string> demoSettingsWarning(const DemoResult& result) {
+  std::size_t flagged = 0;
+  for (const DemoStep& step : result.steps) flagged += step.warnings.size();
+  if (flagged == 0) return std::nullopt;
+  const DemoConfig& config = result.config;
+  return std::to_string(flagged) + (flagged == 1 ? " figure" : " figures") +
+         " of this demo are not findings (see the warnings): with " + std::to_string(config.trainImages) +
+         " train images, " + std::to_string(config.epochs) + " classifier " + (config.epochs == 1 ? "epoch" : "epochs") +
+         " and " + std::to_string(config.fitEpochs) + " model " + (config.fitEpochs == 1 ? "epoch" : "epochs") +
+         " the classifiers or the target are too weak to show the effect of a neural prior; raise them before "
+         "drawing conclusions.";
+}
+
 nlohmann::json toJson(const DemoResult& result) {
   nlohmann::json steps = nlohmann::json::array();
   for (const DemoStep& step : result.steps)
     steps.push_back({{"title", step.title},
                      {"narration", step.narration},
                      {"finding", step.finding},
+                     {"warnings", step.warnings},
                      {"seconds", step.seconds},
                      {"result", step.result}});
-  return {{"format", kDemoFormat},
-          {"version", kDemoVersion},
-          {"config", toJson(result.config)},
-          {"steps", steps},
-          {"seconds", result.seconds},
-          {"runtime", toJson(runtimeInfo())}};
+  nlohmann::json json = {{"format", kDemoFormat},
+                         {"version", kDemoVersion},
+                         {"config", toJson(result.config)},
+                         {"steps", steps},
+                         {"seconds", result.seconds},
+                         {"runtime", toJson(runtimeInfo())}};
+  if (const auto warning = demoSettingsWarning(result)) json["warning"] = *warning;
+  return json;
 }
 
 DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallback& onStep) {
@@ -203,7 +220,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               step.finding = "Test correlation with the repeat-averaged responses " +
                              fixed(evaluation.meanAverageCorrelation, 3) + ", " +
                              fixed(evaluation.fractionOfOracleSlope, 2) + " of the oracle, after " +
-                             std::to_string(fit.history.size()) + " epochs.";
+                             std::to_string(fit.history.size()) + (fit.history.size() == 1 ? " epoch." : " epochs.");
               fitted = std::move(fit.fitted);
             });
 
@@ -236,7 +253,9 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                                 " with the repeat average; a single trial agrees " +
                                 fixed(plan.check->singleTrialAgreementOtherRepeats, 2) +
                                 " with the other repeats' average.";
+                if (const auto warning = denoisingCheckWarning(*plan.check)) step.warnings.push_back(*warning);
               }
+              if (const auto warning = degenerateSimilarityWarning(matrix)) step.warnings.push_back(*warning);
             });
 
   std::vector<fs::path> runFolders;
@@ -277,6 +296,10 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                 step.result[name] = accuracies;
                 step.finding += (i > 0 ? ", " : "Test accuracy: ") + launches[i].first + " " +
                                 fixed(accuracies.front(), 3);
+                for (std::size_t seed = 0; seed < runs.size(); ++seed)
+                  if (const auto warning = chanceLevelWarning(runs[seed].name, accuracies[seed],
+                                                              training.model.classCount, config.testImages))
+                    step.warnings.push_back(*warning);
               }
               step.finding += ".";
             });
@@ -294,6 +317,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               ProbeReportFolder written = writeProbeReportFolder(probeFolder, probeJob);
               result.probe = std::move(written.json);
               const ProbeReport& report = written.report;
+              step.warnings = report.warnings;
               step.result = nlohmann::json::array();
               for (const LaunchProbe& launch : report.launches) {
                 const double area = launch.meanCorruptionAreas.empty() ? kUndefined : launch.meanCorruptionAreas.front();

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ struct DemoStep {
   std::string title;      // one of kDemoStepTitles
   std::string narration;  // what it does and why, said before it runs
   std::string finding;    // what it found, once it has run
+  // Why the finding is not one (chance-level accuracy, a failed denoising check, a degenerate
+  // target, medians of zeros): shown beside it wherever it is shown.
+  std::vector<std::string> warnings;
   double seconds = 0.0;
   nlohmann::json result;  // the step's figures (e.g. the denoising check, the probe's launch table)
 };
@@ -68,8 +72,13 @@ struct DemoResult {
   double seconds = 0.0;
 };
 
+// One plain sentence when the demo's settings were too small to show the effect (some step's
+// figures were flagged); nothing otherwise.
+std::optional<std::string> demoSettingsWarning(const DemoResult& result);
+
 // Keys: {"format": "brainprior demo", "version", "config", "steps": [{"title", "narration",
-// "finding", "seconds", "result"}], "seconds", "runtime"}.
+// "finding", "warnings", "seconds", "result"}], "seconds", "runtime"}, and "warning"
+// (demoSettingsWarning) when there is one.
 nlohmann::json toJson(const DemoResult& result);
 
 // Called on the calling thread when a step starts (finding empty) and when it ends.

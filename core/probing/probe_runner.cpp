@@ -16,6 +16,7 @@
 #include "classifiers/regularization_target.h"
 #include "classifiers/run_folder.h"
 #include "data/dataset_io.h"
+#include "measures/chance_level.h"
 #include "probing/seed_statistics.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
@@ -348,6 +349,35 @@ class CsvRow {
   std::vector<std::string> cells_;
 };
 
+// Launch figures that contradict themselves become the report's warnings, which every view of the
+// report shows beside them: a classifier at chance level, and minimum-norm medians that measure
+// something else than robustness (zero: most images were wrong before the attack; infinite: the
+// budget was too small to fool most of them).
+void addLaunchWarnings(ProbeReport& report) {
+  for (const LaunchProbe& launch : report.launches) {
+    int classes = 0;
+    for (const ModelProbe& model : report.models)
+      if (model.launch == launch.name) classes = std::max(classes, model.classCount);
+    if (const auto warning = chanceLevelWarning(launch.name + " on the clean probe images", launch.meanCleanAccuracy,
+                                                classes, report.images.count))
+      report.warnings.push_back(*warning);
+    for (const LaunchMinimumNorm& norm : launch.minimumNorms) {
+      if (norm.images <= 0) continue;
+      const std::string what = launch.name + ", " + norm.attack + " " + attackNormName(norm.norm) + ": ";
+      const std::string ofImages = " of " + std::to_string(norm.images) + " images";
+      if (2 * norm.alreadyMisclassified >= norm.images)
+        report.warnings.push_back(what + "the median smallest perturbation is 0 because " +
+                                  std::to_string(norm.alreadyMisclassified) + ofImages +
+                                  " were misclassified before any perturbation; it measures the classifier's errors, "
+                                  "not its robustness");
+      else if (2 * norm.failed >= norm.images)
+        report.warnings.push_back(what + "the median is censored (infinite): " + std::to_string(norm.failed) +
+                                  ofImages + " were never fooled within the attack's budget; raise the budget to "
+                                  "measure it");
+    }
+  }
+}
+
 }  // namespace
 
 double normalizedCurveArea(const CorruptionCurve& curve) {
@@ -403,6 +433,7 @@ ProbeReport probeRuns(const std::vector<fs::path>& runFolders, const ProbeConfig
     job.throwIfCancelled();
   }
   report.launches = summarizeLaunches(report.models);
+  addLaunchWarnings(report);
 
   int classes = 0;
   for (const auto& model : report.models) classes = std::max(classes, model.classCount);

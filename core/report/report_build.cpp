@@ -467,10 +467,15 @@ ReportSection demoSection(const fs::path& folder, ReportContext& context) {
     steps.caption = "The demo's steps";
     steps.header = {"#", "Step", "What it does", "What it found", "Seconds"};
     std::size_t number = 0;
-    for (const auto& step : demo.at("steps"))
-      steps.rows.push_back({std::to_string(++number), jsonText(step, "title"), jsonText(step, "narration"),
-                            jsonText(step, "finding"), formatFixed(numberAt(step, "seconds"), 0)});
+    for (const auto& step : demo.at("steps")) {
+      std::string finding = jsonText(step, "finding");
+      for (const auto& warning : step.value("warnings", nlohmann::json::array()))
+        finding += " Warning: " + warning.get<std::string>() + ".";
+      steps.rows.push_back({std::to_string(++number), jsonText(step, "title"), jsonText(step, "narration"), finding,
+                            formatFixed(numberAt(step, "seconds"), 0)});
+    }
     section.tables.push_back(std::move(steps));
+    if (demo.contains("warning")) section.paragraphs.push_back("Warning: " + demo.at("warning").get<std::string>());
     if (demo.contains("config")) context.configs.push_back({"Demo config", demo.at("config").dump(2)});
     if (demo.contains("runtime")) context.runtimes.emplace_back("demo", demo.at("runtime"));
     return section;

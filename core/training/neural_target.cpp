@@ -1,6 +1,7 @@
 #include "training/neural_target.h"
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -179,12 +180,29 @@ DenoisingCheck checkDenoising(const NeuralDataset& dataset, const std::vector<fl
 }
 
 nlohmann::json toJson(const DenoisingCheck& check) {
-  return {{"predicted_vs_repeat_average", check.predictedAgreement},
-          {"single_trial_vs_repeat_average", check.singleTrialAgreement},
-          {"single_trial_vs_other_repeats", check.singleTrialAgreementOtherRepeats},
-          {"images", check.images},
-          {"repeats", check.repeats},
-          {"method", comparisonMethodName(check.method)}};
+  nlohmann::json json = {{"predicted_vs_repeat_average", check.predictedAgreement},
+                         {"single_trial_vs_repeat_average", check.singleTrialAgreement},
+                         {"single_trial_vs_other_repeats", check.singleTrialAgreementOtherRepeats},
+                         {"images", check.images},
+                         {"repeats", check.repeats},
+                         {"method", comparisonMethodName(check.method)},
+                         {"denoises", denoises(check)}};
+  if (const auto warning = denoisingCheckWarning(check)) json["warning"] = *warning;
+  return json;
+}
+
+bool denoises(const DenoisingCheck& check) {
+  return check.predictedAgreement > check.singleTrialAgreementOtherRepeats;
+}
+
+std::optional<std::string> denoisingCheckWarning(const DenoisingCheck& check) {
+  if (denoises(check)) return std::nullopt;
+  char figures[160];
+  std::snprintf(figures, sizeof figures, "the predicted similarity agrees %.2f with the repeat average, a single trial %.2f",
+                check.predictedAgreement, check.singleTrialAgreementOtherRepeats);
+  return std::string("the denoising check failed: ") + figures +
+         " with the other repeats' average, so the target is noisier than one recording; fit the model longer or "
+         "on more data before using it as a prior";
 }
 
 NeuralTargetPlan planNeuralTarget(const FittedNeuralModel& fitted, const NeuralDataset& dataset,

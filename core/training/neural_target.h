@@ -5,6 +5,7 @@
 // matrix that brain-regularized training pulls a classifier toward.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -68,7 +69,14 @@ struct DenoisingCheck {
 DenoisingCheck checkDenoising(const NeuralDataset& dataset, const std::vector<float>& trialPredictions,
                               const SimilarityConfig& similarity, Tier tier = Tier::Test,
                               ComparisonMethod method = ComparisonMethod::Pearson, const Job& job = {});
+// Keys: {"predicted_vs_repeat_average", "single_trial_vs_repeat_average", "single_trial_vs_other_repeats",
+// "images", "repeats", "method", "denoises"}, and "warning" when it does not denoise.
 nlohmann::json toJson(const DenoisingCheck& check);
+// The target denoises when the predicted similarity agrees better with the repeat average than a
+// single trial does with the other repeats' average (the comparison without shared noise).
+bool denoises(const DenoisingCheck& check);
+// Why a target that does not denoise must not be presented as a neural prior; nothing when it does.
+std::optional<std::string> denoisingCheckWarning(const DenoisingCheck& check);
 
 struct NeuralTargetConfig {
   SimilarityMeasure measure = SimilarityMeasure::CentredCosine;

@@ -6,11 +6,11 @@
 // demo's state, saved as a project, reopens identically and exports a report with every part.
 #include <QAction>
 #include <QApplication>
+#include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSignalSpy>
-#include <QTabWidget>
 #include <QTableWidget>
 #include <QtTest>
 #include <filesystem>
@@ -25,6 +25,7 @@
 #include "app/probe_panel.h"
 #include "app/project_controller.h"
 #include "app/similarity_panel.h"
+#include "app/training_launch_form.h"
 #include "app/training_panel.h"
 #include "app/training_runs_view.h"
 #include "app/workspace.h"
@@ -136,10 +137,19 @@ private Q_SLOTS:
       QVERIFY(headings[i].contains(title));
       QCOMPARE(narrations[i], QString::fromStdString(steps.at(i).at("narration").get<std::string>()));
       QCOMPARE(panel->stepNarration(step), narrations[i]);
+      // What is not a finding is said under the finding, as demo.json says it.
+      QStringList warnings;
+      for (const auto& warning : steps.at(i).at("warnings")) warnings << QString::fromStdString(warning.get<std::string>());
+      QCOMPARE(panel->stepWarnings(step), warnings);
     }
     QVERIFY(panel->narrationHeading().contains(QStringLiteral("all 5 steps")));
+    // A demo whose figures were flagged says so in the narration, where an audience sees it.
+    if (saved.contains("warning"))
+      QVERIFY(panel->narration().contains(QString::fromStdString(saved.at("warning").get<std::string>())));
+    // The Comparison tab lists the probe's warnings above its table.
+    QCOMPARE(window.comparisonPanel()->warnings().size(), static_cast<int>(saved.at("steps").at(4).at("warnings").size()));
     // The Demo tab stayed in front while the panels filled behind it.
-    QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(panel));
+    QCOMPARE(window.currentPanel(), static_cast<QWidget*>(panel));
 
     // Each step's results, in the panel that explains them.
     const Workspace& workspace = window.workspace();
@@ -149,6 +159,10 @@ private Q_SLOTS:
     QTRY_VERIFY_WITH_TIMEOUT(workspace.similarity(Workspace::A).matrix != nullptr, kDemoWaitMs);
     QCOMPARE(workspace.similarity(Workspace::A).matrix->size, std::int64_t{40});
     QCOMPARE(window.trainingPanel()->runsView()->runs().size(), std::size_t{3});
+    // The shuffled control reads as a control, not as the neural prior.
+    for (const bp::RunRecord& run : window.trainingPanel()->runsView()->runs())
+      QCOMPARE(run.control, std::string(run.group == "demo-shuffled" ? "shuffled" : ""));
+    QCOMPARE(bp::app::regularizerLabel("neural_similarity", "shuffled"), QStringLiteral("neural similarity, shuffled (control)"));
     QCOMPARE(window.comparisonPanel()->runsFolder(), QString::fromStdString((folder / "runs").string()));
     QVERIFY(window.comparisonPanel()->table()->rowCount() >= 3);
     QTRY_COMPARE_WITH_TIMEOUT(window.probePanel()->modelCount(), 3, kDemoWaitMs);
@@ -182,7 +196,7 @@ private Q_SLOTS:
 
     // A step's Show button brings up its panel.
     Q_EMIT panel->resultsRequested(DemoPanel::TrainClassifiers);
-    QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.trainingPanel()));
+    QCOMPARE(window.currentPanel(), static_cast<QWidget*>(window.trainingPanel()));
 
     // The same folder again: the engine refuses it, and the panel and the job's error say why.
     QSignalSpy refused(panel, &DemoPanel::ended);
@@ -221,7 +235,7 @@ private Q_SLOTS:
     QVERIFY(!stop->isEnabled());
     run->trigger();
     QVERIFY(panel->isRunning());
-    QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(panel));
+    QCOMPARE(window.currentPanel(), static_cast<QWidget*>(panel));
     QVERIFY(stop->isEnabled());
     QVERIFY(modelSaved.wait(kDemoWaitMs));
     stop->trigger();
@@ -247,8 +261,8 @@ private Q_SLOTS:
     QVERIFY(!std::filesystem::exists(folder / "demo.json"));
 
     // The window shows the last finished step's results; the model is in the Models panel.
-    QVERIFY(window.tabs()->currentWidget() != static_cast<QWidget*>(panel));
-    if (done == 2) QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.modelPanel()));
+    QVERIFY(window.currentPanel() != static_cast<QWidget*>(panel));
+    if (done == 2) QCOMPARE(window.currentPanel(), static_cast<QWidget*>(window.modelPanel()));
     QTRY_COMPARE_WITH_TIMEOUT(window.workspace().modelCount(), 1, kDemoWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(window.jobs().activeJobCount() == 0, kDemoWaitMs);
   }
@@ -278,18 +292,31 @@ private Q_SLOTS:
     QAction* toggle = menuAction(window, QStringLiteral("&Presentation Mode"));
     QVERIFY(toggle);
     QCOMPARE(toggle->shortcut(), QKeySequence(Qt::Key_F11));
+    // The tests' primary screen is a 1920x1080 projector (tests/support/screens.json).
+    QCOMPARE(window.screen()->size().height(), 1080);
+    const double scale = bp::app::presentationFontScale(1080);
+    QCOMPARE(scale, 1.5);
+    QVERIFY(window.controlsVisible());
     toggle->trigger();
     QVERIFY(window.presentationMode());
     QVERIFY(window.windowState().testFlag(Qt::WindowFullScreen));
     if (font.pointSizeF() > 0) {
-      QCOMPARE(QApplication::font().pointSizeF(), font.pointSizeF() * 1.5);
+      QCOMPARE(QApplication::font().pointSizeF(), font.pointSizeF() * scale);
     } else {
-      QCOMPARE(QApplication::font().pixelSize(), qRound(font.pixelSize() * 1.5));
+      QCOMPARE(QApplication::font().pixelSize(), qRound(font.pixelSize() * scale));
     }
     // Widgets take the application font from a posted event.
-    QTRY_COMPARE(window.demoPanel()->font().pointSizeF(), panelSize * 1.5);
-    QCOMPARE(heading->font().pointSizeF(), headingSize * 1.5);
-    QCOMPARE(heatmap->plot()->xAxis->tickLabelFont().pointSizeF(), tickSize * 1.5);
+    QTRY_COMPARE(window.demoPanel()->font().pointSizeF(), panelSize * scale);
+    QCOMPARE(heading->font().pointSizeF(), headingSize * scale);
+    QCOMPARE(heatmap->plot()->xAxis->tickLabelFont().pointSizeF(), tickSize * scale);
+    // The figures take the room of the forms and the log; Ctrl+B brings the forms back.
+    QVERIFY(!window.controlsVisible());
+    QVERIFY(!window.findChild<QDockWidget*>(QStringLiteral("logDock"))->isVisible());
+    QAction* controls = menuAction(window, QStringLiteral("Show &Controls"));
+    QCOMPARE(controls->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_B));
+    controls->trigger();
+    QVERIFY(window.controlsVisible());
+    controls->trigger();
     QCOMPARE(heatmap->shownColormap(), bp::widgets::Colormap::Magma);
     QCOMPARE(heatmap->colormap(), chosen);  // the user's choice is kept underneath
     QCOMPARE(diverging->shownColormap(), bp::widgets::Colormap::RedBlue);
@@ -297,6 +324,8 @@ private Q_SLOTS:
     window.setPresentationMode(false);
     QVERIFY(!window.presentationMode());
     QVERIFY(!toggle->isChecked());
+    QVERIFY(window.controlsVisible());
+    QVERIFY(window.findChild<QDockWidget*>(QStringLiteral("logDock"))->isVisible());
     QCOMPARE(window.windowState(), state);
     QCOMPARE(QApplication::font(), font);
     QTRY_COMPARE(window.demoPanel()->font().pointSizeF(), panelSize);

@@ -7,7 +7,6 @@
 #include <QListWidget>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QTabWidget>
 #include <QTableWidget>
 #include <QtTest>
 #include <algorithm>
@@ -127,15 +126,14 @@ private Q_SLOTS:
     // once they exist, so here both are queued; the engine refuses the duplicate itself later.
 
     // Closing the Training tab hides the panel; the runs go on.
-    QTabWidget* tabs = window.tabs();
-    tabs->removeTab(tabs->indexOf(window.trainingPanel()));
-    QCOMPARE(tabs->indexOf(window.trainingPanel()), -1);
+    QVERIFY(window.closePanel(QStringLiteral("training")));
+    QVERIFY(!window.openPanelNames().contains(QStringLiteral("training")));
     QVERIFY(queue.isRunning());
 
     QTRY_VERIFY_WITH_TIMEOUT(!queue.isRunning() && queue.waiting().isEmpty(), kJobWaitMs);
     QCOMPARE(epochs.count(), 8);  // 2 launches x 2 seeds x 2 epochs, reported live
     QVERIFY(window.showPanel(QStringLiteral("training")));
-    QVERIFY(tabs->indexOf(window.trainingPanel()) >= 0);
+    QVERIFY(window.openPanelNames().contains(QStringLiteral("training")));
 
     QCOMPARE(runsView->runs().size(), std::size_t{4});
     for (const auto& run : runsView->runs()) {

@@ -6,6 +6,7 @@
 
 #include "data/default_data.h"
 #include "demo/demo_pipeline.h"
+#include "measures/chance_level.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "test_registry.h"
@@ -49,6 +50,16 @@ private Q_SLOTS:
       QCOMPARE(calls[i].second, i % 2 == 1);  // each step announced, then finished
       QCOMPARE(calls[i].first, result.steps[i / 2].title);
     }
+    // A classifier at chance level is flagged under the training step, by name.
+    const DemoStep& training = result.steps[3];
+    for (const char* launch : {"demo-baseline", "demo-neural", "demo-shuffled"}) {
+      const double accuracy = training.result.at(launch).at(0).get<double>();
+      bool flagged = false;
+      for (const std::string& warning : training.warnings) flagged = flagged || warning.rfind(launch, 0) == 0;
+      QCOMPARE(flagged, isChanceLevelAccuracy(accuracy, 10, 60));
+    }
+    // One epoch is "after 1 epoch", not "1 epochs".
+    QVERIFY2(result.steps[1].finding.find("after 1 epoch.") != std::string::npos, result.steps[1].finding.c_str());
     for (const DemoStep& step : result.steps) {
       QVERIFY(!step.narration.empty());
       QVERIFY(step.seconds >= 0.0);

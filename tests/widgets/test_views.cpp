@@ -1,18 +1,19 @@
 // The reusable views in widgets/: construction with data, pixel conversion, the image grid's
 // selection, histogram statistics, the heatmap's cell mapping, hover and level of detail, and
 // figure export. Runs under QT_QPA_PLATFORM=offscreen.
-#include "test_registry.h"
 #include "widgets/custom_plot.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QtTest>
 #include <cmath>
 #include <limits>
 
+#include "test_registry.h"
 #include "test_support.h"
 #include "widgets/colormaps.h"
 #include "widgets/heatmap_view.h"
@@ -22,6 +23,7 @@
 #include "widgets/matrix_tile.h"
 #include "widgets/palette.h"
 #include "widgets/plot_export.h"
+#include "widgets/plot_style.h"
 #include "widgets/series_plot.h"
 
 using namespace bp::widgets;
@@ -78,6 +80,7 @@ private Q_SLOTS:
   void histogramIgnoresNonFiniteValues();
   void histogramReportsMedianOfEvenCount();
   void seriesPlotAddsLinesAndScattersWithPaletteColors();
+  void anEmptyPlotSaysWhatFillsIt();
   void heatmapCellAtMapsCellCentresToRowAndColumn();
   void heatmapCellAtIsEmptyOutsideTheMatrix();
   void heatmapDrawsRowZeroAtTheTop();
@@ -231,6 +234,22 @@ void TestViews::histogramReportsMedianOfEvenCount() {
   QVERIFY(histogram.plot()->xAxis->range().size() > 0);
 }
 
+void TestViews::anEmptyPlotSaysWhatFillsIt() {
+  SeriesPlot plot;
+  plot.resize(400, 300);
+  bp::widgets::setEmptyMessage(plot.plot(), QStringLiteral("Press Fit"));
+  QCOMPARE(bp::widgets::shownEmptyMessage(plot.plot()), QStringLiteral("Press Fit"));
+  plot.addLine(QStringLiteral("loss"), {0, 1}, {1.0, 0.5});
+  plot.plot()->replot();
+  QVERIFY(bp::widgets::shownEmptyMessage(plot.plot()).isEmpty());
+  plot.clear();
+  plot.plot()->replot();
+  QCOMPARE(bp::widgets::shownEmptyMessage(plot.plot()), QStringLiteral("Press Fit"));
+  bp::widgets::setEmptyMessage(plot.plot(), QStringLiteral("Press Run"));  // replaces, no second label
+  QCOMPARE(bp::widgets::shownEmptyMessage(plot.plot()), QStringLiteral("Press Run"));
+  QCOMPARE(plot.plot()->findChildren<QLabel*>().size(), 1);
+}
+
 void TestViews::seriesPlotAddsLinesAndScattersWithPaletteColors() {
   SeriesPlot plot;
   QCOMPARE(plot.addLine(QStringLiteral("train"), {0, 1, 2, 3}, {1.0, 0.6, 0.4, 0.3}), 0);
@@ -242,6 +261,14 @@ void TestViews::seriesPlotAddsLinesAndScattersWithPaletteColors() {
   QCOMPARE(plot.plot()->plottable(1)->pen().color(), palette::seriesColor(1));
   QVERIFY(qobject_cast<QCPCurve*>(plot.plot()->plottable(1)));
   QCOMPARE(plot.plot()->legend->itemCount(), 3);
+  // A line of one point (a single epoch) is drawn as a marker; longer lines are not.
+  QCOMPARE(qobject_cast<QCPGraph*>(plot.plot()->plottable(0))->scatterStyle().shape(), QCPScatterStyle::ssNone);
+  plot.addLine(QStringLiteral("one epoch"), {1}, {0.5});
+  QCOMPARE(qobject_cast<QCPGraph*>(plot.plot()->plottable(3))->scatterStyle().shape(), QCPScatterStyle::ssDisc);
+  plot.clear();
+  QCOMPARE(plot.addLine(QStringLiteral("train"), {0, 1, 2, 3}, {1.0, 0.6, 0.4, 0.3}), 0);
+  QCOMPARE(plot.addLine(QStringLiteral("loop"), {0, 1, 0.5}, {0, 0, 1}), 1);
+  QCOMPARE(plot.addScatter(QStringLiteral("points"), {0, 1, 2}, {3, 4, 5}, QColor(Qt::red), 6), 2);
 
   plot.rescale();
   QVERIFY(plot.plot()->xAxis->range().contains(0) && plot.plot()->xAxis->range().contains(3));
