@@ -18,6 +18,7 @@
 #include <QRegularExpression>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QScrollArea>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <initializer_list>
@@ -172,17 +173,26 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
     grid->addWidget(row.findingLabel, 2 * i + 1, 1, 1, 3);
   }
 
-  auto* right = new QVBoxLayout;
+  // The story scrolls when its findings and warnings outgrow the screen (a laptop in presentation
+  // mode), rather than squeezing a finding out of view.
+  auto* story = new QWidget(this);
+  auto* right = new QVBoxLayout(story);
+  right->setContentsMargins(0, 0, 0, 0);
   right->addWidget(heading_);
   right->addWidget(narration_);
   right->addWidget(progress_);
   right->addWidget(progressMessage_);
   right->addWidget(stepsBox);
   right->addStretch(1);
+  auto* storyScroll = new QScrollArea(this);
+  storyScroll->setWidget(story);
+  storyScroll->setWidgetResizable(true);
+  storyScroll->setFrameShape(QFrame::NoFrame);
+  storyScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(controlsColumn(leftWidget, this));
-  layout->addLayout(right, 1);
+  layout->addWidget(storyScroll, 1);
 
   clock_ = new QTimer(this);
   clock_->setInterval(1000);

@@ -27,6 +27,7 @@
 #include "app/controls_column.h"
 #include "app/data_panel.h"
 #include "app/demo_panel.h"
+#include "app/help_dialogs.h"
 #include "app/image_panel.h"
 #include "app/log_panel.h"
 #include "app/model_panel.h"
@@ -259,6 +260,8 @@ void MainWindow::createActions() {
   connect(demoPanel_, &DemoPanel::ended, stopDemoAction, [stopDemoAction] { stopDemoAction->setEnabled(false); });
 
   auto* helpMenu = menuBar()->addMenu(tr("&Help"));
+  helpMenu->addAction(tr("&User Guide"), this, [this] { showUserGuide(this); })->setShortcut(QKeySequence::HelpContents);
+  helpMenu->addAction(tr("&Keyboard Shortcuts"), this, [this] { showKeyboardShortcuts(*this); });
   helpMenu->addAction(tr("&About BrainPrior"), this, &MainWindow::showAbout);
 }
 
@@ -388,7 +391,7 @@ void MainWindow::setPresentationMode(bool on) {
   if (on) {
     const QScreen* shownOn = screen() != nullptr ? screen() : QGuiApplication::primaryScreen();
     presentation_ = PresentationRestore{QApplication::font(), presentationFontScale(shownOn->size().height()),
-                                        windowState(), controlsVisible(), logDock_->isVisible()};
+                                        windowState(), saveGeometry(), controlsVisible(), logDock_->isVisible()};
     QFont large = presentation_->font;
     if (large.pointSizeF() > 0) {
       large.setPointSizeF(large.pointSizeF() * presentation_->fontScale);
@@ -399,6 +402,9 @@ void MainWindow::setPresentationMode(bool on) {
     bp::widgets::scalePlotFonts(this, presentation_->fontScale);
     setControlsVisible(false);
     logDock_->hide();
+    // Without a window manager (a kiosk, a bare X server) full screen is only a request: cover the
+    // screen ourselves first (after it, a new geometry would leave full screen).
+    setGeometry(shownOn->geometry());
     setWindowState(windowState() | Qt::WindowFullScreen);
   } else {
     QApplication::setFont(presentation_->font);
@@ -406,6 +412,7 @@ void MainWindow::setPresentationMode(bool on) {
     setControlsVisible(presentation_->controlsVisible);
     logDock_->setVisible(presentation_->logVisible);
     setWindowState(presentation_->windowState);
+    restoreGeometry(presentation_->geometry);
     presentation_.reset();
   }
   for (auto* heatmap : findChildren<bp::widgets::HeatmapView*>()) heatmap->setHighContrast(on);

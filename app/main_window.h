@@ -177,6 +177,7 @@ private:
     QFont font;
     double fontScale;
     Qt::WindowStates windowState;
+    QByteArray geometry;
     bool controlsVisible;
     bool logVisible;
   };

@@ -19,6 +19,7 @@
 #   docs/screenshots/demo.png         the Demo tab after a shortened demo (--demo; 2,000 train images,
 #                                     2 epochs), every step done with its finding
 #   docs/screenshots/presentation.png presentation mode (--presentation) on the Similarity tab
+# Every tab is shot on a 1280x720 screen (a laptop), presentation mode on a 1920x1080 one (a projector).
 # Usage: packaging/screenshots.sh [build dir]   (default: build/release; needs app/brainprior there)
 # Each run uses a fresh settings folder, so recent files and engine choices of whoever runs it do
 # not show up in the pictures.
@@ -38,10 +39,11 @@ settings=$(mktemp -d)
 trap 'rm -rf "$settings"' EXIT
 export XDG_CONFIG_HOME=$settings QT_QPA_PLATFORM=xcb
 
+screen=1280x720
 shoot() {
   local file=$1
   shift
-  xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@" --screenshot "$out/$file"
+  xvfb-run -a -s "-screen 0 ${screen}x24" "$app" "$@" --screenshot "$out/$file"
   [[ -s $out/$file ]] || { echo "no screenshot $out/$file" >&2; exit 1; }
   echo "$out/$file ($(($(stat -c %s "$out/$file") / 1024)) KiB)"
 }
@@ -92,4 +94,4 @@ cat >"$settings/demo.json" <<'JSON'
 {"fit_epochs": 3, "target_images": 200, "train_images": 2000, "test_images": 500, "epochs": 2, "probe_images": 100}
 JSON
 shoot demo.png --demo --demo-config "$settings/demo.json" --demo-output "$settings/demo"
-shoot presentation.png --presentation --show similarity
+screen=1920x1080 shoot presentation.png --presentation --show similarity

@@ -19,10 +19,12 @@ constexpr const char* kEmptyMessageName = "bp_plot_empty_message";
 constexpr const char* kFullTitleProperty = "bp_full_title";
 constexpr int kTitleMinimumWidth = 80;
 
-// Breaks the title into lines no wider than the plot, at spaces.
+// Breaks the title into lines no wider than its cell of the plot's layout (the plot's width before
+// the first layout), at spaces.
 void wrapTitle(const QCustomPlot* plot, QCPTextElement* element) {
   const QString full = element->property(kFullTitleProperty).toString();
-  const int width = std::max(kTitleMinimumWidth, plot->width() - 16);
+  const int cell = element->outerRect().width() > 0 ? element->outerRect().width() : plot->width();
+  const int width = std::max(kTitleMinimumWidth, cell - 16);
   const QFontMetrics metrics(element->font());
   QStringList lines;
   QString line;

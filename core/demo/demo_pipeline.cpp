@@ -140,8 +140,9 @@ std::optional<std::string> demoSettingsWarning(const DemoResult& result) {
   for (const DemoStep& step : result.steps) flagged += step.warnings.size();
   if (flagged == 0) return std::nullopt;
   const DemoConfig& config = result.config;
-  return std::to_string(flagged) + (flagged == 1 ? " figure" : " figures") +
-         " of this demo are not findings (see the warnings): with " + std::to_string(config.trainImages) +
+  return std::to_string(flagged) +
+         (flagged == 1 ? " figure of this demo is not a finding" : " figures of this demo are not findings") +
+         " (see the warnings): with " + std::to_string(config.trainImages) +
          " train images, " + std::to_string(config.epochs) + " classifier " + (config.epochs == 1 ? "epoch" : "epochs") +
          " and " + std::to_string(config.fitEpochs) + " model " + (config.fitEpochs == 1 ? "epoch" : "epochs") +
          " the classifiers or the target are too weak to show the effect of a neural prior; raise them before "

@@ -1,8 +1,12 @@
 // The main window as a user meets it: default data loads off the GUI thread, the views follow the
 // selection, jobs can be cancelled, and a broken file produces an error message instead of a crash.
+#include <QDialog>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTableWidget>
+#include <QTextBrowser>
 #include <QtTest>
 
 #include "app/about_dialog.h"
@@ -68,6 +72,37 @@ private Q_SLOTS:
     QVERIFY(finished.wait(30000));
     QCOMPARE(finished.first().at(2).toBool(), true);
     QVERIFY(finished.first().at(3).toString().isEmpty());
+  }
+
+  void theHelpMenuOpensTheGuideAndListsEveryShortcut() {
+    bp::app::MainWindow window({});
+    window.show();
+    QAction* guide = nullptr;
+    QAction* keys = nullptr;
+    for (QAction* action : window.menuBar()->findChildren<QAction*>()) {
+      if (action->text() == QStringLiteral("&User Guide")) guide = action;
+      if (action->text() == QStringLiteral("&Keyboard Shortcuts")) keys = action;
+    }
+    QVERIFY(guide && keys);
+    QCOMPARE(guide->shortcut(), QKeySequence(QKeySequence::HelpContents));
+    guide->trigger();
+    auto* guideWindow = window.findChild<QDialog*>(QStringLiteral("userGuide"));
+    QVERIFY(guideWindow);
+    // The project's own guide, compiled in: its title and its first task.
+    const QString text = guideWindow->findChild<QTextBrowser*>()->toPlainText();
+    QVERIFY2(text.contains(QStringLiteral("BrainPrior user guide")), qPrintable(text.left(200)));
+    QVERIFY(text.contains(QStringLiteral("Look at a recording")));
+
+    keys->trigger();
+    auto* table = window.findChild<QDialog*>(QStringLiteral("keyboardShortcuts"))->findChild<QTableWidget*>();
+    QVERIFY(table);
+    QStringList rows;
+    for (int row = 0; row < table->rowCount(); ++row)
+      rows << table->item(row, 0)->text() + QLatin1Char('=') + table->item(row, 1)->text();
+    // Read from the menus: what the keys do now, including the tabs and the controls.
+    for (const QString& expected : {QStringLiteral("View › Show Controls=Ctrl+B"), QStringLiteral("View › Similarity=Ctrl+2"),
+                                    QStringLiteral("Demo › Run Demo=Ctrl+D"), QStringLiteral("View › Presentation Mode=F11")})
+      QVERIFY2(rows.contains(expected), qPrintable(expected + QStringLiteral(" not in ") + rows.join(QStringLiteral("; "))));
   }
 
   void aFailingJobReportsItsReason() {

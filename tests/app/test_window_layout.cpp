@@ -5,6 +5,7 @@
 // a form instead of changing the field under the cursor.
 #include <QAbstractScrollArea>
 #include <QApplication>
+#include <QLabel>
 #include <QScreen>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -108,6 +109,13 @@ QStringList misfitsOfCurrentPanel(const MainWindow& window) {
                      .arg(describe(area))
                      .arg(area->widget()->width())
                      .arg(area->viewport()->width());
+    if (const auto* label = qobject_cast<const QLabel*>(widget);
+        label != nullptr && label->wordWrap() && !label->text().isEmpty() &&
+        label->height() < label->heightForWidth(label->width()))
+      misfits << QStringLiteral("%1 cuts its text: %2 high, needs %3")
+                     .arg(describe(label))
+                     .arg(label->height())
+                     .arg(label->heightForWidth(label->width()));
     const QSize minimum = layoutMinimum(widget);
     if (!minimum.isValid() || !placedByLayout(widget)) continue;
     if (widget->width() < minimum.width() || widget->height() < minimum.height())
