@@ -70,11 +70,6 @@ QAction* menuAction(const MainWindow& window, const QString& text) {
 class DemoModeTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
-  void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
-  }
-
   void readsTheDemoConfigItWrites() {
     bp::DemoConfig config = tinyDemo("/tmp/somewhere");
     config.alpha = 3.5;

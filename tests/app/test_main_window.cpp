@@ -20,11 +20,6 @@
 class MainWindowTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
-  void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
-  }
-
   void loadsTheDefaultDataOffTheGuiThread() {
     bp::app::MainWindow window({});
     window.show();

@@ -55,11 +55,6 @@ nlohmann::json tinyFit(const std::string& core) {
 class ModelPanelTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
-  void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
-  }
-
   void fitsComparesExplainsAndBuildsTheTarget() {
     if (!std::filesystem::exists(bp::defaultImageSourcePath())) QSKIP("Fashion-MNIST (dataset-fashion-mnist) is not installed");
     bp::app::MainWindow window({});

@@ -61,8 +61,6 @@ class ProbePanelsTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
   void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
     bp::test::writeStripedIdxSplit(scratch_ / "stripes", "train", 150, 1);
     bp::test::writeStripedIdxSplit(scratch_ / "stripes", "t10k", 45, 2);
     nlohmann::json config = bp::test::stripedTrainingConfig(scratch_ / "stripes", "stripes");

@@ -43,11 +43,6 @@ bool restoredIn(MainWindow& window, const QString& file) {
 class ProjectTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
-  void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
-  }
-
   void savedProjectReopensIdentically() {
     bp::test::ScratchDir scratch;
     fs::create_directories(scratch / "runs");

@@ -106,11 +106,6 @@ qint64 hoveredImageId(const QString& hoverText, const QString& which) {
 class SimilarityPanelTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
-  void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
-  }
-
   void computesHoversComparesExportsAndReopensMatrices() {
     bp::app::MainWindow window({});
     window.resize(1400, 900);

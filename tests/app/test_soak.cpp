@@ -52,11 +52,6 @@ int soakSeconds() {
 class SoakTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
-  void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
-  }
-
   void aLongSessionKeepsWorkingWithinBoundedMemory() {
     const int seconds = soakSeconds();
     MainWindow window({});

@@ -147,8 +147,6 @@ class WindowLayoutTest : public QObject {
   Q_OBJECT
 private Q_SLOTS:
   void initTestCase() {
-    QCoreApplication::setOrganizationName(QStringLiteral("BrainPriorTests"));
-    QCoreApplication::setApplicationName(QStringLiteral("brainprior-tests"));
     laptop_ = screenNamed(QStringLiteral("laptop"));
     projector_ = screenNamed(QStringLiteral("projector"));
     QVERIFY2(laptop_ && projector_, "the tests' screens come from tests/support/screens.json");
