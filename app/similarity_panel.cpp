@@ -239,6 +239,8 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   connect(ceilingButton, &QPushButton::clicked, this, &SimilarityPanel::computeNoiseCeiling);
   connect(mdsButton, &QPushButton::clicked, this, &SimilarityPanel::computeMds);
   connect(colormap_, &QComboBox::currentIndexChanged, this, &SimilarityPanel::applyColormap);
+  connect(heatmaps_[Workspace::A], &bp::widgets::HeatmapView::shownColormapChanged, this,
+          &SimilarityPanel::showDrawnColormap);
   connect(&workspace_, &Workspace::neuralDataChanged, this, &SimilarityPanel::showDataset);
   connect(&workspace_, &Workspace::similarityChanged, this, [this](int slot) { showMatrix(static_cast<Slot>(slot)); });
 }
@@ -573,6 +575,29 @@ void SimilarityPanel::exportFigure() {
     bp::logInfo("Exported figure " + path.toStdString());
   } else {
     bp::log(bp::LogLevel::Error, "Could not export " + path.toStdString() + ": " + error.toStdString());
+  }
+}
+
+void SimilarityPanel::showDrawnColormap() {
+  // The box names what A and B are drawn in: presentation mode draws magma whatever was chosen,
+  // and the box says so rather than naming the choice it keeps underneath.
+  const bp::widgets::HeatmapView* view = heatmaps_[Workspace::A];
+  const bool overridden = view->shownColormap() != view->colormap();
+  colormap_->setEnabled(!overridden);
+  colormap_->setToolTip(overridden ? tr("Presentation mode draws sequential matrices in magma, for a projector; "
+                                        "leaving it draws %1 again")
+                                         .arg(colormap_->currentText())
+                                   : QString());
+  colormap_->setItemText(colormap_->findData(static_cast<int>(bp::widgets::Colormap::Magma)),
+                         overridden ? tr("Magma (presentation mode)") : QStringLiteral("Magma"));
+  if (overridden) {
+    overriddenChoice_ = colormap_->currentIndex();
+    const QSignalBlocker blocker(colormap_);
+    colormap_->setCurrentIndex(colormap_->findData(static_cast<int>(view->shownColormap())));
+  } else if (overriddenChoice_ >= 0) {
+    const QSignalBlocker blocker(colormap_);
+    colormap_->setCurrentIndex(overriddenChoice_);
+    overriddenChoice_ = -1;
   }
 }
 

@@ -72,6 +72,7 @@ private:
   void saveMatrix(Slot slot);
   void exportFigure();
   void applyColormap();
+  void showDrawnColormap();
 
   Workspace& workspace_;
   JobRunner& jobs_;
@@ -92,6 +93,7 @@ private:
   QSpinBox* orderNeuron_ = nullptr;
   QCheckBox* rank_ = nullptr;
   QComboBox* colormap_ = nullptr;
+  int overriddenChoice_ = -1;  // the chosen colormap's row while presentation mode draws another
 
   QLabel* hoverImages_[2] = {nullptr, nullptr};
   QLabel* hoverText_ = nullptr;

@@ -188,15 +188,20 @@ void HeatmapView::applyColorRange(double low, double high) {
 }
 
 void HeatmapView::setColormap(Colormap colormap) {
+  const Colormap shownBefore = shownColormap();
   colormap_ = colormap;
   colorScale_->setGradient(colorGradient(shownColormap()));
   if (autoColorRange_) setAutoColorRange();
   plot_->replot(QCustomPlot::rpQueuedReplot);
+  if (shownColormap() != shownBefore) Q_EMIT shownColormapChanged();
 }
 
 void HeatmapView::setHighContrast(bool highContrast) {
+  const Colormap shownBefore = shownColormap();
   highContrast_ = highContrast;
-  setColormap(colormap_);
+  colorScale_->setGradient(colorGradient(shownColormap()));
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+  if (shownColormap() != shownBefore) Q_EMIT shownColormapChanged();
 }
 
 Colormap HeatmapView::shownColormap() const {

@@ -71,6 +71,8 @@ public:
 Q_SIGNALS:
   // The cell under the cursor changed; (-1, -1, NaN) when the cursor leaves the matrix.
   void cellHovered(int row, int col, double value);
+  // shownColormap() changed (a new colormap, or high contrast switched).
+  void shownColormapChanged();
 
 protected:
   bool eventFilter(QObject* watched, QEvent* event) override;

@@ -6,6 +6,7 @@
 // demo's state, saved as a project, reopens identically and exports a report with every part.
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
@@ -314,6 +315,13 @@ private Q_SLOTS:
     controls->trigger();
     QCOMPARE(heatmap->shownColormap(), bp::widgets::Colormap::Magma);
     QCOMPARE(heatmap->colormap(), chosen);  // the user's choice is kept underneath
+    // The colormap box names what is drawn, not the choice kept underneath.
+    QComboBox* colormapBox = nullptr;
+    for (auto* box : similarity->findChildren<QComboBox*>())
+      if (box->findText(QStringLiteral("Viridis")) >= 0) colormapBox = box;
+    QVERIFY(colormapBox);
+    QCOMPARE(colormapBox->currentText(), QStringLiteral("Magma (presentation mode)"));
+    QVERIFY(!colormapBox->isEnabled());
     QCOMPARE(diverging->shownColormap(), bp::widgets::Colormap::RedBlue);
 
     window.setPresentationMode(false);
@@ -328,6 +336,8 @@ private Q_SLOTS:
     QCOMPARE(heatmap->plot()->xAxis->tickLabelFont().pointSizeF(), tickSize);
     QCOMPARE(heatmap->shownColormap(), chosen);
     QVERIFY(!heatmap->highContrast());
+    QCOMPARE(colormapBox->currentText(), QStringLiteral("Viridis"));
+    QVERIFY(colormapBox->isEnabled());
   }
 
 private:
