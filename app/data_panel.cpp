@@ -165,12 +165,13 @@ void DataPanel::showImage(qint64 uniqueImage) {
     }
   }
   if (!repeatX.isEmpty()) imagePlot_->addScatter(tr("single trials"), repeatX, repeatY, QColor(150, 150, 150, 120), 3);
-  imagePlot_->addLine(trials.size() > 1 ? tr("mean of %1 repeats").arg(trials.size()) : tr("response"), x, mean,
-                      bp::widgets::palette::seriesColor(0));
+  // Points, not lines: neighbouring neuron numbers are unrelated cells.
+  imagePlot_->addScatter(trials.size() > 1 ? tr("mean of %1 repeats").arg(trials.size()) : tr("response"), x, mean,
+                         bp::widgets::palette::seriesColor(0), 5);
   if (dataset.hasNoiseFreeRates()) {
     const float* rates = dataset.noiseFreeRates.data() + trials.front() * dataset.neuronCount;
-    imagePlot_->addLine(tr("noise-free rate (ground truth)"), x, QVector<double>(rates, rates + neurons),
-                        bp::widgets::palette::seriesColor(1));
+    imagePlot_->addScatter(tr("noise-free rate (ground truth)"), x, QVector<double>(rates, rates + neurons),
+                           bp::widgets::palette::seriesColor(1), 4);
   }
   imagePlot_->setLegendVisible(true);
   imagePlot_->rescale();

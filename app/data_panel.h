@@ -28,6 +28,8 @@ public:
   explicit DataPanel(Workspace& workspace, QWidget* parent = nullptr);
 
   bp::widgets::ImageGridView* thumbnailGrid() const { return grid_; }
+  // The selected image's responses across neurons (tests read it).
+  bp::widgets::SeriesPlot* imageResponsePlot() const { return imagePlot_; }
 
   void showImage(qint64 uniqueImage);
   void showNeuron(int neuron);

@@ -16,6 +16,8 @@
 #include "app/workspace.h"
 #include "test_registry.h"
 #include "test_support.h"
+#include "widgets/custom_plot.h"
+#include "widgets/series_plot.h"
 
 class MainWindowTest : public QObject {
   Q_OBJECT
@@ -44,6 +46,13 @@ private Q_SLOTS:
     const auto lastRow = grid->model()->index(grid->model()->rowCount() - 1, 0);
     grid->setCurrentIndex(lastRow);
     QVERIFY(selected.count() >= 1);
+    // Responses across neurons are points: neighbouring neuron numbers are unrelated cells.
+    QCustomPlot* responses = window.dataPanel()->imageResponsePlot()->plot();
+    QVERIFY(responses->plottableCount() >= 2);
+    for (int i = 0; i < responses->plottableCount(); ++i) {
+      const auto* graph = qobject_cast<const QCPGraph*>(responses->plottable(i));
+      QVERIFY(graph && graph->lineStyle() == QCPGraph::lsNone);
+    }
     auto* spin = window.dataPanel()->findChild<QSpinBox*>();
     QVERIFY(spin);
     spin->setValue(3);
