@@ -2,8 +2,10 @@
 
 #include "widgets/custom_plot.h"
 
+#include <QFontMetrics>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <cmath>
 
 #include "widgets/palette.h"
 #include "widgets/plot_style.h"
@@ -36,7 +38,18 @@ void BarPlot::setBars(const QStringList& categories, const QVector<double>& valu
     ticker->addTick(i, i < categories.size() ? categories[i] : QString::number(i));
   }
   plot_->xAxis->setTicker(ticker);
-  plot_->xAxis->setTickLabelRotation(categories.size() > 6 ? 45 : 0);
+  const bool slanted = categories.size() > 6;
+  plot_->xAxis->setTickLabelRotation(slanted ? 45 : 0);
+  // A slanted label runs right of its bar, and QCustomPlot drops a label that would leave the
+  // widget: the last one (often the true class) vanished. Room on the right keeps every label.
+  QCPAxisRect* rect = plot_->axisRect();
+  if (slanted && !categories.isEmpty()) {
+    const int labelWidth = QFontMetrics(plot_->xAxis->tickLabelFont()).horizontalAdvance(categories.back());
+    rect->setAutoMargins(QCP::msLeft | QCP::msTop | QCP::msBottom);
+    rect->setMargins(QMargins(0, 0, static_cast<int>(std::ceil(labelWidth * 0.71)) + 6, 0));
+  } else {
+    rect->setAutoMargins(QCP::msAll);
+  }
   plot_->xAxis->setRange(-0.6, std::max<double>(values.size(), 1) - 0.4);
   if (high > low) {
     plot_->yAxis->setRange(low, high);

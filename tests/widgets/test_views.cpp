@@ -15,6 +15,7 @@
 
 #include "test_registry.h"
 #include "test_support.h"
+#include "widgets/bar_plot.h"
 #include "widgets/colormaps.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/histogram_plot.h"
@@ -81,6 +82,7 @@ private Q_SLOTS:
   void histogramReportsMedianOfEvenCount();
   void seriesPlotAddsLinesAndScattersWithPaletteColors();
   void anEmptyPlotSaysWhatFillsIt();
+  void slantedBarLabelsKeepRoomForTheLastOne();
   void heatmapCellAtMapsCellCentresToRowAndColumn();
   void heatmapCellAtIsEmptyOutsideTheMatrix();
   void heatmapDrawsRowZeroAtTheTop();
@@ -232,6 +234,25 @@ void TestViews::histogramReportsMedianOfEvenCount() {
   histogram.setValues({7, 7, 7});  // constant values still make a valid plot
   QCOMPARE(histogram.median(), 7.0);
   QVERIFY(histogram.plot()->xAxis->range().size() > 0);
+}
+
+void TestViews::slantedBarLabelsKeepRoomForTheLastOne() {
+  BarPlot plot;
+  plot.resize(420, 240);
+  const QStringList classes = {QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"), QStringLiteral("Pullover"),
+                               QStringLiteral("Dress"), QStringLiteral("Coat"), QStringLiteral("Sandal"),
+                               QStringLiteral("Shirt"), QStringLiteral("Sneaker"), QStringLiteral("Bag"),
+                               QStringLiteral("Ankle boot")};
+  plot.setBars(classes, QVector<double>(10, 0.1), {});
+  plot.plot()->replot();
+  QCPAxisRect* rect = plot.plot()->axisRect();
+  // The last label runs about 0.71 of its width right of its bar; the axis rect leaves that room.
+  const int lastLabel = QFontMetrics(plot.plot()->xAxis->tickLabelFont()).horizontalAdvance(classes.back());
+  QVERIFY2(rect->margins().right() >= lastLabel * 0.7, qPrintable(QString::number(rect->margins().right())));
+  QCOMPARE(plot.plot()->xAxis->tickVectorLabels().size(), 10);
+  // Upright labels need no such room.
+  plot.setBars({QStringLiteral("a"), QStringLiteral("b")}, {1.0, 2.0}, {});
+  QCOMPARE(rect->autoMargins(), QCP::msAll);
 }
 
 void TestViews::anEmptyPlotSaysWhatFillsIt() {
