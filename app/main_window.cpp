@@ -326,16 +326,23 @@ void MainWindow::loadDefaultData() {
 
 void MainWindow::generateDefaultData() {
   loadNeuralData(tr("Generating the default synthetic V1 population"),
-                 [](const bp::Job& job) { return bp::generateDefaultDataset({}, job).dataset; });
+                 [](const bp::Job& job) { return bp::generateDefaultDataset({}, job).dataset; },
+                 DataOrigin::Regenerated);
 }
 
-void MainWindow::loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader) {
+void MainWindow::loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader,
+                                DataOrigin origin) {
   jobs_.run<NeuralDatasetView>(
       title,
       [loader = std::move(loader)](const bp::Job& job) {
         return prepareNeuralDatasetView(loader(job.subJob(0.0, 0.7)), job.subJob(0.7, 1.0));
       },
-      [this](NeuralDatasetView& view) { workspace_->setNeuralData(std::move(view)); });
+      [this, origin](NeuralDatasetView& view) {
+        // Checked before the panels react to the data: their reactions are part of the opening state.
+        const bool untouched = origin == DataOrigin::Regenerated && project_->isEmpty();
+        workspace_->setNeuralData(std::move(view));
+        if (untouched) project_->markUnmodified();
+      });
 }
 
 void MainWindow::connectDemo() {

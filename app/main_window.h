@@ -58,7 +58,11 @@ public:
   void loadDefaultData();
   // Runs `loader` and prepares the dataset's views as one job; the result becomes the workspace's
   // neural data.
-  void loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader);
+  // Regenerated: data the app makes again on every start (the default population). Loaded into an
+  // untitled window that holds nothing else, it leaves the window unmodified.
+  enum class DataOrigin { Opened, Regenerated };
+  void loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader,
+                      DataOrigin origin = DataOrigin::Opened);
   // Brings a panel to the front by name: "data", "similarity", "models", "training", "probe",
   // "comparison", "images" or "demo" (reopening it when its tab was closed). False for any other name.
   bool showPanel(const QString& name);

@@ -163,6 +163,12 @@ bool ProjectController::isModified() const { return revision_ != savedRevision_;
 
 bool ProjectController::isEmpty() const { return file_.isEmpty() && revision_ == 0; }
 
+void ProjectController::markUnmodified() {
+  savedRevision_ = revision_;
+  autosavedRevision_ = revision_;
+  window_.setWindowModified(false);
+}
+
 void ProjectController::saveAs(const QString& file) {
   QString target = file;
   if (!target.endsWith(QLatin1String(bp::kProjectExtension))) target += QLatin1String(bp::kProjectExtension);

@@ -47,6 +47,9 @@ public:
   // True for an untitled window whose workspace never changed: a project opens here rather than
   // in a new window.
   bool isEmpty() const;
+  // Takes what the workspace holds now as nothing to save (the default data of an untitled window,
+  // generated again on every start): the window is not modified and quitting it asks nothing.
+  void markUnmodified();
 
   // What the workspace holds now, and the layout. Content with no file yet has an empty path under its key.
   bp::Project capture() const;

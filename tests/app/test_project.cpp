@@ -128,6 +128,28 @@ private Q_SLOTS:
     QVERIFY(window.project().isModified());  // the new places are not saved yet
   }
 
+  void theDefaultDataOfAnUntouchedWindowIsNothingToSave() {
+    MainWindow window({});
+    QSignalSpy loaded(&window.workspace(), &bp::app::Workspace::neuralDataChanged);
+    window.loadDefaultData();  // as the app does when it starts
+    QVERIFY(loaded.wait(120000));
+    QVERIFY(!window.project().isModified());
+    QVERIFY(!window.isWindowModified());
+    // The user's first change is one.
+    QSpinBox* epochs = window.trainingPanel()->launchForm()->epochsSpin();
+    epochs->setValue(epochs->value() + 1);
+    QVERIFY(window.project().isModified());
+
+    // A change made before the data arrived stays a change.
+    MainWindow edited({});
+    QSignalSpy editedLoaded(&edited.workspace(), &bp::app::Workspace::neuralDataChanged);
+    edited.loadDefaultData();
+    QSpinBox* editedEpochs = edited.trainingPanel()->launchForm()->epochsSpin();
+    editedEpochs->setValue(editedEpochs->value() + 1);
+    QVERIFY(editedLoaded.wait(120000));
+    QVERIFY(edited.project().isModified());
+  }
+
   void editsMarkTheProjectModifiedAtOnceAndTheLayoutDoesNot() {
     bp::test::ScratchDir scratch;
     MainWindow window({});
