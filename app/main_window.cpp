@@ -39,6 +39,7 @@
 #include "app/training_launch_form.h"
 #include "app/training_panel.h"
 #include "app/training_queue.h"
+#include "app/welcome_card.h"
 #include "app/wheel_guard.h"
 #include "app/workspace.h"
 #include "data/dataset_io.h"
@@ -117,6 +118,15 @@ MainWindow::MainWindow(const EngineSettings& engine, QWidget* parent) : QMainWin
     auto* holder = new QWidget(page);
     auto* layout = new MinimumHeightLayout(holder);
     layout->setContentsMargins(0, 0, 0, 0);
+    // The first start's welcome, above the default data it introduces (on the first tab only, so
+    // that it takes no room from the others).
+    if (panel.widget == dataPanel_ && !welcomeDismissed()) {
+      welcome_ = new WelcomeCard(holder);
+      connect(welcome_, &WelcomeCard::demoRequested, this, &MainWindow::runDemo);
+      connect(welcome_, &WelcomeCard::openRequested, this, &MainWindow::chooseDatasetToOpen);
+      connect(welcome_, &WelcomeCard::guideRequested, this, [this] { showUserGuide(this); });
+      layout->addWidget(welcome_);
+    }
     layout->addWidget(panel.widget);
     page->setWidget(holder);
     page->setWidgetResizable(true);
@@ -378,6 +388,7 @@ void MainWindow::connectDemo() {
 }
 
 void MainWindow::runDemo() {
+  if (welcome_ != nullptr) welcome_->hide();  // the demo is under way: the card has done its job
   raisePanel(demoPanel_);
   if (!demoPanel_->isRunning()) demoPanel_->start();
 }
@@ -397,8 +408,10 @@ void MainWindow::setPresentationMode(bool on) {
   if (on == presentationMode()) return;
   if (on) {
     const QScreen* shownOn = screen() != nullptr ? screen() : QGuiApplication::primaryScreen();
-    presentation_ = PresentationRestore{QApplication::font(), presentationFontScale(shownOn->size().height()),
-                                        windowState(), saveGeometry(), controlsVisible(), logDock_->isVisible()};
+    presentation_ = PresentationRestore{QApplication::font(),      presentationFontScale(shownOn->size().height()),
+                                        windowState(),             saveGeometry(),
+                                        controlsVisible(),         logDock_->isVisible(),
+                                        welcome_ != nullptr && welcome_->isVisible()};
     QFont large = presentation_->font;
     if (large.pointSizeF() > 0) {
       large.setPointSizeF(large.pointSizeF() * presentation_->fontScale);
@@ -409,6 +422,7 @@ void MainWindow::setPresentationMode(bool on) {
     bp::widgets::scalePlotFonts(this, presentation_->fontScale);
     setControlsVisible(false);
     logDock_->hide();
+    if (welcome_ != nullptr) welcome_->hide();
     // Without a window manager (a kiosk, a bare X server) full screen is only a request: cover the
     // screen ourselves first (after it, a new geometry would leave full screen).
     setGeometry(shownOn->geometry());
@@ -418,6 +432,7 @@ void MainWindow::setPresentationMode(bool on) {
     bp::widgets::scalePlotFonts(this, 1.0 / presentation_->fontScale);
     setControlsVisible(presentation_->controlsVisible);
     logDock_->setVisible(presentation_->logVisible);
+    if (welcome_ != nullptr) welcome_->setVisible(presentation_->welcomeVisible && !welcomeDismissed());
     setWindowState(presentation_->windowState);
     restoreGeometry(presentation_->geometry);
     presentation_.reset();

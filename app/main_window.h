@@ -39,6 +39,7 @@ class ProbePanel;
 class SimilarityPanel;
 class TrainingPanel;
 class TrainingQueue;
+class WelcomeCard;
 class Workspace;
 
 // How much presentation mode enlarges fonts on a screen `screenHeight` pixels high: 1.5 on a 1080-line
@@ -115,6 +116,8 @@ public:
   bool closePanel(const QString& name);
   // The panel whose tab is in front (nullptr when every tab is closed).
   QWidget* currentPanel() const;
+  // The first start's welcome card (nullptr once dismissed before this window opened).
+  WelcomeCard* welcomeCard() const { return welcome_; }
 
 Q_SIGNALS:
   void reportExported(const QString& path);
@@ -184,10 +187,12 @@ private:
     QByteArray geometry;
     bool controlsVisible;
     bool logVisible;
+    bool welcomeVisible;
   };
   std::optional<PresentationRestore> presentation_;
   LogPanel* logPanel_ = nullptr;
   QDockWidget* logDock_ = nullptr;
+  WelcomeCard* welcome_ = nullptr;
   QAction* controlsAction_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   QMenu* recentProjectsMenu_ = nullptr;

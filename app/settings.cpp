@@ -39,4 +39,7 @@ QStringList recentProjects() { return recentList(QStringLiteral("recentProjects"
 QStringList addRecentFile(const QString& path) { return addToRecentList(QStringLiteral("recentFiles"), path); }
 QStringList addRecentProject(const QString& path) { return addToRecentList(QStringLiteral("recentProjects"), path); }
 
+bool welcomeDismissed() { return QSettings().value(QStringLiteral("welcome/dismissed"), false).toBool(); }
+void dismissWelcome() { QSettings().setValue(QStringLiteral("welcome/dismissed"), true); }
+
 }  // namespace bp::app

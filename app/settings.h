@@ -1,5 +1,6 @@
 #pragma once
-// Persistent user settings (QSettings): engine options, recent files and recent projects.
+// Persistent user settings (QSettings): engine options, recent files and recent projects, and
+// whether the first-start welcome card was dismissed.
 #include <QString>
 #include <QStringList>
 
@@ -19,5 +20,8 @@ QStringList recentProjects();
 // Moves `path` to the front of its list (at most 10 entries) and returns the new list.
 QStringList addRecentFile(const QString& path);
 QStringList addRecentProject(const QString& path);
+
+bool welcomeDismissed();
+void dismissWelcome();
 
 }  // namespace bp::app

@@ -3,16 +3,19 @@
 #include <QDialog>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTextBrowser>
 #include <QtTest>
+#include <memory>
 
 #include "app/about_dialog.h"
 #include "app/data_panel.h"
 #include "app/job_runner.h"
 #include "app/main_window.h"
+#include "app/welcome_card.h"
 #include "app/workspace.h"
 #include "test_registry.h"
 #include "test_support.h"
@@ -76,6 +79,29 @@ private Q_SLOTS:
     QVERIFY(finished.wait(30000));
     QCOMPARE(finished.first().at(2).toBool(), true);
     QVERIFY(finished.first().at(3).toString().isEmpty());
+  }
+
+  void aFirstStartWelcomesAndTheCardGoesOnceUsed() {
+    auto window = std::make_unique<bp::app::MainWindow>(bp::app::EngineSettings{});
+    window->show();
+    bp::app::WelcomeCard* card = window->welcomeCard();
+    QVERIFY(card && card->isVisible());  // each test process starts with fresh settings: a first start
+    QPushButton* guide = nullptr;
+    for (auto* button : card->findChildren<QPushButton*>())
+      if (button->text() == QStringLiteral("User Guide")) guide = button;
+    QVERIFY(guide);
+    // Presentation mode hides it and brings it back.
+    window->setPresentationMode(true);
+    QVERIFY(!card->isVisible());
+    window->setPresentationMode(false);
+    QVERIFY(card->isVisible());
+    guide->click();
+    QVERIFY(window->findChild<QDialog*>(QStringLiteral("userGuide")));
+    QVERIFY(!card->isVisible());
+    // Dismissed for good: the next window has none.
+    window.reset();
+    bp::app::MainWindow next({});
+    QVERIFY(next.welcomeCard() == nullptr);
   }
 
   void theHelpMenuOpensTheGuideAndListsEveryShortcut() {
