@@ -14,6 +14,8 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QToolTip>
+#include <QCursor>
 #include <QTabWidget>
 #include <QVBoxLayout>
 #include <cmath>
@@ -357,6 +359,7 @@ void SimilarityPanel::showHover(Slot slot, int row, int col, double value) {
   if (!matrix || row < 0 || col < 0 || row >= matrix->size || col >= matrix->size) {
     for (auto* label : hoverImages_) label->clear();
     hoverText_->setText(tr("Hover over a cell to see its two images."));
+    QToolTip::hideText();
     return;
   }
   const std::array<int, 2> indices{row, col};
@@ -372,6 +375,8 @@ void SimilarityPanel::showHover(Slot slot, int row, int col, double value) {
   }
   hoverText_->setText(QStringLiteral("<b>%1</b>[%2, %3] = <b>%4</b><br>row: %5<br>column: %6")
                           .arg(slotName(slot)).arg(row).arg(col).arg(formatNumber(value, 4), names[0], names[1]));
+  // Also at the cursor, where the eye is; the side panel keeps it, with the two images.
+  QToolTip::showText(QCursor::pos(), hoverText_->text());
 }
 
 QString SimilarityPanel::hoverText() const { return hoverText_->text(); }

@@ -70,6 +70,14 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
     axis->setTicker(QSharedPointer<QCPAxisTicker>(new CellIndexTicker(axis == plot_->yAxis)));
   }
 
+  const std::array<QPen, 2> framePens{QPen(QColor(0, 0, 0), 3.0), QPen(QColor(255, 255, 255), 1.2)};
+  for (std::size_t i = 0; i < hoverFrame_.size(); ++i) {
+    hoverFrame_[i] = new QCPItemRect(plot_);
+    hoverFrame_[i]->setPen(framePens[i]);
+    hoverFrame_[i]->setSelectable(false);
+    hoverFrame_[i]->setVisible(false);
+  }
+
   colorScale_ = new QCPColorScale(plot_);
   plot_->plotLayout()->addElement(0, 1, colorScale_);
   colorScale_->setType(QCPAxis::atRight);
@@ -330,13 +338,33 @@ void HeatmapView::updateHover(const QPoint& widgetPos) {
   }
   if (*cell == hoveredCell_) return;
   hoveredCell_ = *cell;
+  frameHoveredCell();
   Q_EMIT cellHovered(cell->first, cell->second, valueAt(cell->first, cell->second));
 }
 
 void HeatmapView::clearHover() {
   if (hoveredCell_.first < 0) return;
   hoveredCell_ = {-1, -1};
+  frameHoveredCell();
   Q_EMIT cellHovered(-1, -1, kNaN);
+}
+
+void HeatmapView::frameHoveredCell() {
+  const auto [row, col] = hoveredCell_;
+  for (QCPItemRect* frame : hoverFrame_) {
+    frame->setVisible(row >= 0);
+    // Cell (row, col) spans col +- 0.5 across and -row +- 0.5 down (row 0 at the top).
+    frame->topLeft->setCoords(col - 0.5, -row + 0.5);
+    frame->bottomRight->setCoords(col + 0.5, -row - 0.5);
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+std::optional<std::pair<int, int>> HeatmapView::framedCell() const {
+  if (!hoverFrame_[0]->visible()) return std::nullopt;
+  // Read back from where the frame is drawn.
+  const QPointF centre = (hoverFrame_[0]->topLeft->coords() + hoverFrame_[0]->bottomRight->coords()) / 2.0;
+  return std::make_pair(static_cast<int>(std::lround(-centre.y())), static_cast<int>(std::lround(centre.x())));
 }
 
 bool HeatmapView::eventFilter(QObject* watched, QEvent* event) {

@@ -10,6 +10,7 @@
 // Matrices that already fit are always drawn at full resolution.
 #include <QVector>
 #include <QWidget>
+#include <array>
 #include <optional>
 #include <utility>
 
@@ -19,6 +20,7 @@
 class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
+class QCPItemRect;
 
 namespace bp::widgets {
 
@@ -60,6 +62,8 @@ public:
 
   // The (row, col) of the cell drawn at this position (in this widget's coordinates), if any.
   std::optional<std::pair<int, int>> cellAt(const QPoint& widgetPos) const;
+  // The hovered cell, framed on the matrix; nothing while the cursor is off it.
+  std::optional<std::pair<int, int>> framedCell() const;
 
   // Shows the whole matrix.
   void resetZoom();
@@ -87,6 +91,8 @@ private:
   void applyColorRange(double low, double high);
   void updateHover(const QPoint& widgetPos);
   void clearHover();
+  // Frames the hovered cell (or hides the frame), in two tones that show on any colormap.
+  void frameHoveredCell();
 
   QCustomPlot* plot_;
   QCPColorMap* overviewMap_;
@@ -106,6 +112,7 @@ private:
   bool autoColorRange_ = true;
   bool limitingRanges_ = false;
   std::pair<int, int> hoveredCell_{-1, -1};
+  std::array<QCPItemRect*, 2> hoverFrame_{};  // dark outer, light inner
 };
 
 }  // namespace bp::widgets

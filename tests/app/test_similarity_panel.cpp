@@ -11,6 +11,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QToolTip>
 #include <QtTest>
 #include <cmath>
 #include <random>
@@ -148,6 +149,9 @@ private Q_SLOTS:
     QCOMPARE(hoveredImageId(hover, QStringLiteral("column")), static_cast<qint64>(a->imageIds[col]));
     const QString value = QString::number(a->at(row, col), 'f', 4);
     QVERIFY2(hover.contains(QStringLiteral("<b>%1</b>").arg(value)), qPrintable(hover + " lacks " + value));
+    // The same at the cursor, and the cell framed on the matrix.
+    QCOMPARE(QToolTip::text(), hover);
+    QCOMPARE(heatmapA.framedCell(), std::make_optional(std::make_pair(row, col)));
 
     // B: the same images from single trial 0; the difference view then covers the same images.
     rows->setCurrentIndex(1);

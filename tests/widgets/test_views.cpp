@@ -373,6 +373,8 @@ void TestViews::heatmapEmitsCellHoveredOnMouseMoveAndLeave() {
   QCOMPARE(spy.at(0).at(0).toInt(), 2);
   QCOMPARE(spy.at(0).at(1).toInt(), 3);
   QCOMPARE(spy.at(0).at(2).toDouble(), 13.0);
+  // The hovered cell is framed where it is drawn.
+  QCOMPARE(view.framedCell(), std::make_optional(std::make_pair(2, 3)));
 
   QApplication::sendEvent(view.plot(), &move);  // same cell: no repeat
   QCOMPARE(spy.count(), 1);
@@ -380,6 +382,7 @@ void TestViews::heatmapEmitsCellHoveredOnMouseMoveAndLeave() {
   QEvent leave(QEvent::Leave);
   QApplication::sendEvent(view.plot(), &leave);
   QCOMPARE(spy.count(), 2);
+  QVERIFY(!view.framedCell());
   QCOMPARE(spy.at(1).at(0).toInt(), -1);
   QCOMPARE(spy.at(1).at(1).toInt(), -1);
   QVERIFY(std::isnan(spy.at(1).at(2).toDouble()));
