@@ -392,11 +392,9 @@ void ComparisonPanel::setProbeReport(const nlohmann::json& report) {
                         .arg(images.at("count").get<std::int64_t>())
                         .arg(text(images.at("split")))
                         .arg(text(images.at("path"))));
-  QStringList warnings;
-  for (const auto& warning : probeReport_.value("warnings", nlohmann::json::array()))
-    warnings << tr("⚠ Not a finding: %1.").arg(text(warning));
-  warnings_->setText(warnings.join(QLatin1Char('\n')));
-  warnings_->setVisible(!warnings.isEmpty());
+  const QStringList shown = warnings();
+  warnings_->setText(shown.join(QLatin1Char('\n')));
+  warnings_->setVisible(!shown.isEmpty());
   fillTable();
   drawNoise();
   drawPerturbation();
@@ -404,7 +402,11 @@ void ComparisonPanel::setProbeReport(const nlohmann::json& report) {
 }
 
 QStringList ComparisonPanel::warnings() const {
-  return warnings_->text().isEmpty() ? QStringList() : warnings_->text().split(QLatin1Char('\n'));
+  QStringList warnings;
+  if (probeReport_.is_null()) return warnings;
+  for (const auto& warning : probeReport_.value("warnings", nlohmann::json::array()))
+    warnings << tr("⚠ Not a finding: %1.").arg(text(warning));
+  return warnings;
 }
 
 void ComparisonPanel::setPredictivityReport(const nlohmann::json& report) {

@@ -432,7 +432,7 @@ void MainWindow::setPresentationMode(bool on) {
     bp::widgets::scalePlotFonts(this, 1.0 / presentation_->fontScale);
     setControlsVisible(presentation_->controlsVisible);
     logDock_->setVisible(presentation_->logVisible);
-    if (welcome_ != nullptr) welcome_->setVisible(presentation_->welcomeVisible && !welcomeDismissed());
+    if (welcome_ != nullptr) welcome_->setVisible(presentation_->welcomeVisible);
     setWindowState(presentation_->windowState);
     restoreGeometry(presentation_->geometry);
     presentation_.reset();
@@ -461,33 +461,33 @@ QWidget* MainWindow::currentPanel() const {
   return panel != nullptr ? panel->widget : nullptr;
 }
 
-bool MainWindow::closePanel(const QString& name) {
+const MainWindow::Panel* MainWindow::panelNamed(const QString& name) const {
   for (const Panel& panel : panels_)
-    if (panel.name == name) {
-      const int index = tabs_->indexOf(panel.page);
-      if (index >= 0) tabs_->removeTab(index);
-      return true;
-    }
-  return false;
+    if (panel.name == name) return &panel;
+  return nullptr;
+}
+
+bool MainWindow::closePanel(const QString& name) {
+  const Panel* panel = panelNamed(name);
+  if (panel == nullptr) return false;
+  const int index = tabs_->indexOf(panel->page);
+  if (index >= 0) tabs_->removeTab(index);
+  return true;
 }
 
 void MainWindow::showEvent(QShowEvent* event) {
   QMainWindow::showEvent(event);
   if (fittedToScreen_) return;
   fittedToScreen_ = true;
-  const QSize available = screen()->availableGeometry().size();
-  if (!windowState().testFlag(Qt::WindowFullScreen) && !size().boundedTo(available).isEmpty() &&
-      size() != size().boundedTo(available))
-    resize(size().boundedTo(available));
+  const QSize fitted = size().boundedTo(screen()->availableGeometry().size());
+  if (!windowState().testFlag(Qt::WindowFullScreen) && !fitted.isEmpty() && fitted != size()) resize(fitted);
 }
 
 bool MainWindow::showPanel(const QString& name) {
-  for (const Panel& panel : panels_)
-    if (panel.name == name) {
-      raisePanel(panel.widget);
-      return true;
-    }
-  return false;
+  const Panel* panel = panelNamed(name);
+  if (panel == nullptr) return false;
+  raisePanel(panel->widget);
+  return true;
 }
 
 void MainWindow::raisePanel(QWidget* widget) {

@@ -176,6 +176,7 @@ private:
     QWidget* page = nullptr;
   };
   const Panel* panelOf(const QWidget* widgetOrPage) const;
+  const Panel* panelNamed(const QString& name) const;
   std::vector<Panel> panels_;
   QActionGroup* deviceGroup_ = nullptr;
   QAction* presentationAction_ = nullptr;

@@ -12,6 +12,8 @@
 namespace bp::widgets {
 namespace {
 
+constexpr const char* kHoverLayer = "hover";
+
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kMinVisibleCells = 2.0;
 
@@ -70,9 +72,13 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
     axis->setTicker(QSharedPointer<QCPAxisTicker>(new CellIndexTicker(axis == plot_->yAxis)));
   }
 
+  // The hover frame on a buffered layer of its own: moving it redraws that layer, not the matrix.
+  plot_->addLayer(QString::fromLatin1(kHoverLayer), plot_->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+  plot_->layer(QString::fromLatin1(kHoverLayer))->setMode(QCPLayer::lmBuffered);
   const std::array<QPen, 2> framePens{QPen(QColor(0, 0, 0), 3.0), QPen(QColor(255, 255, 255), 1.2)};
   for (std::size_t i = 0; i < hoverFrame_.size(); ++i) {
     hoverFrame_[i] = new QCPItemRect(plot_);
+    hoverFrame_[i]->setLayer(QString::fromLatin1(kHoverLayer));
     hoverFrame_[i]->setPen(framePens[i]);
     hoverFrame_[i]->setSelectable(false);
     hoverFrame_[i]->setVisible(false);
@@ -198,6 +204,10 @@ void HeatmapView::applyColorRange(double low, double high) {
 void HeatmapView::setColormap(Colormap colormap) {
   const Colormap shownBefore = shownColormap();
   colormap_ = colormap;
+  redrawColormap(shownBefore);
+}
+
+void HeatmapView::redrawColormap(Colormap shownBefore) {
   colorScale_->setGradient(colorGradient(shownColormap()));
   if (autoColorRange_) setAutoColorRange();
   plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -207,9 +217,7 @@ void HeatmapView::setColormap(Colormap colormap) {
 void HeatmapView::setHighContrast(bool highContrast) {
   const Colormap shownBefore = shownColormap();
   highContrast_ = highContrast;
-  colorScale_->setGradient(colorGradient(shownColormap()));
-  plot_->replot(QCustomPlot::rpQueuedReplot);
-  if (shownColormap() != shownBefore) Q_EMIT shownColormapChanged();
+  redrawColormap(shownBefore);
 }
 
 Colormap HeatmapView::shownColormap() const {
@@ -357,7 +365,7 @@ void HeatmapView::frameHoveredCell() {
     frame->topLeft->setCoords(col - 0.5, -row + 0.5);
     frame->bottomRight->setCoords(col + 0.5, -row - 0.5);
   }
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  plot_->layer(QString::fromLatin1(kHoverLayer))->replot();
 }
 
 std::optional<std::pair<int, int>> HeatmapView::framedCell() const {

@@ -93,6 +93,8 @@ private:
   void clearHover();
   // Frames the hovered cell (or hides the frame), in two tones that show on any colormap.
   void frameHoveredCell();
+  // After the drawn colormap may have changed: the colour scale, the range, shownColormapChanged.
+  void redrawColormap(Colormap shownBefore);
 
   QCustomPlot* plot_;
   QCPColorMap* overviewMap_;

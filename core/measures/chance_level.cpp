@@ -1,7 +1,8 @@
 #include "measures/chance_level.h"
 
 #include <cmath>
-#include <cstdio>
+
+#include "report/text_format.h"
 
 namespace bp {
 namespace {
@@ -9,12 +10,6 @@ namespace {
 double chanceLevelBound(int classes, std::int64_t images) {
   const double chance = 1.0 / classes;
   return chance + 2.0 * std::sqrt(chance * (1.0 - chance) / static_cast<double>(images));
-}
-
-std::string threeDecimals(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f", value);
-  return text;
 }
 
 }  // namespace
@@ -27,9 +22,9 @@ bool isChanceLevelAccuracy(double accuracy, int classes, std::int64_t images) {
 std::optional<std::string> chanceLevelWarning(const std::string& what, double accuracy, int classes,
                                               std::int64_t images) {
   if (!isChanceLevelAccuracy(accuracy, classes, images)) return std::nullopt;
-  return what + ": accuracy " + threeDecimals(accuracy) + " is at chance level (" + std::to_string(classes) +
-         " classes: " + threeDecimals(1.0 / classes) + "; on " + std::to_string(images) +
-         " images a guesser reaches up to " + threeDecimals(chanceLevelBound(classes, images)) +
+  return what + ": accuracy " + formatFixed(accuracy, 3) + " is at chance level (" + std::to_string(classes) +
+         " classes: " + formatFixed(1.0 / classes, 3) + "; on " + std::to_string(images) +
+         " images a guesser reaches up to " + formatFixed(chanceLevelBound(classes, images), 3) +
          "), so this classifier has not learned the task and its figures say nothing about its prior";
 }
 

@@ -1,11 +1,11 @@
 #include "training/neural_target.h"
 
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "measures/reliability.h"
+#include "report/text_format.h"
 #include "rsa/rsa_reliability.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
@@ -197,10 +197,9 @@ bool denoises(const DenoisingCheck& check) {
 
 std::optional<std::string> denoisingCheckWarning(const DenoisingCheck& check) {
   if (denoises(check)) return std::nullopt;
-  char figures[160];
-  std::snprintf(figures, sizeof figures, "the predicted similarity agrees %.2f with the repeat average, a single trial %.2f",
-                check.predictedAgreement, check.singleTrialAgreementOtherRepeats);
-  return std::string("the denoising check failed: ") + figures +
+  // formatFixed, not printf: the GUI runs in the user's locale, which may write 0,26.
+  return "the denoising check failed: the predicted similarity agrees " + formatFixed(check.predictedAgreement, 2) +
+         " with the repeat average, a single trial " + formatFixed(check.singleTrialAgreementOtherRepeats, 2) +
          " with the other repeats' average, so the target is noisier than one recording; fit the model longer or "
          "on more data before using it as a prior";
 }
