@@ -146,6 +146,15 @@ void addDataCommands(CLI::App& app, const GlobalOptions& global) {
   synthCommand->add_option("--mean-rate", synth->config.meanRate, "Mean response per trial")->check(CLI::PositiveNumber);
   synthCommand->add_option("--fano", synth->config.noiseFano, "Fano factor of the trial noise (1 = Poisson)")
       ->check(CLI::Range(1.0, 100.0));
+  synthCommand->add_option("--shared-gain-sd", synth->config.sharedGainSd,
+                           "Log SD of a per-trial gain shared by all neurons (0: none)")
+      ->check(CLI::Range(0.0, 2.0));
+  synthCommand->add_option("--shared-factors", synth->config.sharedFactors,
+                           "Rank of the shared additive trial-to-trial variability")
+      ->check(CLI::Range(0, 100));
+  synthCommand->add_option("--shared-additive-sd", synth->config.sharedAdditiveSd,
+                           "SD of the shared additive variability, in units of the mean rate (0: none)")
+      ->check(CLI::Range(0.0, 10.0));
   synthCommand->add_option("--seed", synth->config.seed, "Random seed");
   synthCommand->callback([&global, synth] { runSynth(global, *synth); });
 

@@ -12,9 +12,16 @@
 //   simple     drive = max(0, <G_phase, I>)                              (half-wave rectification)
 //   complex    drive = sqrt(<G_phase, I>^2 + <G_phase+pi/2, I>^2)        (energy model)
 //   rate       = baseline + gain * drive^2                                (expansive output power)
-//   calibration  baseline is drawn (10-90% of meanRate); gain = (meanRate - baseline) / mean of
+//   calibration  baseline is drawn (30-80% of meanRate); gain = (meanRate - baseline) / mean of
 //                  drive^2 over the train images, so every neuron's mean rate there is meanRate
-//   counts     ~ Poisson(rate), or gamma-Poisson with Fano factor noiseFano when noiseFano > 1
+//   shared     trial rate = max(0, g_t * rate + a * meanRate * sum_k L_nk z_tk): the trial-to-trial
+//                  variability that recorded cortex shares across neurons, a gain g_t common to all
+//                  neurons (log-normal, mean 1, log SD sharedGainSd; Goris et al. 2014) and a
+//                  low-rank additive part (z_tk ~ N(0, 1) per trial, loadings L_nk ~ N(0, 1/K) per
+//                  neuron, K = sharedFactors, a = sharedAdditiveSd; Lin et al. 2015). The gain has mean 1
+//                  and the additive part mean 0, so the noise-free rate stays each trial's expected
+//                  rate (up to the clamp at zero, which only the additive part can reach).
+//   counts     ~ Poisson(trial rate), or gamma-Poisson with Fano factor noiseFano when noiseFano > 1
 #include <cstdint>
 #include <vector>
 
@@ -33,8 +40,17 @@ struct SyntheticV1Config {
   std::int64_t validationImages = 300;  // each shown once
   std::int64_t testImages = 50;         // each shown testRepeats times
   int testRepeats = 10;
-  double meanRate = 1.0;   // mean spikes per trial of every neuron on the train images; sets the gains
-  double noiseFano = 3.0;  // 1 = Poisson; > 1 overdispersed (gamma-Poisson, variance = noiseFano * rate)
+  double meanRate = 1.5;   // mean spikes per trial of every neuron on the train images; sets the gains
+  double noiseFano = 1.0;  // 1 = Poisson; > 1 overdispersed (gamma-Poisson, variance = noiseFano * rate)
+  // Shared trial-to-trial variability (0 turns each part off). With Poisson counts the shared gain is
+  // Goris et al.'s modulated Poisson model, whose gain alone makes the counts overdispersed. The
+  // defaults (gain 0.7, no additive part, mean rate 1.5, Poisson) are calibrated so that the default
+  // population matches the Lurz et al. 2021 recording on both per-neuron reliability (median oracle
+  // correlation) and the agreement of one trial's population similarity with the other repeats'
+  // (docs/science.md, "The embedded synthetic population").
+  double sharedGainSd = 0.7;
+  int sharedFactors = 0;
+  double sharedAdditiveSd = 0.0;
   std::uint64_t seed = 2019;
 };
 

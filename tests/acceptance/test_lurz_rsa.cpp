@@ -1,12 +1,15 @@
 // Noise ceilings of representational similarity on the real Lurz et al. 2021 scan's test tier (the
 // oracle images, each shown about 10 times). Li et al. 2019 report r = 0.39 between single-trial and
-// repeat-averaged similarity on their own scans; this scan differs, so only a sane range is checked.
+// repeat-averaged similarity on their own scans; this scan differs, so only a sane range is checked,
+// and the figures the embedded default population is calibrated to.
 // Skips when the shared data folder is absent.
 #include <QtTest>
 
 #include <cmath>
 
 #include "data/dataset_io.h"
+#include "measures/dataset_summary.h"
+#include "measures/reliability.h"
 #include "rsa/rsa_reliability.h"
 #include "test_registry.h"
 #include "test_support.h"
@@ -62,6 +65,15 @@ private Q_SLOTS:
     QVERIFY(inRange(allRepeats.mean, 0.05, 0.99));
     QVERIFY(inRange(spearman.mean, 0.05, 0.99));
     for (const double r : otherRepeats.perRepeat) QVERIFY(inRange(r, 0.0, 1.0));
+    // The figure the embedded default population is calibrated to (test_support.h).
+    QVERIFY(std::abs(otherRepeats.mean - bp::test::kLurzSingleTrialAgreement) < 0.005);
+  }
+
+  void medianOracleCorrelationIsTheCalibrationTarget() {
+    if (!loaded_) QSKIP("shared data folder with the Lurz 2021 scan is absent");
+    const double median = bp::quantilesIgnoringNaN(bp::computeReliability(dataset_).oracleCorrelation).median;
+    qInfo("median oracle correlation (test tier): %.4f", median);
+    QVERIFY(std::abs(median - bp::test::kLurzMedianOracleCorrelation) < 0.005);
   }
 
 private:

@@ -8,10 +8,14 @@
 #include <random>
 #include <set>
 
+#include "data/default_data.h"
 #include "data/synthetic_v1.h"
+#include "measures/dataset_summary.h"
 #include "measures/reliability.h"
+#include "rsa/rsa_reliability.h"
 #include "runtime/error.h"
 #include "test_registry.h"
+#include "test_support.h"
 
 using namespace bp;
 
@@ -63,6 +67,35 @@ SyntheticV1Config smallConfig() {
   config.testImages = 20;
   config.testRepeats = 5;
   return config;
+}
+
+// Mean over neuron pairs of the correlation of their trial-to-trial deviations from the noise-free
+// rate (of |correlation| when `absolute`), over all trials.
+double meanNoiseCorrelation(const NeuralDataset& dataset, bool absolute = false) {
+  const auto trials = static_cast<std::size_t>(dataset.trialCount());
+  const auto neurons = static_cast<std::size_t>(dataset.neuronCount);
+  std::vector<double> residuals(trials * neurons);
+  for (std::size_t i = 0; i < residuals.size(); ++i) residuals[i] = dataset.responses[i] - dataset.noiseFreeRates[i];
+  std::vector<double> mean(neurons, 0.0);
+  std::vector<double> scale(neurons, 0.0);
+  for (std::size_t n = 0; n < neurons; ++n) {
+    for (std::size_t t = 0; t < trials; ++t) mean[n] += residuals[t * neurons + n] / static_cast<double>(trials);
+    for (std::size_t t = 0; t < trials; ++t) scale[n] += std::pow(residuals[t * neurons + n] - mean[n], 2);
+    scale[n] = std::sqrt(scale[n]);
+  }
+  double sum = 0.0;
+  int pairs = 0;
+  for (std::size_t a = 0; a < neurons; ++a)
+    for (std::size_t b = a + 1; b < neurons; ++b) {
+      if (scale[a] == 0.0 || scale[b] == 0.0) continue;
+      double cross = 0.0;
+      for (std::size_t t = 0; t < trials; ++t)
+        cross += (residuals[t * neurons + a] - mean[a]) * (residuals[t * neurons + b] - mean[b]);
+      const double r = cross / (scale[a] * scale[b]);
+      sum += absolute ? std::abs(r) : r;
+      ++pairs;
+    }
+  return sum / pairs;
 }
 
 std::int64_t countTier(const NeuralDataset& dataset, Tier tier) {
@@ -220,6 +253,7 @@ private Q_SLOTS:
   void meanRateMatchesTheConfig() {
     auto config = smallConfig();
     config.meanRate = 3.0;
+    config.sharedGainSd = 0.0;  // the shared gain's own check is sharedGainIsTheModulatedPoissonModel
     const auto result = generateSyntheticV1(patternedImages(), config);
     const auto& dataset = result.dataset;
     double responseSum = 0.0;
@@ -250,6 +284,7 @@ private Q_SLOTS:
     for (const double fano : {1.0, 3.0}) {
       auto config = smallConfig();
       config.noiseFano = fano;
+      config.sharedGainSd = 0.0;  // the private noise alone
       const auto result = generateSyntheticV1(patternedImages(), config);
       double squares = 0.0;
       double rates = 0.0;
@@ -286,6 +321,112 @@ private Q_SLOTS:
     QVERIFY2(inside >= 54, qPrintable(QString("%1 of 60").arg(inside)));
   }
 
+  void sharedGainIsTheModulatedPoissonModel() {
+    // Goris et al. 2014: a gain g of mean 1 and variance s2 = exp(sd^2) - 1, shared by all neurons
+    // of a trial, times Poisson counts. Per trial, g_hat = sum of counts / sum of rates estimates
+    // g, with the Poisson part adding 1 / sum of rates to its variance.
+    auto config = smallConfig();
+    config.trainImages = 5000;
+    config.sharedGainSd = 0.5;
+    config.meanRate = 3.0;
+    const auto result = generateSyntheticV1(patternedImages(5050), config);
+    const auto& dataset = result.dataset;
+    double gainSum = 0.0;
+    double gainSquares = 0.0;
+    double poissonPart = 0.0;
+    const std::int64_t trials = dataset.trialCount();
+    for (std::int64_t t = 0; t < trials; ++t) {
+      double counts = 0.0;
+      double rates = 0.0;
+      for (std::int64_t n = 0; n < dataset.neuronCount; ++n) {
+        counts += dataset.response(t)[n];
+        rates += dataset.noiseFreeRates[static_cast<std::size_t>(t * dataset.neuronCount + n)];
+      }
+      gainSum += counts / rates;
+      gainSquares += (counts / rates - 1.0) * (counts / rates - 1.0);
+      poissonPart += 1.0 / rates;
+    }
+    const double meanGain = gainSum / static_cast<double>(trials);
+    const double gainVariance = (gainSquares - poissonPart) / static_cast<double>(trials);
+    qInfo("shared gain: mean %.4f, variance %.4f (model: 1, %.4f)", meanGain, gainVariance, std::exp(0.25) - 1.0);
+    QVERIFY(std::abs(meanGain - 1.0) < 0.03);
+    // The sample variance of 5,100 log-normal gains has a relative standard error of about 4%.
+    QVERIFY(std::abs(gainVariance / (std::exp(0.25) - 1.0) - 1.0) < 0.15);
+    // The gain moves all neurons together; private noise alone does not.
+    const double correlated = meanNoiseCorrelation(dataset);
+    config.sharedGainSd = 0.0;
+    const double independent = meanNoiseCorrelation(generateSyntheticV1(patternedImages(5050), config).dataset);
+    qInfo("mean noise correlation %.4f with the shared gain, %.4f without", correlated, independent);
+    QVERIFY(correlated > 0.1);
+    QVERIFY(std::abs(independent) < 0.01);
+  }
+
+  void sharedAdditiveVariabilityCorrelatesNeuronsBothWays() {
+    // One shared factor with loadings of either sign: pairs with loadings of the same sign co-vary
+    // and pairs of opposite signs anti-vary, so the mean absolute correlation grows far more than
+    // the mean correlation.
+    auto config = smallConfig();
+    config.trainImages = 1800;
+    config.sharedGainSd = 0.0;
+    config.sharedFactors = 1;
+    config.sharedAdditiveSd = 0.5;
+    config.meanRate = 5.0;  // rarely clamped at zero
+    const auto withFactor = generateSyntheticV1(patternedImages(1850), config);
+    config.sharedAdditiveSd = 0.0;
+    const auto without = generateSyntheticV1(patternedImages(1850), config);
+    const double absolute = meanNoiseCorrelation(withFactor.dataset, true);
+    const double signedMean = meanNoiseCorrelation(withFactor.dataset);
+    const double independentAbsolute = meanNoiseCorrelation(without.dataset, true);
+    qInfo("mean |noise correlation| %.4f with one shared factor (signed %.4f), %.4f without", absolute, signedMean,
+          independentAbsolute);
+    QVERIFY(absolute > 3.0 * independentAbsolute);
+    QVERIFY(std::abs(signedMean) < 0.5 * absolute);
+    QVERIFY(withFactor.dataset.noiseFreeRates == without.dataset.noiseFreeRates);
+  }
+
+  void sharedVariabilityLeavesTheGroundTruthAndTheOtherStreams() {
+    // Turned off, the shared parts draw nothing: the counts are those of the private noise alone,
+    // whatever the unused settings say; turned on, only the counts change.
+    auto off = smallConfig();
+    off.sharedGainSd = 0.0;
+    auto unusedFactors = off;
+    unusedFactors.sharedFactors = 3;
+    const auto source = patternedImages();
+    const auto independent = generateSyntheticV1(source, off);
+    QVERIFY(generateSyntheticV1(source, unusedFactors).dataset.responses == independent.dataset.responses);
+    const auto shared = generateSyntheticV1(source, smallConfig());
+    QVERIFY(shared.dataset.noiseFreeRates == independent.dataset.noiseFreeRates);
+    QVERIFY(shared.dataset.imageIds == independent.dataset.imageIds);
+    QVERIFY(shared.dataset.responses != independent.dataset.responses);
+  }
+
+  void defaultPopulationIsAsReliableAsTheLurzRecording() {
+    // The calibration's claim: the embedded default matches the real recording on per-neuron
+    // reliability and on how well one trial's population similarity agrees with the other repeats'
+    // (the model-free half of the denoising check). TestLurzRsa checks the Lurz figures against
+    // the recording itself.
+    SyntheticV1Result result;
+    try {
+      result = generateDefaultDataset();
+    } catch (const FileError& e) {
+      QSKIP(e.what());  // Fashion-MNIST is not installed
+    }
+    const double medianOracle = quantilesIgnoringNaN(computeReliability(result.dataset).oracleCorrelation).median;
+    const double singleTrial = singleTrialAgreement(result.dataset, SingleTrialConfig{}).mean;
+    qInfo("default population: median oracle r %.3f (Lurz %.3f), single trial vs other repeats %.3f (Lurz %.3f)",
+          medianOracle, test::kLurzMedianOracleCorrelation, singleTrial, test::kLurzSingleTrialAgreement);
+    QVERIFY(std::abs(medianOracle - test::kLurzMedianOracleCorrelation) < 0.05);
+    QVERIFY(std::abs(singleTrial - test::kLurzSingleTrialAgreement) < 0.05);
+    // Without the shared variability the same neurons are far more reliable as a population than
+    // the recording: the reason the calibration exists.
+    SyntheticV1Config independent;
+    independent.sharedGainSd = 0.0;
+    const double independentSingleTrial =
+        singleTrialAgreement(generateDefaultDataset(independent).dataset, SingleTrialConfig{}).mean;
+    qInfo("without shared variability: single trial vs other repeats %.3f", independentSingleTrial);
+    QVERIFY(independentSingleTrial > test::kLurzSingleTrialAgreement + 0.2);
+  }
+
   void colourSourceIsAveragedToGray() {
     // Three equal channels average to the gray image (up to float rounding), so the colour source
     // gives the gray source's images and rates.
@@ -308,6 +449,9 @@ private Q_SLOTS:
     config.testRepeats = 4;
     config.meanRate = 1.5;
     config.noiseFano = 2.5;
+    config.sharedGainSd = 0.3;
+    config.sharedFactors = 4;
+    config.sharedAdditiveSd = 0.25;
     config.seed = 18446744073709551615ULL;
     const auto json = nlohmann::json::parse(toJson(config).dump());
     const auto back = syntheticV1ConfigFromJson(json);
@@ -319,6 +463,9 @@ private Q_SLOTS:
     QCOMPARE(back.testRepeats, config.testRepeats);
     QCOMPARE(back.meanRate, config.meanRate);
     QCOMPARE(back.noiseFano, config.noiseFano);
+    QCOMPARE(back.sharedGainSd, config.sharedGainSd);
+    QCOMPARE(back.sharedFactors, config.sharedFactors);
+    QCOMPARE(back.sharedAdditiveSd, config.sharedAdditiveSd);
     QCOMPARE(back.seed, config.seed);
     // Missing keys keep their defaults; integers are accepted where numbers are expected.
     const auto partial = syntheticV1ConfigFromJson({{"neuron_count", 5}, {"mean_rate", 3}});
@@ -366,6 +513,15 @@ private Q_SLOTS:
     config = smallConfig();
     config.testRepeats = 0;
     QVERIFY(expectError(config, "test_repeats"));
+    config = smallConfig();
+    config.sharedGainSd = -0.1;
+    QVERIFY(expectError(config, "shared_gain_sd"));
+    config = smallConfig();
+    config.sharedFactors = -1;
+    QVERIFY(expectError(config, "shared_factors"));
+    config = smallConfig();
+    config.sharedAdditiveSd = std::nan("");
+    QVERIFY(expectError(config, "shared_additive_sd"));
     config = smallConfig();
     config.complexCellFraction = 1.5;
     QVERIFY(expectError(config, "complex_cell_fraction"));

@@ -22,6 +22,13 @@ private:
   std::filesystem::path path_;
 };
 
+// The Lurz et al. 2021 recording (scan 20457-5-9, test tier) that the embedded default population is
+// calibrated to: the median oracle correlation (computeReliability) and the mean agreement of one
+// trial's population similarity with the other repeats' average (singleTrialAgreement with its
+// defaults: unweighted centred cosine, Pearson). TestLurzRsa checks them against the recording.
+inline constexpr double kLurzMedianOracleCorrelation = 0.377;
+inline constexpr double kLurzSingleTrialAgreement = 0.266;
+
 // ../shared/data (or $BRAINPRIOR_SHARED_DATA) when it exists; nullopt means "skip the test".
 std::optional<std::filesystem::path> sharedDataDir();
 
