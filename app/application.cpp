@@ -138,11 +138,17 @@ int runApplication(int argc, char** argv) {
       QStringLiteral("The demo's settings as JSON, the keys of demo.json's \"config\" (fit_epochs, target_images, "
                      "train_images, test_images, epochs, alpha, seeds, probe_images, output_dir)"),
       QStringLiteral("FILE"));
+  const QCommandLineOption replayDemoOption(
+      QStringLiteral("replay-demo"),
+      QStringLiteral("Replay the finished demo in a folder in the Demo tab, step by step at the presenter's pace "
+                     "(Next or Page Down); nothing is computed"),
+      QStringLiteral("DIR"));
   const QCommandLineOption presentationOption(
       QStringLiteral("presentation"),
       QStringLiteral("Start in presentation mode: full screen, larger fonts, high-contrast colormaps (F11 leaves it)"));
   parser.addOptions({threadsOption, deviceOption, screenshotOption, showOption, modelOption, runsOption, probeOption,
-                     reportOption, demoOption, demoOutputOption, demoConfigOption, presentationOption});
+                     reportOption, demoOption, demoOutputOption, demoConfigOption, replayDemoOption,
+                     presentationOption});
   parser.process(application);
 
   EngineSettings engine = loadEngineSettings();
@@ -195,14 +201,15 @@ int runApplication(int argc, char** argv) {
     window.openProject(positional.first());
   } else if (!positional.isEmpty()) {
     window.openPath(positional.first());
-  } else if (!parser.isSet(demoOption)) {
-    // The demo's first step loads the default data itself.
+  } else if (!parser.isSet(demoOption) && !parser.isSet(replayDemoOption)) {
+    // The demo's first step loads the default data itself, live or replayed.
     window.loadDefaultData();
   }
   // An untitled window that did not close normally left its autosave: offer it back (not while
   // taking a screenshot or running the demo, which must not wait for an answer).
   const QStringList orphaned = ProjectController::orphanedAutosaves();
-  if (!orphaned.isEmpty() && !parser.isSet(screenshotOption) && !parser.isSet(demoOption)) {
+  if (!orphaned.isEmpty() && !parser.isSet(screenshotOption) && !parser.isSet(demoOption) &&
+      !parser.isSet(replayDemoOption)) {
     auto* box = new QMessageBox(QMessageBox::Question, QObject::tr("Recover unsaved work?"),
                                 QObject::tr("BrainPrior did not close normally and kept an autosave of an untitled "
                                             "project (%1). Open it in a new window?")
@@ -221,6 +228,7 @@ int runApplication(int argc, char** argv) {
     box->open();
   }
   if (parser.isSet(demoOption)) window.runDemo();
+  if (parser.isSet(replayDemoOption)) window.replayDemo(parser.value(replayDemoOption));
   // After the load, which brings its own panel to the front.
   if (parser.isSet(showOption)) window.showPanel(panel);
   if (parser.isSet(screenshotOption)) window.saveScreenshotWhenIdle(parser.value(screenshotOption));

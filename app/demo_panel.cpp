@@ -21,6 +21,7 @@
 #include <QScrollArea>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <filesystem>
 #include <initializer_list>
 
 #include "app/controls_column.h"
@@ -115,6 +116,13 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   startButton_->setDefault(true);
   stopButton_ = new QPushButton(tr("Stop and Show Results So Far"), this);
   stopButton_->setToolTip(tr("Stop the demo; the finished steps keep their files and stay shown"));
+  replayButton_ = new QPushButton(tr("Replay a Finished Demo…"), this);
+  replayButton_->setToolTip(tr("Tell a finished demo again from its folder, step by step at your pace: nothing is "
+                               "computed, so a talk never waits"));
+  connect(replayButton_, &QPushButton::clicked, this, [this] {
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("A finished demo's folder"), demosFolder());
+    if (!folder.isEmpty()) replay(folder);
+  });
   connect(startButton_, &QPushButton::clicked, this, &DemoPanel::start);
   connect(stopButton_, &QPushButton::clicked, this, &DemoPanel::stopAndShowResults);
   problem_ = new QLabel(this);
@@ -129,6 +137,7 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   left->addWidget(settings);
   left->addWidget(startButton_);
   left->addWidget(stopButton_);
+  left->addWidget(replayButton_);
   left->addWidget(problem_);
   left->addWidget(folderLabel_);
   left->addStretch(1);
@@ -146,6 +155,12 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   progress_->setTextVisible(false);
   progressMessage_ = new QLabel(this);
   progressMessage_->setStyleSheet(QString::fromLatin1(kIdleStyle));
+  // Beside the story, not in the form: presentation mode hides the form. Page Down is what
+  // presentation remotes send.
+  nextButton_ = new QPushButton(this);
+  nextButton_->setObjectName(QStringLiteral("replayNext"));
+  nextButton_->setToolTip(tr("The replay's next beat: a step's narration, then its finding (Page Down)"));
+  connect(nextButton_, &QPushButton::clicked, this, &DemoPanel::advanceReplay);
 
   auto* stepsBox = new QGroupBox(tr("Steps"), this);
   auto* grid = new QGridLayout(stepsBox);
@@ -180,6 +195,7 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   right->setContentsMargins(0, 0, 0, 0);
   right->addWidget(heading_);
   right->addWidget(narration_);
+  right->addWidget(nextButton_, 0, Qt::AlignLeft);
   right->addWidget(progress_);
   right->addWidget(progressMessage_);
   right->addWidget(stepsBox);
@@ -214,6 +230,7 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   narration_->setText(idleNarration());
   applyNarrationFonts();
   setRunning(false);
+  updateNextButton();
 }
 
 QString DemoPanel::demosFolder() {
@@ -259,6 +276,7 @@ bool DemoPanel::start() {
     showProblem(tr("A demo is already running; stop it first."));
     return false;
   }
+  endReplay();
   bp::DemoConfig config;
   try {
     config = configFromForm();
@@ -324,6 +342,75 @@ void DemoPanel::stopAndShowResults() {
   jobs_.cancel(jobId_);
 }
 
+bool DemoPanel::replay(const QString& folder) {
+  if (isRunning()) {
+    showProblem(tr("A demo is running; stop it before replaying another."));
+    return false;
+  }
+  bp::DemoResult result;
+  try {
+    result = bp::readDemoFolder(folder.toStdString());
+  } catch (const std::exception& error) {
+    showProblem(QString::fromStdString(error.what()));
+    return false;
+  }
+  replay_ = std::move(result);
+  replayBeats_ = 0;
+  outputDir_ = folder;
+  resetSteps();
+  showProblem({});
+  demoSeconds_ = replay_->seconds;
+  settingsWarning_ = QString::fromStdString(bp::demoSettingsWarning(*replay_).value_or(std::string()));
+  folderLabel_->setText(tr("Files: %1").arg(QDir::toNativeSeparators(outputDir_)));
+  heading_->setText(tr("Replay of a finished demo"));
+  narration_->setText(tr("The demo in %1 ran all %2 steps in %3. Each step is told as it was: first what it does, "
+                         "then what it found, with its results opened in their tabs. Next (or Page Down) moves on.")
+                          .arg(QDir::toNativeSeparators(outputDir_))
+                          .arg(StepCount)
+                          .arg(duration(demoSeconds_)));
+  progress_->setValue(0);
+  progressMessage_->clear();
+  bp::logInfo("Replaying the demo in " + folder.toStdString());
+  updateNextButton();
+  return true;
+}
+
+void DemoPanel::advanceReplay() {
+  if (!replay_) return;
+  const int step = replayBeats_ / 2;
+  const bool finding = replayBeats_ % 2 == 1;
+  ++replayBeats_;
+  const bp::DemoStep& recorded = replay_->steps[static_cast<std::size_t>(step)];
+  if (finding) {
+    onStepFinished(recorded);
+  } else {
+    onStepStarted(recorded);
+  }
+  progress_->setValue(replayBeats_ * 1000 / (2 * StepCount));
+  if (replayBeats_ == 2 * StepCount) {
+    showCompleted(tr("Replayed from %1; each step's results are open in the tab that explains them (Show beside a "
+                     "step brings it up).")
+                      .arg(QDir::toNativeSeparators(outputDir_)));
+    endReplay();
+  }
+  updateNextButton();
+}
+
+void DemoPanel::endReplay() {
+  replay_.reset();
+  replayBeats_ = 0;
+  updateNextButton();
+}
+
+void DemoPanel::updateNextButton() {
+  nextButton_->setVisible(replay_.has_value());
+  if (!replay_) return;
+  const int step = replayBeats_ / 2;
+  nextButton_->setText(replayBeats_ % 2 == 0 ? tr("Next: step %1 of %2 ▸").arg(step + 1).arg(StepCount)
+                                             : tr("Next: what step %1 found ▸").arg(step + 1));
+  nextButton_->setShortcut(Qt::Key_PageDown);  // after the text, which resets it to the text's mnemonic
+}
+
 QString DemoPanel::stepTitle(Step step) const { return steps_[step].titleLabel->text(); }
 QString DemoPanel::stepFinding(Step step) const { return steps_[step].finding; }
 QStringList DemoPanel::stepWarnings(Step step) const { return steps_[step].warnings; }
@@ -361,15 +448,14 @@ void DemoPanel::onStepFinished(const bp::DemoStep& step) {
   setStepState(currentStep_, StepState::Done);
   bp::logInfo("Demo step " + std::to_string(currentStep_ + 1) + " found: " + step.finding);
 
-  const QDir folder(outputDir_);
+  const bp::DemoFiles files = bp::demoFiles(outputDir_.toStdString());
+  auto path = [](const std::filesystem::path& file) { return QString::fromStdString(file.string()); };
   switch (static_cast<Step>(currentStep_)) {
     case RecordNeurons: Q_EMIT neuronsRecorded(); break;
-    case FitModel: Q_EMIT modelSaved(folder.filePath(QStringLiteral("v1-model.pt"))); break;
-    case BuildTarget: Q_EMIT targetSaved(folder.filePath(QStringLiteral("target.h5"))); break;
-    case TrainClassifiers: Q_EMIT classifiersTrained(folder.filePath(QStringLiteral("runs"))); break;
-    case ProbeRobustness:
-      Q_EMIT probeSaved(folder.filePath(QStringLiteral("probe/report.json")), folder.filePath(QStringLiteral("runs")));
-      break;
+    case FitModel: Q_EMIT modelSaved(path(files.model)); break;
+    case BuildTarget: Q_EMIT targetSaved(path(files.target)); break;
+    case TrainClassifiers: Q_EMIT classifiersTrained(path(files.runs)); break;
+    case ProbeRobustness: Q_EMIT probeSaved(path(files.probeReport), path(files.runs)); break;
     case StepCount: break;
   }
 }
@@ -394,15 +480,9 @@ void DemoPanel::onJobFinished(bool cancelled, const QString& error) {
   progressMessage_->clear();
 
   if (completed) {
-    progress_->setValue(1000);
-    heading_->setText(tr("The demo ran all %1 steps in %2").arg(StepCount).arg(duration(demoSeconds_)));
-    QString text = tr("Each step's results are open in the tab that explains them (Show beside a step brings it "
-                      "up); its files, with demo.json, are in %1.")
-                       .arg(QDir::toNativeSeparators(outputDir_));
-    // Beside the narration, not in the form: presentation mode hides the form, and an audience must
-    // hear that these figures are not findings.
-    if (!settingsWarning_.isEmpty()) text += QStringLiteral("\n\n⚠ ") + settingsWarning_;
-    narration_->setText(text);
+    showCompleted(tr("Each step's results are open in the tab that explains them (Show beside a step brings it "
+                     "up); its files, with demo.json, are in %1.")
+                      .arg(QDir::toNativeSeparators(outputDir_)));
   } else if (cancelled) {
     heading_->setText(interrupted >= 0 ? tr("Stopped during step %1").arg(interrupted + 1) : tr("Stopped"));
     const QString folder = QDir::toNativeSeparators(outputDir_);
@@ -434,6 +514,16 @@ void DemoPanel::onJobFinished(bool cancelled, const QString& error) {
   if (cancelled && finished >= 0) Q_EMIT resultsRequested(static_cast<Step>(finished));
 }
 
+void DemoPanel::showCompleted(const QString& where) {
+  progress_->setValue(1000);
+  heading_->setText(tr("The demo ran all %1 steps in %2").arg(StepCount).arg(duration(demoSeconds_)));
+  QString text = where;
+  // Beside the narration, not in the form: presentation mode hides the form, and an audience must
+  // hear that these figures are not findings.
+  if (!settingsWarning_.isEmpty()) text += QStringLiteral("\n\n⚠ ") + settingsWarning_;
+  narration_->setText(text);
+}
+
 void DemoPanel::resetSteps() {
   currentStep_ = -1;
   for (int i = 0; i < StepCount; ++i) {
@@ -457,7 +547,8 @@ void DemoPanel::setStepState(int step, StepState state) {
   switch (state) {
     case StepState::Waiting: text = tr("waiting"); break;
     case StepState::Running:
-      text = tr("running · %1").arg(duration(static_cast<double>(stepTimer_.elapsed()) / 1000.0));
+      // A replayed step is not running: it is the one being told.
+      text = replay_ ? tr("now") : tr("running · %1").arg(duration(static_cast<double>(stepTimer_.elapsed()) / 1000.0));
       style = kRunningStyle;
       break;
     case StepState::Done:
@@ -491,6 +582,7 @@ void DemoPanel::showProblem(const QString& text) {
 void DemoPanel::setRunning(bool running) {
   startButton_->setEnabled(!running);
   stopButton_->setEnabled(running);
+  replayButton_->setEnabled(!running);
   for (QWidget* field : std::initializer_list<QWidget*>{fitEpochs_, targetImages_, trainImages_, testImages_, epochs_,
                                                         alpha_, seeds_, probeImages_, outputField_})
     field->setEnabled(!running);

@@ -5,10 +5,14 @@
 // does in large text, and shows each finished step's finding. As a step finishes the panel signals
 // where its files are, so the window can open them in the panels that explain them. Stopping
 // cancels the job: the finished steps keep their files and their results stay shown.
+// A finished demo can also be replayed from its folder (bp::readDemoFolder): the same story, told
+// at the presenter's pace (Next, or Page Down from a presentation remote), each step's narration
+// first and then its finding and files, so that a talk never waits on a CPU.
 #include <QElapsedTimer>
 #include <QString>
 #include <QWidget>
 #include <array>
+#include <optional>
 
 #include "app/job_runner.h"
 #include "demo/demo_pipeline.h"
@@ -48,6 +52,14 @@ public:
   // run, and asks the window to show the last finished step's results.
   void stopAndShowResults();
   bool isRunning() const { return jobId_ != 0; }
+
+  // Reads a finished demo's folder and starts telling it: the steps wait for advanceReplay. False,
+  // with the reason under the form, when a demo is running or the folder holds no finished demo.
+  bool replay(const QString& folder);
+  // The replay's next beat: the next step's narration, or the finding of the step just told (and
+  // its files, opened as the live demo opens them). Nothing when no replay is under way.
+  void advanceReplay();
+  bool isReplaying() const { return replay_.has_value(); }
 
   // The running or last demo's folder (empty before the first start).
   QString outputDir() const { return outputDir_; }
@@ -99,6 +111,9 @@ private:
   void onStepStarted(const bp::DemoStep& step);
   void onStepFinished(const bp::DemoStep& step);
   void onJobFinished(bool cancelled, const QString& error);
+  void showCompleted(const QString& where);
+  void endReplay();
+  void updateNextButton();
   void resetSteps();
   void setStepState(int step, StepState state);
   void updateRunningTime();
@@ -115,6 +130,8 @@ private:
   double demoSeconds_ = 0.0;  // the finished demo's duration, as the engine measured it
   QString settingsWarning_;   // bp::demoSettingsWarning of the finished demo, or empty
   QString outputDir_;
+  std::optional<bp::DemoResult> replay_;  // the demo being replayed
+  int replayBeats_ = 0;                   // beats told: two per step (narration, then finding)
   std::array<StepRow, StepCount> steps_;
 
   QSpinBox* fitEpochs_ = nullptr;
@@ -128,6 +145,8 @@ private:
   QLineEdit* outputField_ = nullptr;
   QPushButton* startButton_ = nullptr;
   QPushButton* stopButton_ = nullptr;
+  QPushButton* replayButton_ = nullptr;
+  QPushButton* nextButton_ = nullptr;
   QLabel* problem_ = nullptr;
   QLabel* folderLabel_ = nullptr;
 

@@ -266,6 +266,13 @@ void MainWindow::createActions() {
   auto* stopDemoAction = demoMenu->addAction(tr("&Stop and Show Results So Far"), demoPanel_,
                                              &DemoPanel::stopAndShowResults);
   stopDemoAction->setEnabled(false);
+  auto* replayDemoAction = demoMenu->addAction(tr("&Replay a Finished Demo…"), this, [this] {
+    const QString folder =
+        QFileDialog::getExistingDirectory(this, tr("A finished demo's folder"), DemoPanel::demosFolder());
+    if (!folder.isEmpty()) replayDemo(folder);
+  });
+  replayDemoAction->setToolTip(tr("Tell a finished demo again, step by step at your pace (Page Down): nothing is "
+                                  "computed"));
   connect(demoPanel_, &DemoPanel::started, stopDemoAction, [stopDemoAction] { stopDemoAction->setEnabled(true); });
   connect(demoPanel_, &DemoPanel::ended, stopDemoAction, [stopDemoAction] { stopDemoAction->setEnabled(false); });
 
@@ -391,6 +398,12 @@ void MainWindow::runDemo() {
   if (welcome_ != nullptr) welcome_->hide();  // the demo is under way: the card has done its job
   raisePanel(demoPanel_);
   if (!demoPanel_->isRunning()) demoPanel_->start();
+}
+
+void MainWindow::replayDemo(const QString& folder) {
+  if (welcome_ != nullptr) welcome_->hide();
+  raisePanel(demoPanel_);
+  demoPanel_->replay(folder);
 }
 
 void MainWindow::showNextProbeUnderAttack() {

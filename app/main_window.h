@@ -74,6 +74,9 @@ public:
   // Brings the Demo tab to the front and starts the demo with its form's settings (DemoPanel::start).
   // As each step finishes, its results open in the panels that explain them.
   void runDemo();
+  // Brings the Demo tab to the front and replays the finished demo in `folder` (DemoPanel::replay);
+  // a folder that cannot be replayed says why under the Demo tab's form.
+  void replayDemo(const QString& folder);
   // The next runs loaded into the Probe panel are shown on a noisy test image under a PGD attack
   // on the first model, as at a talk.
   void showNextProbeUnderAttack();

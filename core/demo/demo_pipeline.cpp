@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -15,6 +14,7 @@
 #include "measures/chance_level.h"
 #include "probing/probe_config.h"
 #include "probing/probe_runner.h"
+#include "report/text_format.h"
 #include "rsa/matrix_file.h"
 #include "rsa/similarity.h"
 #include "runtime/atomic_file.h"
@@ -39,13 +39,6 @@ constexpr const char* kLaunchPrefix = "demo-";
 std::string launchName(const std::string& role) { return kLaunchPrefix + role; }
 
 std::string launchRole(const std::string& launch) { return launch.substr(std::strlen(kLaunchPrefix)); }
-
-std::string fixed(double value, int digits) {
-  if (!std::isfinite(value)) return "n/a";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", digits, value);
-  return text;
-}
 
 // Runs one step: announces it, runs `body` (which fills the finding and the result), times it.
 class StepRunner {
@@ -170,9 +163,8 @@ nlohmann::json toJson(const DemoResult& result) {
 
 DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallback& onStep) {
   validate(config);
-  const fs::path demoFile = config.outputDir / "demo.json";
-  const fs::path runsDir = config.outputDir / "runs";
-  if (fs::exists(demoFile) || fs::exists(runsDir))
+  const DemoFiles files = demoFiles(config.outputDir);
+  if (fs::exists(files.summary) || fs::exists(files.runs))
     throw Error("demo: " + config.outputDir.string() + " already holds a demo; choose an empty folder");
   fs::create_directories(config.outputDir);
 
@@ -192,7 +184,8 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
   steps.run(kDemoStepTitles[0],
             std::to_string(population.neuronCount) +
                 " synthetic mouse-V1 neurons (Gabor simple and complex cells with known receptive fields) "
-                "respond to Fashion-MNIST images, with trial-to-trial noise; the test images are shown " +
+                "respond to Fashion-MNIST images, with trial-to-trial noise that is partly shared across "
+                "neurons, as in cortex; the test images are shown " +
                 std::to_string(population.testRepeats) + " times.",
             [&](DemoStep& step) {
               dataset = generateDefaultDataset(population, dataJob).dataset;
@@ -213,19 +206,18 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               NeuralFitResult fit = fitNeuralModel(*dataset, settings.model, settings.trainer, fitJob.subJob(0.0, 0.9));
               const NeuralModelEvaluation evaluation =
                   evaluateNeuralModel(fit.fitted, *dataset, Tier::Test, fitJob.subJob(0.9, 1.0));
-              saveNeuralModel(fit.fitted, config.outputDir / "v1-model.pt");
+              saveNeuralModel(fit.fitted, files.model);
               step.result = toJson(fit);
               step.result.erase("history");
               step.result["test_correlation_to_average"] = finiteOrNull(evaluation.meanAverageCorrelation);
               step.result["fraction_of_oracle"] = finiteOrNull(evaluation.fractionOfOracleSlope);
               step.finding = "Test correlation with the repeat-averaged responses " +
-                             fixed(evaluation.meanAverageCorrelation, 3) + ", " +
-                             fixed(evaluation.fractionOfOracleSlope, 2) + " of the oracle, after " +
+                             formatFixed(evaluation.meanAverageCorrelation, 3) + ", " +
+                             formatFixed(evaluation.fractionOfOracleSlope, 2) + " of the oracle, after " +
                              std::to_string(fit.history.size()) + (fit.history.size() == 1 ? " epoch." : " epochs.");
               fitted = std::move(fit.fitted);
             });
 
-  const fs::path targetFile = config.outputDir / "target.h5";
   steps.run(kDemoStepTitles[2],
             "The model predicts the neurons' responses to " + std::to_string(config.targetImages) +
                 " Fashion-MNIST training images; the centred cosine similarity of every pair of predicted "
@@ -241,8 +233,8 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                   planNeuralTarget(*fitted, *dataset, &images, targetConfig, targetJob.subJob(0.2, 0.7));
               SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, targetJob.subJob(0.7, 0.9));
               matrix.provenance["neural_target"] = plan.provenance;
-              writeSimilarityMatrix(matrix, targetFile, targetJob.subJob(0.9, 1.0));
-              step.result = {{"images", plan.features.rows}, {"target", targetFile.string()}};
+              writeSimilarityMatrix(matrix, files.target, targetJob.subJob(0.9, 1.0));
+              step.result = {{"images", plan.features.rows}, {"target", files.target.string()}};
               step.finding = std::to_string(plan.features.rows) + " x " + std::to_string(plan.features.rows) +
                              " similarity matrix.";
               if (plan.check) {
@@ -250,9 +242,9 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                 // Against the other repeats' average: a trial compared with an average that contains
                 // it shares its noise, which flatters single trials.
                 step.finding += " On the repeated test images the predicted similarity agrees " +
-                                fixed(plan.check->predictedAgreement, 2) +
+                                formatFixed(plan.check->predictedAgreement, 2) +
                                 " with the repeat average; a single trial agrees " +
-                                fixed(plan.check->singleTrialAgreementOtherRepeats, 2) +
+                                formatFixed(plan.check->singleTrialAgreementOtherRepeats, 2) +
                                 " with the other repeats' average.";
                 if (const auto warning = denoisingCheckWarning(*plan.check)) step.warnings.push_back(*warning);
               }
@@ -262,7 +254,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
   std::vector<fs::path> runFolders;
   steps.run(kDemoStepTitles[3],
             "A small ResNet learns Fashion-MNIST three times: without a prior (baseline), with its "
-            "intermediate similarities pulled towards the neural target (alpha " + fixed(config.alpha, 1) +
+            "intermediate similarities pulled towards the neural target (alpha " + formatFixed(config.alpha, 1) +
                 "), and towards the same target with its images shuffled (the control: same strength, no "
                 "brain structure).",
             [&](DemoStep& step) {
@@ -272,7 +264,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                   {"pair_batch_size", 16},
                   {"target",
                    {{"source", "matrix_file"},
-                    {"matrix_file", targetFile.string()},
+                    {"matrix_file", files.target.string()},
                     {"images",
                      {{"path", defaultImageSourcePath().string()}, {"split", "train"}, {"max_images", config.targetImages}}}}}};
               nlohmann::json shuffled = neural;
@@ -287,7 +279,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                     classifierTrainingConfigFromJson(launchConfig(config, name, launches[i].second));
                 const double share = 1.0 / static_cast<double>(launches.size());
                 const std::vector<RunRecord> runs =
-                    trainRuns(training, runsDir, false,
+                    trainRuns(training, files.runs, false,
                               trainJob.subJob(share * static_cast<double>(i), share * static_cast<double>(i + 1)));
                 std::vector<double> accuracies;
                 for (const RunRecord& run : runs) {
@@ -296,7 +288,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                 }
                 step.result[name] = accuracies;
                 step.finding += (i > 0 ? ", " : "Test accuracy: ") + launches[i].first + " " +
-                                fixed(accuracies.front(), 3);
+                                formatFixed(accuracies.front(), 3);
                 for (std::size_t seed = 0; seed < runs.size(); ++seed)
                   if (const auto warning = chanceLevelWarning(runs[seed].name, accuracies[seed],
                                                               training.model.classCount, config.testImages))
@@ -314,7 +306,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               for (const fs::path& folder : runFolders) probeFolder.runs.push_back(folder.string());
               probeFolder.probe = probePreset("quick");
               probeFolder.probe.maxImages = config.probeImages;
-              probeFolder.outputDir = config.outputDir / "probe";
+              probeFolder.outputDir = files.probeReport.parent_path();
               ProbeReportFolder written = writeProbeReportFolder(probeFolder, probeJob);
               result.probe = std::move(written.json);
               const ProbeReport& report = written.report;
@@ -327,14 +319,92 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                                        {"clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
                                        {"noise_area", finiteOrNull(area)},
                                        {"median_min_l2", finiteOrNull(l2)}});
-                step.finding += launchRole(launch.name) + ": noise area " + fixed(area, 3) + ", median smallest L2 " +
-                                fixed(l2, 3) + ". ";
+                step.finding += launchRole(launch.name) + ": noise area " + formatFixed(area, 3) + ", median smallest L2 " +
+                                formatFixed(l2, 3) + ". ";
               }
             });
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  writeFileAtomically(demoFile, toJson(result).dump(2) + "\n");
+  writeFileAtomically(files.summary, toJson(result).dump(2) + "\n");
   job.progress(1.0, "Demo finished");
+  return result;
+}
+
+DemoFiles demoFiles(const std::filesystem::path& folder) {
+  return {folder / "v1-model.pt", folder / "target.h5", folder / "runs", folder / "probe" / "report.json",
+          folder / "demo.json"};
+}
+
+DemoResult readDemoFolder(const std::filesystem::path& folder) {
+  const DemoFiles files = demoFiles(folder);
+  if (!fs::exists(files.summary))
+    throw FileError(folder.string(), "no demo.json here: not a demo folder, or a demo that was stopped before its "
+                                     "last step (only a finished demo can be replayed)");
+  const std::string path = files.summary.string();
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(readTextFile(files.summary));
+  } catch (const nlohmann::json::exception& e) {
+    throw FileError(path, std::string("not valid JSON: ") + e.what());
+  }
+  DemoResult result;
+  // Values of the wrong type throw from nlohmann::json; they are the file's fault, said as such.
+  try {
+    auto require = [&path](bool ok, const std::string& problem) {
+      if (!ok) throw FileError(path, problem);
+    };
+    require(json.is_object() && json.value("format", "") == kDemoFormat, "not a BrainPrior demo (its \"format\" is not \"" +
+                                                                             std::string(kDemoFormat) + "\")");
+    require(json.contains("version") && json["version"].is_number_integer() && json["version"].get<std::int64_t>() <= kDemoVersion,
+            "written by a newer BrainPrior (demo format version " +
+                (json.contains("version") ? json["version"].dump() : std::string("missing")) + "; this one reads " +
+                std::to_string(kDemoVersion) + ")");
+    require(json.contains("steps") && json["steps"].is_array() && json["steps"].size() == kDemoStepTitles.size(),
+            "a finished demo has " + std::to_string(kDemoStepTitles.size()) + " steps");
+    require(json.contains("seconds") && json["seconds"].is_number(), "\"seconds\" is missing or not a number");
+
+    try {
+      result.config = demoConfigFromJson(json.value("config", nlohmann::json::object()));
+    } catch (const Error& e) {
+      throw FileError(path, e.what());
+    }
+    result.config.outputDir = folder;
+    result.seconds = json["seconds"].get<double>();
+    for (std::size_t i = 0; i < kDemoStepTitles.size(); ++i) {
+      const nlohmann::json& entry = json["steps"][i];
+      const std::string where = "step " + std::to_string(i + 1);
+      auto text = [&](const char* key) {
+        require(entry.is_object() && entry.contains(key) && entry[key].is_string(),
+                where + ": \"" + key + "\" is missing or not text");
+        return entry[key].get<std::string>();
+      };
+      DemoStep step;
+      step.title = text("title");
+      require(step.title == kDemoStepTitles[i], where + " is \"" + step.title + "\", not \"" + kDemoStepTitles[i] + "\"");
+      step.narration = text("narration");
+      step.finding = text("finding");
+      require(entry.contains("warnings") && entry["warnings"].is_array(), where + ": \"warnings\" is missing or not a list");
+      for (const nlohmann::json& warning : entry["warnings"]) {
+        require(warning.is_string(), where + ": a warning is not text");
+        step.warnings.push_back(warning.get<std::string>());
+      }
+      require(entry.contains("seconds") && entry["seconds"].is_number(), where + ": \"seconds\" is missing or not a number");
+      step.seconds = entry["seconds"].get<double>();
+      step.result = entry.value("result", nlohmann::json());
+      result.steps.push_back(std::move(step));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw FileError(path, std::string("not a demo summary: ") + e.what());
+  }
+
+  // The files the replay opens in their tabs; a folder copied without them cannot be shown.
+  for (const fs::path& file : {files.model, files.target, files.runs, files.probeReport})
+    if (!fs::exists(file)) throw FileError(file.string(), "missing from the demo folder (a replay opens it)");
+  try {
+    result.probe = nlohmann::json::parse(readTextFile(files.probeReport));
+  } catch (const nlohmann::json::exception& e) {
+    throw FileError(files.probeReport.string(), std::string("not valid JSON: ") + e.what());
+  }
   return result;
 }
 

@@ -89,4 +89,23 @@ using DemoStepCallback = std::function<void(const DemoStep& step, bool finished)
 // finished steps' files stay).
 DemoResult runDemo(const DemoConfig& config, const Job& job = {}, const DemoStepCallback& onStep = {});
 
+// The files the steps leave in a demo folder: the fitted model (step 2), the target (step 3), the
+// run folders (step 4) and the probe report (step 5).
+struct DemoFiles {
+  std::filesystem::path model;        // v1-model.pt
+  std::filesystem::path target;       // target.h5
+  std::filesystem::path runs;         // runs/
+  std::filesystem::path probeReport;  // probe/report.json
+  std::filesystem::path summary;      // demo.json, written when the last step has finished
+};
+DemoFiles demoFiles(const std::filesystem::path& folder);
+
+// A finished demo read back from its folder, for a replay that tells the story again at the speaker's
+// pace without a CPU-bound minute: the steps with their narration, findings, warnings, times and
+// figures, and the probe report. config.outputDir becomes `folder`, wherever the demo ran. Throws
+// FileError naming the file for a folder without demo.json (a demo that was stopped never wrote
+// it), a file that is not a finished demo of this format (its format, version, steps) or a step's
+// file that is missing.
+DemoResult readDemoFolder(const std::filesystem::path& folder);
+
 }  // namespace bp

@@ -3,7 +3,8 @@
 // demo folder that already holds a demo is refused with the engine's reason; "Stop and Show Results
 // So Far" keeps the finished steps, marks the interrupted one stopped and the rest not run;
 // presentation mode enlarges and recolours the window and leaving it restores everything. The
-// demo's state, saved as a project, reopens identically and exports a report with every part.
+// demo's state, saved as a project, reopens identically and exports a report with every part. The
+// finished demo replays beat by beat (Page Down) and opens the same results without computing.
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
@@ -12,6 +13,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSignalSpy>
+#include <QPushButton>
 #include <QTableWidget>
 #include <QtTest>
 #include <filesystem>
@@ -207,6 +209,71 @@ private Q_SLOTS:
     for (auto* message : window.findChildren<QMessageBox*>(QStringLiteral("jobMessage")))
       messaged = messaged || message->text().contains(QStringLiteral("already holds a demo"));
     QVERIFY(messaged);
+  }
+
+  void replaysAFinishedDemoAtThePresentersPace() {
+    const auto folder = scratch_ / "whole";
+    if (!std::filesystem::exists(folder / "demo.json")) QSKIP("needs runsTheWholeDemoAndOpensEachResult's demo");
+    const auto saved = nlohmann::json::parse(bp::readTextFile(folder / "demo.json"));
+    MainWindow window({});
+    window.show();
+    window.setPresentationMode(true);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    DemoPanel* panel = window.demoPanel();
+
+    // A folder without a finished demo says why, and nothing starts.
+    QVERIFY(!panel->replay(QString::fromStdString(scratch_.string())));
+    QVERIFY2(panel->problem().contains(QStringLiteral("no demo.json")), qPrintable(panel->problem()));
+    QVERIFY(!panel->isReplaying());
+
+    window.replayDemo(QString::fromStdString(folder.string()));
+    QVERIFY(panel->isReplaying());
+    QVERIFY(panel->problem().isEmpty());
+    QCOMPARE(window.currentPanel(), static_cast<QWidget*>(panel));
+    for (int i = 0; i < DemoPanel::StepCount; ++i)
+      QCOMPARE(panel->stepState(static_cast<DemoPanel::Step>(i)), State::Waiting);
+
+    // Two beats per step: what it does, then what it found. The Next button, beside the story (the
+    // form is hidden in presentation mode), answers Page Down, as presentation remotes send it.
+    auto* next = panel->findChild<QPushButton*>(QStringLiteral("replayNext"));
+    QVERIFY(next != nullptr && next->isVisible());
+    QCOMPARE(next->shortcut(), QKeySequence(Qt::Key_PageDown));
+    for (int i = 0; i < DemoPanel::StepCount; ++i) {
+      const auto step = static_cast<DemoPanel::Step>(i);
+      const auto& recorded = saved.at("steps").at(i);
+      if (i == 0) {
+        QTest::keyClick(&window, Qt::Key_PageDown);
+      } else if (i == 1) {
+        QTest::mouseClick(next, Qt::LeftButton);
+      } else {
+        panel->advanceReplay();
+      }
+      // A shortcut animates the button's click, which lands 100 ms later.
+      QTRY_COMPARE(panel->stepState(step), State::Running);
+      QCOMPARE(panel->narration(), QString::fromStdString(recorded.at("narration").get<std::string>()));
+      QVERIFY(panel->narrationHeading().contains(panel->stepTitle(step)));
+      panel->advanceReplay();
+      QCOMPARE(panel->stepState(step), State::Done);
+      QCOMPARE(panel->stepFinding(step), QString::fromStdString(recorded.at("finding").get<std::string>()));
+    }
+    QVERIFY(!panel->isReplaying());
+    QVERIFY(!next->isVisible());
+    QVERIFY(panel->narrationHeading().contains(QStringLiteral("all 5 steps")));
+    panel->advanceReplay();  // one beat too many does nothing
+    QVERIFY(panel->narrationHeading().contains(QStringLiteral("all 5 steps")));
+
+    // The recorded results open in their panels, as they did live.
+    const Workspace& workspace = window.workspace();
+    QTRY_VERIFY_WITH_TIMEOUT(workspace.neuralDataset() != nullptr, kDemoWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(workspace.modelCount(), 1, kDemoWaitMs);
+    QCOMPARE(workspace.model(0)->file, (folder / "v1-model.pt").string());
+    QTRY_VERIFY_WITH_TIMEOUT(workspace.similarity(Workspace::A).matrix != nullptr, kDemoWaitMs);
+    QCOMPARE(window.comparisonPanel()->runsFolder(), QString::fromStdString((folder / "runs").string()));
+    QTRY_COMPARE_WITH_TIMEOUT(window.probePanel()->modelCount(), 3, kDemoWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobs().activeJobCount() == 0 && !window.probePanel()->busy(), kDemoWaitMs);
+    // Nothing was computed into the folder: a replay only reads it.
+    QCOMPARE(nlohmann::json::parse(bp::readTextFile(folder / "demo.json")), saved);
+    window.setPresentationMode(false);
   }
 
   void stopShowsTheResultsSoFar() {

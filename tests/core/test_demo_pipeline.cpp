@@ -3,6 +3,8 @@
 // launches; a folder that holds a demo is refused, a bad config is named, and a cancel stops it.
 #include <QtTest>
 #include <filesystem>
+#include <functional>
+#include <optional>
 
 #include "data/default_data.h"
 #include "demo/demo_pipeline.h"
@@ -85,6 +87,71 @@ private Q_SLOTS:
 
     // A second demo into the same folder would mix two demos' runs.
     QVERIFY_THROWS_EXCEPTION(Error, runDemo(tinyDemo(folder)));
+    finished_ = result;
+  }
+
+  void replaysAFinishedDemoFromItsFolder() {
+    if (!finished_) QSKIP("needs runsEveryStepAndKeepsItsFiles' demo");
+    // Moved elsewhere (a speaker copies it to the laptop), it reads back as it ran.
+    const auto moved = scratch_ / "moved";
+    std::filesystem::rename(finished_->config.outputDir, moved);
+    const DemoResult replay = readDemoFolder(moved);
+    QCOMPARE(replay.config.outputDir, moved);
+    QCOMPARE(replay.config.probeImages, finished_->config.probeImages);
+    QCOMPARE(replay.seconds, finished_->seconds);
+    QCOMPARE(replay.steps.size(), finished_->steps.size());
+    for (std::size_t i = 0; i < replay.steps.size(); ++i) {
+      const DemoStep& told = replay.steps[i];
+      const DemoStep& ran = finished_->steps[i];
+      QCOMPARE(told.title, ran.title);
+      QCOMPARE(told.narration, ran.narration);
+      QCOMPARE(told.finding, ran.finding);
+      QCOMPARE(told.warnings, ran.warnings);
+      QCOMPARE(told.seconds, ran.seconds);
+      QCOMPARE(told.result, ran.result);
+    }
+    QCOMPARE(replay.probe, finished_->probe);
+    QCOMPARE(demoSettingsWarning(replay), demoSettingsWarning(*finished_));
+    QCOMPARE(demoFiles(moved).target, moved / "target.h5");
+
+    // What cannot be replayed says why, naming the file.
+    auto problemWith = [](const std::filesystem::path& folder) -> std::string {
+      try {
+        readDemoFolder(folder);
+      } catch (const FileError& error) {
+        return error.what();
+      }
+      return {};
+    };
+    const auto original = nlohmann::json::parse(readTextFile(moved / "demo.json"));
+    auto withSummary = [&](const std::string& name, const std::string& text) {
+      const auto copy = scratch_ / name;
+      std::filesystem::copy(moved, copy, std::filesystem::copy_options::recursive);
+      writeFileAtomically(copy / "demo.json", text);
+      return copy;
+    };
+    auto edited = [&](const std::function<void(nlohmann::json&)>& edit) {
+      nlohmann::json json = original;
+      edit(json);
+      return json.dump();
+    };
+    QVERIFY(problemWith(scratch_).find("no demo.json") != std::string::npos);
+    QVERIFY(problemWith(withSummary("cut", original.dump().substr(0, 200))).find("not valid JSON") != std::string::npos);
+    QVERIFY(problemWith(withSummary("other", edited([](auto& j) { j["format"] = "other"; }))).find("not a BrainPrior demo") !=
+            std::string::npos);
+    QVERIFY(problemWith(withSummary("newer", edited([](auto& j) { j["version"] = 99; }))).find("newer") !=
+            std::string::npos);
+    QVERIFY(problemWith(withSummary("short", edited([](auto& j) { j["steps"].erase(4); }))).find("5 steps") !=
+            std::string::npos);
+    QVERIFY(problemWith(withSummary("swapped", edited([](auto& j) { std::swap(j["steps"][1], j["steps"][2]); })))
+                .find("step 2 is") != std::string::npos);
+    QVERIFY(problemWith(withSummary("typed", edited([](auto& j) { j["steps"][0]["warnings"] = 3; })))
+                .find("warnings") != std::string::npos);
+    QVERIFY(problemWith(withSummary("seconds", edited([](auto& j) { j["seconds"] = "long"; }))).find("seconds") !=
+            std::string::npos);
+    const auto withoutTarget = withSummary("no-target", original.dump());
+    std::filesystem::remove(withoutTarget / "target.h5");
+    QVERIFY(problemWith(withoutTarget).find("target.h5") != std::string::npos);
   }
 
   void refusesABadConfig() {
@@ -114,6 +181,7 @@ private Q_SLOTS:
   }
 
 private:
+  std::optional<DemoResult> finished_;  // runsEveryStepAndKeepsItsFiles' demo, replayed after it
   test::ScratchDir scratchDir_;
   std::filesystem::path scratch_ = scratchDir_.path();
 };
