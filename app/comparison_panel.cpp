@@ -427,7 +427,9 @@ void ComparisonPanel::fillTable() {
   const bool hasProbe = !probeReport_.is_null();
   const bool hasPredictivity = !predictivityReport_.is_null();
   if (hasProbe) {
-    headings << tr("Clean accuracy");
+    // Named by its images: the probe's, which are fewer than the test split the Training tab's test
+    // accuracy is over, so the two accuracies of one run differ.
+    headings << tr("Clean accuracy (%1 probe images)").arg(probeReport_.at("images").value("count", 0));
     for (const auto& sweep : probeReport_.at("launches").front().at("corruptions"))
       headings << tr("%1 area").arg(corruptionLabel(sweep.at("kind")));
     for (const auto& attack : probeReport_.at("launches").front().at("minimum_norms")) headings << attackHeading(attack);
@@ -439,6 +441,10 @@ void ComparisonPanel::fillTable() {
   table_->clear();
   table_->setColumnCount(static_cast<int>(headings.size()));
   table_->setHorizontalHeaderLabels(headings);
+  if (hasProbe)
+    table_->horizontalHeaderItem(2)->setToolTip(
+        tr("Accuracy on the clean images the probe used. The Training tab's test accuracy is over the whole test "
+           "split, so the two differ when the probe took fewer images."));
   table_->setRowCount(0);
   if (!hasProbe && !hasPredictivity) return;
 

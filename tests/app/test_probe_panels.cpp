@@ -194,6 +194,10 @@ private Q_SLOTS:
     const auto& median = report.at("launches").at(0).at("minimum_norms").at(0).at("mean_median_linf");
     QVERIFY(median.is_number());
     QCOMPARE(panel->perturbationPlot()->values().front(), median.get<double>());
+    // Clean accuracy is named by the probe's images, and says why it differs from the Training tab's.
+    QCOMPARE(panel->table()->horizontalHeaderItem(2)->text(),
+             QStringLiteral("Clean accuracy (%1 probe images)").arg(report.at("images").at("count").get<int>()));
+    QVERIFY(panel->table()->horizontalHeaderItem(2)->toolTip().contains(QStringLiteral("Training tab")));
 
     const QString csv = QString::fromStdString((scratch_ / "comparison.csv").string());
     QString error;
