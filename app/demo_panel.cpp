@@ -16,17 +16,22 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QStandardPaths>
-#include <QScrollArea>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <filesystem>
 #include <initializer_list>
+#include <limits>
 
 #include "app/controls_column.h"
+#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
+#include "widgets/bar_plot.h"
+#include "widgets/palette.h"
+#include "widgets/series_plot.h"
 
 namespace bp::app {
 namespace {
@@ -162,6 +167,15 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   nextButton_->setToolTip(tr("The replay's next beat: a step's narration, then its finding (Page Down)"));
   connect(nextButton_, &QPushButton::clicked, this, &DemoPanel::advanceReplay);
 
+  // The last finished step's key figure, so that an audience sees the result, not only hears it,
+  // while the next step runs.
+  figureBars_ = new bp::widgets::BarPlot(this);
+  figureCurves_ = new bp::widgets::SeriesPlot(this);
+  for (QWidget* figure : std::initializer_list<QWidget*>{figureBars_, figureCurves_}) {
+    figure->setMinimumHeight(200);
+    figure->hide();
+  }
+
   auto* stepsBox = new QGroupBox(tr("Steps"), this);
   auto* grid = new QGridLayout(stepsBox);
   grid->setColumnStretch(1, 1);
@@ -198,6 +212,8 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   right->addWidget(nextButton_, 0, Qt::AlignLeft);
   right->addWidget(progress_);
   right->addWidget(progressMessage_);
+  right->addWidget(figureBars_);
+  right->addWidget(figureCurves_);
   right->addWidget(stepsBox);
   right->addStretch(1);
   auto* storyScroll = new QScrollArea(this);
@@ -448,6 +464,7 @@ void DemoPanel::onStepFinished(const bp::DemoStep& step) {
   setStepState(currentStep_, StepState::Done);
   bp::logInfo("Demo step " + std::to_string(currentStep_ + 1) + " found: " + step.finding);
 
+  showKeyFigure(static_cast<Step>(currentStep_), step);
   const bp::DemoFiles files = bp::demoFiles(outputDir_.toStdString());
   auto path = [](const std::filesystem::path& file) { return QString::fromStdString(file.string()); };
   switch (static_cast<Step>(currentStep_)) {
@@ -458,6 +475,110 @@ void DemoPanel::onStepFinished(const bp::DemoStep& step) {
     case ProbeRobustness: Q_EMIT probeSaved(path(files.probeReport), path(files.runs)); break;
     case StepCount: break;
   }
+}
+
+void DemoPanel::showKeyFigure(Step step, const bp::DemoStep& finished) {
+  const nlohmann::json& result = finished.result;
+  auto number = [](const nlohmann::json& value) {
+    return value.is_number() ? value.get<double>() : std::numeric_limits<double>::quiet_NaN();
+  };
+  // A figure absent from the step's result (an older demo.json) draws as a missing bar.
+  auto field = [](const nlohmann::json& object, const char* key) {
+    return object.is_object() && object.contains(key) ? object.at(key) : nlohmann::json();
+  };
+  // The launches in the order the demo trains them, named by their role ("demo-neural" -> neural).
+  auto role = [](const std::string& launch) {
+    return QString::fromStdString(launch.rfind("demo-", 0) == 0 ? launch.substr(5) : launch);
+  };
+  using bp::widgets::palette::seriesColor;
+  // A replayed demo.json is read strictly only as far as its story; its figures are drawn when
+  // they are well formed, and a malformed one leaves the figure out rather than the panel.
+  try {
+    switch (step) {
+      case FitModel:
+        if (!result.contains("test_correlation_to_average")) return;
+        figureBars_->setBars(
+            {tr("test r, repeat average"), tr("fraction of oracle")},
+            {number(result.at("test_correlation_to_average")), number(field(result, "fraction_of_oracle"))},
+            {seriesColor(0), seriesColor(0)});
+        figureBars_->setLabels(tr("How well the model predicts the neurons"), tr("correlation"));
+        break;
+      case BuildTarget: {
+        if (!result.contains("denoising_check")) return;
+        const nlohmann::json& check = result.at("denoising_check");
+        figureBars_->setBars({tr("model's prediction"), tr("one trial")},
+                             {number(field(check, "predicted_vs_repeat_average")),
+                              number(field(check, "single_trial_vs_other_repeats"))},
+                             {seriesColor(1), seriesColor(6)});
+        figureBars_->setLabels(tr("Denoising check: agreement with the repeat-averaged similarity"), tr("Pearson r"));
+        break;
+      }
+      case TrainClassifiers: {
+        QStringList launches;
+        QVector<double> means;
+        QVector<QColor> colors;
+        for (const auto& [launch, accuracies] : result.items()) {
+          if (!accuracies.is_array() || accuracies.empty()) continue;
+          double sum = 0.0;
+          for (const auto& accuracy : accuracies) sum += number(accuracy);
+          launches << role(launch);
+          means << sum / static_cast<double>(accuracies.size());
+          colors << seriesColor(static_cast<int>(colors.size()));
+        }
+        if (launches.isEmpty()) return;
+        figureBars_->setBars(launches, means, colors);
+        figureBars_->setLabels(tr("Clean test accuracy"), tr("accuracy"));
+        break;
+      }
+      case ProbeRobustness: {
+        // The noise curves live in the probe report the step wrote.
+        nlohmann::json report;
+        try {
+          report = nlohmann::json::parse(bp::readTextFile(bp::demoFiles(outputDir_.toStdString()).probeReport));
+        } catch (const std::exception& error) {
+          bp::logWarning(std::string("Demo: no noise curves to show: ") + error.what());
+          return;
+        }
+        figureCurves_->clear();
+        keyFigureCurveValues_.clear();
+        int index = 0;
+        for (const auto& launch : report.value("launches", nlohmann::json::array())) {
+          const auto& sweeps = launch.value("corruptions", nlohmann::json::array());
+          if (sweeps.empty()) continue;
+          QVector<double> severities;
+          QVector<double> accuracies;
+          QVector<double> errors;
+          for (const auto& value : sweeps.front().at("severities")) severities << number(value);
+          for (const auto& value : sweeps.front().at("mean_accuracies")) accuracies << number(value);
+          keyFigureCurveValues_ << accuracies;
+          for (const auto& value : sweeps.front().at("sem_accuracies")) errors << number(value);
+          const int series = figureCurves_->addLine(role(launch.at("name").get<std::string>()), severities, accuracies,
+                                                    seriesColor(index++));
+          figureCurves_->addErrorBars(series, errors);
+        }
+        if (index == 0) return;
+        figureCurves_->setLabels(tr("Accuracy under Gaussian noise"), tr("noise σ"), tr("accuracy"));
+        figureCurves_->setLegendVisible(true);
+        figureCurves_->rescale();
+        break;
+      }
+      case RecordNeurons:
+      case StepCount:
+        return;
+    }
+  } catch (const nlohmann::json::exception& error) {
+    bp::logWarning(std::string("Demo: step ") + std::to_string(step + 1) +
+                   "'s figure cannot be drawn: " + error.what());
+    return;
+  }
+  keyFigureStep_ = step;
+  figureBars_->setVisible(step != ProbeRobustness);
+  figureCurves_->setVisible(step == ProbeRobustness);
+}
+
+QVector<double> DemoPanel::keyFigureValues() const {
+  if (keyFigureStep_ < 0) return {};
+  return keyFigureStep_ == ProbeRobustness ? keyFigureCurveValues_ : figureBars_->values();
 }
 
 void DemoPanel::onJobFinished(bool cancelled, const QString& error) {
@@ -526,6 +647,9 @@ void DemoPanel::showCompleted(const QString& where) {
 
 void DemoPanel::resetSteps() {
   currentStep_ = -1;
+  keyFigureStep_ = -1;
+  figureBars_->hide();
+  figureCurves_->hide();
   for (int i = 0; i < StepCount; ++i) {
     StepRow& row = steps_[static_cast<std::size_t>(i)];
     row.narration.clear();

@@ -10,6 +10,7 @@
 // first and then its finding and files, so that a talk never waits on a CPU.
 #include <QElapsedTimer>
 #include <QString>
+#include <QVector>
 #include <QWidget>
 #include <array>
 #include <optional>
@@ -18,6 +19,10 @@
 #include "demo/demo_pipeline.h"
 
 class QDoubleSpinBox;
+namespace bp::widgets {
+class BarPlot;
+class SeriesPlot;
+}  // namespace bp::widgets
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -75,6 +80,11 @@ public:
   QString narration() const;
   // The error or refusal under the form (empty when none).
   QString problem() const;
+  // The key figure beside the story: that of the last finished step that has one (the model's fit,
+  // the denoising check, the accuracies, the noise curves), -1 before any. Its values: the bars'
+  // heights, or for the noise curves each launch's mean accuracy at every noise level in turn.
+  int keyFigureStep() const { return keyFigureStep_; }
+  QVector<double> keyFigureValues() const;
 
 Q_SIGNALS:
   void started(const QString& outputDir);
@@ -110,6 +120,7 @@ private:
 
   void onStepStarted(const bp::DemoStep& step);
   void onStepFinished(const bp::DemoStep& step);
+  void showKeyFigure(Step step, const bp::DemoStep& finished);
   void onJobFinished(bool cancelled, const QString& error);
   void showCompleted(const QString& where);
   void endReplay();
@@ -153,6 +164,10 @@ private:
   QLabel* heading_ = nullptr;
   QLabel* narration_ = nullptr;
   QProgressBar* progress_ = nullptr;
+  bp::widgets::BarPlot* figureBars_ = nullptr;
+  bp::widgets::SeriesPlot* figureCurves_ = nullptr;
+  int keyFigureStep_ = -1;
+  QVector<double> keyFigureCurveValues_;  // the noise curves' accuracies, launch after launch
   QLabel* progressMessage_ = nullptr;
   QTimer* clock_ = nullptr;
   QElapsedTimer stepTimer_;

@@ -255,7 +255,21 @@ private Q_SLOTS:
       panel->advanceReplay();
       QCOMPARE(panel->stepState(step), State::Done);
       QCOMPARE(panel->stepFinding(step), QString::fromStdString(recorded.at("finding").get<std::string>()));
+      // The step's key figure beside the story: here the denoising check's two agreements.
+      if (step == DemoPanel::BuildTarget) {
+        const auto& check = recorded.at("result").at("denoising_check");
+        QCOMPARE(panel->keyFigureStep(), int{DemoPanel::BuildTarget});
+        QCOMPARE(panel->keyFigureValues(), (QVector<double>{check.at("predicted_vs_repeat_average").get<double>(),
+                                                            check.at("single_trial_vs_other_repeats").get<double>()}));
+      }
     }
+    // The last figure: each launch's accuracy under growing noise, from the probe report.
+    QCOMPARE(panel->keyFigureStep(), int{DemoPanel::ProbeRobustness});
+    QVector<double> curves;
+    const auto report = nlohmann::json::parse(bp::readTextFile(folder / "probe" / "report.json"));
+    for (const auto& launch : report.at("launches"))
+      for (const auto& accuracy : launch.at("corruptions").at(0).at("mean_accuracies")) curves << accuracy.get<double>();
+    QCOMPARE(panel->keyFigureValues(), curves);
     QVERIFY(!panel->isReplaying());
     QVERIFY(!next->isVisible());
     QVERIFY(panel->narrationHeading().contains(QStringLiteral("all 5 steps")));
