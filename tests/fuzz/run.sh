@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 seconds="${1:-60}"
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(npy project idx cifar image_file)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(npy project idx cifar image_file hdf5)
 out="$root/build/fuzz"
 mkdir -p "$out"
 
@@ -20,17 +20,28 @@ if [ ! -f "$out/config/core/generated/runtime/build_info.h" ]; then
 fi
 
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$root/core" -I"$out/config/core/generated" -I/usr/include/opencv4)
+       -I"$root/core" -I"$out/config/core/generated" -I/usr/include/opencv4 -I/usr/include/hdf5/serial
+       -I/usr/include/torch/csrc/api/include)
 runtime_sources=("$root/core/runtime/atomic_file.cpp" "$root/core/runtime/job.cpp")
 image_sources=("$root/core/data/image_readers.cpp" "$root/core/data/datasets.cpp" "${runtime_sources[@]}")
+# HDF5 readers reach the similarity engine (a matrix file's config) and the runtime description,
+# which need LibTorch: it is linked uninstrumented.
+hdf5_sources=("$root/core/data/static_hdf5.cpp" "$root/core/data/hdf5_file.cpp" "$root/core/data/npy.cpp"
+              "$root/core/rsa/matrix_file.cpp" "$root/core/rsa/similarity.cpp" "$root/core/rsa/features.cpp"
+              "$root/core/runtime/runtime.cpp" "$root/core/runtime/config_reader.cpp" "$root/core/runtime/log.cpp"
+              "$root/core/runtime/clock.cpp" "${image_sources[@]}")
 declare -A sources=(
   [npy]="$root/core/data/npy.cpp ${runtime_sources[*]}"
   [project]="$root/core/project/project_file.cpp $root/core/runtime/clock.cpp ${runtime_sources[*]}"
   [idx]="${image_sources[*]}"
   [cifar]="${image_sources[*]}"
   [image_file]="${image_sources[*]}"
+  [hdf5]="${hdf5_sources[*]}"
 )
 libraries=(-lopencv_imgcodecs -lopencv_imgproc -lopencv_core -lz)
+declare -A extra_libraries=(
+  [hdf5]="-L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ltorch_cpu -lc10"
+)
 
 # Seeds: one valid file of each kind.
 python3 - "$out/seeds" <<'PY'
@@ -62,9 +73,12 @@ printf '%-12s %14s %10s %8s  %s\n' harness executions seconds cov result
 for harness in "${harnesses[@]}"; do
   binary="$out/fuzz_$harness"
   # shellcheck disable=SC2086
-  clang++ "${flags[@]}" "$root/tests/fuzz/fuzz_$harness.cpp" ${sources[$harness]} "${libraries[@]}" -o "$binary"
+  clang++ "${flags[@]}" "$root/tests/fuzz/fuzz_$harness.cpp" ${sources[$harness]} "${libraries[@]}" \
+    ${extra_libraries[$harness]:-} -o "$binary"
   corpus="$out/$harness/corpus"
   mkdir -p "$corpus"
+  # Harnesses whose seeds need BrainPrior's own writers write them themselves.
+  [ "$harness" = hdf5 ] && BRAINPRIOR_FUZZ_WRITE_SEEDS="$out/seeds/$harness" "$binary"
   cp -n "$out/seeds/$harness/"* "$corpus/" 2>/dev/null || true
   log="$out/$harness/fuzz.log"
   result=ok

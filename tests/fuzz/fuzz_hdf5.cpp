@@ -1,0 +1,62 @@
+// HDF5 files as BrainPrior reads them (through the HDF5 library): the same bytes opened as a static
+// HDF5 recording and as a similarity-matrix file. Either is read or refused with bp::Error, and a
+// declared shape is checked against the file before anything is allocated for it.
+// The seeds are a valid file of each kind written by BrainPrior's own writers: run.sh starts the
+// harness once with BRAINPRIOR_FUZZ_WRITE_SEEDS=<folder> (no Python HDF5 module is needed).
+#include <cstdlib>
+
+#include "data/static_hdf5.h"
+#include "fuzz_support.h"
+#include "rsa/matrix_file.h"
+#include "runtime/error.h"
+
+namespace {
+
+void writeSeeds(const std::filesystem::path& folder) {
+  std::filesystem::create_directories(folder);
+  // Two neurons, 2x2 images; two train trials and one test image shown twice.
+  bp::NeuralDataset dataset;
+  dataset.name = "seed";
+  dataset.channels = 1;
+  dataset.height = dataset.width = 2;
+  dataset.neuronCount = 2;
+  dataset.tiers = {bp::Tier::Train, bp::Tier::Train, bp::Tier::Test, bp::Tier::Test};
+  dataset.imageIds = {0, 1, 2, 2};
+  dataset.trialIds = {0, 1, 2, 3};
+  dataset.imageClasses = {"a", "b", "a", "a"};
+  dataset.images = {0, 64, 128, 255, 255, 128, 64, 0, 10, 20, 30, 40, 10, 20, 30, 40};
+  dataset.responses = {0, 1, 2, 3, 1, 1, 2, 0};
+  dataset.validate();
+  bp::writeStaticHdf5(dataset, folder / "recording.h5");
+
+  bp::SimilarityMatrix matrix;
+  matrix.size = 3;
+  matrix.values = {1.0f, 0.5f, -0.25f, 0.5f, 1.0f, 0.0f, -0.25f, 0.0f, 1.0f};
+  matrix.imageIds = {4, 5, 6};
+  matrix.labels = {"cat", "dog", "cat"};
+  matrix.provenance = {{"source", "seed"}};
+  bp::writeSimilarityMatrix(matrix, folder / "matrix.h5");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* folder = std::getenv("BRAINPRIOR_FUZZ_WRITE_SEEDS")) {
+    writeSeeds(folder);
+    std::exit(0);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto file = bp::fuzz::writeInput("input.h5", data, size);
+  try {
+    bp::readStaticHdf5(file);
+  } catch (const bp::Error&) {
+  }
+  try {
+    bp::readSimilarityMatrix(file);
+  } catch (const bp::Error&) {
+  }
+  return 0;
+}
