@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "demo/demo_pipeline.h"
+#include "runtime/atomic_file.h"
 
 namespace bp::cli {
 namespace {
@@ -18,10 +19,9 @@ void narrate(const DemoStep& step, bool finished, std::size_t number) {
   }
 }
 
-void finish(const GlobalOptions& global, const DemoResult& result) {
+void warnAboutSettings(const GlobalOptions& global, const DemoResult& result) {
   if (const auto warning = demoSettingsWarning(result); warning && !global.quiet)
     std::fprintf(stderr, "\n!! %s\n", warning->c_str());
-  printJson(toJson(result));
 }
 
 void runDemoCommand(const GlobalOptions& global, const DemoConfig& config) {
@@ -32,7 +32,8 @@ void runDemoCommand(const GlobalOptions& global, const DemoConfig& config) {
     if (!finished) ++number;
     if (!global.quiet) narrate(step, finished, number);
   });
-  finish(global, result);
+  warnAboutSettings(global, result);
+  printJson(toJson(result));
 }
 
 // A finished demo told again from its folder, instantly: nothing is computed.
@@ -45,8 +46,11 @@ void replayDemoCommand(const GlobalOptions& global, const std::string& folder) {
       narrate(result.steps[i], true, i + 1);
     }
   }
-  finish(global, result);
+  warnAboutSettings(global, result);
+  // demo.json as the demo wrote it: its runtime is the machine that ran it, not this one.
+  printJson(nlohmann::json::parse(readTextFile(demoFiles(folder).summary)));
 }
+
 }  // namespace
 
 void addDemoCommands(CLI::App& app, GlobalOptions& global) {
