@@ -4,6 +4,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileDialog>
+#include <QFontMetrics>
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -36,6 +37,8 @@ namespace {
 
 enum RunColumn { kShowColumn, kNameColumn, kStateColumn, kRegularizerColumn, kSeedColumn, kEpochColumn,
                  kTestColumn, kValidationColumn, kMinutesColumn, kDeviceColumn, kRunColumnCount };
+// The side-by-side table's target column.
+constexpr int kComparisonTargetColumn = 2;
 
 QString number(double value, int digits = 3) {
   return std::isfinite(value) ? QString::number(value, 'f', digits) : QStringLiteral("—");
@@ -397,6 +400,13 @@ void TrainingRunsView::fillComparison() {
     for (int column = 0; column < cells.size(); ++column) {
       auto* item = new QTableWidgetItem(cells[column]);
       item->setForeground(bp::widgets::palette::seriesColor(row));
+      // A target names its matrix file and image folder: whole, it widened the table past a laptop's
+      // screen. Elided in the middle (both ends say the most), whole in the tooltip.
+      if (column == kComparisonTargetColumn) {
+        const QFontMetrics metrics(comparison_->font());
+        item->setText(metrics.elidedText(cells[column], Qt::ElideMiddle, metrics.averageCharWidth() * 36));
+        item->setToolTip(cells[column]);
+      }
       comparison_->setItem(row, column, item);
     }
   }

@@ -160,6 +160,18 @@ private Q_SLOTS:
     // The shuffled control reads as a control, not as the neural prior.
     for (const bp::RunRecord& run : window.trainingPanel()->runsView()->runs())
       QCOMPARE(run.control, std::string(run.group == "demo-shuffled" ? "shuffled" : ""));
+    // Side by side, a target's long paths are elided in the middle, whole in the tooltip.
+    const QTableWidget* sideBySide = window.trainingPanel()->runsView()->comparisonTable();
+    int elided = 0;
+    for (int row = 0; row < sideBySide->rowCount(); ++row) {
+      const QTableWidgetItem* target = sideBySide->item(row, 2);
+      if (target->toolTip().isEmpty()) continue;  // the baseline has no target
+      ++elided;
+      QVERIFY2(target->text().contains(QStringLiteral("…")), qPrintable(target->text()));
+      QVERIFY(target->text().size() < target->toolTip().size());
+      QVERIFY(target->toolTip().contains(QString::fromStdString((folder / "target.h5").string())));
+    }
+    QCOMPARE(elided, 2);  // the neural prior and its shuffled control
     QCOMPARE(bp::app::regularizerLabel("neural_similarity", "shuffled"), QStringLiteral("neural similarity, shuffled (control)"));
     QCOMPARE(window.comparisonPanel()->runsFolder(), QString::fromStdString((folder / "runs").string()));
     QVERIFY(window.comparisonPanel()->table()->rowCount() >= 3);
