@@ -196,12 +196,17 @@ ReportSection trainingSection(const std::vector<RunRecord>& records, ReportConte
   launches.caption = "Launches (the runs of one config over seeds; statistics over finished runs)";
   launches.header = {"Launch", "Regularizer", "Target", "Runs",           "Finished", "Seeds", "Mean test accuracy",
                      "SD",     "Min",         "Max",    "Minutes per run"};
-  for (const RunGroup& group : groups)
+  for (const RunGroup& group : groups) {
+    if (group.finished > 0)
+      context.findings.push_back({"Training, " + group.name,
+                                  "test accuracy " + formatFixed(group.meanTestAccuracy, 3) +
+                                      (group.finished > 1 ? " (mean of " + std::to_string(group.finished) + " seeds)" : "")});
     launches.rows.push_back({group.name, group.regularizer, group.target.empty() ? "\u2014" : group.target,
                              std::to_string(group.runs), std::to_string(group.finished),
                              joinedSeeds(group.finishedSeeds), formatFixed(group.meanTestAccuracy, 4),
                              formatFixed(group.sdTestAccuracy, 4), formatFixed(group.minTestAccuracy, 4),
                              formatFixed(group.maxTestAccuracy, 4), formatFixed(group.meanSeconds / 60.0, 1)});
+  }
   section.tables.push_back(std::move(launches));
 
   ReportTable runs;
@@ -287,8 +292,16 @@ ReportSection robustnessSection(const fs::path& file, ReportContext& context) {
         "). Launch values are the mean \u00b1 SEM over seeds; minimum-norm columns give the median smallest "
         "perturbation that changes the answer, averaged over seeds (\u221e: more than half of the images were never "
         "fooled).");
-    for (const auto& warning : report.value("warnings", nlohmann::json::array()))
+    for (const auto& warning : report.value("warnings", nlohmann::json::array())) {
       section.paragraphs.push_back("Warning: " + warning.get<std::string>());
+      context.warnings.push_back("Robustness: " + warning.get<std::string>());
+    }
+    for (const auto& launch : launches) {
+      std::string finding = "clean accuracy " + formatFixed(numberAt(launch, "mean_clean_accuracy"), 3);
+      for (const auto& sweep : launch.value("corruptions", nlohmann::json::array()))
+        finding += ", " + jsonText(sweep, "kind") + " area " + formatFixed(numberAt(sweep, "mean_area"), 3);
+      context.findings.push_back({"Robustness, " + jsonText(launch, "name"), finding});
+    }
 
     const nlohmann::json first = launches.empty() ? nlohmann::json::object() : launches.front();
     const nlohmann::json sweeps = first.value("corruptions", nlohmann::json::array());
@@ -469,8 +482,11 @@ ReportSection demoSection(const fs::path& folder, ReportContext& context) {
     std::size_t number = 0;
     for (const auto& step : demo.at("steps")) {
       std::string finding = jsonText(step, "finding");
-      for (const auto& warning : step.value("warnings", nlohmann::json::array()))
+      context.findings.push_back({"Demo, " + jsonText(step, "title"), finding});
+      for (const auto& warning : step.value("warnings", nlohmann::json::array())) {
         finding += " Warning: " + warning.get<std::string>() + ".";
+        context.warnings.push_back("Demo, " + jsonText(step, "title") + ": " + warning.get<std::string>());
+      }
       steps.rows.push_back({std::to_string(++number), jsonText(step, "title"), jsonText(step, "narration"), finding,
                             formatFixed(numberAt(step, "seconds"), 0)});
     }
@@ -500,6 +516,15 @@ ReportSection summarySection(const ReportInputs& inputs, const std::vector<RunRe
   for (const auto& other : report.sections) contents += (contents.empty() ? "" : ", ") + other.title;
   section.paragraphs.push_back("Made " + report.created + " by BrainPrior " + runtime.brainpriorVersion +
                                (contents.empty() ? "." : "; it shows: " + contents + "."));
+  // What was found comes first, and what must not be read as a finding right beside it.
+  for (const std::string& warning : context.warnings) section.paragraphs.push_back("Not a finding: " + warning);
+  if (!context.findings.empty()) {
+    ReportTable findings;
+    findings.caption = "What was found (details in the sections below)";
+    findings.header = {"Where", "Finding"};
+    for (const auto& [where, finding] : context.findings) findings.rows.push_back({where, finding});
+    section.tables.push_back(std::move(findings));
+  }
 
   ReportTable sources;
   sources.caption = "Inputs";

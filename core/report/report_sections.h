@@ -16,6 +16,11 @@ namespace bp::report_detail {
 
 struct ReportContext {
   std::vector<ReportListing> configs;
+  // What the sections found, for the summary at the top: {where, the figure in words}.
+  std::vector<std::pair<std::string, std::string>> findings;
+  // Figures that are not findings (chance-level accuracy, a failed check, censored medians),
+  // gathered where a reader starts.
+  std::vector<std::string> warnings;
   // Where each result was computed: {source, the runtime JSON it recorded (runtime.h's toJson)}.
   std::vector<std::pair<std::string, nlohmann::json>> runtimes;
 };

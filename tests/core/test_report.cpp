@@ -309,6 +309,15 @@ class ReportTest : public QObject {
         "Summary", "Neural data", "Similarity matrices", "Training", "Robustness", "Predictivity", "Configs"};
     QCOMPARE(titles, expected);
 
+    // The summary starts with what was found, and with what must not be read as a finding.
+    const ReportSection* summary = findSection(report, "Summary");
+    QVERIFY(sectionHasCell(*summary, "Training, baseline"));
+    QVERIFY(sectionHasCell(*summary, "test accuracy 0.800 (mean of 2 seeds)"));
+    QVERIFY(sectionHasCell(*summary, "Robustness, baseline"));
+    QVERIFY(sectionHasCell(*summary, "clean accuracy 0.900, gaussian_noise area 0.654"));
+    QVERIFY(std::any_of(summary->paragraphs.begin(), summary->paragraphs.end(), [](const std::string& paragraph) {
+      return paragraph == "Not a finding: Robustness: <b>classes missing</b>";
+    }));
     const ReportSection* neural = findSection(report, "Neural data");
     QVERIFY(sectionHasCell(*neural, "Oracle r"));
     QVERIFY(sectionHasCell(*neural, "40"));  // test trials: 10 images shown 4 times
