@@ -50,6 +50,7 @@ DataPanel::DataPanel(Workspace& workspace, QWidget* parent) : QWidget(parent), w
 
   imagePlot_ = new bp::widgets::SeriesPlot(this);
   imagePlot_->setLabels(tr("Responses to the selected image"), tr("neuron"), tr("response"));
+  imagePlot_->setToolTip(tr("Click a point to show that neuron's responses"));
   neuronPlot_ = new bp::widgets::SeriesPlot(this);
   neuronPlot_->setLabels(tr("Responses of the selected neuron"), tr("image (sorted by mean response)"), tr("response"));
   oracleHistogram_ = new bp::widgets::HistogramPlot(this);
@@ -95,6 +96,9 @@ DataPanel::DataPanel(Workspace& workspace, QWidget* parent) : QWidget(parent), w
   connect(tierFilter_, &QComboBox::currentIndexChanged, this, &DataPanel::applyTierFilter);
   connect(grid_, &bp::widgets::ImageGridView::currentIdChanged, this, &DataPanel::showImage);
   connect(neuronSpin_, &QSpinBox::valueChanged, this, &DataPanel::showNeuron);
+  // Clicking a neuron's point in the image's responses brings up that neuron.
+  connect(imagePlot_, &bp::widgets::SeriesPlot::pointClicked, this,
+          [this](int, double neuron, double) { neuronSpin_->setValue(qRound(neuron)); });
   connect(&workspace_, &Workspace::neuralDataChanged, this, &DataPanel::showDataset);
 }
 
@@ -115,6 +119,11 @@ void DataPanel::showDataset() {
                                               view_->reliability.oracleCorrelation.end()),
                               40);
   neuronSpin_->setRange(0, static_cast<int>(std::max<std::int64_t>(0, dataset.neuronCount - 1)));
+  // The synthetic population counts spikes; a recording's units are its own (deconvolved calcium
+  // activity, often scaled), so they are not guessed.
+  const QString response = dataset.hasNoiseFreeRates() ? tr("response (spikes per trial)") : tr("response (as recorded)");
+  imagePlot_->setLabels(tr("Responses to the selected image"), tr("neuron"), response);
+  neuronPlot_->setLabels(tr("Responses of the selected neuron"), tr("image (sorted by mean response)"), response);
   // Start on the test tier when it exists: its repeats make the views informative.
   const bool hasTest = std::find(dataset.tiers.begin(), dataset.tiers.end(), bp::Tier::Test) != dataset.tiers.end();
   tierFilter_->setCurrentIndex(hasTest ? 3 : 0);

@@ -36,6 +36,13 @@ SeriesPlot::SeriesPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   plot_->legend->setVisible(true);
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { rescale(); });
+  connect(plot_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* plottable, int dataIndex, QMouseEvent*) {
+    const auto series = static_cast<int>(series_.indexOf(plottable));
+    const auto* graph = qobject_cast<QCPGraph*>(plottable);
+    if (series < 0 || graph == nullptr || dataIndex < 0 || dataIndex >= graph->dataCount()) return;
+    const auto point = graph->data()->at(dataIndex);
+    Q_EMIT pointClicked(series, point->key, point->value);
+  });
 }
 
 void SeriesPlot::clear() {

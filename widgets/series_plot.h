@@ -34,6 +34,11 @@ public:
 
   QCustomPlot* plot() const { return plot_; }
 
+Q_SIGNALS:
+  // A click on a point of series `series` (its index as addLine/addScatter returned it) at data
+  // coordinates (x, y).
+  void pointClicked(int series, double x, double y);
+
 private:
   int addSeries(QCPAbstractPlottable* plottable, const QString& name);
 

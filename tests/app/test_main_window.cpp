@@ -60,6 +60,30 @@ private Q_SLOTS:
     QVERIFY(spin);
     spin->setValue(3);
     QCOMPARE(spin->value(), 3);
+    // The axis says what a response is; clicking a point brings up its neuron. The highest point
+    // of all is clicked: no other neuron's point is near it.
+    QCOMPARE(responses->yAxis->label(), QStringLiteral("response (spikes per trial)"));
+    window.resize(1280, 720);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.showPanel(QStringLiteral("data"));
+    responses->replot();
+    double highest = -1.0;
+    double neuron = -1.0;
+    const QCPGraph* highestGraph = nullptr;
+    for (int i = 0; i < responses->plottableCount(); ++i) {
+      const auto* graph = qobject_cast<const QCPGraph*>(responses->plottable(i));
+      for (auto point = graph->data()->constBegin(); point != graph->data()->constEnd(); ++point)
+        if (point->value > highest) {
+          highest = point->value;
+          neuron = point->key;
+          highestGraph = graph;
+        }
+    }
+    QVERIFY(highestGraph != nullptr && neuron != 3.0);
+    const QPointF pixel = highestGraph->coordsToPixels(neuron, highest);
+    QTest::mouseClick(responses, Qt::LeftButton, {}, pixel.toPoint());
+    QTRY_COMPARE(spin->value(), qRound(neuron));
   }
 
   void cancellingAJobReportsCancelled() {
