@@ -29,6 +29,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .figure img { max-width: 100%; height: auto; border: 1px solid #e3e6ea; }
 pre { background: #f5f7fa; border: 1px solid #e3e6ea; padding: 0.6rem; font-size: 0.8rem; overflow-x: auto;
       white-space: pre-wrap; }
+summary { font-weight: 600; cursor: pointer; margin: 0.4rem 0; }
 @media print {
   body { max-width: none; margin: 0; font-size: 11pt; }
   h2 { break-after: avoid; }
@@ -117,8 +118,10 @@ std::string renderReportHtml(const Report& report, const ReportFigureSource& fig
       html += " alt=\"" + escapeHtml(figure.caption) + "\">\n<p class=\"caption\"><b>Figure " +
               std::to_string(figureIndex) + ".</b> " + escapeHtml(figure.caption) + "</p></div>\n";
     }
+    // Folded: a reader opens the config they need instead of scrolling past all of them.
     for (const auto& listing : section.listings)
-      html += "<h3>" + escapeHtml(listing.title) + "</h3>\n<pre>" + escapeHtml(listing.text) + "</pre>\n";
+      html += "<details><summary>" + escapeHtml(listing.title) + "</summary>\n<pre>" + escapeHtml(listing.text) +
+              "</pre></details>\n";
     html += "</section>\n";
   }
   return html + "</body>\n</html>\n";

@@ -352,6 +352,7 @@ class ReportTest : public QObject {
     QCOMPARE(count(html, "<img src=\"data:image/png;base64,"), std::size_t{1});
     QCOMPARE(count(html, "<img src=\"data:image/svg+xml;base64,"), std::size_t{6});
     QVERIFY(html.find("stripes project") != std::string::npos);
+    QCOMPARE(count(html, "<details><summary>"), configs->listings.size());  // configs folded away
   }
 
   void brokenInputsNameTheirFile() {
