@@ -26,7 +26,6 @@
 #include <limits>
 
 #include "app/controls_column.h"
-#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "widgets/bar_plot.h"
@@ -124,10 +123,7 @@ DemoPanel::DemoPanel(JobRunner& jobs, QWidget* parent) : QWidget(parent), jobs_(
   replayButton_ = new QPushButton(tr("Replay a Finished Demo…"), this);
   replayButton_->setToolTip(tr("Tell a finished demo again from its folder, step by step at your pace: nothing is "
                                "computed, so a talk never waits"));
-  connect(replayButton_, &QPushButton::clicked, this, [this] {
-    const QString folder = QFileDialog::getExistingDirectory(this, tr("A finished demo's folder"), demosFolder());
-    if (!folder.isEmpty()) replay(folder);
-  });
+  connect(replayButton_, &QPushButton::clicked, this, &DemoPanel::chooseFolderToReplay);
   connect(startButton_, &QPushButton::clicked, this, &DemoPanel::start);
   connect(stopButton_, &QPushButton::clicked, this, &DemoPanel::stopAndShowResults);
   problem_ = new QLabel(this);
@@ -391,6 +387,11 @@ bool DemoPanel::replay(const QString& folder) {
   return true;
 }
 
+void DemoPanel::chooseFolderToReplay() {
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("A finished demo's folder"), demosFolder());
+  if (!folder.isEmpty()) replay(folder);
+}
+
 void DemoPanel::advanceReplay() {
   if (!replay_) return;
   const int step = replayBeats_ / 2;
@@ -486,10 +487,7 @@ void DemoPanel::showKeyFigure(Step step, const bp::DemoStep& finished) {
   auto field = [](const nlohmann::json& object, const char* key) {
     return object.is_object() && object.contains(key) ? object.at(key) : nlohmann::json();
   };
-  // The launches in the order the demo trains them, named by their role ("demo-neural" -> neural).
-  auto role = [](const std::string& launch) {
-    return QString::fromStdString(launch.rfind("demo-", 0) == 0 ? launch.substr(5) : launch);
-  };
+  auto role = [](const std::string& launch) { return QString::fromStdString(bp::demoLaunchRole(launch)); };
   using bp::widgets::palette::seriesColor;
   // A replayed demo.json is read strictly only as far as its story; its figures are drawn when
   // they are well formed, and a malformed one leaves the figure out rather than the panel.
@@ -531,29 +529,21 @@ void DemoPanel::showKeyFigure(Step step, const bp::DemoStep& finished) {
         break;
       }
       case ProbeRobustness: {
-        // The noise curves live in the probe report the step wrote.
-        nlohmann::json report;
-        try {
-          report = nlohmann::json::parse(bp::readTextFile(bp::demoFiles(outputDir_.toStdString()).probeReport));
-        } catch (const std::exception& error) {
-          bp::logWarning(std::string("Demo: no noise curves to show: ") + error.what());
-          return;
-        }
         figureCurves_->clear();
         keyFigureCurveValues_.clear();
         int index = 0;
-        for (const auto& launch : report.value("launches", nlohmann::json::array())) {
-          const auto& sweeps = launch.value("corruptions", nlohmann::json::array());
-          if (sweeps.empty()) continue;
+        for (const auto& launch : result) {
+          const nlohmann::json curve = field(launch, "noise_curve");
+          if (curve.is_null()) continue;
           QVector<double> severities;
           QVector<double> accuracies;
           QVector<double> errors;
-          for (const auto& value : sweeps.front().at("severities")) severities << number(value);
-          for (const auto& value : sweeps.front().at("mean_accuracies")) accuracies << number(value);
+          for (const auto& value : curve.at("severities")) severities << number(value);
+          for (const auto& value : curve.at("mean_accuracies")) accuracies << number(value);
           keyFigureCurveValues_ << accuracies;
-          for (const auto& value : sweeps.front().at("sem_accuracies")) errors << number(value);
-          const int series = figureCurves_->addLine(role(launch.at("name").get<std::string>()), severities, accuracies,
-                                                    seriesColor(index++));
+          for (const auto& value : curve.at("sem_accuracies")) errors << number(value);
+          const int series = figureCurves_->addLine(role(launch.at("launch").get<std::string>()), severities,
+                                                    accuracies, seriesColor(index++));
           figureCurves_->addErrorBars(series, errors);
         }
         if (index == 0) return;

@@ -61,6 +61,8 @@ public:
   // Reads a finished demo's folder and starts telling it: the steps wait for advanceReplay. False,
   // with the reason under the form, when a demo is running or the folder holds no finished demo.
   bool replay(const QString& folder);
+  // Asks for a finished demo's folder (under demosFolder()) and replays it.
+  void chooseFolderToReplay();
   // The replay's next beat: the next step's narration, or the finding of the step just told (and
   // its files, opened as the live demo opens them). Nothing when no replay is under way.
   void advanceReplay();
@@ -82,7 +84,8 @@ public:
   QString problem() const;
   // The key figure beside the story: that of the last finished step that has one (the model's fit,
   // the denoising check, the accuracies, the noise curves), -1 before any. Its values: the bars'
-  // heights, or for the noise curves each launch's mean accuracy at every noise level in turn.
+  // heights, or for the noise curves each launch's mean accuracy at every noise level in turn (the
+  // probe step's "noise_curve", so a replay draws it from demo.json alone).
   int keyFigureStep() const { return keyFigureStep_; }
   QVector<double> keyFigureValues() const;
 

@@ -267,9 +267,8 @@ void MainWindow::createActions() {
                                              &DemoPanel::stopAndShowResults);
   stopDemoAction->setEnabled(false);
   auto* replayDemoAction = demoMenu->addAction(tr("&Replay a Finished Demo…"), this, [this] {
-    const QString folder =
-        QFileDialog::getExistingDirectory(this, tr("A finished demo's folder"), DemoPanel::demosFolder());
-    if (!folder.isEmpty()) replayDemo(folder);
+    showDemoTab();
+    demoPanel_->chooseFolderToReplay();
   });
   replayDemoAction->setToolTip(tr("Tell a finished demo again, step by step at your pace (Page Down): nothing is "
                                   "computed"));
@@ -394,15 +393,18 @@ void MainWindow::connectDemo() {
   });
 }
 
-void MainWindow::runDemo() {
-  if (welcome_ != nullptr) welcome_->hide();  // the demo is under way: the card has done its job
+void MainWindow::showDemoTab() {
+  if (welcome_ != nullptr) welcome_->hide();  // a demo is under way: the card has done its job
   raisePanel(demoPanel_);
+}
+
+void MainWindow::runDemo() {
+  showDemoTab();
   if (!demoPanel_->isRunning()) demoPanel_->start();
 }
 
 void MainWindow::replayDemo(const QString& folder) {
-  if (welcome_ != nullptr) welcome_->hide();
-  raisePanel(demoPanel_);
+  showDemoTab();
   demoPanel_->replay(folder);
 }
 

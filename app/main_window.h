@@ -180,6 +180,7 @@ private:
   };
   const Panel* panelOf(const QWidget* widgetOrPage) const;
   const Panel* panelNamed(const QString& name) const;
+  void showDemoTab();
   std::vector<Panel> panels_;
   QActionGroup* deviceGroup_ = nullptr;
   QAction* presentationAction_ = nullptr;

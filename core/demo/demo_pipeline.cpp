@@ -38,8 +38,6 @@ constexpr const char* kLaunchPrefix = "demo-";
 
 std::string launchName(const std::string& role) { return kLaunchPrefix + role; }
 
-std::string launchRole(const std::string& launch) { return launch.substr(std::strlen(kLaunchPrefix)); }
-
 // Runs one step: announces it, runs `body` (which fills the finding and the result), times it.
 class StepRunner {
  public:
@@ -315,11 +313,14 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               for (const LaunchProbe& launch : report.launches) {
                 const double area = launch.meanCorruptionAreas.empty() ? kUndefined : launch.meanCorruptionAreas.front();
                 const double l2 = launch.minimumNorms.size() > 1 ? launch.minimumNorms[1].meanMedianL2 : kUndefined;
-                step.result.push_back({{"launch", launch.name},
-                                       {"clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
-                                       {"noise_area", finiteOrNull(area)},
-                                       {"median_min_l2", finiteOrNull(l2)}});
-                step.finding += launchRole(launch.name) + ": noise area " + formatFixed(area, 3) + ", median smallest L2 " +
+                nlohmann::json entry = {{"launch", launch.name},
+                                        {"clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},
+                                        {"noise_area", finiteOrNull(area)},
+                                        {"median_min_l2", finiteOrNull(l2)}};
+                // The noise curve (mean and SEM over seeds per severity), the step's key figure.
+                if (!launch.corruptions.empty()) entry["noise_curve"] = toJson(launch.corruptions.front());
+                step.result.push_back(std::move(entry));
+                step.finding += demoLaunchRole(launch.name) + ": noise area " + formatFixed(area, 3) + ", median smallest L2 " +
                                 formatFixed(l2, 3) + ". ";
               }
             });
@@ -328,6 +329,10 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
   writeFileAtomically(files.summary, toJson(result).dump(2) + "\n");
   job.progress(1.0, "Demo finished");
   return result;
+}
+
+std::string demoLaunchRole(const std::string& launch) {
+  return launch.rfind(kLaunchPrefix, 0) == 0 ? launch.substr(std::strlen(kLaunchPrefix)) : launch;
 }
 
 DemoFiles demoFiles(const std::filesystem::path& folder) {

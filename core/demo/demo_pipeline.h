@@ -91,6 +91,9 @@ using DemoStepCallback = std::function<void(const DemoStep& step, bool finished)
 // finished steps' files stay).
 DemoResult runDemo(const DemoConfig& config, const Job& job = {}, const DemoStepCallback& onStep = {});
 
+// A demo launch's role: "demo-neural" -> "neural" (the run folders carry the prefix).
+std::string demoLaunchRole(const std::string& launch);
+
 // The files the steps leave in a demo folder: the fitted model (step 2), the target (step 3), the
 // run folders (step 4) and the probe report (step 5).
 struct DemoFiles {
