@@ -11,7 +11,7 @@ packages=(
   libhdf5-dev libopencv-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   dataset-fashion-mnist
   xvfb xauth x11-apps
-  python3-numpy python3-torch python3-h5py
+  python3-numpy python3-torch python3-torchvision python3-h5py
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "classifier_commands.h"
 #include "cli_support.h"
 #include "data_commands.h"
 #include "demo_commands.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   bp::cli::addTrainCommands(app, options);
   bp::cli::addProbeCommands(app, options);
   bp::cli::addPredictivityCommands(app, options);
+  bp::cli::addClassifierCommands(app, options);
   bp::cli::addDemoCommands(app, options);
   bp::cli::addReportCommands(app, options);
   bp::cli::installInterruptHandlers();

@@ -34,13 +34,16 @@ void addPredictivityCommands(CLI::App& app, GlobalOptions& global) {
   auto predictivity = std::make_shared<PredictivityOptions>();
   CLI::App* command = app.add_subcommand(
       "predictivity",
-      "Neural predictivity of trained classifier runs: per layer, the median over neurons of the cross-validated "
+      "Neural predictivity of trained classifier runs and imported models: per layer, the median over neurons of the cross-validated "
       "correlation between a PLS (or ridge) readout of the layer and the repeat-averaged responses, raw and "
       "ceiling-normalised, with each run's test accuracy, and per launch the mean +/- SEM over seeds; the report on "
       "stdout");
-  command->add_option("runs", predictivity->runs, "Run folders, or folders of runs (their finished runs)")
+  command
+      ->add_option("models", predictivity->runs,
+                   "Run folders, folders of runs (their finished runs) and imported TorchScript models (files, with "
+                   "their <file>.json)")
       ->required()
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingPath);
   command->add_option("--neural", predictivity->neural, "Neural dataset (any format `info` reads)")
       ->required()
       ->check(CLI::ExistingPath);

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <sstream>
 
+#include "classifiers/scripted_classifier.h"
 #include "data/npy.h"
+#include "probing/layer_features.h"
 #include "rsa/compare.h"
 #include "rsa/matrix_file.h"
 #include "rsa/ordering.h"
@@ -40,6 +42,9 @@ struct RsaOptions {
   std::string csv;
   bool stream = false;
   std::int64_t blockSize = 2048;
+  std::string model;  // a run folder or an imported model: its layer's features instead of the responses
+  std::string layer;
+  int poolSize = 4;
 };
 
 void runRsa(const GlobalOptions& global, const RsaOptions& options) {
@@ -50,6 +55,7 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
   FeatureMatrix features;
   const bool featuresFile = options.inputIsFeatures || std::filesystem::path(options.input).extension() == ".npy";
   if (featuresFile) {
+    if (!options.model.empty()) throw Error("--model takes a neural dataset as input, not a features file");
     features = readFeatureMatrix(options.input);
   } else {
     const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.3));
@@ -58,7 +64,14 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
     selection.tier = tierFromChoice(options.tier);
     selection.averageRepeats = options.singleTrial < 0;
     if (options.singleTrial >= 0) selection.repeatIndex = options.singleTrial;
-    features = featuresFromDataset(dataset, selection);
+    if (options.model.empty()) {
+      features = featuresFromDataset(dataset, selection);
+    } else {
+      if (options.layer.empty()) throw Error("--model needs --layer (see `brainprior-cli layers " + options.model + "`)");
+      const TrainedClassifier trained = loadAnalysisModel(options.model);
+      features = layerFeatureMatrix(trained, std::filesystem::path(options.model).filename().string(), dataset,
+                                    selection, options.layer, options.poolSize, 64, job.subJob(0.3, 0.6));
+    }
   }
 
   SimilarityConfig config;
@@ -68,7 +81,7 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
   if (!options.weightsFile.empty()) config.unitWeights = readNpy(options.weightsFile).toFloat();
 
   const bool streamed = options.stream || features.rows > kInMemorySimilarityLimit;
-  const auto computeJob = job.subJob(featuresFile ? 0.0 : 0.3, 1.0);
+  const auto computeJob = job.subJob(featuresFile ? 0.0 : options.model.empty() ? 0.3 : 0.6, 1.0);
   if (streamed) {
     if (options.order != "none" || options.rank || !options.csv.empty())
       throw Error("--order, --rank and --csv need the matrix in memory; they are unavailable with " +
@@ -199,6 +212,14 @@ void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
                        "Stream blocks to disk with bounded memory (automatic above " +
                            std::to_string(kInMemorySimilarityLimit) + " images)");
   rsaCommand->add_option("--block-size", rsa->blockSize, "Images per GEMM block")->check(CLI::PositiveNumber);
+  rsaCommand->add_option("--model", rsa->model,
+                         "A run folder or an imported TorchScript model: the similarity of its --layer's outputs on "
+                         "the input dataset's images (rows and image ids as the neural matrix's, for `compare`)")
+      ->check(CLI::ExistingPath);
+  rsaCommand->add_option("--layer", rsa->layer, "The --model's layer (`brainprior-cli layers MODEL` lists them)");
+  rsaCommand->add_option("--pool-size", rsa->poolSize,
+                         "With --model: pool each map to N x N before comparing (0: the whole map)")
+      ->check(CLI::NonNegativeNumber);
   rsaCommand->callback([&global, rsa] { runRsa(global, *rsa); });
 
   auto compare = std::make_shared<CompareOptions>();

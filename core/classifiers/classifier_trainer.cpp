@@ -172,7 +172,7 @@ nlohmann::json toJson(const ClassifierTrainingResult& result) {
             {"test", result.testImages},
             {"target", result.targetImages}}},
           {"target", result.targetDescription},
-          {"model", result.trained.model ? toJson(result.trained.model->config()) : nlohmann::json()}};
+          {"model", result.trained.model ? toJson(resNetConfig(result.trained.model)) : nlohmann::json()}};
 }
 
 // ---- training -----------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& maps) {
 
 // ---- classifier -------------------------------------------------------------------------------
 
-ClassifierImpl::ClassifierImpl(const ClassifierConfig& config) : config_(config) {
+ResNetClassifierImpl::ResNetClassifierImpl(const ClassifierConfig& config) : config_(config) {
   bp::validate(config_);
   const auto channels = static_cast<std::int64_t>(config_.inputChannels);
   imageMean_ = register_buffer("image_mean", torch::tensor(config_.imageMean).view({1, channels, 1, 1}));
@@ -155,7 +155,7 @@ ClassifierImpl::ClassifierImpl(const ClassifierConfig& config) : config_(config)
   }
 }
 
-torch::Tensor ClassifierImpl::trunk(const torch::Tensor& images, std::vector<torch::Tensor>* taps) {
+torch::Tensor ResNetClassifierImpl::trunk(const torch::Tensor& images, std::vector<torch::Tensor>* taps) {
   if (images.dim() != 4 || images.size(1) != config_.inputChannels)
     throw Error("classifier: expected images of batch x " + std::to_string(config_.inputChannels) +
                 " x height x width, got " + std::to_string(images.dim()) + " dimensions" +
@@ -169,26 +169,37 @@ torch::Tensor ClassifierImpl::trunk(const torch::Tensor& images, std::vector<tor
   return maps;
 }
 
-torch::Tensor ClassifierImpl::forward(const torch::Tensor& images) {
+torch::Tensor ResNetClassifierImpl::forward(const torch::Tensor& images) {
   return head_->forward(trunk(images, nullptr).mean({2, 3}));
 }
 
-ClassifierOutput ClassifierImpl::forwardWithTaps(const torch::Tensor& images) {
+ClassifierOutput ResNetClassifierImpl::forwardWithTaps(const torch::Tensor& images) {
   ClassifierOutput output;
   output.logits = head_->forward(trunk(images, &output.taps).mean({2, 3}));
   return output;
 }
 
-std::vector<std::string> ClassifierImpl::tapNames() const {
+std::vector<std::string> ResNetClassifierImpl::tapNames() const {
   std::vector<std::string> names = {"stem"};
   for (std::size_t stage = 0; stage < stages_.size(); ++stage) names.push_back("stage" + std::to_string(stage + 1));
   return names;
 }
 
-std::vector<std::int64_t> ClassifierImpl::tapChannels() const {
+std::vector<std::int64_t> ResNetClassifierImpl::tapChannels() const {
   std::vector<std::int64_t> channels = {stemChannels(config_)};
   channels.insert(channels.end(), stageChannels_.begin(), stageChannels_.end());
   return channels;
+}
+
+torch::Device ResNetClassifierImpl::device() const { return stem_->weight.device(); }
+
+Classifier::Classifier(const ClassifierConfig& config)
+    : ModuleHolder(std::shared_ptr<ClassifierImpl>(std::make_shared<ResNetClassifierImpl>(config))) {}
+
+const ClassifierConfig& resNetConfig(const Classifier& model) {
+  const auto* resNet = dynamic_cast<const ResNetClassifierImpl*>(model.get());
+  if (!resNet) throw Error("an imported model has no BrainPrior classifier config");
+  return resNet->config();
 }
 
 }  // namespace bp

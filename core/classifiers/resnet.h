@@ -1,10 +1,9 @@
 #pragma once
 // Image classifiers for brain-regularized training (docs/science.md §1 step 5): ResNet18 and ResNet34 in
 // their CIFAR form, and a small ResNet that trains a CIFAR epoch in about a minute on a laptop CPU.
-// Every model takes images in [0, 1] (batch x channels x height x width, any height and width) and
-// normalises them itself, so callers, attacks and noise evaluations all work in image units.
-// Besides the logits a model hands out its feature taps: the stem's output and each residual
-// stage's output, which the similarity regularizer compares between images.
+// They are classifiers as classifier.h describes them (images in [0, 1] of any height and width,
+// normalised inside); their taps are the stem's output and each residual stage's output, which the
+// similarity regularizer compares between images.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +15,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <nlohmann/json_fwd.hpp>
+
+#include "classifiers/classifier.h"
 
 namespace bp {
 
@@ -62,30 +63,22 @@ class BasicBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
-// Logits and the feature taps of the same forward pass.
-struct ClassifierOutput {
-  torch::Tensor logits;             // batch x classes
-  std::vector<torch::Tensor> taps;  // one per tap, batch x channels x height x width, in tapNames() order
-};
-
 // stem (3x3 convolution, stride 1, batch norm, ReLU; no max-pool, as for 32x32 CIFAR images) ->
 // residual stages of basic blocks -> global average pool -> linear. ResNet18: stages of 2, 2, 2, 2
 // blocks, ResNet34: 3, 4, 6, 3; both 64, 128, 256, 512 channels with strides 1, 2, 2, 2.
 // small_resnet: three stages of one block each, width x 1, 2, 4 channels, strides 1, 2, 2.
 // The trunk is fully convolutional and the pool global, so any image size works.
-class ClassifierImpl : public torch::nn::Module {
+class ResNetClassifierImpl : public ClassifierImpl {
  public:
-  explicit ClassifierImpl(const ClassifierConfig& config);
-  // Images in [0, 1] -> logits (batch x classes).
-  torch::Tensor forward(const torch::Tensor& images);
-  // The logits and every tap. In training mode batch norm uses (and updates its running statistics
-  // from) this batch, as forward() does.
-  ClassifierOutput forwardWithTaps(const torch::Tensor& images);
-
+  explicit ResNetClassifierImpl(const ClassifierConfig& config);
+  torch::Tensor forward(const torch::Tensor& images) override;
+  ClassifierOutput forwardWithTaps(const torch::Tensor& images) override;
   // "stem", "stage1", "stage2", ...: the stem's output and each stage's output after its last
   // block. For ResNet18 these are the outputs of convolution layers 1, 5, 9, 13 and 17.
-  std::vector<std::string> tapNames() const;
-  std::vector<std::int64_t> tapChannels() const;
+  std::vector<std::string> tapNames() const override;
+  std::vector<std::int64_t> tapChannels() const override;
+  int classCount() const override { return config_.classCount; }
+  torch::Device device() const override;
   const ClassifierConfig& config() const { return config_; }
 
  private:
@@ -101,6 +94,8 @@ class ClassifierImpl : public torch::nn::Module {
   std::vector<std::int64_t> stageChannels_;
   torch::nn::Linear head_{nullptr};
 };
-TORCH_MODULE(Classifier);
+
+// The config of BrainPrior's own classifier `model`; bp::Error for an imported one, which has none.
+const ClassifierConfig& resNetConfig(const Classifier& model);
 
 }  // namespace bp

@@ -245,7 +245,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     json["target"] = result.targetDescription;
     json["device"] = result.device;
     json["resumed_after_epoch"] = result.resumedAfterEpoch;
-    json["model"] = toJson(result.trained.model->config());
+    json["model"] = toJson(resNetConfig(result.trained.model));
     json["tap_names"] = result.tapNames;
     json["timing"]["seconds"] = result.seconds;
     json["timing"]["seconds_per_epoch"] =

@@ -319,4 +319,18 @@ std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::stri
   return folders;
 }
 
+ModelArguments collectModels(const std::vector<std::string>& arguments, nlohmann::json& skipped) {
+  ModelArguments models;
+  std::vector<std::string> runArguments;
+  for (const auto& argument : arguments) {
+    std::error_code ec;
+    if (fs::is_regular_file(argument, ec))
+      models.importedModels.emplace_back(argument);
+    else
+      runArguments.push_back(argument);
+  }
+  models.runFolders = collectRunFolders(runArguments, skipped);
+  return models;
+}
+
 }  // namespace bp

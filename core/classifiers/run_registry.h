@@ -128,6 +128,15 @@ nlohmann::json toJson(const RunGroup& group);
 std::vector<std::filesystem::path> collectRunFolders(const std::vector<std::string>& arguments,
                                                      nlohmann::json& skipped);
 
+// The models a user names for an analysis that takes imported models too: regular files are
+// imported models (TorchScript files, scripted_classifier.h), in order; the rest are collected as
+// collectRunFolders collects them.
+struct ModelArguments {
+  std::vector<std::filesystem::path> runFolders;
+  std::vector<std::filesystem::path> importedModels;
+};
+ModelArguments collectModels(const std::vector<std::string>& arguments, nlohmann::json& skipped);
+
 // Told, by a command that collects its runs with collectRunFolders, which runs it skipped
 // ({"folder", "state"}), once they are collected and before the work on them starts.
 using RunsCollectedCallback = std::function<void(const nlohmann::json& skipped)>;

@@ -28,7 +28,7 @@ double classifierAccuracy(Classifier& model, const torch::Tensor& images, const 
   torch::NoGradGuard noGrad;
   const bool wasTraining = model->is_training();
   model->eval();
-  const torch::Device device = model->parameters().front().device();
+  const torch::Device device = model->device();
   std::int64_t correct = 0;
   for (std::int64_t begin = 0; begin < count; begin += batchSize) {
     job.throwIfCancelled();
@@ -43,7 +43,7 @@ double classifierAccuracy(Classifier& model, const torch::Tensor& images, const 
 void saveClassifierModel(const TrainedClassifier& trained, const std::filesystem::path& path) {
   const nlohmann::json description = {{"format", kModelFormat},
                                       {"version", kClassifierModelVersion},
-                                      {"model", toJson(trained.model->config())},
+                                      {"model", toJson(resNetConfig(trained.model))},
                                       {"class_names", trained.classNames},
                                       {"image_shape", trained.imageShape}};
   torch::serialize::OutputArchive archive;

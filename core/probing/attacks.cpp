@@ -115,7 +115,7 @@ PgdOutcome runPgd(Classifier& model, const torch::Tensor& images, const torch::T
                   const Job& job, std::int64_t batchSize) {
   namespace F = torch::nn::functional;
   torch::AutoGradMode gradMode(true);
-  const torch::Device device = model->parameters().front().device();
+  const torch::Device device = model->device();
   const auto count = static_cast<std::int64_t>(rows.size());
   const std::vector<std::int64_t> shape = {images.size(1), images.size(2), images.size(3)};
   PgdOutcome outcome;
@@ -347,7 +347,7 @@ TransferResult evaluateTransfer(Classifier& target, const torch::Tensor& images,
       static_cast<std::int64_t>(crafted.fooled.size()) != count)
     throw Error("transfer: the crafted attack must cover the same images");
   EvaluationMode evaluation(target);
-  const torch::Device device = target->parameters().front().device();
+  const torch::Device device = target->device();
   std::vector<bool> cleanCorrect, adversarialCorrect;
   for (std::int64_t begin = 0; begin < count; begin += batchSize) {
     job.throwIfCancelled();
@@ -515,7 +515,7 @@ MinimumNormResult boundaryAttack(Classifier& model, const torch::Tensor& images,
   validate(config);
   EvaluationMode evaluation(model);
   torch::NoGradGuard noGrad;
-  const torch::Device device = model->parameters().front().device();
+  const torch::Device device = model->device();
   const std::int64_t count = images.size(0);
   const std::vector<std::int64_t> shape = {images.size(1), images.size(2), images.size(3)};
   const double batches = std::ceil(static_cast<double>(count) / static_cast<double>(batchSize));

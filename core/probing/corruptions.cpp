@@ -254,7 +254,7 @@ CorruptionCurve accuracyUnderCorruption(Classifier& model, const torch::Tensor& 
   torch::NoGradGuard noGrad;
   const bool wasTraining = model->is_training();
   model->eval();
-  const torch::Device device = model->parameters().front().device();
+  const torch::Device device = model->device();
   const std::int64_t count = images.size(0);
   const auto levels = static_cast<double>(config.severities.size());
   for (std::size_t level = 0; level < config.severities.size(); ++level) {

@@ -9,16 +9,16 @@
 #include <random>
 #include <set>
 
-#include <torch/nn/functional/pooling.h>
-#include <torch/nn/functional/upsampling.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
 #include "classifiers/classifier_trainer.h"
 #include "classifiers/run_folder.h"
 #include "classifiers/run_registry.h"
+#include "classifiers/scripted_classifier.h"
 #include "data/dataset_io.h"
 #include "measures/correlation.h"
+#include "probing/layer_features.h"
 #include "probing/seed_statistics.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
@@ -31,7 +31,6 @@ namespace bp {
 namespace {
 
 namespace fs = std::filesystem;
-namespace F = torch::nn::functional;
 
 constexpr const char* kPredictivityReportFormat = "brainprior predictivity report";
 
@@ -54,33 +53,6 @@ void checkReadoutShapes(const torch::Tensor& features, const torch::Tensor& resp
       query.size(1) != features.size(1))
     throw Error("readout: features, responses and query must be matrices with matching rows and units");
   if (features.size(0) < 2) throw Error("readout: at least two training images are needed");
-}
-
-std::pair<double, double> rangeOf(const std::vector<float>& values) {
-  const auto [low, high] = std::minmax_element(values.begin(), values.end());
-  return {*low, *high};
-}
-
-// Images in the model's channels and size (see the top of predictivity.h).
-torch::Tensor modelInput(const torch::Tensor& images, const std::vector<std::int64_t>& shape) {
-  torch::Tensor input = images;
-  const std::int64_t channels = input.size(1);
-  if (channels != shape[0]) {
-    if (channels == 1) {
-      input = input.expand({input.size(0), shape[0], input.size(2), input.size(3)});
-    } else if (channels == 3 && shape[0] == 1) {
-      input = (0.299 * input.select(1, 0) + 0.587 * input.select(1, 1) + 0.114 * input.select(1, 2)).unsqueeze(1);
-    } else {
-      throw Error("predictivity: cannot feed " + std::to_string(channels) + "-channel images to a " +
-                  std::to_string(shape[0]) + "-channel model");
-    }
-  }
-  if (input.size(2) != shape[1] || input.size(3) != shape[2])
-    input = F::interpolate(input, F::InterpolateFuncOptions()
-                                      .size(std::vector<std::int64_t>{shape[1], shape[2]})
-                                      .mode(torch::kBilinear)
-                                      .align_corners(false));
-  return input.contiguous();
 }
 
 // The dominant eigenvector of a symmetric positive semi-definite matrix and its eigenvalue, by
@@ -416,17 +388,12 @@ NeuralTargets neuralTargets(const NeuralDataset& dataset, std::int64_t maxImages
 
   const std::int64_t images = static_cast<std::int64_t>(ids.size());
   const std::int64_t neurons = dataset.neuronCount;
-  auto [low, high] = rangeOf(dataset.images);
-  // Already in [0, 1]: keep, so that a dataset of dark images is not brightened.
-  if (low >= 0.0 && high <= 1.0) {
-    low = 0.0;
-    high = 1.0;
-  }
-  const double span = high > low ? high - low : 1.0;
+  std::vector<std::int64_t> firstTrials;
+  for (const std::int64_t id : ids) firstTrials.push_back(trials[id].front());
 
   NeuralTargets targets;
   targets.imageIds = ids;
-  targets.images = torch::empty({images, dataset.channels, dataset.height, dataset.width}, torch::kFloat);
+  targets.images = datasetImages(dataset, firstTrials);
   torch::Tensor averages = torch::zeros({images, neurons}, torch::kDouble);
   torch::Tensor firstHalf = torch::zeros({images, neurons}, torch::kDouble);
   torch::Tensor secondHalf = torch::zeros({images, neurons}, torch::kDouble);
@@ -437,11 +404,6 @@ NeuralTargets neuralTargets(const NeuralDataset& dataset, std::int64_t maxImages
   };
   for (std::int64_t image = 0; image < images; ++image) {
     const std::vector<std::int64_t>& list = trials[ids[static_cast<std::size_t>(image)]];
-    targets.images[image].copy_(
-        (torch::from_blob(const_cast<float*>(dataset.image(list.front())),
-                          {dataset.channels, dataset.height, dataset.width}, torch::kFloat) -
-         low) /
-        span);
     std::vector<torch::Tensor> halves[2];
     for (std::size_t k = 0; k < list.size(); ++k) {
       const torch::Tensor response = responsesOf(list[k]);
@@ -467,36 +429,17 @@ NeuralTargets neuralTargets(const NeuralDataset& dataset, std::int64_t maxImages
 std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& trained, const NeuralTargets& targets,
                                                  const PredictivityConfig& config, const Job& job) {
   validate(config);
-  Classifier model = trained.model;
-  model->eval();
-  const torch::Device device = model->parameters().empty() ? torch::Device(torch::kCPU)
-                                                           : model->parameters().front().device();
-  const std::vector<std::string> taps = model->tapNames();
-  std::vector<std::vector<torch::Tensor>> pooled(taps.size());
-  const std::int64_t images = targets.images.size(0);
-  {
-    torch::NoGradGuard noGrad;
-    for (std::int64_t begin = 0; begin < images; begin += config.batchSize) {
-      job.throwIfCancelled();
-      const std::int64_t end = std::min(images, begin + config.batchSize);
-      const torch::Tensor batch = modelInput(targets.images.slice(0, begin, end), trained.imageShape).to(device);
-      const ClassifierOutput output = model->forwardWithTaps(batch);
-      for (std::size_t tap = 0; tap < taps.size(); ++tap)
-        pooled[tap].push_back(F::adaptive_avg_pool2d(output.taps[tap], F::AdaptiveAvgPool2dFuncOptions(config.poolSize))
-                                  .flatten(1)
-                                  .to(torch::kCPU, torch::kDouble));
-    }
-  }
-  job.progress(0.2, "features");
+  const LayerFeatures features =
+      layerFeatures(trained, targets.images, {}, config.poolSize, config.batchSize, job.subJob(0.0, 0.2));
   std::vector<LayerPredictivity> layers;
-  const double share = 0.8 / static_cast<double>(taps.size());
-  for (std::size_t tap = 0; tap < taps.size(); ++tap) {
+  const double share = 0.8 / static_cast<double>(features.layers.size());
+  for (std::size_t tap = 0; tap < features.layers.size(); ++tap) {
     LayerPredictivity layer;
-    layer.tap = taps[tap];
-    const torch::Tensor features = torch::cat(pooled[tap], 0);
-    layer.units = features.size(1);
+    layer.tap = features.layers[tap];
+    layer.units = features.features[tap].size(1);
     const double begin = 0.2 + share * static_cast<double>(tap);
-    layer.score = scoreReadout(features, targets.responses, targets.ceilings, config, job.subJob(begin, begin + share));
+    layer.score = scoreReadout(features.features[tap], targets.responses, targets.ceilings, config,
+                               job.subJob(begin, begin + share));
     layers.push_back(std::move(layer));
   }
   return layers;
@@ -528,9 +471,23 @@ nlohmann::json toJson(const PredictivityReport& report) {
 }
 
 PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, const NeuralDataset& dataset,
-                                      const PredictivityConfig& config, const Job& job) {
+                                      const PredictivityConfig& config, const Job& job,
+                                      const std::vector<fs::path>& importedModels) {
   validate(config);
-  const std::vector<RunRecord> runs = readFinishedRuns(runFolders, "predictivity");
+  std::vector<RunRecord> runs;
+  if (!runFolders.empty() || importedModels.empty()) runs = readFinishedRuns(runFolders, "predictivity");
+  const std::size_t firstImported = runs.size();
+  std::set<fs::path> seen;
+  for (const fs::path& file : importedModels) {
+    if (!seen.insert(fs::weakly_canonical(file)).second) throw Error("predictivity: " + file.string() + " is given twice");
+    RunRecord imported;
+    imported.folder = file;
+    imported.name = file.filename().string();
+    imported.group = imported.name;
+    imported.state = RunState::Finished;
+    imported.regularizer = "imported";
+    runs.push_back(std::move(imported));
+  }
   PredictivityReport report;
   report.config = config;
   report.runtime = runtimeInfo();
@@ -550,9 +507,10 @@ PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, c
     model.launch = run.group;
     model.seed = run.seed;
     model.regularizer = run.regularizer;
+    const bool imported = i >= firstImported;
     const auto accuracy = run.summary.find("test_accuracy");
-    model.testAccuracy = accuracy == run.summary.end() ? kUndefined : numberOrNaN(*accuracy);
-    TrainedClassifier trained = loadRunModel(run.folder);
+    model.testAccuracy = imported || accuracy == run.summary.end() ? kUndefined : numberOrNaN(*accuracy);
+    TrainedClassifier trained = imported ? loadScriptedClassifier(run.folder) : loadRunModel(run.folder);
     trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
     const double begin = share * static_cast<double>(i);
     model.layers = layerPredictivity(trained, targets, config, job.subJob(begin, begin + share));
@@ -602,11 +560,12 @@ PredictivityReportFolder writePredictivityReportFolder(const PredictivityReportF
                                                        const RunsCollectedCallback& onRunsCollected) {
   validate(config.predictivity);
   nlohmann::json skipped = nlohmann::json::array();
-  const std::vector<fs::path> folders = collectRunFolders(config.runs, skipped);
+  const ModelArguments models = collectModels(config.runs, skipped);
   if (onRunsCollected) onRunsCollected(skipped);
   const NeuralDataset dataset = loadNeuralDataset(config.neuralPath, job.subJob(0.0, 0.1));
   PredictivityReportFolder folder;
-  folder.report = predictivityOfRuns(folders, dataset, config.predictivity, job.subJob(0.1, 1.0));
+  folder.report = predictivityOfRuns(models.runFolders, dataset, config.predictivity, job.subJob(0.1, 1.0),
+                                     models.importedModels);
   folder.json = toJson(folder.report);
   folder.json["skipped"] = skipped;
   if (!config.outputDir.empty()) {

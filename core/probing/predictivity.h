@@ -16,12 +16,9 @@
 //   alternately into two halves, in trial order), Spearman-Brown corrected 2r / (1 + r). The
 //   ceiling-normalised score is the median over neurons of r / ceiling, over the neurons whose
 //   ceiling is finite and positive (NaN when none is, e.g. without repeats).
-// - Model input: images resized bilinearly to the classifier's training size, grey repeated to
-//   three channels or colour turned to luminance (ITU-R BT.601), and the pixels mapped linearly from
-//   the dataset's value range to [0, 1] (kept as they are when already inside [0, 1]).
-// - Features: each tap's feature map adaptive-average-pooled to poolSize x poolSize and flattened
-//   (channels x poolSize^2 units: 2,048 for a 512-channel stage at the default 2x2), so that early,
-//   wide layers stay cheap to regress while keeping coarse spatial layout.
+// - Model input: the pixels mapped linearly from the dataset's value range to [0, 1] (kept as they
+//   are when already inside [0, 1]), then brought to the model's input shape (layer_features.h).
+// - Features: each layer pooled to poolSize x poolSize (layer_features.h).
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -188,12 +185,15 @@ std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& traine
                                                  const NeuralTargets& targets, const PredictivityConfig& config,
                                                  const Job& job = {});
 
-// Scores the finished runs in `runFolders` against `dataset`, one model after the other. Throws
-// bp::Error for no runs, a folder given twice or a run that has not finished (naming every one);
-// FileError for an unreadable run; CancelledError when the job is cancelled.
+// Scores the finished runs in `runFolders`, then the imported models (TorchScript files,
+// scripted_classifier.h; each its own launch named by its file, regularizer "imported", test accuracy
+// NaN, every layer of its output scored) against `dataset`, one model after the other. Throws
+// bp::Error for no models, a folder or file given twice or a run that has not finished (naming every
+// one); FileError for an unreadable run or model; CancelledError when the job is cancelled.
 PredictivityReport predictivityOfRuns(const std::vector<std::filesystem::path>& runFolders,
                                       const NeuralDataset& dataset, const PredictivityConfig& config,
-                                      const Job& job = {});
+                                      const Job& job = {},
+                                      const std::vector<std::filesystem::path>& importedModels = {});
 
 // One row per model and tap, written atomically: name, launch, seed, regularizer, test_accuracy,
 // tap, units, median_r, normalized_median_r, best (1 on the model's best tap). NaN is empty.
@@ -208,7 +208,7 @@ void writePredictivityLaunchTable(const PredictivityReport& report, const std::f
 // A predictivity report folder, as `brainprior-cli predictivity` and the GUI's comparison dashboard
 // make it.
 struct PredictivityReportFolderConfig {
-  std::vector<std::string> runs;  // run folders or folders of runs, as collectRunFolders takes them
+  std::vector<std::string> runs;  // run folders, folders of runs and imported model files, as collectModels takes them
   std::filesystem::path neuralPath;  // the neural dataset (any format loadNeuralDataset reads)
   PredictivityConfig predictivity;
   // Where report.json, predictivity-table.csv and predictivity-launches.csv go (created when

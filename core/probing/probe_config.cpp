@@ -53,7 +53,9 @@ nlohmann::json toJson(const ProbeConfig& config) {
           {"boundary", toJson(config.boundary)},
           {"success_curves", listToJson(config.successCurves)},
           {"alignment",
-           {{"importance_maps", config.alignment.importanceMaps}, {"hdf5_dataset", config.alignment.hdf5Dataset}}}};
+           {{"importance_maps", config.alignment.importanceMaps}, {"hdf5_dataset", config.alignment.hdf5Dataset}}},
+          {"images",
+           {{"path", config.images.path}, {"split", config.images.split}, {"grayscale", config.images.grayscale}}}};
 }
 
 SuccessCurveConfig successCurveConfigFromJson(const nlohmann::json& json) {
@@ -88,6 +90,13 @@ ProbeConfig probeConfigFromJson(const nlohmann::json& json) {
     alignmentReader.read("hdf5_dataset", config.alignment.hdf5Dataset);
     alignmentReader.finish();
   }
+  if (const auto* images = reader.find("images")) {
+    ConfigReader imagesReader(*images, "probe config: images");
+    imagesReader.read("path", config.images.path);
+    imagesReader.read("split", config.images.split);
+    imagesReader.read("grayscale", config.images.grayscale);
+    imagesReader.finish();
+  }
   reader.finish();
   return config;
 }
@@ -106,6 +115,8 @@ void validate(const ProbeConfig& config) {
   for (const MinimumNormConfig& search : config.minimumNormSearches) validate(search);
   if (config.boundaryAttack) validate(config.boundary);
   for (const SuccessCurveConfig& curve : config.successCurves) validate(curve);
+  if (!config.images.path.empty() && config.images.split.empty())
+    throw Error("probe: images: split must name the split to probe (e.g. \"test\")");
   if (!config.alignment.importanceMaps.empty() && config.alignment.hdf5Dataset.empty())
     throw Error("probe: alignment: hdf5_dataset must name the maps' dataset");
 }

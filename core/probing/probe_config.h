@@ -28,6 +28,14 @@ struct AlignmentConfig {
   std::string hdf5Dataset = "importance_maps";
 };
 
+// The images to probe imported models on (scripted_classifier.h) when no training run names them;
+// with runs, their test images are the probe images and these must be empty or the same.
+struct ProbeImagesConfig {
+  std::string path;  // any image dataset loadImageDataset reads; empty: the runs' test images
+  std::string split = "test";
+  bool grayscale = true;
+};
+
 // A PGD L-inf search up to 0.1 and a PGD L2 search up to 3.
 std::vector<MinimumNormConfig> defaultMinimumNormSearches();
 
@@ -40,6 +48,7 @@ struct ProbeConfig {
   BoundaryAttackConfig boundary;
   std::vector<SuccessCurveConfig> successCurves = {SuccessCurveConfig{}};
   AlignmentConfig alignment;
+  ProbeImagesConfig images;
 };
 
 // The named probes the GUI offers and the demo runs: "quick" (100 images; Gaussian noise at 4
@@ -52,7 +61,8 @@ ProbeConfig probePreset(const std::string& name);
 
 // Keys: {"max_images", "batch_size", "corruptions": [CorruptionSweepConfig], "minimum_norm_searches":
 // [MinimumNormConfig], "boundary_attack", "boundary": BoundaryAttackConfig, "success_curves":
-// [{"attack": PgdConfig, "epsilons"}], "alignment": {"importance_maps", "hdf5_dataset"}}.
+// [{"attack": PgdConfig, "epsilons"}], "alignment": {"importance_maps", "hdf5_dataset"}, "images": {"path",
+// "split", "grayscale"}}.
 nlohmann::json toJson(const SuccessCurveConfig& config);
 nlohmann::json toJson(const ProbeConfig& config);
 // Missing keys keep their defaults (a given list replaces the default list); an unknown key or a

@@ -15,6 +15,7 @@
 #include "classifiers/harmonization.h"
 #include "classifiers/regularization_target.h"
 #include "classifiers/run_folder.h"
+#include "classifiers/scripted_classifier.h"
 #include "data/dataset_io.h"
 #include "measures/chance_level.h"
 #include "probing/seed_statistics.h"
@@ -32,11 +33,34 @@ namespace fs = std::filesystem;
 
 constexpr const char* kProbeReportFormat = "brainprior probe report";
 
-// A run to probe: what the registry says about it and the training config that names its images.
+// A model to probe: what the registry says about a run and the training config that names its
+// images; for an imported model (imported true) a record made from its file and the probe config's
+// images.
 struct ProbedRun {
   RunRecord record;
   ClassifierDataConfig data;
+  bool imported = false;
 };
+
+ClassifierDataConfig imagesOf(const ProbeImagesConfig& images) {
+  ClassifierDataConfig data;
+  data.path = images.path;
+  data.testSplit = images.split;
+  data.grayscale = images.grayscale;
+  return data;
+}
+
+ProbedRun importedModel(const fs::path& file, const ProbeImagesConfig& images) {
+  ProbedRun run;
+  run.record.folder = file;
+  run.record.name = file.filename().string();
+  run.record.group = run.record.name;
+  run.record.state = RunState::Finished;
+  run.record.regularizer = "imported";
+  run.data = imagesOf(images);
+  run.imported = true;
+  return run;
+}
 
 std::string testImagesPath(const ClassifierDataConfig& data) {
   return data.testPath.empty() ? data.path : data.testPath;
@@ -51,9 +75,11 @@ std::string testImagesIdentity(const ClassifierDataConfig& data) {
          (data.grayscale ? "grayscale" : "colour") + ")";
 }
 
-std::vector<ProbedRun> readProbedRuns(const std::vector<fs::path>& runFolders) {
+std::vector<ProbedRun> readProbedRuns(const std::vector<fs::path>& runFolders, const std::vector<fs::path>& importedModels,
+                                      const ProbeImagesConfig& images) {
   std::vector<ProbedRun> runs;
-  for (RunRecord& record : readFinishedRuns(runFolders, "probe")) {
+  for (RunRecord& record : runFolders.empty() && !importedModels.empty() ? std::vector<RunRecord>{}
+                                                                          : readFinishedRuns(runFolders, "probe")) {
     ProbedRun run;
     const fs::path summary = record.folder / kRunSummaryFile;
     try {
@@ -67,6 +93,20 @@ std::vector<ProbedRun> readProbedRuns(const std::vector<fs::path>& runFolders) {
     }
     run.record = std::move(record);
     runs.push_back(std::move(run));
+  }
+  if (!importedModels.empty()) {
+    if (images.path.empty() && runs.empty())
+      throw Error("probe: imported models need probe images: name them in the probe config's images (path, split, "
+                  "grayscale) or with --images");
+    const ProbeImagesConfig shared =
+        images.path.empty() ? ProbeImagesConfig{testImagesPath(runs.front().data), runs.front().data.testSplit,
+                                                runs.front().data.grayscale}
+                            : images;
+    std::set<fs::path> seen;
+    for (const fs::path& file : importedModels) {
+      if (!seen.insert(fs::weakly_canonical(file)).second) throw Error("probe: " + file.string() + " is given twice");
+      runs.push_back(importedModel(file, shared));
+    }
   }
   const std::string first = testImagesIdentity(runs.front().data);
   for (const auto& run : runs) {
@@ -125,7 +165,7 @@ void loadProbeImportanceMaps(LoadedImages& loaded, const AlignmentConfig& config
 AlignmentScore modelAlignment(Classifier& model, const LoadedImages& loaded, std::int64_t batchSize, const Job& job) {
   const bool wasTraining = model->is_training();
   model->eval();
-  const torch::Device device = model->parameters().front().device();
+  const torch::Device device = model->device();
   const std::int64_t count = loaded.mapRows.size(0);
   std::vector<torch::Tensor> saliency;
   for (std::int64_t begin = 0; begin < count; begin += batchSize) {
@@ -148,9 +188,13 @@ ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const Pr
   probe.seed = run.record.seed;
   probe.regularizer = run.record.regularizer;
 
-  TrainedClassifier trained = loadRunModel(run.record.folder);
-  probe.classCount = trained.model->config().classCount;
-  if (trained.imageShape != loaded.description.shape)
+  TrainedClassifier trained = run.imported ? loadScriptedClassifier(run.record.folder) : loadRunModel(run.record.folder);
+  probe.classCount = trained.model->classCount();
+  if (probe.classCount == 0)
+    throw FileError(run.record.folder.string(), "returns no logits (no \"logits\" entry in its dictionary), so it "
+                                                "cannot be probed");
+  // An imported model brings any images to its declared input itself.
+  if (!run.imported && trained.imageShape != loaded.description.shape)
     throw FileError(run.record.folder.string(), "its model takes images of another shape than the probe images");
   trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
   Classifier& model = trained.model;
@@ -414,9 +458,10 @@ nlohmann::json toJson(const ProbeReport& report) {
           {"warnings", report.warnings}};
 }
 
-ProbeReport probeRuns(const std::vector<fs::path>& runFolders, const ProbeConfig& config, const Job& job) {
+ProbeReport probeRuns(const std::vector<fs::path>& runFolders, const ProbeConfig& config, const Job& job,
+                      const std::vector<fs::path>& importedModels) {
   validate(config);
-  const std::vector<ProbedRun> runs = readProbedRuns(runFolders);
+  const std::vector<ProbedRun> runs = readProbedRuns(runFolders, importedModels, config.images);
   ProbeReport report;
   report.config = config;
   report.runtime = runtimeInfo();
@@ -537,10 +582,10 @@ ProbeReportFolder writeProbeReportFolder(const ProbeReportFolderConfig& config, 
                                          const RunsCollectedCallback& onRunsCollected) {
   validate(config.probe);
   nlohmann::json skipped = nlohmann::json::array();
-  const std::vector<fs::path> folders = collectRunFolders(config.runs, skipped);
+  const ModelArguments models = collectModels(config.runs, skipped);
   if (onRunsCollected) onRunsCollected(skipped);
   ProbeReportFolder folder;
-  folder.report = probeRuns(folders, config.probe, job);
+  folder.report = probeRuns(models.runFolders, config.probe, job, models.importedModels);
   folder.json = toJson(folder.report);
   folder.json["skipped"] = skipped;
   if (!config.outputDir.empty()) {

@@ -121,8 +121,12 @@ nlohmann::json toJson(const ProbeReport& report);
 // not finished (naming every one and its state), or runs whose training configs name different test
 // images (naming both); FileError for an unreadable run or importance maps that are unreadable or
 // match no probe image; CancelledError when the job is cancelled.
+// Imported models (TorchScript files, scripted_classifier.h) are probed after the runs, on the runs'
+// test images or, without runs, on ProbeConfig::images; each is its own launch, named by its file,
+// regularizer "imported", seed 0. bp::Error for imported models without images or a file given
+// twice; FileError for a model without logits.
 ProbeReport probeRuns(const std::vector<std::filesystem::path>& runFolders, const ProbeConfig& config,
-                      const Job& job = {});
+                      const Job& job = {}, const std::vector<std::filesystem::path>& importedModels = {});
 
 // The paper-style table as CSV (written atomically), one header line, then one row per model and
 // one per launch:
@@ -140,7 +144,8 @@ void writeProbeTable(const ProbeReport& report, const std::filesystem::path& fil
 
 // A probe report folder, as `brainprior-cli probe` and the GUI's comparison dashboard make it.
 struct ProbeReportFolderConfig {
-  std::vector<std::string> runs;  // run folders or folders of runs, as collectRunFolders takes them
+  // Run folders or folders of runs, and imported model files, as collectModels takes them.
+  std::vector<std::string> runs;
   ProbeConfig probe;
   // Where report.json and probe-table.csv go (created when missing); empty: the report is only
   // returned (the CLI without --output-dir).

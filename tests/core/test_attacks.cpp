@@ -223,7 +223,7 @@ class TestAttacks : public QObject {
     QCOMPARE(self.transferRate, 1.0);
     // Another (untrained) model: rates are fractions.
     torch::manual_seed(4);
-    Classifier other(model_->config());
+    Classifier other(resNetConfig(model_));
     const TransferResult transfer = evaluateTransfer(other, images_, labels_, crafted);
     QVERIFY(transfer.targetAdversarialAccuracy >= 0.0 && transfer.targetAdversarialAccuracy <= 1.0);
     QVERIFY(std::isnan(transfer.transferRate) || (transfer.transferRate >= 0.0 && transfer.transferRate <= 1.0));
