@@ -2,8 +2,10 @@
 
 #include <memory>
 
+#include "classifiers/python_export.h"
 #include "classifiers/run_folder.h"
 #include "classifiers/scripted_classifier.h"
+#include "training/neural_trainer.h"
 
 namespace bp::cli {
 namespace {
@@ -25,6 +27,30 @@ void runLayers(const GlobalOptions& global, const std::string& model) {
   printJson(json);
 }
 
+struct ExportOptions {
+  std::string model;
+  std::string output;
+};
+
+void runExport(const GlobalOptions& global, const ExportOptions& options) {
+  startRuntime(global);
+  const std::filesystem::path model(options.model);
+  const std::filesystem::path output(options.output);
+  nlohmann::json json = {{"model", options.model}, {"output", options.output}, {"description", options.output + ".json"}};
+  if (std::filesystem::is_directory(model)) {
+    const TrainedClassifier trained = loadRunModel(model);
+    exportClassifierForPython(trained, output);
+    const ClassifierConfig& config = resNetConfig(trained.model);
+    json["kind"] = "classifier";
+    json["python"] = pythonLoadingCode(classifierArchitectureName(config.architecture), config.inputChannels,
+                                       config.classCount, output.filename().string());
+  } else {
+    exportNeuralModelForPython(loadNeuralModel(model), output);
+    json["kind"] = "neural model";
+  }
+  printJson(json);
+}
+
 }  // namespace
 
 void addClassifierCommands(CLI::App& app, GlobalOptions& global) {
@@ -35,6 +61,19 @@ void addClassifierCommands(CLI::App& app, GlobalOptions& global) {
       "output shapes for one image, its input shape and classes, as JSON");
   layersCommand->add_option("model", *model, "A run folder or a TorchScript file")->required()->check(CLI::ExistingPath);
   layersCommand->callback([&global, model] { runLayers(global, *model); });
+
+  auto exported = std::make_shared<ExportOptions>();
+  CLI::App* exportCommand = app.add_subcommand(
+      "export",
+      "Export a trained model for Python: a state_dict file that torch.load reads (a classifier run's ResNet18/34 "
+      "with torchvision's parameter names) and <output>.json with its config and normalisation; prints the Python "
+      "that loads it");
+  exportCommand->add_option("model", exported->model, "A classifier run folder, or a neural model file from `fit`")
+      ->required()
+      ->check(CLI::ExistingPath);
+  exportCommand->add_option("-o,--output", exported->output, "The state_dict file to write (e.g. model.pth)")
+      ->required();
+  exportCommand->callback([&global, exported] { runExport(global, *exported); });
 }
 
 }  // namespace bp::cli

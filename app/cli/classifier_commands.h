@@ -1,5 +1,6 @@
 #pragma once
-// Commands on single classifiers, BrainPrior's runs and imported models alike: `layers`.
+// Commands on single models: `layers` of a classifier (BrainPrior's runs and imported models alike)
+// and `export` of a trained model for Python.
 #include <CLI/CLI.hpp>
 
 #include "cli_support.h"

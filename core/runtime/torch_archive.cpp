@@ -1,5 +1,6 @@
 #include "runtime/torch_archive.h"
 
+#include <torch/serialize.h>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -68,6 +69,19 @@ void loadModuleChecked(torch::nn::Module& module, torch::serialize::InputArchive
   };
   for (const auto& item : module.named_parameters()) check(item.key(), item.value());
   for (const auto& item : module.named_buffers()) check(item.key(), item.value());
+}
+
+void writePythonStateDict(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                          const std::filesystem::path& path) {
+  c10::Dict<std::string, torch::Tensor> dictionary;
+  for (const auto& [name, tensor] : tensors) dictionary.insert(name, tensor.detach().to(torch::kCPU).contiguous());
+  std::vector<char> bytes;
+  try {
+    bytes = torch::pickle_save(dictionary);
+  } catch (const c10::Error& error) {
+    throw FileError(path.string(), std::string("cannot serialize: ") + error.what_without_backtrace());
+  }
+  writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
 }
 
 }  // namespace bp

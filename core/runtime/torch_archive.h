@@ -5,13 +5,16 @@
 // - read only from regular files, with LibTorch's errors turned into a FileError naming the file;
 // - loaded into a module only when every tensor has the shape the module's config declares and
 //   sane values (LibTorch's Module::load replaces a parameter by whatever the archive holds: an
-//   empty record then crashes the first forward pass, a damaged one predicts garbage).
+//   empty record then crashes the first forward pass, a damaged one predicts garbage);
+// - and for Python, state_dict files that torch.load reads.
 #include <torch/nn/module.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace bp {
 
@@ -24,5 +27,10 @@ void readArchiveFile(const std::filesystem::path& path, torch::serialize::InputA
 // than before loading, or a value that is not finite or beyond 1e10 in magnitude.
 void loadModuleChecked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
                        const std::filesystem::path& path);
+
+// A PyTorch state_dict file: `tensors` (name, tensor) as one dictionary in the order given, moved to
+// the CPU, through torch::pickle_save (the format Python's torch.load reads), written atomically.
+void writePythonStateDict(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                          const std::filesystem::path& path);
 
 }  // namespace bp

@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "file_error_message.h"
+#include "python_torch.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
@@ -91,21 +92,6 @@ void writeWithFutureVersion(const fs::path& from, const fs::path& to) {
   writer.writeEndOfFile();
 }
 
-// A Python that imports torch and torchvision: BRAINPRIOR_PYTHON, else python3 on the PATH, else
-// Debian's /usr/bin/python3.
-std::optional<QString> pythonWithTorchvision() {
-  QStringList candidates = {"python3", "/usr/bin/python3"};
-  const QString chosen = qEnvironmentVariable("BRAINPRIOR_PYTHON");
-  if (!chosen.isEmpty()) candidates = {chosen};
-  for (const QString& python : candidates) {
-    QProcess process;
-    process.start(python, {"-c", "import torch, torchvision"});
-    if (process.waitForFinished(120000) && process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0)
-      return python;
-  }
-  return std::nullopt;
-}
-
 // torchvision's ResNet18 (10 classes, random weights of seed 0) saved twice, traced to return its
 // logits and scripted to return its stages and logits (create_feature_extractor), with 32 images of
 // 3 x 32 x 32 in [0, 1] and what Python computes from them with ImageNet normalisation.
@@ -132,16 +118,6 @@ numpy.save(folder + "/images.npy", images.numpy())
 for name, value in outputs.items():
     numpy.save(folder + "/" + name + ".npy", value.numpy())
 )";
-
-torch::Tensor npyTensor(const fs::path& file) {
-  const NpyArray array = readNpy(file);
-  std::vector<float> values = array.toFloat();
-  return torch::tensor(values).view(array.shape);
-}
-
-double relativeDifference(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>() / std::max(1.0, b.abs().max().item<double>());
-}
 
 }  // namespace
 
@@ -181,7 +157,7 @@ class TestScriptedClassifier : public QObject {
     const torch::Tensor expected =
         const_cast<torch::jit::Module&>(reference).forward({input}).toGenericDict().at("logits").toTensor();
     torch::NoGradGuard noGrad;
-    QVERIFY(relativeDifference(trained.model->forward(images), expected) < 1e-5);
+    QVERIFY(test::relativeDifference(trained.model->forward(images), expected) < 1e-5);
   }
 
   void aLogitsModelHasOneLayer() {
@@ -336,8 +312,8 @@ def forward(self, x):
   }
 
   void torchvisionModelsGiveWhatPythonGives() {
-    const std::optional<QString> python = pythonWithTorchvision();
-    if (!python) QSKIP("no Python with torch and torchvision (Debian: python3-torchvision; or set BRAINPRIOR_PYTHON)");
+    const std::optional<QString> python = test::pythonWithTorchvision();
+    if (!python) QSKIP(test::kNoPythonWithTorchvision);
     const fs::path folder = scratch_.path() / "torchvision";
     fs::create_directories(folder);
     QProcess process;
@@ -345,11 +321,11 @@ def forward(self, x):
     QVERIFY(process.waitForFinished(600000));
     QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
 
-    const torch::Tensor images = npyTensor(folder / "images.npy");
+    const torch::Tensor images = test::readNpyTensor(folder / "images.npy");
     torch::NoGradGuard noGrad;
     TrainedClassifier traced = loadScriptedClassifier(folder / "resnet18.pt");
     QCOMPARE(traced.model->classCount(), 10);
-    const double logitsDifference = relativeDifference(traced.model->forward(images), npyTensor(folder / "logits.npy"));
+    const double logitsDifference = test::relativeDifference(traced.model->forward(images), test::readNpyTensor(folder / "logits.npy"));
     QVERIFY2(logitsDifference < 1e-5, qPrintable(QString::number(logitsDifference)));
 
     TrainedClassifier stages = loadScriptedClassifier(folder / "resnet18-stages.pt");
@@ -357,7 +333,7 @@ def forward(self, x):
     const ClassifierOutput output = stages.model->forwardWithTaps(images);
     const std::vector<std::string> names = stages.model->tapNames();
     for (std::size_t tap = 0; tap < names.size(); ++tap) {
-      const double difference = relativeDifference(output.taps[tap], npyTensor(folder / (names[tap] + ".npy")));
+      const double difference = test::relativeDifference(output.taps[tap], test::readNpyTensor(folder / (names[tap] + ".npy")));
       QVERIFY2(difference < 1e-5, qPrintable(QString::fromStdString(names[tap]) + " " + QString::number(difference)));
     }
   }
