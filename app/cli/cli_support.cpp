@@ -100,10 +100,6 @@ nlohmann::json readJsonFile(const std::string& path) {
   }
 }
 
-NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job) {
-  return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job);
-}
-
 std::optional<Tier> tierFromChoice(const std::string& choice) {
   return choice == "all" ? std::nullopt : parseTier(choice);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/default_data.h"
 #include "data/neural_dataset.h"
 
 #include "runtime/error.h"
@@ -51,8 +52,6 @@ auto readConfigFile(const std::string& path, Parse parse) -> decltype(parse(nloh
     throw FileError(path, std::string("a value of the wrong type: ") + error.what());
   }
 }
-// A neural dataset from a path, or the embedded default population for "default".
-NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job);
 // "train", "validation", "test", or "all" (nullopt).
 std::optional<Tier> tierFromChoice(const std::string& choice);
 

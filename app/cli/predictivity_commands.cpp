@@ -44,9 +44,8 @@ void addPredictivityCommands(CLI::App& app, GlobalOptions& global) {
                    "their <file>.json)")
       ->required()
       ->check(CLI::ExistingPath);
-  command->add_option("--neural", predictivity->neural, "Neural dataset (any format `info` reads)")
-      ->required()
-      ->check(CLI::ExistingPath);
+  command->add_option("--neural", predictivity->neural, "Neural dataset (any format `info` reads), or 'default'")
+      ->required();
   command->add_option("--config", predictivity->config,
                       "Predictivity config (JSON: method, components, lambda, folds, seed, pool_size, max_images, "
                       "batch_size)")

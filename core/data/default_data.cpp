@@ -27,4 +27,8 @@ SyntheticV1Result generateDefaultDataset(const SyntheticV1Config& config, const 
   return result;
 }
 
+NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job) {
+  return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job);
+}
+
 }  // namespace bp

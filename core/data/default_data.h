@@ -15,4 +15,8 @@ std::filesystem::path defaultImageSourcePath();
 // FileError with an install hint when the package is missing.
 SyntheticV1Result generateDefaultDataset(const SyntheticV1Config& config = {}, const Job& job = {});
 
+// A neural dataset from a path (loadNeuralDataset), or the embedded default population for
+// "default", as every command and panel that takes a dataset reads the word.
+NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job = {});
+
 }  // namespace bp

@@ -17,6 +17,7 @@
 #include "classifiers/run_registry.h"
 #include "classifiers/scripted_classifier.h"
 #include "data/dataset_io.h"
+#include "data/default_data.h"
 #include "measures/correlation.h"
 #include "probing/layer_features.h"
 #include "probing/seed_statistics.h"
@@ -562,7 +563,7 @@ PredictivityReportFolder writePredictivityReportFolder(const PredictivityReportF
   nlohmann::json skipped = nlohmann::json::array();
   const ModelArguments models = collectModels(config.runs, skipped);
   if (onRunsCollected) onRunsCollected(skipped);
-  const NeuralDataset dataset = loadNeuralDataset(config.neuralPath, job.subJob(0.0, 0.1));
+  const NeuralDataset dataset = loadNeuralOrDefault(config.neuralPath.string(), job.subJob(0.0, 0.1));
   PredictivityReportFolder folder;
   folder.report = predictivityOfRuns(models.runFolders, dataset, config.predictivity, job.subJob(0.1, 1.0),
                                      models.importedModels);

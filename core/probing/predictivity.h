@@ -209,7 +209,7 @@ void writePredictivityLaunchTable(const PredictivityReport& report, const std::f
 // make it.
 struct PredictivityReportFolderConfig {
   std::vector<std::string> runs;  // run folders, folders of runs and imported model files, as collectModels takes them
-  std::filesystem::path neuralPath;  // the neural dataset (any format loadNeuralDataset reads)
+  std::filesystem::path neuralPath;  // the neural dataset (any format loadNeuralDataset reads), or "default"
   PredictivityConfig predictivity;
   // Where report.json, predictivity-table.csv and predictivity-launches.csv go (created when
   // missing); empty: the report is only returned (the CLI without --output-dir).

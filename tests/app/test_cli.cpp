@@ -12,26 +12,15 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
+#include "cli_run.h"
 #include "striped_images.h"
 #include "test_registry.h"
 #include "test_support.h"
 
 namespace {
 
-struct CliRun {
-  int exitCode = -1;
-  QByteArray out;
-  QByteArray err;
-  QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-CliRun runCli(const QStringList& arguments) {
-  QProcess process;
-  process.start(QStringLiteral(BRAINPRIOR_CLI_PATH), QStringList{QStringLiteral("--quiet")} + arguments);
-  process.waitForFinished(-1);
-  return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, process.readAllStandardOutput(),
-          process.readAllStandardError()};
-}
+using bp::test::CliRun;
+using bp::test::runCli;
 
 const QStringList kSmallPopulation = {"--neurons", "12", "--train", "60", "--validation", "10",
                                       "--test", "5", "--repeats", "4", "--seed", "7"};

@@ -20,11 +20,13 @@
 #include "rsa/features.h"
 #include "test_registry.h"
 
+#include <QJsonArray>
 #include <QProcess>
 #include <QtTest>
 
 #include <optional>
 
+#include "cli_run.h"
 #include "file_error_message.h"
 #include "python_torch.h"
 #include "runtime/atomic_file.h"
@@ -309,6 +311,42 @@ def forward(self, x):
     QCOMPARE(image.max().item<float>() <= 1.0f, true);
     const torch::Tensor expected = layerFeatures(trained, image, {"pool"}, 2, 1).features.front();
     QVERIFY(std::abs(static_cast<double>(layer.row(1)[0]) - expected[0][0].item<double>()) < 1e-5);
+  }
+
+  void theCommandLineTakesAnImportedModel() {
+    // layers, probe (on named images), predictivity and a layer's similarity matrix, as a user runs them.
+    const QString model = QString::fromStdString(layers_.string());
+    test::CliRun run = test::runCli({"layers", model});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(run.json().value("layers").toArray().size(), 3);
+    QCOMPARE(run.json().value("kind").toString(), QString("torchscript"));
+
+    const fs::path stripes = scratch_.path() / "cli-stripes";
+    fs::create_directories(stripes);
+    test::writeStripedIdxSplit(stripes, "t10k", 12, 2, 12);
+    const fs::path probeConfig = scratch_.path() / "probe.json";
+    writeFileAtomically(probeConfig, R"({"max_images": 12, "corruptions": [{"kind": "gaussian_noise", "severities": [0, 0.1]}],
+      "minimum_norm_searches": [], "boundary_attack": false, "success_curves": []})");
+    run = test::runCli({"probe", model, "--images", QString::fromStdString(stripes.string()), "--config",
+                        QString::fromStdString(probeConfig.string())});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(run.json().value("models").toArray().at(0).toObject().value("regularizer").toString(), QString("imported"));
+    run = test::runCli({"probe", model});
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("imported models need probe images"), run.err.constData());
+
+    run = test::runCli({"predictivity", model, "--neural", "default"});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QJsonArray layers = run.json().value("models").toArray().at(0).toObject().value("layers").toArray();
+    QCOMPARE(layers.size(), 3);
+    QVERIFY(std::isfinite(layers.at(0).toObject().value("median_r").toDouble()));
+
+    const QString matrix = QString::fromStdString((scratch_.path() / "conv.h5").string());
+    run = test::runCli({"rsa", "default", "--tier", "test", "--model", model, "--layer", "conv", "-o", matrix});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(run.json().value("units").toInt(), 4 * 4 * 4);
+    run = test::runCli({"rsa", "default", "--model", model, "--layer", "fc7", "-o", matrix});
+    QVERIFY2(run.err.contains("no layer 'fc7'; its layers: conv, pool, logits"), run.err.constData());
   }
 
   void torchvisionModelsGiveWhatPythonGives() {
