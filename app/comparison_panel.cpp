@@ -23,6 +23,7 @@
 #include <map>
 
 #include "app/controls_column.h"
+#include "app/imported_model_dialog.h"
 #include "app/probe_session.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
@@ -129,6 +130,24 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   runsRow->addWidget(runsFolder_, 1);
   runsRow->addWidget(browseRuns);
   form->addRow(tr("Runs"), runsRow);
+  importedModels_ = new QLineEdit(this);
+  importedModels_->setObjectName("importedModels");
+  importedModels_->setPlaceholderText(tr("Optional: TorchScript models to compare with the runs, separated by ;"));
+  importedModels_->setToolTip(tr("Probed on the runs' test images and scored against the same neurons; each "
+                                 "declares its preprocessing in <file>.json"));
+  auto* addModel = new QPushButton(tr("Add…"), this);
+  addModel->setToolTip(tr("Add a TorchScript model (its preprocessing is asked for once and kept beside it)"));
+  connect(addModel, &QPushButton::clicked, this, [this] {
+    const QString file = chooseTorchScriptFile(this);
+    if (file.isEmpty() || !ensureImportedModelDescription(this, file)) return;
+    QStringList files = importedModels();
+    if (!files.contains(file)) files << file;
+    setImportedModels(files);
+  });
+  auto* modelsRow = new QHBoxLayout;
+  modelsRow->addWidget(importedModels_, 1);
+  modelsRow->addWidget(addModel);
+  form->addRow(tr("Models"), modelsRow);
 
   probePreset_ = new QComboBox(this);
   for (const std::string& name : probeConfigPresets()) probePreset_->addItem(QString::fromStdString(name));
@@ -254,6 +273,7 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   layout->addWidget(dashboard, 1);
   fillTable();
   connect(runsFolder_, &QLineEdit::textChanged, this, &ComparisonPanel::publishSources);
+  connect(importedModels_, &QLineEdit::textChanged, this, &ComparisonPanel::publishSources);
   connect(neuralPath_, &QLineEdit::textChanged, this, &ComparisonPanel::publishSources);
   connect(probePreset_, &QComboBox::currentTextChanged, this,
           [this](const QString& name) { workspace_.setSettings("comparison", {{"preset", name.toStdString()}}); });
@@ -263,6 +283,7 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
 void ComparisonPanel::publishSources() {
   ComparisonSources sources = workspace_.comparison();
   sources.runsFolder = runsFolder();
+  sources.importedModels = importedModels();
   sources.neuralPath = neuralPath();
   workspace_.setComparison(sources);
 }
@@ -274,6 +295,13 @@ void ComparisonPanel::setReportFile(QString ComparisonSources::*report, const QS
 }
 
 void ComparisonPanel::setRunsFolder(const QString& folder) { runsFolder_->setText(folder); }
+void ComparisonPanel::setImportedModels(const QStringList& files) { importedModels_->setText(files.join(QStringLiteral("; "))); }
+QStringList ComparisonPanel::importedModels() const {
+  QStringList files;
+  for (const QString& part : importedModels_->text().split(';', Qt::SkipEmptyParts))
+    if (!part.trimmed().isEmpty()) files << part.trimmed();
+  return files;
+}
 QString ComparisonPanel::runsFolder() const { return runsFolder_->text().trimmed(); }
 void ComparisonPanel::setNeuralPath(const QString& path) { neuralPath_->setText(path); }
 QString ComparisonPanel::neuralPath() const { return neuralPath_->text().trimmed(); }
@@ -317,7 +345,8 @@ void ComparisonPanel::runProbe() {
     return;
   }
   config["max_images"] = maxImages_->value();
-  const std::vector<std::string> folders = {runsFolder().toStdString()};
+  std::vector<std::string> folders = {runsFolder().toStdString()};
+  for (const QString& file : importedModels()) folders.push_back(file.toStdString());
   const std::string output = outputFolder(QStringLiteral("probe-report")).toStdString();
   jobs_.run<nlohmann::json>(
       tr("Probing the runs in %1").arg(QFileInfo(runsFolder()).fileName()),
@@ -335,7 +364,8 @@ void ComparisonPanel::runPredictivity() {
     return;
   }
   const nlohmann::json config = {{"method", readout_->currentData().toString().toStdString()}};
-  const std::vector<std::string> folders = {runsFolder().toStdString()};
+  std::vector<std::string> folders = {runsFolder().toStdString()};
+  for (const QString& file : importedModels()) folders.push_back(file.toStdString());
   const std::string neural = neuralPath_->text().trimmed().toStdString();
   const std::string output = outputFolder(QStringLiteral("predictivity-report")).toStdString();
   jobs_.run<nlohmann::json>(

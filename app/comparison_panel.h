@@ -38,6 +38,9 @@ public:
   ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget* parent = nullptr);
 
   void setRunsFolder(const QString& folder);
+  // TorchScript models (files) probed and scored together with the runs.
+  void setImportedModels(const QStringList& files);
+  QStringList importedModels() const;
   QString runsFolder() const;
   // Probes the runs folder's finished runs with the chosen preset or config file; the report is
   // written to <runs folder>/probe-report/ and shown.
@@ -93,6 +96,7 @@ private:
   nlohmann::json predictivityReport_;  // null until a predictivity report is shown
 
   QLineEdit* runsFolder_ = nullptr;
+  QLineEdit* importedModels_ = nullptr;
   QComboBox* probePreset_ = nullptr;
   QSpinBox* maxImages_ = nullptr;
   QLineEdit* neuralPath_ = nullptr;

@@ -24,7 +24,9 @@
 #include <cmath>
 
 #include "app/controls_column.h"
+#include "app/imported_model_dialog.h"
 #include "app/workspace.h"
+#include "runtime/error.h"
 #include "widgets/bar_plot.h"
 #include "widgets/colormaps.h"
 #include "widgets/image_conversion.h"
@@ -139,8 +141,16 @@ void ProbePanel::buildControls() {
   auto* loadRuns = new QPushButton(tr("Load Runs…"), modelsBox);
   loadRuns->setToolTip(tr("A run folder, or a folder of runs (every finished run in it)"));
   connect(loadRuns, &QPushButton::clicked, this, &ProbePanel::chooseRunsToLoad);
+  auto* addModel = new QPushButton(tr("Add TorchScript Model…"), modelsBox);
+  addModel->setObjectName("addTorchScriptModel");
+  addModel->setToolTip(tr("Any PyTorch network saved with torch.jit.trace or torch.jit.script, next to the runs; "
+                          "its preprocessing is asked for once and kept beside it"));
+  connect(addModel, &QPushButton::clicked, this, &ProbePanel::chooseModelToImport);
+  auto* modelButtons = new QHBoxLayout;
+  modelButtons->addWidget(loadRuns);
+  modelButtons->addWidget(addModel);
   modelsLayout->addWidget(modelList_);
-  modelsLayout->addWidget(loadRuns);
+  modelsLayout->addLayout(modelButtons);
 
   auto* imageBox = new QGroupBox(tr("Image"), controls);
   auto* imageLayout = new QGridLayout(imageBox);
@@ -205,8 +215,14 @@ void ProbePanel::buildControls() {
   attackButton_ = new QPushButton(tr("Attack"), attackBox);
   attackButton_->setCheckable(true);
   attackButton_->setToolTip(tr("Apply the attack (press again to remove it)"));
+  auto* budgetUnits = new QLabel(tr("ε is in image units: a fraction of each model's input range "
+                                     "(8/255 is 8 grey levels of a 0–255 model)."),
+                                  attackBox);
+  budgetUnits->setWordWrap(true);
+  budgetUnits->setObjectName("budgetUnits");
   attackLayout->addRow(tr("Attack"), attack_);
   attackLayout->addRow(tr("Budget ε"), epsilonRow);
+  attackLayout->addRow(budgetUnits);
   attackLayout->addRow(tr("On model"), attackedModel_);
   attackLayout->addRow(attackButton_);
   connect(attack_, &QComboBox::currentIndexChanged, this, &ProbePanel::onAttackKindChanged);
@@ -279,6 +295,21 @@ void ProbePanel::chooseRunsToLoad() {
   if (!folder.isEmpty()) loadRuns({folder});
 }
 
+void ProbePanel::chooseModelToImport() {
+  const QString file = chooseTorchScriptFile(this);
+  if (file.isEmpty() || !ensureImportedModelDescription(this, file)) return;
+  QStringList sources = workspace_.probeRuns();
+  const bool runsLoaded = std::any_of(models_.begin(), models_.end(), [](const ProbeModel& m) { return !m.imported; });
+  if (!runsLoaded && importedModelImages_.isEmpty()) {
+    importedModelImages_ = QFileDialog::getExistingDirectory(
+        this, tr("Choose labelled images to probe it on (an IDX folder such as Fashion-MNIST, a CIFAR folder, or "
+                 "one folder per class)"));
+    if (importedModelImages_.isEmpty()) return;
+  }
+  if (!sources.contains(file)) sources << file;
+  loadRuns(sources);
+}
+
 void ProbePanel::chooseImageToOpen() {
   const QString path = QFileDialog::getOpenFileName(this, tr("Open an image"), {},
                                                     tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"));
@@ -293,12 +324,24 @@ void ProbePanel::loadRuns(const QStringList& folders) {
     ProbeImageSet images;
     std::vector<std::string> skipped;
   };
+  const std::string importedModelImages = importedModelImages_.toStdString();
   jobs_.run<std::shared_ptr<Loaded>>(
       tr("Loading runs to probe"),
-      [paths](const bp::Job& job) {
+      [paths, importedModelImages](const bp::Job& job) {
         auto loaded = std::make_shared<Loaded>();
         loaded->models = loadProbeModels(paths, loaded->skipped, job.subJob(0.0, 0.6));
-        loaded->images = loadProbeImageSet(loaded->models.front(), kTestImagesShown, job.subJob(0.6, 1.0));
+        // Runs come first and name their test images; imported models alone are shown the images chosen
+        // for them.
+        const ProbeModel& first = loaded->models.front();
+        if (!first.imported) {
+          loaded->images = loadProbeImageSet(first, kTestImagesShown, job.subJob(0.6, 1.0));
+        } else if (importedModelImages.empty()) {
+          throw bp::Error("probe: imported models need labelled images; add the model again with Add TorchScript "
+                          "Model… to choose them");
+        } else {
+          loaded->images =
+              loadLabelledImages(importedModelImages, first.channels == 1, kTestImagesShown, job.subJob(0.6, 1.0));
+        }
         return loaded;
       },
       [this, folders](std::shared_ptr<Loaded>& loaded) {
@@ -310,8 +353,15 @@ void ProbePanel::loadRuns(const QStringList& folders) {
         attackedModel_->clear();
         for (const ProbeModel& model : models_) {
           const QString name = QString::fromStdString(model.name);
-          auto* item = new QListWidgetItem(tr("%1 — test accuracy %2").arg(name).arg(model.testAccuracy, 0, 'f', 3),
-                                           modelList_);
+          const QString detail =
+              model.imported ? tr("imported, takes %1 × %2 × %3 in %4 to %5")
+                                   .arg(model.channels)
+                                   .arg(model.height)
+                                   .arg(model.width)
+                                   .arg(model.rangeLow)
+                                   .arg(model.rangeHigh)
+                             : tr("test accuracy %1").arg(model.testAccuracy, 0, 'f', 3);
+          auto* item = new QListWidgetItem(tr("%1 — %2").arg(name, detail), modelList_);
           item->setToolTip(QString::fromStdString(model.folder));
           attackedModel_->addItem(name);
         }
@@ -373,13 +423,12 @@ void ProbePanel::showTestImage(int index) {
 
 bool ProbePanel::showImageFile(const QString& path) {
   if (models_.empty()) {
-    status_ = tr("Load runs first: the image is resized to the models' input.");
+    status_ = tr("Load runs or add a model first: the image is resized to the probe images' size.");
     statusLabel_->setText(status_);
     return false;
   }
-  const ProbeModel& model = models_.front();
   try {
-    setImage(readProbeImageFile(path.toStdString(), model.channels, model.height, model.width), -1,
+    setImage(readProbeImageFile(path.toStdString(), images_.channels, images_.height, images_.width), -1,
              tr("%1 (no label: attacks push away from the attacked model's decision)").arg(QFileInfo(path).fileName()));
     workspace_.setProbeImageFile(path);
   } catch (const std::exception& error) {
@@ -394,8 +443,7 @@ void ProbePanel::setImage(std::vector<float> pixels, int label, const QString& d
   image_ = std::move(pixels);
   label_ = label;
   imageSource_->setText(description);
-  const ProbeModel& model = models_.front();
-  originalView_->setPixmap(scaled(planesImage(image_, model.channels, model.height, model.width), kViewSize));
+  originalView_->setPixmap(scaled(planesImage(image_, images_.channels, images_.height, images_.width), kViewSize));
   requestProbe();
 }
 
@@ -478,12 +526,11 @@ void ProbePanel::requestProbe() {
 void ProbePanel::startProbe() {
   probePending_ = false;
   probeRunning_ = true;
-  const ProbeModel& model = models_.front();
   ProbeRequest request;
   request.image = image_;
-  request.channels = model.channels;
-  request.height = model.height;
-  request.width = model.width;
+  request.channels = images_.channels;
+  request.height = images_.height;
+  request.width = images_.width;
   request.label = label_;
   request.corruption = corruption_->currentData().toString().toStdString();
   request.severity = severity();
@@ -516,10 +563,11 @@ void ProbePanel::startProbe() {
 }
 
 void ProbePanel::showOutcome() {
-  const ProbeModel& first = models_.front();
-  const int channels = first.channels;
-  const int height = first.height;
-  const int width = first.width;
+  // The images' geometry: the runs' (their test images are loaded at it), or for imported models
+  // alone the chosen images' own.
+  const int channels = images_.channels;
+  const int height = images_.height;
+  const int width = images_.width;
   shownView_->setPixmap(scaled(planesImage(outcome_.shown, channels, height, width), kViewSize));
   const std::vector<float> perturbation = channelMean(outcome_.perturbation, channels, height, width);
   float largest = 0.0f;
@@ -588,7 +636,8 @@ void ProbePanel::dropEvent(QDropEvent* event) {
   const auto urls = event->mimeData()->urls();
   if (urls.isEmpty() || !urls.front().isLocalFile()) return;
   const QString path = urls.front().toLocalFile();
-  // A dropped folder is a run or a folder of runs; a file is an image to probe.
+  // A dropped folder is a run or a folder of runs; a file is an image to probe (add TorchScript models
+  // with their button, which asks for their preprocessing).
   if (QFileInfo(path).isDir())
     loadRuns({path});
   else

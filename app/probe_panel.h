@@ -1,6 +1,6 @@
 #pragma once
-// The interactive probe, for exploring and for demos: trained classifiers (finished runs) side by
-// side, one image (a test image of their dataset, or any dropped or opened file), a corruption
+// The interactive probe, for exploring and for demos: trained classifiers (finished runs and
+// imported TorchScript models) side by side, one image (a test image of their dataset, or any dropped or opened file), a corruption
 // with its severity on a slider, an adversarial attack on one model at the press of a button, and
 // what every model then does: its class probabilities and its saliency map. The image, what the
 // models are shown, and the perturbation (amplified) are drawn above.
@@ -41,12 +41,16 @@ class ProbePanel : public QWidget {
 public:
   ProbePanel(Workspace& workspace, JobRunner& jobs, QWidget* parent = nullptr);
 
-  // Loads the finished runs among `folders` (run folders or folders of runs) in a worker, with the
-  // first 2,000 test images of their dataset, and replaces the loaded models.
+  // Loads the finished runs among `folders` (run folders or folders of runs) and the imported models
+  // (TorchScript files) in a worker, with the first 2,000 test images of the runs' dataset (or of the
+  // imported models' images), and replaces the loaded models.
   void loadRuns(const QStringList& folders);
+  // The labelled images (an image dataset) imported models are shown when no run names test images;
+  // Add TorchScript Model… asks for them.
+  void setImportedModelImages(const QString& path) { importedModelImages_ = path; }
   // Shows test image `index` of the loaded set.
   void showTestImage(int index);
-  // Shows an image file (any size; resized to the models' input); false with the reason shown.
+  // Shows an image file (any size; resized to the probe images' size); false with the reason shown.
   bool showImageFile(const QString& path);
   // corruption: "none" or a corruption kind (corruptions.h); severity in the kind's own units.
   void setCorruption(const QString& corruption, double severity);
@@ -81,6 +85,7 @@ protected:
 private:
   void buildControls();
   void chooseRunsToLoad();
+  void chooseModelToImport();
   void chooseImageToOpen();
   void onCorruptionKindChanged();
   void onAttackKindChanged();
@@ -97,6 +102,8 @@ private:
   JobRunner& jobs_;      // loading: progress and errors in the main window
   JobRunner probeJobs_;  // the interactive probes: quick, frequent, reported here
   std::vector<ProbeModel> models_;
+  // The labelled images imported models are shown when no run names test images.
+  QString importedModelImages_;
   ProbeImageSet images_;
   std::vector<float> image_;
   int label_ = -1;

@@ -12,6 +12,7 @@
 #include "classifiers/harmonization.h"
 #include "classifiers/run_folder.h"
 #include "classifiers/run_registry.h"
+#include "classifiers/scripted_classifier.h"
 #include "data/dataset_io.h"
 #include "data/image_readers.h"
 #include "probing/attacks.h"
@@ -27,13 +28,34 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> finishedRunFolders(const std::vector<std::string>& runFolders,
-                                         std::vector<std::string>& skipped) {
+ModelArguments collectProbeModels(const std::vector<std::string>& paths, std::vector<std::string>& skipped) {
   nlohmann::json skippedRuns = nlohmann::json::array();
-  std::vector<fs::path> folders = collectRunFolders(runFolders, skippedRuns);
+  ModelArguments models = collectModels(paths, skippedRuns);
   for (const auto& run : skippedRuns)
     skipped.push_back(run.at("folder").get<std::string>() + " (" + run.at("state").get<std::string>() + ")");
-  return folders;
+  return models;
+}
+
+ProbeModel importedProbeModel(const fs::path& file) {
+  ProbeModel model;
+  model.folder = file.string();
+  model.name = file.filename().string();
+  model.launch = model.name;
+  model.regularizer = "imported";
+  model.testAccuracy = std::numeric_limits<double>::quiet_NaN();
+  model.imported = true;
+  const ScriptedModelInput input = readScriptedModelDescription(file).input;
+  model.rangeLow = input.rangeLow;
+  model.rangeHigh = input.rangeHigh;
+  auto trained = std::make_shared<TrainedClassifier>(loadScriptedClassifier(file));
+  if (trained->model->classCount() == 0)
+    throw FileError(file.string(), "returns no logits (no \"logits\" entry in its dictionary), so it cannot be probed");
+  model.classNames = trained->classNames;
+  model.channels = static_cast<int>(trained->imageShape.at(0));
+  model.height = static_cast<int>(trained->imageShape.at(1));
+  model.width = static_cast<int>(trained->imageShape.at(2));
+  model.trained = std::move(trained);
+  return model;
 }
 
 std::string geometryText(int channels, int height, int width) {
@@ -87,9 +109,10 @@ AttackedImage attackImage(Classifier& model, const torch::Tensor& images, const 
 
 }  // namespace
 
-std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& runFolders, std::vector<std::string>& skipped,
+std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& paths, std::vector<std::string>& skipped,
                                         const Job& job) {
-  const std::vector<fs::path> folders = finishedRunFolders(runFolders, skipped);
+  const ModelArguments arguments = collectProbeModels(paths, skipped);
+  const std::vector<fs::path>& folders = arguments.runFolders;
   std::vector<ProbeModel> models;
   for (std::size_t i = 0; i < folders.size(); ++i) {
     job.throwIfCancelled();
@@ -125,8 +148,47 @@ std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& runFolde
                   "; load runs trained on the same kind of images together");
     models.push_back(std::move(model));
   }
-  if (models.empty()) throw Error("probe: no finished run to load");
+  for (const fs::path& file : arguments.importedModels) {
+    job.throwIfCancelled();
+    job.progress(0.9, "Loading " + file.filename().string());
+    models.push_back(importedProbeModel(file));
+  }
+  if (models.empty()) throw Error("probe: no finished run or model to load");
   return models;
+}
+
+bool hasImportedModelDescription(const std::string& modelFile) {
+  std::error_code ec;
+  return fs::is_regular_file(scriptedModelDescriptionPath(modelFile), ec);
+}
+
+void writeImportedModelDescription(const std::string& modelFile, const ImportedModelInput& input) {
+  ScriptedModelDescription description;
+  description.input.channels = input.channels;
+  description.input.height = input.height;
+  description.input.width = input.width;
+  description.input.rangeLow = input.rangeLow;
+  description.input.rangeHigh = input.rangeHigh;
+  description.input.mean = input.mean;
+  description.input.std = input.std;
+  writeScriptedModelDescription(modelFile, description);
+}
+
+ProbeImageSet loadLabelledImages(const std::string& path, bool grayscale, std::int64_t maxImages, const Job& job) {
+  ImageLoadOptions options;
+  options.grayscale = grayscale;
+  options.maxImages = maxImages;
+  ImageDataset dataset = loadImageDataset(path, options, "test", job);
+  if (dataset.imageCount() == 0) throw FileError(path, "has no test images");
+  ProbeImageSet set;
+  set.path = path;
+  set.channels = dataset.channels;
+  set.height = dataset.height;
+  set.width = dataset.width;
+  set.pixels = std::move(dataset.pixels);
+  set.labels.assign(dataset.labels.begin(), dataset.labels.end());
+  set.classNames = std::move(dataset.classNames);
+  return set;
 }
 
 ProbeImageSet loadProbeImageSet(const ProbeModel& model, std::int64_t maxImages, const Job& job) {
@@ -156,11 +218,13 @@ std::vector<float> readProbeImageFile(const std::string& file, int channels, int
 
 ProbeOutcome runProbe(const std::vector<ProbeModel>& models, const ProbeRequest& request, const Job& job) {
   if (models.empty()) throw Error("probe: no model is loaded");
-  const ProbeModel& first = models.front();
-  if (request.channels != first.channels || request.height != first.height || request.width != first.width ||
-      request.image.size() != static_cast<std::size_t>(first.channels) * first.height * first.width)
-    throw Error("probe: the image is " + geometryText(request.channels, request.height, request.width) +
-                " but the models take " + geometryText(first.channels, first.height, first.width));
+  if (request.image.size() != static_cast<std::size_t>(request.channels) * request.height * request.width)
+    throw Error("probe: the image's pixels do not make " + geometryText(request.channels, request.height, request.width));
+  for (const ProbeModel& model : models)
+    if (!model.imported &&
+        (request.channels != model.channels || request.height != model.height || request.width != model.width))
+      throw Error("probe: the image is " + geometryText(request.channels, request.height, request.width) + " but " +
+                  model.name + " takes " + geometryText(model.channels, model.height, model.width));
   if (request.attackedModel < 0 || request.attackedModel >= static_cast<int>(models.size()))
     throw Error("probe: no model " + std::to_string(request.attackedModel) + " to attack");
 

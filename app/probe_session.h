@@ -22,19 +22,24 @@ struct TrainedClassifier;
 
 namespace bp::app {
 
-// A finished training run's classifier, loaded for probing.
+// A finished training run's classifier, or an imported TorchScript model, loaded for probing.
 struct ProbeModel {
   std::string folder;
   std::string name;    // the run's folder name
   std::string launch;  // the run's launch (RunRecord::group)
   std::string regularizer;
   std::uint64_t seed = 0;
-  double testAccuracy = 0.0;
+  double testAccuracy = 0.0;  // NaN for an imported model
   std::vector<std::string> classNames;
+  // The images it takes; an imported model brings any image to its declared input itself.
   int channels = 0;
   int height = 0;
   int width = 0;
-  // The training config's test images: where the probe panel draws its dataset images from.
+  bool imported = false;
+  double rangeLow = 0.0;  // an imported model's declared input range (BrainPrior's runs: [0, 1])
+  double rangeHigh = 1.0;
+  // The training config's test images: where the probe panel draws its dataset images from (empty
+  // for an imported model).
   std::string testImagesPath;
   std::string testSplit;
   bool grayscale = true;
@@ -42,11 +47,27 @@ struct ProbeModel {
   std::shared_ptr<bp::TrainedClassifier> trained;
 };
 
-// Loads the finished runs among `runFolders` (each a run folder or a folder of runs); the others
-// are skipped and named in `skipped`. Throws bp::Error when no finished run is found, or when the
-// runs take images of different shapes (they could not be shown the same image).
-std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& runFolders, std::vector<std::string>& skipped,
+// Loads the finished runs among `paths` (each a run folder or a folder of runs; the others are
+// skipped and named in `skipped`), then the imported models among them (TorchScript files,
+// scripted_classifier.h). Throws bp::Error when nothing is found, or when the runs take images of
+// different shapes (they could not be shown the same image); FileError for an unreadable model.
+std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& paths, std::vector<std::string>& skipped,
                                         const bp::Job& job);
+
+// An imported model's preprocessing, as the GUI asks for it once and keeps it beside the model
+// (<file>.json, scripted_classifier.h).
+struct ImportedModelInput {
+  int channels = 3;
+  int height = 224;
+  int width = 224;
+  double rangeLow = 0.0;
+  double rangeHigh = 1.0;
+  std::vector<float> mean = {0.485f, 0.456f, 0.406f};  // torchvision's ImageNet statistics
+  std::vector<float> std = {0.229f, 0.224f, 0.225f};
+};
+bool hasImportedModelDescription(const std::string& modelFile);
+// Throws bp::Error for an invalid input, FileError when it cannot be written.
+void writeImportedModelDescription(const std::string& modelFile, const ImportedModelInput& input);
 
 // Labelled images to pick from: the first `maxImages` test images of `model`'s training config.
 struct ProbeImageSet {
@@ -60,6 +81,9 @@ struct ProbeImageSet {
   std::int64_t count() const { return static_cast<std::int64_t>(labels.size()); }
 };
 ProbeImageSet loadProbeImageSet(const ProbeModel& model, std::int64_t maxImages, const bp::Job& job);
+// The first `maxImages` test images of the labelled image dataset at `path` (IDX, CIFAR, class
+// folders) at their own size: what imported models are probed on when no run names images.
+ProbeImageSet loadLabelledImages(const std::string& path, bool grayscale, std::int64_t maxImages, const bp::Job& job);
 
 // A dropped or opened image file in the models' geometry (channels x height x width, [0, 1]).
 std::vector<float> readProbeImageFile(const std::string& file, int channels, int height, int width);
@@ -101,7 +125,7 @@ struct ProbeOutcome {
 };
 
 // Corrupts, attacks, and shows the result to every model. Throws bp::Error for an image whose
-// geometry is not the models', an unknown corruption or an invalid severity.
+// geometry is not the runs' (imported models take any), an unknown corruption or an invalid severity.
 ProbeOutcome runProbe(const std::vector<ProbeModel>& models, const ProbeRequest& request, const bp::Job& job);
 
 // ---- Comparison reports -----------------------------------------------------------------------------

@@ -145,6 +145,8 @@ bp::Project ProjectController::capture(std::vector<UnsavedContent>* unsaved) con
                                                              {"comparison.predictivity_report", comparison.predictivityReportFile}};
   for (const auto& [name, path] : comparisonFiles)
     if (!path.isEmpty()) project.files[name] = path.toStdString();
+  for (int i = 0; i < comparison.importedModels.size(); ++i)
+    project.files[key("comparison.models.", i)] = comparison.importedModels[i].toStdString();
   project.panels["comparison"] = workspace.settings("comparison");
 
   project.layout = {{"geometry", window_.saveGeometry().toBase64().toStdString()},
@@ -376,6 +378,7 @@ void ProjectController::restoreStage(int stage, const bp::Project& project) {
 
     ComparisonPanel* comparison = window_.comparisonPanel();
     comparison->setRunsFolder(fileOf(project, "comparison.runs"));
+    comparison->setImportedModels(indexedFiles(project, "comparison.models."));
     comparison->setNeuralPath(fileOf(project, "comparison.neural"));
     if (panels.contains("comparison")) comparison->setProbePreset(QString::fromStdString(panels.at("comparison").value("preset", std::string())));
     for (const char* report : {"comparison.probe_report", "comparison.predictivity_report"})

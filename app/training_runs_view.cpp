@@ -77,7 +77,7 @@ QString tapName(std::size_t index) {
 }  // namespace
 
 TrainingRunsView::TrainingRunsView(Workspace& workspace, TrainingQueue& queue, QWidget* parent)
-    : QWidget(parent), workspace_(workspace), queue_(queue) {
+    : QWidget(parent), workspace_(workspace), queue_(queue), exportJobs_(this) {
   // The queue: what runs now, and what waits.
   auto* queueBox = new QGroupBox(tr("Queue (one launch at a time)"), this);
   auto* queueLayout = new QVBoxLayout(queueBox);
@@ -139,7 +139,6 @@ TrainingRunsView::TrainingRunsView(Workspace& workspace, TrainingQueue& queue, Q
   runsLayout->addWidget(runsTable_, 1);
   message_ = new QLabel(runsBox);
   message_->setWordWrap(true);
-  message_->setStyleSheet(QStringLiteral("color:#c00000"));
   message_->hide();
   runsLayout->addWidget(message_);
   auto* runButtons = new QHBoxLayout;
@@ -148,8 +147,13 @@ TrainingRunsView::TrainingRunsView(Workspace& workspace, TrainingQueue& queue, Q
   auto* loadRunConfigButton = new QPushButton(tr("Load its config into the form"), runsBox);
   auto* showAllButton = new QPushButton(tr("Show all"), runsBox);
   auto* hideAllButton = new QPushButton(tr("Hide all"), runsBox);
+  auto* exportRunButton = new QPushButton(tr("Export for Python…"), runsBox);
+  exportRunButton->setObjectName("exportRun");
+  exportRunButton->setToolTip(tr("The selected run's classifier as a state_dict that torch.load reads (ResNet18/34 with "
+                              "torchvision's names), with its config and normalisation beside it"));
   runButtons->addWidget(resumeButton);
   runButtons->addWidget(loadRunConfigButton);
+  runButtons->addWidget(exportRunButton);
   runButtons->addStretch(1);
   runButtons->addWidget(showAllButton);
   runButtons->addWidget(hideAllButton);
@@ -159,6 +163,10 @@ TrainingRunsView::TrainingRunsView(Workspace& workspace, TrainingQueue& queue, Q
   connect(regularizerFilter_, &QComboBox::currentIndexChanged, this, &TrainingRunsView::fillRunsTable);
   connect(stateFilter_, &QComboBox::currentIndexChanged, this, &TrainingRunsView::fillRunsTable);
   connect(resumeButton, &QPushButton::clicked, this, &TrainingRunsView::resumeSelectedRun);
+  connect(exportRunButton, &QPushButton::clicked, this, &TrainingRunsView::chooseExportFile);
+  connect(&exportJobs_, &JobRunner::jobFinished, this, [this](int, const QString&, bool, const QString& error) {
+    if (!error.isEmpty()) setMessage(tr("The export failed: %1").arg(error));
+  });
   connect(loadRunConfigButton, &QPushButton::clicked, this, [this] {
     const int run = selectedRun();
     if (run >= 0 && runs_[static_cast<std::size_t>(run)].summary.contains("config"))
@@ -264,6 +272,38 @@ bool TrainingRunsView::resumeSelectedRun() {
   launch.outputDir = QString::fromStdString(record.folder.parent_path().string());
   launch.resume = true;
   queue_.enqueue(launch);
+  return true;
+}
+
+void TrainingRunsView::chooseExportFile() {
+  const int run = selectedRun();
+  if (run < 0) {
+    setMessage(tr("Select a finished run to export."));
+    return;
+  }
+  const bp::RunRecord& record = runs_[static_cast<std::size_t>(run)];
+  const QString file = QFileDialog::getSaveFileName(
+      this, tr("Export %1 for Python").arg(QString::fromStdString(record.name)),
+      QString::fromStdString((record.folder.parent_path() / (record.name + ".pth")).string()),
+      tr("PyTorch state_dict (*.pth *.pt)"));
+  if (!file.isEmpty()) exportSelectedRun(file);
+}
+
+bool TrainingRunsView::exportSelectedRun(const QString& file) {
+  const int run = selectedRun();
+  if (run < 0 || runs_[static_cast<std::size_t>(run)].state != bp::RunState::Finished) {
+    setMessage(tr("Select a finished run to export."));
+    return false;
+  }
+  const std::string folder = runs_[static_cast<std::size_t>(run)].folder.string();
+  const std::string target = file.toStdString();
+  exportJobs_.run<std::string>(
+      tr("Exporting %1 for Python").arg(QFileInfo(file).fileName()),
+      [folder, target](const bp::Job&) { return exportRunForPython(folder, target); },
+      [this, file](std::string& python) {
+        setMessage(tr("Exported to %1; Python loads it with the lines in %1.json (\"python\").").arg(file), false);
+        Q_EMIT runExported(file, QString::fromStdString(python));
+      });
   return true;
 }
 
@@ -471,10 +511,11 @@ void TrainingRunsView::showRuns(const std::vector<std::string>& runFolders) {
 
 QString TrainingRunsView::message() const { return message_->isHidden() ? QString() : message_->text(); }
 
-void TrainingRunsView::setMessage(const QString& message) {
+void TrainingRunsView::setMessage(const QString& message, bool isError) {
   message_->setText(message);
+  message_->setStyleSheet(isError ? QStringLiteral("color:#c00000") : QString());
   message_->setVisible(!message.isEmpty());
-  if (!message.isEmpty()) bp::logWarning(message.toStdString());
+  if (!message.isEmpty() && isError) bp::logWarning(message.toStdString());
 }
 
 }  // namespace bp::app

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/job_runner.h"
 #include "classifiers/run_registry.h"
 
 class QComboBox;
@@ -39,6 +40,10 @@ public:
   // Queues the selected run again from its checkpoint (an interrupted, cancelled or failed run);
   // false, with the reason shown under the runs, for any other.
   bool resumeSelectedRun();
+  // Exports the selected finished run's classifier for Python into `file` (and <file>.json), in a
+  // worker; false, with the reason shown under the runs, when no finished run is selected.
+  // runExported tells when it is written.
+  bool exportSelectedRun(const QString& file);
   // Reads the runs folder again.
   void refreshRuns();
   // Shows the runs a launch is about to write, even where the user had hidden their curves.
@@ -55,6 +60,8 @@ public:
 Q_SIGNALS:
   // The user asked to load a run's config into the launcher.
   void configRequested(const nlohmann::json& config);
+  // An export for Python is written: the file and the Python that loads it.
+  void runExported(const QString& file, const QString& python);
 
 private:
   void chooseRunsFolder();
@@ -66,10 +73,13 @@ private:
   void exportCurves();
   int selectedRun() const;
   bool runShown(const bp::RunRecord& run) const;
-  void setMessage(const QString& message);
+  void chooseExportFile();
+  // Shown under the runs: an error (logged as a warning) or, with isError false, a plain note.
+  void setMessage(const QString& message, bool isError = true);
 
   Workspace& workspace_;
   TrainingQueue& queue_;
+  JobRunner exportJobs_;
   std::vector<bp::RunRecord> runs_;
   QSet<QString> hiddenRuns_;  // run folders the user unticked
 

@@ -2,6 +2,8 @@
 #include "app/training_session.h"
 
 #include "classifiers/classifier_trainer.h"
+#include "classifiers/python_export.h"
+#include "classifiers/resnet.h"
 #include "classifiers/run_folder.h"
 #include "data/default_data.h"
 
@@ -49,6 +51,14 @@ std::vector<RunRecord> trainLaunch(const nlohmann::json& config, const std::stri
                    [&](const std::filesystem::path& folder, const ClassifierEpochReport& report) {
                      if (onEpoch) onEpoch(folder.string(), report);
                    });
+}
+
+std::string exportRunForPython(const std::string& runFolder, const std::string& file) {
+  const TrainedClassifier trained = loadRunModel(runFolder);
+  exportClassifierForPython(trained, file);
+  const ClassifierConfig& config = resNetConfig(trained.model);
+  return pythonLoadingCode(classifierArchitectureName(config.architecture), config.inputChannels, config.classCount,
+                           std::filesystem::path(file).filename().string());
 }
 
 }  // namespace bp::app

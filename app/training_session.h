@@ -33,4 +33,8 @@ std::vector<bp::RunRecord> trainLaunch(const nlohmann::json& config, const std::
                                        const std::function<void(const std::string& runFolder,
                                                                 const bp::ClassifierEpochReport&)>& onEpoch);
 
+// Exports the finished run's classifier for Python (python_export.h: `file` and <file>.json) and
+// returns the Python that loads it. FileError for an unreadable run or an unwritable file.
+std::string exportRunForPython(const std::string& runFolder, const std::string& file);
+
 }  // namespace bp::app

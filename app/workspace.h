@@ -36,11 +36,12 @@ struct SimilaritySlot {
 // layers, and the report.json files shown (empty: none).
 struct ComparisonSources {
   QString runsFolder;
+  QStringList importedModels;  // TorchScript files compared with the runs
   QString neuralPath;
   QString probeReportFile;
   QString predictivityReportFile;
   bool operator==(const ComparisonSources& other) const {
-    return runsFolder == other.runsFolder && neuralPath == other.neuralPath &&
+    return runsFolder == other.runsFolder && importedModels == other.importedModels && neuralPath == other.neuralPath &&
            probeReportFile == other.probeReportFile && predictivityReportFile == other.predictivityReportFile;
   }
 };

@@ -67,7 +67,9 @@ std::string pythonLoadingCode(const std::string& architecture, int inputChannels
                               const std::string& fileName) {
   const bool torchvision = architecture == "resnet18" || architecture == "resnet34";
   if (!torchvision)
-    return "# " + architecture + ": torchvision's ResNet class cannot build it; its tensors load with torch.load";
+    return "import torch\n"
+           "# " + architecture + ": torchvision's ResNet class cannot build it; its tensors follow torchvision's names\n"
+           "state = torch.load(\"" + fileName + "\")\n";
   return "import json, torch, torchvision\n"
          "model = torchvision.models." + architecture + "(num_classes=" + std::to_string(classCount) + ")\n"
          "model.conv1 = torch.nn.Conv2d(" + std::to_string(inputChannels) +

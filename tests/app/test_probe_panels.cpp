@@ -29,6 +29,7 @@
 #include "runtime/atomic_file.h"
 #include "striped_images.h"
 #include "test_support.h"
+#include "torchscript_fixture.h"
 #include "widgets/bar_plot.h"
 #include "widgets/series_plot.h"
 
@@ -110,6 +111,44 @@ private Q_SLOTS:
     QVERIFY(panel->outcome().linf <= 8.0 / 255.0 + 1e-6);
     QVERIFY(panel->outcome().linf > 0.0);
     QVERIFY(panel->statusText().contains(QStringLiteral("Probed 2 models")));
+  }
+
+  void importedModelsStandBesideRuns() {
+    const std::filesystem::path model = scratch_ / "tiny.pt";
+    bp::test::writeTorchScriptModel(model, 16, 3);
+    MainWindow window({});
+    ProbePanel* panel = window.probePanel();
+    QSignalSpy loaded(panel, &ProbePanel::modelsLoaded);
+    QSignalSpy probed(panel, &ProbePanel::probed);
+    panel->loadRuns({QString::fromStdString(runs_.string()), QString::fromStdString(model.string())});
+    QVERIFY(loaded.wait(kJobWaitMs));
+    QCOMPARE(panel->modelCount(), 3);
+    QCOMPARE(panel->imageCount(), 45);
+    QCOMPARE(waitForProbe(*panel, probed), QString());
+    // The imported model is shown the runs' 12 x 12 grey image, which it brings to its 3 x 16 x 16
+    // input itself; its saliency is over the image the user sees.
+    const auto& imported = panel->outcome().models.at(2);
+    QCOMPARE(imported.probabilities.size(), std::size_t{3});
+    QCOMPARE(imported.saliency.size(), std::size_t{12 * 12});
+    // An image it classifies correctly (the stripes' labels run 0, 1, 2, ...), for the attack to push.
+    int correct = 0;
+    while (panel->outcome().models.at(2).predicted != correct % 3) {
+      QVERIFY(++correct < panel->imageCount());
+      panel->showTestImage(correct);
+      QCOMPARE(waitForProbe(*panel, probed), QString());
+    }
+    panel->setAttack(bp::app::ProbeAttack::PgdLinf, 8.0 / 255.0, 2);
+    panel->attackButton()->click();
+    QCOMPARE(waitForProbe(*panel, probed), QString());
+    QVERIFY(panel->outcome().linf <= 8.0 / 255.0 + 1e-6);
+    QVERIFY(panel->outcome().linf > 0.0);
+
+    // Alone, it is shown the images chosen for it.
+    panel->setImportedModelImages(QString::fromStdString((scratch_ / "stripes").string()));
+    panel->loadRuns({QString::fromStdString(model.string())});
+    QVERIFY(loaded.wait(kJobWaitMs));
+    QCOMPARE(panel->modelCount(), 1);
+    QCOMPARE(panel->imageCount(), 45);
   }
 
   void quickChangesEndWithTheLastSetting() {
@@ -274,6 +313,26 @@ private Q_SLOTS:
     const double score = report.at("models").at(0).at("alignment").at("score").get<double>();
     QCOMPARE(panel->table()->item(1, last)->text(), QString::number(score, 'f', 3));
     QVERIFY(panel->table()->item(0, last)->text().contains(QStringLiteral("±")));
+  }
+
+  void dashboardMixesImportedModelsWithRuns() {
+    const std::filesystem::path model = scratch_ / "dashboard-tiny.pt";
+    bp::test::writeTorchScriptModel(model, 16, 3);
+    MainWindow window({});
+    ComparisonPanel* panel = window.comparisonPanel();
+    QSignalSpy shown(panel, &ComparisonPanel::reportShown);
+    panel->setRunsFolder(QString::fromStdString(runs_.string()));
+    panel->setImportedModels({QString::fromStdString(model.string())});
+    QCOMPARE(window.workspace().comparison().importedModels.size(), 1);
+    panel->setProbePreset(QStringLiteral("quick"));
+    panel->runProbe();
+    QVERIFY(shown.wait(kJobWaitMs));
+    // The runs' launch and its two models, then the imported model as a launch of its own.
+    const auto report = nlohmann::json::parse(bp::readTextFile(runs_ / "probe-report" / "report.json"));
+    QCOMPARE(report.at("models").size(), std::size_t{3});
+    QCOMPARE(report.at("models").at(2).at("regularizer").get<std::string>(), std::string("imported"));
+    QCOMPARE(report.at("images").at("count").get<int>(), 45);  // the runs' test images
+    QCOMPARE(panel->table()->rowCount(), 5);
   }
 
 private:

@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableWidget>
@@ -157,6 +158,17 @@ private Q_SLOTS:
     reopened.workspace().setRunsFolder(QString::fromStdString(runs.string()));
     QCOMPARE(reopened.trainingPanel()->runsView()->runs().size(), std::size_t{4});
     QCOMPARE(reopened.trainingPanel()->runsView()->curvePlot()->seriesCount(), 4);
+
+    // A finished run goes out to Python: the state_dict and its description, and the lines that load it.
+    TrainingRunsView* reopenedView = reopened.trainingPanel()->runsView();
+    QSignalSpy exported(reopenedView, &TrainingRunsView::runExported);
+    reopenedView->runsTable()->setCurrentCell(rowOf(*reopenedView, "baseline-seed1"), 1);
+    const QString exportFile = QString::fromStdString((scratch_ / "baseline.pth").string());
+    QVERIFY(reopenedView->exportSelectedRun(exportFile));
+    QVERIFY(exported.wait(kJobWaitMs));
+    QVERIFY(QFileInfo(exportFile).size() > 0);
+    QVERIFY(QFileInfo::exists(exportFile + ".json"));
+    QVERIFY(exported.front().at(1).toString().contains(QStringLiteral("baseline.pth")));
 
     // Launching into folders that hold runs is refused before anything runs.
     QVERIFY(form->applyConfig(stripesConfig(scratch_ / "stripes", "baseline", 2)));

@@ -34,30 +34,13 @@
 #include "runtime/runtime.h"
 #include "striped_images.h"
 #include "test_support.h"
+#include "torchscript_fixture.h"
 
 using namespace bp;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// conv (4 maps of 3x3 over 3 channels) -> ReLU -> mean -> linear to 5 classes.
-constexpr const char* kLayersSource = R"(
-def forward(self, x):
-    maps = torch.relu(torch.conv2d(x, self.conv, None, [1, 1], [1, 1]))
-    pooled = maps.mean([2, 3])
-    return {"conv": maps, "pool": pooled, "logits": torch.mm(pooled, self.fc.t())}
-)";
-
-torch::jit::Module scriptedModule(const std::string& source) {
-  torch::manual_seed(3);
-  torch::jit::Module module("Fixture");
-  module.register_parameter("conv", torch::randn({4, 3, 3, 3}), false);
-  module.register_parameter("fc", torch::randn({5, 4}), false);
-  module.register_parameter("flat", torch::randn({5, 3 * 32 * 32}), false);  // a head for 32 x 32 images only
-  module.define(source);
-  return module;
-}
 
 ScriptedModelDescription description(int channels, std::int64_t side) {
   ScriptedModelDescription described;
@@ -73,11 +56,9 @@ ScriptedModelDescription description(int channels, std::int64_t side) {
   return described;
 }
 
-fs::path saveFixture(const fs::path& folder, const std::string& name, const std::string& source,
-                     const ScriptedModelDescription& described) {
+fs::path saveFixture(const fs::path& folder, const std::string& name, const std::string& source, std::int64_t side) {
   const fs::path file = folder / name;
-  scriptedModule(source).save(file.string());
-  writeScriptedModelDescription(file, described);
+  test::writeTorchScriptModel(file, static_cast<int>(side), 5, source);
   return file;
 }
 
@@ -129,7 +110,7 @@ class TestScriptedClassifier : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     initializeRuntime();
-    layers_ = saveFixture(scratch_.path(), "layers.pt", kLayersSource, description(3, 16));
+    layers_ = saveFixture(scratch_.path(), "layers.pt", test::kTinyClassifierSource, 16);
   }
 
   void aDictionaryModelOffersItsLayersAndLogits() {
@@ -167,7 +148,7 @@ class TestScriptedClassifier : public QObject {
 def forward(self, x):
     return torch.mm(torch.relu(torch.conv2d(x, self.conv, None, [1, 1], [1, 1])).mean([2, 3]), self.fc.t())
 )",
-                                      description(3, 12));
+                                      12);
     TrainedClassifier trained = loadScriptedClassifier(file);
     QCOMPARE(trained.model->tapNames(), std::vector<std::string>{"logits"});
     QCOMPARE(trained.model->classCount(), 5);
@@ -186,7 +167,7 @@ def forward(self, x):
 def forward(self, x):
     return {"conv": torch.conv2d(x, self.conv, None, [1, 1], [1, 1])}
 )",
-                                      description(3, 12));
+                                      12);
     TrainedClassifier trained = loadScriptedClassifier(file);
     QCOMPARE(trained.model->classCount(), 0);
     const QString message = test::fileErrorMessage([&] { trained.model->forward(torch::rand({1, 3, 12, 12})); });
@@ -210,7 +191,7 @@ def forward(self, x):
   void refusalsSayWhatHappened() {
     QFETCH(QString, source);
     QFETCH(QString, expected);
-    const fs::path file = saveFixture(scratch_.path(), "refused.pt", source.toStdString(), description(3, 12));
+    const fs::path file = saveFixture(scratch_.path(), "refused.pt", source.toStdString(), 12);
     const QString message = test::fileErrorMessage([&] { loadScriptedClassifier(file); });
     QVERIFY2(message.contains(expected), qPrintable(message));
     QVERIFY2(message.contains("refused.pt"), qPrintable(message));
