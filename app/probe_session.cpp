@@ -36,6 +36,18 @@ ModelArguments collectProbeModels(const std::vector<std::string>& paths, std::ve
   return models;
 }
 
+ProbeImageSet imageSetOf(const std::string& path, ImageDataset& dataset) {
+  ProbeImageSet set;
+  set.path = path;
+  set.channels = dataset.channels;
+  set.height = dataset.height;
+  set.width = dataset.width;
+  set.pixels = std::move(dataset.pixels);
+  set.labels.assign(dataset.labels.begin(), dataset.labels.end());
+  set.classNames = std::move(dataset.classNames);
+  return set;
+}
+
 ProbeModel importedProbeModel(const fs::path& file) {
   ProbeModel model;
   model.folder = file.string();
@@ -180,15 +192,7 @@ ProbeImageSet loadLabelledImages(const std::string& path, bool grayscale, std::i
   options.maxImages = maxImages;
   ImageDataset dataset = loadImageDataset(path, options, "test", job);
   if (dataset.imageCount() == 0) throw FileError(path, "has no test images");
-  ProbeImageSet set;
-  set.path = path;
-  set.channels = dataset.channels;
-  set.height = dataset.height;
-  set.width = dataset.width;
-  set.pixels = std::move(dataset.pixels);
-  set.labels.assign(dataset.labels.begin(), dataset.labels.end());
-  set.classNames = std::move(dataset.classNames);
-  return set;
+  return imageSetOf(path, dataset);
 }
 
 ProbeImageSet loadProbeImageSet(const ProbeModel& model, std::int64_t maxImages, const Job& job) {
@@ -201,15 +205,7 @@ ProbeImageSet loadProbeImageSet(const ProbeModel& model, std::int64_t maxImages,
   if (dataset.channels != model.channels)
     throw FileError(model.testImagesPath, "has " + std::to_string(dataset.channels) + "-channel images but " +
                                               model.name + " takes " + std::to_string(model.channels));
-  ProbeImageSet set;
-  set.path = model.testImagesPath;
-  set.channels = dataset.channels;
-  set.height = dataset.height;
-  set.width = dataset.width;
-  set.pixels = std::move(dataset.pixels);
-  set.labels.assign(dataset.labels.begin(), dataset.labels.end());
-  set.classNames = std::move(dataset.classNames);
-  return set;
+  return imageSetOf(model.testImagesPath, dataset);
 }
 
 std::vector<float> readProbeImageFile(const std::string& file, int channels, int height, int width) {
