@@ -12,6 +12,7 @@ struct PredictivityOptions {
   std::string neural;
   std::string config;
   std::string outputDir;
+  std::vector<std::string> layers;
 };
 
 void runPredictivity(const GlobalOptions& global, const PredictivityOptions& options) {
@@ -19,6 +20,7 @@ void runPredictivity(const GlobalOptions& global, const PredictivityOptions& opt
   folder.runs = options.runs;
   folder.neuralPath = options.neural;
   if (!options.config.empty()) folder.predictivity = readConfigFile(options.config, predictivityConfigFromJson);
+  if (!options.layers.empty()) folder.predictivity.layers = options.layers;  // the command line wins
   folder.outputDir = options.outputDir;
   const PredictivityReportFolder written =
       writePredictivityReportFolder(folder, progressJob(global), [&global](const nlohmann::json& skipped) {
@@ -50,6 +52,11 @@ void addPredictivityCommands(CLI::App& app, GlobalOptions& global) {
                       "Predictivity config (JSON: method, components, lambda, folds, seed, pool_size, max_images, "
                       "batch_size)")
       ->check(CLI::ExistingFile);
+  command
+      ->add_option("--layers", predictivity->layers,
+                   "Score only these layers, by name (`brainprior-cli layers MODEL` lists them; each model scores "
+                   "those it has), comma-separated")
+      ->delimiter(',');
   command->add_option("--output-dir", predictivity->outputDir,
                       "Also write report.json, predictivity-table.csv (one row per model and layer) and "
                       "predictivity-launches.csv (one row per launch and layer) here");

@@ -240,11 +240,7 @@ ScriptedModelDescription scriptedModelDescriptionFromJson(const nlohmann::json& 
   const nlohmann::json* input = reader.find("input");
   if (!input || !input->is_object())
     throw Error("model description: 'input' (an object) is required, for example " + std::string(kDescriptionExample));
-  if (const nlohmann::json* names = reader.find("class_names")) {
-    if (!names->is_array() || !std::all_of(names->begin(), names->end(), [](const auto& n) { return n.is_string(); }))
-      reader.fail("class_names", "must be an array of strings");
-    description.classNames = names->get<std::vector<std::string>>();
-  }
+  reader.read("class_names", description.classNames);
   reader.finish();
 
   ScriptedModelInput& parsed = description.input;

@@ -172,7 +172,8 @@ nlohmann::json toJson(const PredictivityConfig& config) {
           {"seed", config.seed},
           {"pool_size", config.poolSize},
           {"max_images", config.maxImages},
-          {"batch_size", config.batchSize}};
+          {"batch_size", config.batchSize},
+          {"layers", config.layers}};
 }
 
 PredictivityConfig predictivityConfigFromJson(const nlohmann::json& json) {
@@ -194,6 +195,7 @@ PredictivityConfig predictivityConfigFromJson(const nlohmann::json& json) {
   reader.read("pool_size", config.poolSize);
   reader.read("max_images", config.maxImages);
   reader.read("batch_size", config.batchSize);
+  reader.read("layers", config.layers);
   reader.finish();
   return config;
 }
@@ -206,6 +208,8 @@ void validate(const PredictivityConfig& config) {
   if (config.poolSize < 1) throw Error("predictivity: pool_size must be positive");
   if (config.maxImages < 0) throw Error("predictivity: max_images must be >= 0 (0: every image)");
   if (config.batchSize < 1) throw Error("predictivity: batch_size must be positive");
+  for (const auto& layer : config.layers)
+    if (layer.empty()) throw Error("predictivity: layers must name layers (an empty name was given)");
 }
 
 torch::Tensor ridgePredict(const torch::Tensor& features, const torch::Tensor& responses, const torch::Tensor& query,
@@ -430,8 +434,13 @@ NeuralTargets neuralTargets(const NeuralDataset& dataset, std::int64_t maxImages
 std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& trained, const NeuralTargets& targets,
                                                  const PredictivityConfig& config, const Job& job) {
   validate(config);
+  std::vector<std::string> chosen;
+  for (const std::string& tap : trained.model->tapNames())
+    if (config.layers.empty() || std::find(config.layers.begin(), config.layers.end(), tap) != config.layers.end())
+      chosen.push_back(tap);
+  if (chosen.empty()) tapIndices(*trained.model, {config.layers.front()});  // names the layers the model has
   const LayerFeatures features =
-      layerFeatures(trained, targets.images, {}, config.poolSize, config.batchSize, job.subJob(0.0, 0.2));
+      layerFeatures(trained, targets.images, chosen, config.poolSize, config.batchSize, job.subJob(0.0, 0.2));
   std::vector<LayerPredictivity> layers;
   const double share = 0.8 / static_cast<double>(features.layers.size());
   for (std::size_t tap = 0; tap < features.layers.size(); ++tap) {
@@ -514,7 +523,15 @@ PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, c
     TrainedClassifier trained = imported ? loadScriptedClassifier(run.folder) : loadRunModel(run.folder);
     trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
     const double begin = share * static_cast<double>(i);
-    model.layers = layerPredictivity(trained, targets, config, job.subJob(begin, begin + share));
+    try {
+      model.layers = layerPredictivity(trained, targets, config, job.subJob(begin, begin + share));
+    } catch (const CancelledError&) {
+      throw;
+    } catch (const FileError&) {
+      throw;
+    } catch (const Error& error) {
+      throw FileError(run.folder.string(), error.what());  // which model lacks the layers
+    }
     double best = -std::numeric_limits<double>::infinity();
     for (const auto& layer : model.layers)
       if (std::isfinite(layer.score.medianCorrelation) && layer.score.medianCorrelation > best) {

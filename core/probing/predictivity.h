@@ -49,10 +49,13 @@ struct PredictivityConfig {
   int poolSize = 2;       // features: each tap pooled to poolSize x poolSize
   std::int64_t maxImages = 0;  // the first distinct images; 0: all
   std::int64_t batchSize = 64;
+  // The layers to score, by name (ClassifierImpl::tapNames; `brainprior-cli layers` lists them);
+  // each model scores those it has, in its own order. Empty: every layer.
+  std::vector<std::string> layers;
 };
 
 // Keys: {"method": "ridge"|"pls", "components", "lambda", "folds", "seed", "pool_size", "max_images",
-// "batch_size"}.
+// "batch_size", "layers"}.
 nlohmann::json toJson(const PredictivityConfig& config);
 // Missing keys keep their defaults; an unknown key or a wrong type is a bp::Error naming it.
 PredictivityConfig predictivityConfigFromJson(const nlohmann::json& json);
@@ -179,8 +182,9 @@ struct PredictivityReport {
 // "sem_median_r", "mean_normalized_median_r", "sem_normalized_median_r"}]}]}; NaN as null.
 nlohmann::json toJson(const PredictivityReport& report);
 
-// The predictivity of every tap of `model` (a classifier of run_folder.h's loadRunModel, on the CPU
-// or moved to runtimeInfo().device) for `targets`.
+// The predictivity of every tap of `model` that config.layers names (all without names; a classifier
+// of loadAnalysisModel, on the CPU or moved to runtimeInfo().device) for `targets`. bp::Error naming
+// the layers the model has when it has none of config.layers.
 std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& trained,
                                                  const NeuralTargets& targets, const PredictivityConfig& config,
                                                  const Job& job = {});

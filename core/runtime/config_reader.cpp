@@ -129,6 +129,18 @@ void ConfigReader::read(const std::string& key, std::vector<float>& target) {
   target = std::move(values);
 }
 
+void ConfigReader::read(const std::string& key, std::vector<std::string>& target) {
+  const auto* v = value(key);
+  if (!v) return;
+  if (!v->is_array()) fail(key, "must be a list of strings");
+  std::vector<std::string> values;
+  for (const auto& item : *v) {
+    if (!item.is_string()) fail(key, "must be a list of strings");
+    values.push_back(item.get<std::string>());
+  }
+  target = std::move(values);
+}
+
 void ConfigReader::finish() const {
   for (const auto& item : json_.items())
     if (!seen_.count(item.key())) throw Error(what_ + ": unknown key '" + item.key() + "'");

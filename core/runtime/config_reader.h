@@ -35,6 +35,7 @@ public:
   void read(const std::string& key, std::vector<int>& target);
   void read(const std::string& key, std::vector<std::uint64_t>& target);  // non-negative integers only (seeds)
   void read(const std::string& key, std::vector<float>& target);
+  void read(const std::string& key, std::vector<std::string>& target);
   // The raw value when present (for nested configs and enums the caller parses); nullptr otherwise.
   const nlohmann::json* find(const std::string& key);
   // Throws bp::Error naming the first key no read() or find() asked for.

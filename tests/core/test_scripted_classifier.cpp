@@ -321,6 +321,15 @@ def forward(self, x):
     const QJsonArray layers = run.json().value("models").toArray().at(0).toObject().value("layers").toArray();
     QCOMPARE(layers.size(), 3);
     QVERIFY(std::isfinite(layers.at(0).toObject().value("median_r").toDouble()));
+    // Chosen layers, in the model's order; a model with none of them is named with the layers it has.
+    run = test::runCli({"predictivity", model, "--neural", "default", "--layers", "logits,pool"});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QJsonArray chosen = run.json().value("models").toArray().at(0).toObject().value("layers").toArray();
+    QCOMPARE(chosen.size(), 2);
+    QCOMPARE(chosen.at(0).toObject().value("tap").toString(), QString("pool"));
+    run = test::runCli({"predictivity", model, "--neural", "default", "--layers", "fc7"});
+    QVERIFY2(run.err.contains("layers.pt: the model has no layer 'fc7'; its layers: conv, pool, logits"),
+             run.err.constData());
 
     const QString matrix = QString::fromStdString((scratch_.path() / "conv.h5").string());
     run = test::runCli({"rsa", "default", "--tier", "test", "--model", model, "--layer", "conv", "-o", matrix});
