@@ -1,14 +1,16 @@
 // Trained models out to Python (python_export.h): the state_dict file holds every tensor under
 // torchvision's names (read back here with LibTorch's own pickle reader, which is what Python's
 // torch.load reads), and Python loads an exported ResNet18 into torchvision's architecture with the
-// exported lines of code and reproduces BrainPrior's logits on 32 images to 1e-5 (skipped, saying
-// why, without a Python that has torch and torchvision). Neural models keep LibTorch's names.
+// exported lines of code and reproduces BrainPrior's logits on 32 images to 1e-5, and the same
+// network traced back to TorchScript and imported gives them too (skipped, saying why, without a
+// Python that has torch and torchvision). Neural models keep LibTorch's names.
 // LibTorch comes before Qt: Qt's `slots` macro would break LibTorch headers that use the word.
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
 #include "classifiers/python_export.h"
 #include "classifiers/resnet.h"
+#include "classifiers/scripted_classifier.h"
 #include "training/neural_trainer.h"
 #include "test_registry.h"
 
@@ -124,18 +126,26 @@ class TestPythonExport : public QObject {
     const torch::Tensor images = torch::rand({32, 1, 32, 32});
     test::writeNpyTensor(folder / "images.npy", images);
     // The exported lines themselves, run in the folder, on the images.
+    // Then the torchvision model goes back as TorchScript with the exported normalisation declared:
+    // BrainPrior's run, Python's network and the imported file must give the same logits.
     const std::string code = "import numpy, torch\nimages = torch.from_numpy(numpy.load('images.npy'))\n" +
                              nlohmann::json::parse(readTextFile(folder / "model.pth.json")).at("python").get<std::string>() +
-                             "numpy.save('logits.npy', logits.detach().numpy())\n";
+                             "numpy.save('logits.npy', logits.detach().numpy())\n"
+                             "torch.jit.trace(model, images[:2]).save('roundtrip.pt')\n"
+                             "json.dump({'input': {'channels': 1, 'size': [32, 32], 'range': [0, 1], "
+                             "'mean': norm['mean'], 'std': norm['std']}}, open('roundtrip.pt.json', 'w'))\n";
     QProcess process;
     process.setWorkingDirectory(QString::fromStdString(folder.string()));
     process.start(*python, {"-c", QString::fromStdString(code)});
     QVERIFY(process.waitForFinished(600000));
     QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
     torch::NoGradGuard noGrad;
-    const double difference =
-        test::relativeDifference(test::readNpyTensor(folder / "logits.npy"), trained.model->forward(images));
+    const torch::Tensor logits = trained.model->forward(images);
+    const double difference = test::relativeDifference(test::readNpyTensor(folder / "logits.npy"), logits);
     QVERIFY2(difference < 1e-5, qPrintable(QString::number(difference)));
+    TrainedClassifier roundTrip = loadScriptedClassifier(folder / "roundtrip.pt");
+    const double roundTripDifference = test::relativeDifference(roundTrip.model->forward(images), logits);
+    QVERIFY2(roundTripDifference < 1e-5, qPrintable(QString::number(roundTripDifference)));
   }
 
  private:
