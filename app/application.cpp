@@ -118,9 +118,11 @@ int runApplication(int argc, char** argv) {
   const QCommandLineOption runsOption(QStringLiteral("runs"),
                                       QStringLiteral("Show the training runs in a folder (and launch new ones into it)"),
                                       QStringLiteral("FOLDER"));
-  const QCommandLineOption probeOption(QStringLiteral("probe"),
-                                       QStringLiteral("Load the finished runs in a folder into the Probe panel"),
-                                       QStringLiteral("FOLDER"));
+  const QCommandLineOption probeOption(
+      QStringLiteral("probe"),
+      QStringLiteral("Load the finished runs in a folder, or a TorchScript model beside them, into the Probe panel "
+                     "(repeatable)"),
+      QStringLiteral("PATH"));
   const QCommandLineOption reportOption(
       QStringLiteral("report"),
       QStringLiteral("Show a probe or predictivity report.json in the Comparison panel (repeatable)"),
@@ -194,7 +196,7 @@ int runApplication(int argc, char** argv) {
   }
   // `--show probe --probe FOLDER`: the runs' models on a noisy, attacked test image (docs/gui.md's screenshot).
   if (panel == QLatin1String("probe")) window.showNextProbeUnderAttack();
-  if (parser.isSet(probeOption)) window.probePanel()->loadRuns({parser.value(probeOption)});
+  if (parser.isSet(probeOption)) window.probePanel()->loadRuns(parser.values(probeOption));
   for (const QString& report : parser.values(reportOption)) window.comparisonPanel()->openReport(report);
   const auto positional = parser.positionalArguments();
   if (!positional.isEmpty() && positional.first().endsWith(QLatin1String(bp::kProjectExtension))) {

@@ -137,7 +137,8 @@ void ProbePanel::buildControls() {
   auto* modelsLayout = new QVBoxLayout(modelsBox);
   modelList_ = new QListWidget(modelsBox);
   modelList_->setMaximumHeight(150);
-  modelList_->setToolTip(tr("The finished runs being probed: launch, seed and test accuracy"));
+  modelList_->setToolTip(tr("The models being probed: finished runs with their test accuracy, imported models with "
+                            "the input they declare"));
   auto* loadRuns = new QPushButton(tr("Load Runs…"), modelsBox);
   loadRuns->setToolTip(tr("A run folder, or a folder of runs (every finished run in it)"));
   connect(loadRuns, &QPushButton::clicked, this, &ProbePanel::chooseRunsToLoad);
@@ -354,7 +355,7 @@ void ProbePanel::loadRuns(const QStringList& folders) {
         for (const ProbeModel& model : models_) {
           const QString name = QString::fromStdString(model.name);
           const QString detail =
-              model.imported ? tr("imported, takes %1 × %2 × %3 in %4 to %5")
+              model.imported ? tr("imported: %1×%2×%3, range %4–%5")
                                    .arg(model.channels)
                                    .arg(model.height)
                                    .arg(model.width)
@@ -613,10 +614,12 @@ void ProbePanel::showOutcome() {
     }
     rows_[i].probabilities->setBars(classes, values, colors);
     const bool correct = label_ < 0 || response.predicted == label_;
-    rows_[i].title->setText(tr("<b>%1</b> (%2, seed %3) says <span style='color:%4'><b>%5</b></span> (%6)")
+    // A run: its regularizer and seed; an imported model has neither.
+    const QString origin = model.imported ? tr("imported")
+                                          : tr("%1, seed %2").arg(QString::fromStdString(model.regularizer)).arg(model.seed);
+    rows_[i].title->setText(tr("<b>%1</b> (%2) says <span style='color:%3'><b>%4</b></span> (%5)")
                                 .arg(QString::fromStdString(model.name).toHtmlEscaped())
-                                .arg(QString::fromStdString(model.regularizer))
-                                .arg(model.seed)
+                                .arg(origin)
                                 .arg(correct ? kRightColor.name() : kWrongColor.name())
                                 .arg(className(model.classNames, response.predicted).toHtmlEscaped())
                                 .arg(response.probabilities[static_cast<std::size_t>(response.predicted)], 0, 'f', 2));
