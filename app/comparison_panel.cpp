@@ -182,6 +182,12 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   readout_ = new QComboBox(this);
   readout_->addItem(tr("ridge"), QStringLiteral("ridge"));
   readout_->addItem(tr("PLS (25 components)"), QStringLiteral("pls"));
+  predictivityLayers_ = new QLineEdit(this);
+  predictivityLayers_->setObjectName("predictivityLayers");
+  predictivityLayers_->setPlaceholderText(tr("all layers"));
+  predictivityLayers_->setToolTip(tr("Score only these layers, by name, separated by commas (e.g. stage2, stage3); "
+                                     "each model scores those it has. Empty: every layer"));
+  predictivityLayers_->setMaximumWidth(140);
   auto* runPredictivityButton = new QPushButton(tr("Run Predictivity"), this);
   runPredictivityButton->setToolTip(tr("Cross-validated linear readouts of every layer to the neurons"));
   connect(runPredictivityButton, &QPushButton::clicked, this, &ComparisonPanel::runPredictivity);
@@ -189,6 +195,7 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   neuralRow->addWidget(neuralPath_, 1);
   neuralRow->addWidget(browseNeural);
   neuralRow->addWidget(readout_);
+  neuralRow->addWidget(predictivityLayers_);
   neuralRow->addWidget(runPredictivityButton);
   form->addRow(tr("Predictivity"), neuralRow);
 
@@ -363,7 +370,11 @@ void ComparisonPanel::runPredictivity() {
     summary_->setText(tr("Choose a folder of runs and neural recordings first."));
     return;
   }
-  const nlohmann::json config = {{"method", readout_->currentData().toString().toStdString()}};
+  nlohmann::json config = {{"method", readout_->currentData().toString().toStdString()}};
+  std::vector<std::string> layers;
+  for (const QString& layer : predictivityLayers_->text().split(',', Qt::SkipEmptyParts))
+    if (!layer.trimmed().isEmpty()) layers.push_back(layer.trimmed().toStdString());
+  if (!layers.empty()) config["layers"] = layers;
   std::vector<std::string> folders = {runsFolder().toStdString()};
   for (const QString& file : importedModels()) folders.push_back(file.toStdString());
   const std::string neural = neuralPath_->text().trimmed().toStdString();

@@ -97,6 +97,7 @@ private:
 
   QLineEdit* runsFolder_ = nullptr;
   QLineEdit* importedModels_ = nullptr;
+  QLineEdit* predictivityLayers_ = nullptr;
   QComboBox* probePreset_ = nullptr;
   QSpinBox* maxImages_ = nullptr;
   QLineEdit* neuralPath_ = nullptr;

@@ -7,6 +7,7 @@
 #include <QComboBox>
 #include <QFile>
 #include <QImage>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -333,6 +334,17 @@ private Q_SLOTS:
     QCOMPARE(report.at("models").at(2).at("regularizer").get<std::string>(), std::string("imported"));
     QCOMPARE(report.at("images").at("count").get<int>(), 45);  // the runs' test images
     QCOMPARE(panel->table()->rowCount(), 5);
+
+    // Predictivity of chosen layers: each model scores the one it has.
+    panel->setNeuralPath(QStringLiteral("default"));
+    panel->findChild<QLineEdit*>(QStringLiteral("predictivityLayers"))->setText(QStringLiteral("stage1, conv"));
+    panel->runPredictivity();
+    QVERIFY(shown.wait(kJobWaitMs));
+    const auto predictivity =
+        nlohmann::json::parse(bp::readTextFile(runs_ / "predictivity-report" / "report.json"));
+    QCOMPARE(predictivity.at("models").size(), std::size_t{3});
+    for (const auto& scored : predictivity.at("models")) QCOMPARE(scored.at("layers").size(), std::size_t{1});
+    QCOMPARE(predictivity.at("models").at(2).at("layers").at(0).at("tap").get<std::string>(), std::string("conv"));
   }
 
 private:
