@@ -363,7 +363,9 @@ void ProbePanel::loadRuns(const QStringList& folders) {
                                    .arg(model.rangeHigh)
                              : tr("test accuracy %1").arg(model.testAccuracy, 0, 'f', 3);
           auto* item = new QListWidgetItem(tr("%1 — %2").arg(name, detail), modelList_);
-          item->setToolTip(QString::fromStdString(model.folder));
+          QStringList layers;
+          for (const std::string& layer : model.layers) layers << QString::fromStdString(layer);
+          item->setToolTip(tr("%1\nLayers: %2").arg(QString::fromStdString(model.folder), layers.join(QStringLiteral(", "))));
           attackedModel_->addItem(name);
         }
         attackedModel_->blockSignals(false);

@@ -63,6 +63,7 @@ ProbeModel importedProbeModel(const fs::path& file) {
   if (trained->model->classCount() == 0)
     throw FileError(file.string(), "returns no logits (no \"logits\" entry in its dictionary), so it cannot be probed");
   model.classNames = trained->classNames;
+  model.layers = trained->model->tapNames();
   model.channels = static_cast<int>(trained->imageShape.at(0));
   model.height = static_cast<int>(trained->imageShape.at(1));
   model.width = static_cast<int>(trained->imageShape.at(2));
@@ -144,6 +145,7 @@ std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& paths, s
     model.testAccuracy = record.testAccuracy;
     auto trained = std::make_shared<TrainedClassifier>(loadRunModel(folders[i]));
     model.classNames = trained->classNames;
+    model.layers = trained->model->tapNames();
     model.channels = static_cast<int>(trained->imageShape.at(0));
     model.height = static_cast<int>(trained->imageShape.at(1));
     model.width = static_cast<int>(trained->imageShape.at(2));

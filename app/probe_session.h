@@ -36,6 +36,7 @@ struct ProbeModel {
   int height = 0;
   int width = 0;
   bool imported = false;
+  std::vector<std::string> layers;  // its layers by name (what predictivity and layer similarity choose from)
   double rangeLow = 0.0;  // an imported model's declared input range (BrainPrior's runs: [0, 1])
   double rangeHigh = 1.0;
   // The training config's test images: where the probe panel draws its dataset images from (empty

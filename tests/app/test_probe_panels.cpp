@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QImage>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -125,6 +126,10 @@ private Q_SLOTS:
     QVERIFY(loaded.wait(kJobWaitMs));
     QCOMPARE(panel->modelCount(), 3);
     QCOMPARE(panel->imageCount(), 45);
+    // Its layers, by name, for the analyses that choose them.
+    auto* list = panel->findChild<QListWidget*>();
+    QVERIFY(list->item(2)->text().contains(QStringLiteral("imported: 3×16×16, range 0–255")));
+    QVERIFY(list->item(2)->toolTip().contains(QStringLiteral("Layers: conv, pool, logits")));
     QCOMPARE(waitForProbe(*panel, probed), QString());
     // The imported model is shown the runs' 12 x 12 grey image, which it brings to its 3 x 16 x 16
     // input itself; its saliency is over the image the user sees.
