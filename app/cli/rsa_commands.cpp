@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "classifiers/scripted_classifier.h"
+#include "data/dataset_io.h"
 #include "data/npy.h"
 #include "probing/layer_features.h"
 #include "rsa/compare.h"
@@ -45,6 +46,8 @@ struct RsaOptions {
   std::string model;  // a run folder or an imported model: its layer's features instead of the responses
   std::string layer;
   int poolSize = 4;
+  std::string split = "test";    // with --model on a labelled image set
+  std::int64_t maxImages = 0;   // with --model on a labelled image set: the first N; 0: all
 };
 
 void runRsa(const GlobalOptions& global, const RsaOptions& options) {
@@ -57,6 +60,16 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
   if (featuresFile) {
     if (!options.model.empty()) throw Error("--model takes a neural dataset as input, not a features file");
     features = readFeatureMatrix(options.input);
+  } else if (const auto format = detectDatasetFormat(options.input);
+             !options.model.empty() && format && !isNeuralFormat(*format)) {
+    // A labelled image set (IDX, CIFAR, class folders): the layer's similarity over its images.
+    if (options.layer.empty()) throw Error("--model needs --layer (see `brainprior-cli layers " + options.model + "`)");
+    ImageLoadOptions load;
+    load.maxImages = options.maxImages;
+    const ImageDataset images = loadImageDataset(options.input, load, options.split, job.subJob(0.0, 0.2));
+    const TrainedClassifier trained = loadAnalysisModel(options.model);
+    features = layerFeatureMatrix(trained, std::filesystem::path(options.model).filename().string(), images,
+                                  options.layer, options.poolSize, 64, job.subJob(0.2, 0.6));
   } else {
     const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.3));
     FeatureSelection selection;
@@ -188,7 +201,8 @@ void runCeiling(const GlobalOptions& global, const CeilingOptions& options) {
 void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
   auto rsa = std::make_shared<RsaOptions>();
   auto* rsaCommand = app.add_subcommand("rsa", "Compute a representational similarity matrix (HDF5 out)");
-  rsaCommand->add_option("input", rsa->input, "Neural dataset, 'default', or a features file (.npy or HDF5 with --features)")
+  rsaCommand->add_option("input", rsa->input, "Neural dataset, 'default', a features file (.npy or HDF5 with --features), or with --model a "
+                         "labelled image set")
       ->required();
   rsaCommand->add_option("-o,--output", rsa->output, "Matrix file to write (.h5)")->required();
   rsaCommand->add_flag("--features", rsa->inputIsFeatures, "Read the input as an images x units features file");
@@ -214,9 +228,14 @@ void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
   rsaCommand->add_option("--block-size", rsa->blockSize, "Images per GEMM block")->check(CLI::PositiveNumber);
   rsaCommand->add_option("--model", rsa->model,
                          "A run folder or an imported TorchScript model: the similarity of its --layer's outputs on "
-                         "the input dataset's images (rows and image ids as the neural matrix's, for `compare`)")
+                         "the input's images: a neural dataset's (rows and image ids as the neural matrix's, for "
+                         "`compare`) or a labelled image set's (IDX, CIFAR, class folders; --split, --max-images)")
       ->check(CLI::ExistingPath);
   rsaCommand->add_option("--layer", rsa->layer, "The --model's layer (`brainprior-cli layers MODEL` lists them)");
+  rsaCommand->add_option("--split", rsa->split, "With --model on a labelled image set: its split (default test)");
+  rsaCommand->add_option("--max-images", rsa->maxImages,
+                         "With --model on a labelled image set: its first N images (default: all)")
+      ->check(CLI::NonNegativeNumber);
   rsaCommand->add_option("--pool-size", rsa->poolSize,
                          "With --model: pool each map to N x N before comparing (0: the whole map)")
       ->check(CLI::NonNegativeNumber);

@@ -49,6 +49,31 @@ LayerFeatures layerFeatures(const TrainedClassifier& trained, const torch::Tenso
   return features;
 }
 
+namespace {
+
+FeatureMatrix featureMatrixOf(const torch::Tensor& features, std::vector<std::int64_t> imageIds,
+                              std::vector<std::string> labels, std::string source) {
+  const torch::Tensor values = features.to(torch::kFloat).contiguous();
+  FeatureMatrix matrix;
+  matrix.rows = values.size(0);
+  matrix.cols = values.size(1);
+  matrix.values.assign(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+  matrix.imageIds = std::move(imageIds);
+  matrix.labels = std::move(labels);
+  matrix.source = std::move(source);
+  matrix.validate();
+  return matrix;
+}
+
+std::string layerSource(const std::string& layer, const std::string& modelName, int poolSize,
+                        const std::string& images) {
+  return "layer " + layer + " of " + modelName + " (pooled " +
+         (poolSize > 0 ? std::to_string(poolSize) + " x " + std::to_string(poolSize) : std::string("none")) + ") on " +
+         images;
+}
+
+}  // namespace
+
 torch::Tensor datasetImages(const NeuralDataset& dataset, const std::vector<std::int64_t>& trials) {
   const auto [lowest, highest] = std::minmax_element(dataset.images.begin(), dataset.images.end());
   double low = dataset.images.empty() ? 0.0 : *lowest;
@@ -80,18 +105,29 @@ FeatureMatrix layerFeatureMatrix(const TrainedClassifier& trained, const std::st
   for (const std::int64_t id : neural.imageIds) trials.push_back(firstTrial.at(id));
   const LayerFeatures features =
       layerFeatures(trained, datasetImages(dataset, trials), {layer}, poolSize, batchSize, job);
-  const torch::Tensor values = features.features.front().to(torch::kFloat).contiguous();
-  FeatureMatrix matrix;
-  matrix.rows = values.size(0);
-  matrix.cols = values.size(1);
-  matrix.values.assign(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
-  matrix.imageIds = std::move(neural.imageIds);
-  matrix.labels = std::move(neural.labels);
-  matrix.source = "layer " + layer + " of " + modelName + " (pooled " +
-                  (poolSize > 0 ? std::to_string(poolSize) + " x " + std::to_string(poolSize) : std::string("none")) +
-                  ") on the images of " + neural.source;
-  matrix.validate();
-  return matrix;
+  return featureMatrixOf(features.features.front(), std::move(neural.imageIds), std::move(neural.labels),
+                         layerSource(layer, modelName, poolSize, "the images of " + neural.source));
+}
+
+FeatureMatrix layerFeatureMatrix(const TrainedClassifier& trained, const std::string& modelName,
+                                 const ImageDataset& images, const std::string& layer, int poolSize,
+                                 std::int64_t batchSize, const Job& job) {
+  const std::int64_t count = images.imageCount();
+  const torch::Tensor pixels =
+      torch::from_blob(const_cast<float*>(images.pixels.data()), {count, images.channels, images.height, images.width},
+                       torch::kFloat);
+  const LayerFeatures features = layerFeatures(trained, pixels, {layer}, poolSize, batchSize, job);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(count));
+  std::vector<std::string> labels;
+  for (std::int64_t i = 0; i < count; ++i) {
+    ids[static_cast<std::size_t>(i)] = i;
+    const std::int32_t label = images.labels[static_cast<std::size_t>(i)];
+    labels.push_back(label >= 0 && label < static_cast<std::int32_t>(images.classNames.size())
+                         ? images.classNames[static_cast<std::size_t>(label)]
+                         : std::to_string(label));
+  }
+  return featureMatrixOf(features.features.front(), std::move(ids), std::move(labels),
+                         layerSource(layer, modelName, poolSize, images.sourcePath));
 }
 
 }  // namespace bp

@@ -12,6 +12,7 @@
 #include <torch/types.h>
 
 #include "classifiers/trained_classifier.h"
+#include "data/image_dataset.h"
 #include "data/neural_dataset.h"
 #include "rsa/features.h"
 #include "runtime/job.h"
@@ -43,5 +44,11 @@ torch::Tensor datasetImages(const NeuralDataset& dataset, const std::vector<std:
 FeatureMatrix layerFeatureMatrix(const TrainedClassifier& trained, const std::string& modelName,
                                  const NeuralDataset& dataset, const FeatureSelection& selection,
                                  const std::string& layer, int poolSize, std::int64_t batchSize, const Job& job = {});
+
+// `layer` of `trained` over every image of `images` (pixels in [0, 1]), one row per image in order:
+// image ids are the images' indices, labels their class names.
+FeatureMatrix layerFeatureMatrix(const TrainedClassifier& trained, const std::string& modelName,
+                                 const ImageDataset& images, const std::string& layer, int poolSize,
+                                 std::int64_t batchSize, const Job& job = {});
 
 }  // namespace bp

@@ -335,6 +335,12 @@ def forward(self, x):
     run = test::runCli({"rsa", "default", "--tier", "test", "--model", model, "--layer", "conv", "-o", matrix});
     QVERIFY2(run.exitCode == 0, run.err.constData());
     QCOMPARE(run.json().value("units").toInt(), 4 * 4 * 4);
+    // Over a labelled image set: one row per image, in order, labelled by class.
+    run = test::runCli({"rsa", QString::fromStdString(stripes.string()), "--model", model, "--layer", "pool", "-o",
+                        matrix, "--order", "label"});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(run.json().value("images").toInt(), 12);
+    QCOMPARE(run.json().value("units").toInt(), 4);
     run = test::runCli({"rsa", "default", "--model", model, "--layer", "fc7", "-o", matrix});
     QVERIFY2(run.err.contains("no layer 'fc7'; its layers: conv, pool, logits"), run.err.constData());
   }
