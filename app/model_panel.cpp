@@ -29,11 +29,16 @@ ModelPanel::ModelPanel(Workspace& workspace, JobRunner& jobs, QWidget* parent)
   auto* openButton = new QPushButton(tr("Open model…"), fileBox);
   auto* saveButton = new QPushButton(tr("Save model…"), fileBox);
   auto* exportButton = new QPushButton(tr("Export figure (PNG/SVG/PDF)…"), fileBox);
+  auto* pythonButton = new QPushButton(tr("Export for Python…"), fileBox);
+  pythonButton->setToolTip(tr("The model's tensors as a state_dict that torch.load reads, with its config and "
+                              "normalisation beside it"));
   fileLayout->addWidget(openButton);
   fileLayout->addWidget(saveButton);
+  fileLayout->addWidget(pythonButton);
   fileLayout->addWidget(exportButton);
   connect(openButton, &QPushButton::clicked, this, &ModelPanel::chooseModelToOpen);
   connect(saveButton, &QPushButton::clicked, this, &ModelPanel::chooseWhereToSave);
+  connect(pythonButton, &QPushButton::clicked, this, &ModelPanel::chooseWhereToExport);
   connect(exportButton, &QPushButton::clicked, results_, &ModelResultsView::chooseWhereToExportFigure);
 
   auto* controls = new QWidget(this);
@@ -93,17 +98,43 @@ void ModelPanel::saveCurrentModel(const QString& path) {
       });
 }
 
+void ModelPanel::exportCurrentModel(const QString& path) {
+  const int index = workspace_.currentModel();
+  if (index < 0) return;
+  auto record = workspace_.model(index);
+  jobs_.run<bool>(
+      tr("Exporting model %1 for Python").arg(QFileInfo(path).fileName()),
+      [record, path](const bp::Job&) {
+        exportModelForPython(*record, path.toStdString());
+        return true;
+      },
+      [path](bool&) { bp::logInfo("Exported " + path.toStdString() + " for Python (torch.load) and its description beside it"); });
+}
+
 void ModelPanel::chooseModelToOpen() {
   const QString path =
       QFileDialog::getOpenFileName(this, tr("Open a neural model"), {}, tr("BrainPrior neural models (*.pt);;All files (*)"));
   if (!path.isEmpty()) openModel(path);
 }
 
+QString ModelPanel::suggestedFileName(const char* extension) const {
+  return QString::fromStdString(workspace_.model(workspace_.currentModel())->name)
+             .replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("-")) +
+         QLatin1String(extension);
+}
+
 void ModelPanel::chooseWhereToSave() {
   if (workspace_.currentModel() < 0) return;
-  const QString suggested = QString::fromStdString(workspace_.model(workspace_.currentModel())->name).replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("-")) + QStringLiteral(".pt");
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save the neural model"), suggested, tr("BrainPrior neural models (*.pt)"));
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save the neural model"), suggestedFileName(".pt"),
+                                                    tr("BrainPrior neural models (*.pt)"));
   if (!path.isEmpty()) saveCurrentModel(path);
+}
+
+void ModelPanel::chooseWhereToExport() {
+  if (workspace_.currentModel() < 0) return;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export the neural model for Python"),
+                                                    suggestedFileName(".pth"), tr("PyTorch state_dict (*.pth)"));
+  if (!path.isEmpty()) exportCurrentModel(path);
 }
 
 }  // namespace bp::app

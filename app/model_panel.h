@@ -24,6 +24,8 @@ public:
   void openModels(const QStringList& paths, const QStringList& names, int current);
   // Saves the current model (and its metrics beside it); the workspace then knows its file.
   void saveCurrentModel(const QString& path);
+  // The current model for Python (brainprior-cli export): a state_dict and <path>.json, in a worker.
+  void exportCurrentModel(const QString& path);
 
   ModelFitForm* fitForm() const { return fitForm_; }
   ModelResultsView* results() const { return results_; }
@@ -31,6 +33,9 @@ public:
 private:
   void chooseModelToOpen();
   void chooseWhereToSave();
+  void chooseWhereToExport();
+  // The current model's name as a file name with `extension`.
+  QString suggestedFileName(const char* extension) const;
 
   Workspace& workspace_;
   JobRunner& jobs_;

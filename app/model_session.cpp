@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "classifiers/python_export.h"
 #include "models/functional_types.h"
 #include "models/neural_model.h"
 #include "runtime/atomic_file.h"
@@ -135,6 +136,10 @@ ModelRecord loadModel(const std::string& path, const NeuralDataset* dataset, con
   if (dataset && fitsDataset(record, *dataset))
     record.evaluation = evaluateNeuralModel(*record.model, *dataset, Tier::Test, job);
   return record;
+}
+
+void exportModelForPython(const ModelRecord& record, const std::string& path) {
+  exportNeuralModelForPython(*record.model, path);
 }
 
 void saveModel(const ModelRecord& record, const std::string& path) {

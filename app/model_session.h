@@ -83,6 +83,9 @@ ModelRecord fitModel(const bp::NeuralDataset& dataset, const nlohmann::json& fit
 ModelRecord loadModel(const std::string& path, const bp::NeuralDataset* dataset, const bp::Job& job);
 // Writes the model and `<path>.metrics.json`, both atomically.
 void saveModel(const ModelRecord& record, const std::string& path);
+// The model for Python (python_export.h): a state_dict under LibTorch's names at `path` and its
+// config and normalisation in <path>.json. FileError when it cannot be written.
+void exportModelForPython(const ModelRecord& record, const std::string& path);
 
 struct MeiView {
   std::int64_t neuron = 0;

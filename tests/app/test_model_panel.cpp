@@ -3,6 +3,7 @@
 // functional types, build the denoised target into the similarity panel, save and reopen a model.
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -126,6 +127,12 @@ private Q_SLOTS:
     QVERIFY(finished.wait(kJobWaitMs));
     QVERIFY(QFile::exists(file) && QFile::exists(file + QStringLiteral(".metrics.json")));
     QCOMPARE(QString::fromStdString(workspace.model(0)->file), file);  // a project now refers to the file
+    // Out to Python: a state_dict and its description.
+    const QString pythonFile = QString::fromStdString((scratch / "stacked.pth").string());
+    panel.exportCurrentModel(pythonFile);
+    QVERIFY(finished.wait(kJobWaitMs));
+    QVERIFY(QFileInfo(pythonFile).size() > 0);
+    QVERIFY(QFile(pythonFile + QStringLiteral(".json")).exists());
     panel.openModel(file);
     QVERIFY(added.wait(kJobWaitMs));
     QCOMPARE(workspace.modelCount(), 2);
