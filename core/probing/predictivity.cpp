@@ -67,13 +67,13 @@ std::pair<torch::Tensor, double> dominantEigenvector(const torch::Tensor& gram, 
   for (int iteration = 0; iteration < 1000; ++iteration) {
     const torch::Tensor image = gram.matmul(basis);
     const torch::Tensor projected = basis.t().matmul(image);
-    const auto [values, ritz] = torch::linalg::eigh((projected + projected.t()) / 2.0, "L");  // ascending
+    const auto [values, ritz] = torch::linalg_eigh((projected + projected.t()) / 2.0, "L");  // ascending
     const torch::Tensor top = ritz.select(1, ritz.size(1) - 1).unsqueeze(1);
     value = values[values.size(0) - 1].item<double>();
     vector = basis.matmul(top);
     const double residual = (image.matmul(top) - value * vector).norm().item<double>();
     // Ritz order, largest first, so that the next component starts from the runners-up.
-    basis = std::get<0>(torch::linalg::qr(image.matmul(ritz.flip(1))));
+    basis = std::get<0>(torch::linalg_qr(image.matmul(ritz.flip(1))));
     if (residual <= 1e-12 * value || value <= 0.0) break;
   }
   return {vector, value};
@@ -228,11 +228,11 @@ torch::Tensor ridgePredict(const torch::Tensor& features, const torch::Tensor& r
   torch::Tensor coefficients;
   if (units > rows && lambda > 0.0) {
     const torch::Tensor gram = z.matmul(z.t()) + lambda * torch::eye(rows, z.options());
-    coefficients = z.t().matmul(torch::linalg::solve(gram, y - yMean, true));
+    coefficients = z.t().matmul(torch::linalg_solve(gram, y - yMean, true));
   } else {
     const torch::Tensor gram = z.t().matmul(z) + lambda * torch::eye(units, z.options());
     // lstsq rather than solve: with lambda 0 a rank-deficient Z'Z still has a least-squares answer.
-    coefficients = std::get<0>(torch::linalg::lstsq(gram, z.t().matmul(y - yMean), c10::nullopt, "gelsd"));
+    coefficients = std::get<0>(torch::linalg_lstsq(gram, z.t().matmul(y - yMean), c10::nullopt, "gelsd"));
   }
   return yMean + standardizer.apply(query.to(torch::kDouble)).matmul(coefficients);
 }
@@ -260,7 +260,7 @@ torch::Tensor plsPredict(const torch::Tensor& features, const torch::Tensor& res
   // Start from the Gram columns of largest diagonal (NIPALS starts from the response of largest variance).
   const std::int64_t blockSize = std::min<std::int64_t>(gram.size(0), 8);
   torch::Tensor basis =
-      std::get<0>(torch::linalg::qr(gram.index_select(1, std::get<1>(gram.diagonal().topk(blockSize)))));
+      std::get<0>(torch::linalg_qr(gram.index_select(1, std::get<1>(gram.diagonal().topk(blockSize)))));
 
   std::vector<torch::Tensor> weights;
   std::vector<torch::Tensor> xLoadings;
@@ -301,7 +301,7 @@ torch::Tensor plsPredict(const torch::Tensor& features, const torch::Tensor& res
   const torch::Tensor P = torch::cat(xLoadings, 1);
   const torch::Tensor Q = torch::cat(yLoadings, 1);
   // B = W (P'W)^-1 Q' maps standardised features straight to centred responses.
-  const torch::Tensor coefficients = W.matmul(torch::linalg::solve(P.t().matmul(W), Q.t(), true));
+  const torch::Tensor coefficients = W.matmul(torch::linalg_solve(P.t().matmul(W), Q.t(), true));
   return yMean + standardizer.apply(query.to(torch::kDouble)).matmul(coefficients);
 }
 

@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "data/hdf5_file.h"
 #include "runtime/atomic_file.h"

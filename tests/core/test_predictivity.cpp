@@ -251,7 +251,7 @@ class TestPredictivity : public QObject {
     }
     const torch::Tensor W = torch::cat(w, 1);
     const torch::Tensor coefficients =
-        W.matmul(torch::linalg::solve(torch::cat(p, 1).t().matmul(W), torch::cat(q, 1).t(), true));
+        W.matmul(torch::linalg_solve(torch::cat(p, 1).t().matmul(W), torch::cat(q, 1).t(), true));
     const torch::Tensor expected = yMean + ((query - mean) / scale).matmul(coefficients);
     const double difference = maxDifference(plsPredict(x, y, query, components), expected);
     QVERIFY2(difference < 1e-8 * expected.abs().max().item<double>(), std::to_string(difference).c_str());
