@@ -48,6 +48,16 @@ ProbeImageSet imageSetOf(const std::string& path, ImageDataset& dataset) {
   return set;
 }
 
+// The loaded classifier and what the panel shows of it: class names, layers, input geometry.
+void holdModel(ProbeModel& model, std::shared_ptr<TrainedClassifier> trained) {
+  model.classNames = trained->classNames;
+  model.layers = trained->model->tapNames();
+  model.channels = static_cast<int>(trained->imageShape.at(0));
+  model.height = static_cast<int>(trained->imageShape.at(1));
+  model.width = static_cast<int>(trained->imageShape.at(2));
+  model.trained = std::move(trained);
+}
+
 ProbeModel importedProbeModel(const fs::path& file) {
   ProbeModel model;
   model.folder = file.string();
@@ -62,12 +72,7 @@ ProbeModel importedProbeModel(const fs::path& file) {
   auto trained = std::make_shared<TrainedClassifier>(loadScriptedClassifier(file));
   if (trained->model->classCount() == 0)
     throw FileError(file.string(), "returns no logits (no \"logits\" entry in its dictionary), so it cannot be probed");
-  model.classNames = trained->classNames;
-  model.layers = trained->model->tapNames();
-  model.channels = static_cast<int>(trained->imageShape.at(0));
-  model.height = static_cast<int>(trained->imageShape.at(1));
-  model.width = static_cast<int>(trained->imageShape.at(2));
-  model.trained = std::move(trained);
+  holdModel(model, std::move(trained));
   return model;
 }
 
@@ -143,13 +148,7 @@ std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& paths, s
     model.regularizer = record.regularizer;
     model.seed = record.seed;
     model.testAccuracy = record.testAccuracy;
-    auto trained = std::make_shared<TrainedClassifier>(loadRunModel(folders[i]));
-    model.classNames = trained->classNames;
-    model.layers = trained->model->tapNames();
-    model.channels = static_cast<int>(trained->imageShape.at(0));
-    model.height = static_cast<int>(trained->imageShape.at(1));
-    model.width = static_cast<int>(trained->imageShape.at(2));
-    model.trained = std::move(trained);
+    holdModel(model, std::make_shared<TrainedClassifier>(loadRunModel(folders[i])));
     const ClassifierDataConfig data = classifierTrainingConfigFromJson(record.summary.at("config")).data;
     model.testImagesPath = data.testPath.empty() ? data.path : data.testPath;
     model.testSplit = data.testSplit;
