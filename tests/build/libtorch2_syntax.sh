@@ -4,7 +4,7 @@
 # syntax only (-fsyntax-only: nothing is linked, so no 2.x libraries are needed). The headers come
 # from Debian trixie's libtorch-dev (2.6), fetched with apt-get download through a private sources
 # list and lists folder and unpacked with dpkg -x into a private folder: the system's packages are
-# never touched. Not part of CTest: it needs the network once and takes about 15 minutes on 2 cores.
+# never touched. Not part of CTest: it needs the network once and takes about 8 minutes on 2 cores.
 # Run it before you stop whenever you touch LibTorch code.
 # Usage: tests/build/libtorch2_syntax.sh [build dir] [headers dir]
 #   build dir    a configured build of this checkout (default build/ci): its generated headers and
