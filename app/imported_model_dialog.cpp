@@ -13,11 +13,18 @@
 #include <QVBoxLayout>
 
 #include <exception>
+#include <filesystem>
+#include <system_error>
+#include <vector>
 
-#include "app/probe_session.h"
+#include "classifiers/scripted_model_description.h"
 
 namespace bp::app {
 namespace {
+
+// torchvision's ImageNet statistics, in [0, 1] units: what most PyTorch image models expect.
+const std::vector<float> kImageNetMean = {0.485f, 0.456f, 0.406f};
+const std::vector<float> kImageNetStd = {0.229f, 0.224f, 0.225f};
 
 QString numbersText(const std::vector<float>& values) {
   QStringList parts;
@@ -45,7 +52,8 @@ QString chooseTorchScriptFile(QWidget* parent) {
 }
 
 bool ensureImportedModelDescription(QWidget* parent, const QString& modelFile) {
-  if (hasImportedModelDescription(modelFile.toStdString())) return true;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(bp::scriptedModelDescriptionPath(modelFile.toStdString()), ec)) return true;
   QDialog dialog(parent);
   dialog.setWindowTitle(QObject::tr("Preprocessing of %1").arg(QFileInfo(modelFile).fileName()));
   auto* layout = new QVBoxLayout(&dialog);
@@ -75,13 +83,12 @@ bool ensureImportedModelDescription(QWidget* parent, const QString& modelFile) {
                     QObject::tr("Custom")});
   auto* mean = new QLineEdit(&dialog);
   auto* std = new QLineEdit(&dialog);
-  const ImportedModelInput defaults;
   const auto applyPreset = [&] {
     const int count = channels->currentData().toInt();
     const double scale = range->currentData().toDouble();
     if (preset->currentIndex() == 0) {
-      std::vector<float> m = defaults.mean;
-      std::vector<float> s = defaults.std;
+      std::vector<float> m = kImageNetMean;
+      std::vector<float> s = kImageNetStd;
       if (count == 1) {
         m = {0.449f};  // the channels' mean, for grey networks trained on ImageNet converted to grey
         s = {0.226f};
@@ -115,7 +122,8 @@ bool ensureImportedModelDescription(QWidget* parent, const QString& modelFile) {
   layout->addWidget(buttons);
 
   while (dialog.exec() == QDialog::Accepted) {
-    ImportedModelInput input;
+    bp::ScriptedModelDescription description;
+    bp::ScriptedModelInput& input = description.input;
     input.channels = channels->currentData().toInt();
     input.height = height->value();
     input.width = width->value();
@@ -129,7 +137,7 @@ bool ensureImportedModelDescription(QWidget* parent, const QString& modelFile) {
     input.mean = *meanValues;
     input.std = *stdValues;
     try {
-      writeImportedModelDescription(modelFile.toStdString(), input);
+      bp::writeScriptedModelDescription(modelFile.toStdString(), description);
       return true;
     } catch (const std::exception& error) {
       QMessageBox::warning(&dialog, dialog.windowTitle(), QString::fromStdString(error.what()));

@@ -59,19 +59,19 @@ void holdModel(ProbeModel& model, std::shared_ptr<TrainedClassifier> trained) {
 }
 
 ProbeModel importedProbeModel(const fs::path& file) {
+  const RunRecord record = importedModelRecord(file);
   ProbeModel model;
   model.folder = file.string();
-  model.name = file.filename().string();
-  model.launch = model.name;
-  model.regularizer = "imported";
+  model.name = record.name;
+  model.launch = record.group;
+  model.regularizer = record.regularizer;
   model.testAccuracy = std::numeric_limits<double>::quiet_NaN();
   model.imported = true;
-  const ScriptedModelInput input = readScriptedModelDescription(file).input;
-  model.rangeLow = input.rangeLow;
-  model.rangeHigh = input.rangeHigh;
-  auto trained = std::make_shared<TrainedClassifier>(loadScriptedClassifier(file));
-  if (trained->model->classCount() == 0)
-    throw FileError(file.string(), "returns no logits (no \"logits\" entry in its dictionary), so it cannot be probed");
+  const ScriptedModelDescription description = readScriptedModelDescription(file);
+  model.rangeLow = description.input.rangeLow;
+  model.rangeHigh = description.input.rangeHigh;
+  auto trained = std::make_shared<TrainedClassifier>(loadScriptedClassifier(file, description));
+  requireLogits(*trained, file);
   holdModel(model, std::move(trained));
   return model;
 }
@@ -168,23 +168,6 @@ std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& paths, s
   }
   if (models.empty()) throw Error("probe: no finished run or model to load");
   return models;
-}
-
-bool hasImportedModelDescription(const std::string& modelFile) {
-  std::error_code ec;
-  return fs::is_regular_file(scriptedModelDescriptionPath(modelFile), ec);
-}
-
-void writeImportedModelDescription(const std::string& modelFile, const ImportedModelInput& input) {
-  ScriptedModelDescription description;
-  description.input.channels = input.channels;
-  description.input.height = input.height;
-  description.input.width = input.width;
-  description.input.rangeLow = input.rangeLow;
-  description.input.rangeHigh = input.rangeHigh;
-  description.input.mean = input.mean;
-  description.input.std = input.std;
-  writeScriptedModelDescription(modelFile, description);
 }
 
 ProbeImageSet loadLabelledImages(const std::string& path, bool grayscale, std::int64_t maxImages, const Job& job) {

@@ -55,21 +55,6 @@ struct ProbeModel {
 std::vector<ProbeModel> loadProbeModels(const std::vector<std::string>& paths, std::vector<std::string>& skipped,
                                         const bp::Job& job);
 
-// An imported model's preprocessing, as the GUI asks for it once and keeps it beside the model
-// (<file>.json, scripted_classifier.h).
-struct ImportedModelInput {
-  int channels = 3;
-  int height = 224;
-  int width = 224;
-  double rangeLow = 0.0;
-  double rangeHigh = 1.0;
-  std::vector<float> mean = {0.485f, 0.456f, 0.406f};  // torchvision's ImageNet statistics
-  std::vector<float> std = {0.229f, 0.224f, 0.225f};
-};
-bool hasImportedModelDescription(const std::string& modelFile);
-// Throws bp::Error for an invalid input, FileError when it cannot be written.
-void writeImportedModelDescription(const std::string& modelFile, const ImportedModelInput& input);
-
 // Labelled images to pick from: the first `maxImages` test images of `model`'s training config.
 struct ProbeImageSet {
   std::string path;

@@ -3,7 +3,6 @@
 
 #include "classifiers/classifier_trainer.h"
 #include "classifiers/python_export.h"
-#include "classifiers/resnet.h"
 #include "classifiers/run_folder.h"
 #include "data/default_data.h"
 
@@ -54,11 +53,7 @@ std::vector<RunRecord> trainLaunch(const nlohmann::json& config, const std::stri
 }
 
 std::string exportRunForPython(const std::string& runFolder, const std::string& file) {
-  const TrainedClassifier trained = loadRunModel(runFolder);
-  exportClassifierForPython(trained, file);
-  const ClassifierConfig& config = resNetConfig(trained.model);
-  return pythonLoadingCode(classifierArchitectureName(config.architecture), config.inputChannels, config.classCount,
-                           std::filesystem::path(file).filename().string());
+  return exportClassifierForPython(loadRunModel(runFolder), file).at("python").get<std::string>();
 }
 
 }  // namespace bp::app

@@ -38,12 +38,8 @@ void runExport(const GlobalOptions& global, const ExportOptions& options) {
   const std::filesystem::path output(options.output);
   nlohmann::json json = {{"model", options.model}, {"output", options.output}, {"description", options.output + ".json"}};
   if (std::filesystem::is_directory(model)) {
-    const TrainedClassifier trained = loadRunModel(model);
-    exportClassifierForPython(trained, output);
-    const ClassifierConfig& config = resNetConfig(trained.model);
     json["kind"] = "classifier";
-    json["python"] = pythonLoadingCode(classifierArchitectureName(config.architecture), config.inputChannels,
-                                       config.classCount, output.filename().string());
+    json["python"] = exportClassifierForPython(loadRunModel(model), output).at("python");
   } else {
     exportNeuralModelForPython(loadNeuralModel(model), output);
     json["kind"] = "neural model";

@@ -55,6 +55,8 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
   const auto job = progressJob(global);
   const auto started = std::chrono::steady_clock::now();
 
+  if (!options.model.empty() && options.layer.empty())
+    throw Error("--model needs --layer (see `brainprior-cli layers " + options.model + "`)");
   FeatureMatrix features;
   const bool featuresFile = options.inputIsFeatures || std::filesystem::path(options.input).extension() == ".npy";
   if (featuresFile) {
@@ -63,7 +65,6 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
   } else if (const auto format = detectDatasetFormat(options.input);
              !options.model.empty() && format && !isNeuralFormat(*format)) {
     // A labelled image set (IDX, CIFAR, class folders): the layer's similarity over its images.
-    if (options.layer.empty()) throw Error("--model needs --layer (see `brainprior-cli layers " + options.model + "`)");
     ImageLoadOptions load;
     load.maxImages = options.maxImages;
     const ImageDataset images = loadImageDataset(options.input, load, options.split, job.subJob(0.0, 0.2));
@@ -80,7 +81,6 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
     if (options.model.empty()) {
       features = featuresFromDataset(dataset, selection);
     } else {
-      if (options.layer.empty()) throw Error("--model needs --layer (see `brainprior-cli layers " + options.model + "`)");
       const TrainedClassifier trained = loadAnalysisModel(options.model);
       features = layerFeatureMatrix(trained, std::filesystem::path(options.model).filename().string(), dataset,
                                     selection, options.layer, options.poolSize, 64, job.subJob(0.3, 0.6));

@@ -44,25 +44,8 @@ std::vector<std::pair<std::string, torch::Tensor>> stateDict(const torch::nn::Mo
   return tensors;
 }
 
-}  // namespace
-
-std::vector<std::pair<std::string, torch::Tensor>> torchvisionStateDict(const Classifier& model) {
-  resNetConfig(model);  // throws for an imported model
-  // Without the root's image_mean and image_std: the normalisation, in the JSON.
-  std::vector<std::pair<std::string, torch::Tensor>> tensors = stateDict(*model, /*rootBuffers=*/false);
-  for (auto& entry : tensors) entry.first = torchvisionName(entry.first);
-  return tensors;
-}
-
-void exportNeuralModelForPython(const FittedNeuralModel& fitted, const std::filesystem::path& file) {
-  const nlohmann::json description = {{"format", "brainprior neural model for python"},
-                                      {"version", 1},
-                                      {"model", toJson(fitted.model->config())},
-                                      {"normalization", toJson(fitted.normalization)}};
-  writePythonStateDict(stateDict(*fitted.model, /*rootBuffers=*/true), file);
-  writeFileAtomically(file.string() + ".json", description.dump(2) + "\n");
-}
-
+// The Python that loads the exported classifier `fileName` of `architecture` with `inputChannels` and
+// `classCount` into torchvision and returns its logits for images in [0, 1], as the README shows it.
 std::string pythonLoadingCode(const std::string& architecture, int inputChannels, int classCount,
                               const std::string& fileName) {
   const bool torchvision = architecture == "resnet18" || architecture == "resnet34";
@@ -83,7 +66,26 @@ std::string pythonLoadingCode(const std::string& architecture, int inputChannels
          "logits = model((images - mean) / std)  # images: N x C x H x W in [0, 1]\n";
 }
 
-void exportClassifierForPython(const TrainedClassifier& trained, const std::filesystem::path& file) {
+}  // namespace
+
+std::vector<std::pair<std::string, torch::Tensor>> torchvisionStateDict(const Classifier& model) {
+  resNetConfig(model);  // throws for an imported model
+  // Without the root's image_mean and image_std: the normalisation, in the JSON.
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = stateDict(*model, /*rootBuffers=*/false);
+  for (auto& entry : tensors) entry.first = torchvisionName(entry.first);
+  return tensors;
+}
+
+void exportNeuralModelForPython(const FittedNeuralModel& fitted, const std::filesystem::path& file) {
+  const nlohmann::json description = {{"format", "brainprior neural model for python"},
+                                      {"version", 1},
+                                      {"model", toJson(fitted.model->config())},
+                                      {"normalization", toJson(fitted.normalization)}};
+  writePythonStateDict(stateDict(*fitted.model, /*rootBuffers=*/true), file);
+  writeFileAtomically(file.string() + ".json", description.dump(2) + "\n");
+}
+
+nlohmann::json exportClassifierForPython(const TrainedClassifier& trained, const std::filesystem::path& file) {
   const ClassifierConfig& config = resNetConfig(trained.model);
   const std::string architecture = classifierArchitectureName(config.architecture);
   const bool torchvision = config.architecture != ClassifierArchitecture::SmallResNet;
@@ -99,6 +101,7 @@ void exportClassifierForPython(const TrainedClassifier& trained, const std::file
       {"python", pythonLoadingCode(architecture, config.inputChannels, config.classCount, file.filename().string())}};
   writePythonStateDict(torchvisionStateDict(trained.model), file);
   writeFileAtomically(file.string() + ".json", description.dump(2) + "\n");
+  return description;
 }
 
 }  // namespace bp

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include "classifiers/trained_classifier.h"
@@ -28,16 +29,12 @@ std::vector<std::pair<std::string, torch::Tensor>> torchvisionStateDict(const Cl
 
 // Writes `file` (the state_dict) and "<file>.json" (format "brainprior classifier for python"; keys
 // "architecture", "model" (ClassifierConfig), "class_names", "image_shape", "normalization": {"mean",
-// "std"}, "torchvision", "python": the lines that rebuild and run it), both atomically.
-void exportClassifierForPython(const TrainedClassifier& trained, const std::filesystem::path& file);
+// "std"}, "torchvision", "python": the lines that rebuild and run it), both atomically; returns that
+// description.
+nlohmann::json exportClassifierForPython(const TrainedClassifier& trained, const std::filesystem::path& file);
 
 // Writes `file` (the model's parameters and buffers under LibTorch's names) and "<file>.json" (format
 // "brainprior neural model for python"; keys "model" (NeuralModelConfig), "normalization"), atomically.
 void exportNeuralModelForPython(const FittedNeuralModel& fitted, const std::filesystem::path& file);
-
-// The Python that loads the exported classifier `fileName` of `architecture` with `inputChannels` and
-// `classCount` into torchvision and returns its logits for images in [0, 1], as the README shows it.
-std::string pythonLoadingCode(const std::string& architecture, int inputChannels, int classCount,
-                              const std::string& fileName);
 
 }  // namespace bp

@@ -333,4 +333,29 @@ ModelArguments collectModels(const std::vector<std::string>& arguments, nlohmann
   return models;
 }
 
+RunRecord importedModelRecord(const fs::path& file) {
+  RunRecord record;
+  record.folder = file;
+  record.name = file.filename().string();
+  record.group = record.name;
+  record.state = RunState::Finished;
+  record.regularizer = kImportedModelRegularizer;
+  return record;
+}
+
+std::vector<RunRecord> readModelRecords(const ModelArguments& models, const std::string& purpose) {
+  std::vector<RunRecord> records;
+  if (!models.runFolders.empty() || models.importedModels.empty())
+    records = readFinishedRuns(models.runFolders, purpose);
+  std::set<std::string> seen;
+  for (const fs::path& file : models.importedModels) {
+    std::error_code ec;
+    const fs::path resolved = fs::weakly_canonical(file, ec);
+    if (!seen.insert((ec ? file : resolved).string()).second)
+      throw Error(purpose + ": " + file.string() + " is given twice");
+    records.push_back(importedModelRecord(file));
+  }
+  return records;
+}
+
 }  // namespace bp

@@ -137,6 +137,17 @@ struct ModelArguments {
 };
 ModelArguments collectModels(const std::vector<std::string>& arguments, nlohmann::json& skipped);
 
+// An imported model stands beside runs under a record of its own: named and launched by its file's
+// name, regularizer kImportedModelRegularizer, seed 0, finished.
+inline constexpr const char* kImportedModelRegularizer = "imported";
+RunRecord importedModelRecord(const std::filesystem::path& file);
+inline bool isImportedModel(const RunRecord& record) { return record.regularizer == kImportedModelRegularizer; }
+
+// readFinishedRuns of models.runFolders, then importedModelRecord of each imported model, for a
+// `purpose` that needs trained models. bp::Error as readFinishedRuns for no models at all, or for an
+// imported model given twice.
+std::vector<RunRecord> readModelRecords(const ModelArguments& models, const std::string& purpose);
+
 // Told, by a command that collects its runs with collectRunFolders, which runs it skipped
 // ({"folder", "state"}), once they are collected and before the work on them starts.
 using RunsCollectedCallback = std::function<void(const nlohmann::json& skipped)>;

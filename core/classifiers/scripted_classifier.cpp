@@ -7,12 +7,8 @@
 #include <system_error>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "classifiers/image_shape.h"
 #include "classifiers/run_folder.h"
-#include "runtime/atomic_file.h"
-#include "runtime/config_reader.h"
 #include "runtime/error.h"
 
 namespace bp {
@@ -21,14 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kDescriptionExample =
-    R"({"input": {"channels": 3, "size": [224, 224], "range": [0, 1], "mean": [0.485, 0.456, 0.406], )"
-    R"("std": [0.229, 0.224, 0.225]}})";
-
 // The line of LibTorch's message that says what failed: the first, without its C++ stack, or for an
 // error inside the TorchScript interpreter (its message begins with a traceback of the model's code)
 // the last, which holds the Python exception ("RuntimeError: mat1 and mat2 shapes ...").
-std::string firstLine(const std::string& message) {
+std::string essentialLine(const std::string& message) {
   std::string line = message.substr(0, message.find('\n'));
   if (message.find("failed in the TorchScript interpreter") != std::string::npos) {
     const std::size_t end = message.find_last_not_of("\n ");
@@ -48,9 +40,9 @@ FileError modelFailure(const fs::path& file, const std::string& action, const st
                        const torch::Device& device) {
   if (outOfMemory(message))
     return FileError(file.string(), action + ": the model does not fit in the " + device.str() +
-                                        " memory (" + firstLine(message) +
+                                        " memory (" + essentialLine(message) +
                                         "); use a smaller batch size, a smaller input size or another device");
-  return FileError(file.string(), action + " failed: " + firstLine(message));
+  return FileError(file.string(), action + " failed: " + essentialLine(message));
 }
 
 // Why torch::jit::load refused the file, in words a user can act on.
@@ -66,13 +58,18 @@ FileError loadFailure(const fs::path& file, const std::string& message) {
                                         " (torch.jit.save), or build BrainPrior against the PyTorch that saved it");
   if (message.find("Unknown builtin op") != std::string::npos || message.find("Unknown type name") != std::string::npos)
     return FileError(file.string(), "uses operators that this BrainPrior's " + libtorch +
-                                        " does not have (was it saved by a newer PyTorch?): " + firstLine(message));
+                                        " does not have (was it saved by a newer PyTorch?): " + essentialLine(message));
   if (message.find("PytorchStreamReader") != std::string::npos || message.find("constants.pkl") != std::string::npos ||
       message.find("file not found") != std::string::npos)
     return FileError(file.string(), "not a TorchScript model (save one from Python with torch.jit.trace or "
-                                    "torch.jit.script and then .save): " + firstLine(message));
+                                    "torch.jit.script and then .save): " + essentialLine(message));
   if (outOfMemory(message)) return modelFailure(file, "loading", message, torch::kCPU);
-  return FileError(file.string(), "not a readable TorchScript model: " + firstLine(message));
+  return FileError(file.string(), "not a readable TorchScript model: " + essentialLine(message));
+}
+
+FileError noLogits(const fs::path& file) {
+  return FileError(file.string(), "returns no logits (its dictionary has no \"logits\" entry), so it cannot "
+                                  "classify; its layers serve similarity and predictivity");
 }
 
 class ScriptedClassifierImpl : public ClassifierImpl {
@@ -88,9 +85,7 @@ class ScriptedClassifierImpl : public ClassifierImpl {
   }
 
   torch::Tensor forward(const torch::Tensor& images) override {
-    if (classCount_ == 0)
-      throw FileError(file_.string(), "returns no logits (its dictionary has no \"logits\" entry), so it cannot "
-                                      "classify; its layers serve similarity and predictivity");
+    if (classCount_ == 0) throw noLogits(file_);
     return run(images).logits;
   }
   ClassifierOutput forwardWithTaps(const torch::Tensor& images) override { return run(images); }
@@ -195,7 +190,7 @@ class ScriptedClassifierImpl : public ClassifierImpl {
       if (outOfMemory(message)) throw modelFailure(file_, "a first run", message, device_);
       throw FileError(file_.string(), "rejects the declared input of " + size + " (" +
                                           scriptedModelDescriptionPath(file_).filename().string() +
-                                          "): " + firstLine(message));
+                                          "): " + essentialLine(message));
     }
     const ClassifierOutput parsed = parse(output);
     if (output.isTensor()) {
@@ -220,95 +215,17 @@ class ScriptedClassifierImpl : public ClassifierImpl {
 
 }  // namespace
 
-nlohmann::json toJson(const ScriptedModelDescription& description) {
-  const ScriptedModelInput& input = description.input;
-  nlohmann::json json = {{"input",
-                          {{"channels", input.channels},
-                           {"size", {input.height, input.width}},
-                           {"range", {input.rangeLow, input.rangeHigh}},
-                           {"mean", input.mean},
-                           {"std", input.std}}}};
-  if (!description.classNames.empty()) json["class_names"] = description.classNames;
-  return json;
-}
-
-ScriptedModelDescription scriptedModelDescriptionFromJson(const nlohmann::json& json) {
-  if (!json.is_object()) throw Error("model description: not a JSON object; write for example " +
-                                     std::string(kDescriptionExample));
-  ScriptedModelDescription description;
-  ConfigReader reader(json, "model description");
-  const nlohmann::json* input = reader.find("input");
-  if (!input || !input->is_object())
-    throw Error("model description: 'input' (an object) is required, for example " + std::string(kDescriptionExample));
-  reader.read("class_names", description.classNames);
-  reader.finish();
-
-  ScriptedModelInput& parsed = description.input;
-  ConfigReader inputReader(*input, "model description's input");
-  for (const char* key : {"channels", "size", "range", "mean", "std"})
-    if (!input->contains(key))
-      inputReader.fail(key, "is required (preprocessing is declared, not guessed), for example " +
-                                std::string(kDescriptionExample));
-  inputReader.read("channels", parsed.channels);
-  const auto pairOf = [&inputReader](const char* key, auto& first, auto& second) {
-    const nlohmann::json* value = inputReader.find(key);
-    if (!value->is_array() || value->size() != 2 || !(*value)[0].is_number() || !(*value)[1].is_number())
-      inputReader.fail(key, "must be an array of two numbers");
-    first = (*value)[0].get<std::decay_t<decltype(first)>>();
-    second = (*value)[1].get<std::decay_t<decltype(second)>>();
-  };
-  pairOf("size", parsed.height, parsed.width);
-  pairOf("range", parsed.rangeLow, parsed.rangeHigh);
-  inputReader.read("mean", parsed.mean);
-  inputReader.read("std", parsed.std);
-  inputReader.finish();
-  validate(parsed);
-  return description;
-}
-
-void validate(const ScriptedModelInput& input) {
-  if (input.channels != 1 && input.channels != 3)
-    throw Error("model description: input channels must be 1 or 3, not " + std::to_string(input.channels));
-  if (input.height < 8 || input.width < 8 || input.height > 4096 || input.width > 4096)
-    throw Error("model description: input size must be 8 to 4096 pixels a side, not " + std::to_string(input.height) +
-                " x " + std::to_string(input.width));
-  if (!(input.rangeHigh > input.rangeLow))
-    throw Error("model description: input range must be [low, high] with low < high");
-  const auto channels = static_cast<std::size_t>(input.channels);
-  if (input.mean.size() != channels || input.std.size() != channels)
-    throw Error("model description: input mean and std need one value per channel (" + std::to_string(channels) + ")");
-  if (std::any_of(input.std.begin(), input.std.end(), [](float s) { return !(s > 0.0f); }))
-    throw Error("model description: input std must be positive");
-}
-
-fs::path scriptedModelDescriptionPath(const fs::path& modelFile) { return modelFile.string() + ".json"; }
-
-ScriptedModelDescription readScriptedModelDescription(const fs::path& modelFile) {
-  const fs::path path = scriptedModelDescriptionPath(modelFile);
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw FileError(path.string(), "missing: an imported model's preprocessing is declared beside it, for example " +
-                                       std::string(kDescriptionExample));
-  try {
-    return scriptedModelDescriptionFromJson(nlohmann::json::parse(readTextFile(path)));
-  } catch (const nlohmann::json::exception& error) {
-    throw FileError(path.string(), std::string("not valid JSON: ") + error.what());
-  } catch (const FileError&) {
-    throw;
-  } catch (const Error& error) {
-    throw FileError(path.string(), error.what());
-  }
-}
-
-void writeScriptedModelDescription(const fs::path& modelFile, const ScriptedModelDescription& description) {
-  validate(description.input);
-  writeFileAtomically(scriptedModelDescriptionPath(modelFile), toJson(description).dump(2) + "\n");
-}
-
 TrainedClassifier loadScriptedClassifier(const fs::path& modelFile) {
-  const ScriptedModelDescription description = readScriptedModelDescription(modelFile);
   std::error_code ec;
   if (!fs::is_regular_file(modelFile, ec)) throw FileError(modelFile.string(), "not a file");
+  return loadScriptedClassifier(modelFile, readScriptedModelDescription(modelFile));
+}
+
+void requireLogits(const TrainedClassifier& trained, const fs::path& modelFile) {
+  if (trained.model->classCount() == 0) throw noLogits(modelFile);
+}
+
+TrainedClassifier loadScriptedClassifier(const fs::path& modelFile, const ScriptedModelDescription& description) {
   torch::jit::Module module;
   try {
     module = torch::jit::load(modelFile.string(), torch::kCPU);
@@ -352,6 +269,12 @@ std::vector<LayerShape> layerShapes(Classifier& model, const std::vector<std::in
   return shapes;
 }
 
+std::string layerNames(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+
 std::vector<std::size_t> tapIndices(const ClassifierImpl& model, const std::vector<std::string>& names) {
   const std::vector<std::string> taps = model.tapNames();
   std::vector<std::size_t> indices;
@@ -361,11 +284,7 @@ std::vector<std::size_t> tapIndices(const ClassifierImpl& model, const std::vect
   }
   for (const auto& name : names) {
     const auto found = std::find(taps.begin(), taps.end(), name);
-    if (found == taps.end()) {
-      std::string list;
-      for (const auto& tap : taps) list += (list.empty() ? "" : ", ") + tap;
-      throw Error("the model has no layer '" + name + "'; its layers: " + list);
-    }
+    if (found == taps.end()) throw Error("the model has no layer '" + name + "'; its layers: " + layerNames(taps));
     indices.push_back(static_cast<std::size_t>(found - taps.begin()));
   }
   return indices;

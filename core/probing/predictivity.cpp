@@ -438,7 +438,9 @@ std::vector<LayerPredictivity> layerPredictivity(const TrainedClassifier& traine
   for (const std::string& tap : trained.model->tapNames())
     if (config.layers.empty() || std::find(config.layers.begin(), config.layers.end(), tap) != config.layers.end())
       chosen.push_back(tap);
-  if (chosen.empty()) tapIndices(*trained.model, {config.layers.front()});  // names the layers the model has
+  if (chosen.empty())
+    throw Error("the model has none of the layers " + layerNames(config.layers) + "; its layers: " +
+                layerNames(trained.model->tapNames()));
   const LayerFeatures features =
       layerFeatures(trained, targets.images, chosen, config.poolSize, config.batchSize, job.subJob(0.0, 0.2));
   std::vector<LayerPredictivity> layers;
@@ -484,20 +486,7 @@ PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, c
                                       const PredictivityConfig& config, const Job& job,
                                       const std::vector<fs::path>& importedModels) {
   validate(config);
-  std::vector<RunRecord> runs;
-  if (!runFolders.empty() || importedModels.empty()) runs = readFinishedRuns(runFolders, "predictivity");
-  const std::size_t firstImported = runs.size();
-  std::set<fs::path> seen;
-  for (const fs::path& file : importedModels) {
-    if (!seen.insert(fs::weakly_canonical(file)).second) throw Error("predictivity: " + file.string() + " is given twice");
-    RunRecord imported;
-    imported.folder = file;
-    imported.name = file.filename().string();
-    imported.group = imported.name;
-    imported.state = RunState::Finished;
-    imported.regularizer = "imported";
-    runs.push_back(std::move(imported));
-  }
+  const std::vector<RunRecord> runs = readModelRecords({runFolders, importedModels}, "predictivity");
   PredictivityReport report;
   report.config = config;
   report.runtime = runtimeInfo();
@@ -517,10 +506,9 @@ PredictivityReport predictivityOfRuns(const std::vector<fs::path>& runFolders, c
     model.launch = run.group;
     model.seed = run.seed;
     model.regularizer = run.regularizer;
-    const bool imported = i >= firstImported;
     const auto accuracy = run.summary.find("test_accuracy");
-    model.testAccuracy = imported || accuracy == run.summary.end() ? kUndefined : numberOrNaN(*accuracy);
-    TrainedClassifier trained = imported ? loadScriptedClassifier(run.folder) : loadRunModel(run.folder);
+    model.testAccuracy = accuracy == run.summary.end() ? kUndefined : numberOrNaN(*accuracy);
+    TrainedClassifier trained = loadAnalysisModel(run.folder);
     trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
     const double begin = share * static_cast<double>(i);
     try {

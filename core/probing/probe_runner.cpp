@@ -33,13 +33,11 @@ namespace fs = std::filesystem;
 
 constexpr const char* kProbeReportFormat = "brainprior probe report";
 
-// A model to probe: what the registry says about a run and the training config that names its
-// images; for an imported model (imported true) a record made from its file and the probe config's
-// images.
+// A model to probe: what the registry says about it and the training config that names its images
+// (for an imported model, the images it is shown).
 struct ProbedRun {
   RunRecord record;
   ClassifierDataConfig data;
-  bool imported = false;
 };
 
 ClassifierDataConfig imagesOf(const ProbeImagesConfig& images) {
@@ -48,18 +46,6 @@ ClassifierDataConfig imagesOf(const ProbeImagesConfig& images) {
   data.testSplit = images.split;
   data.grayscale = images.grayscale;
   return data;
-}
-
-ProbedRun importedModel(const fs::path& file, const ProbeImagesConfig& images) {
-  ProbedRun run;
-  run.record.folder = file;
-  run.record.name = file.filename().string();
-  run.record.group = run.record.name;
-  run.record.state = RunState::Finished;
-  run.record.regularizer = "imported";
-  run.data = imagesOf(images);
-  run.imported = true;
-  return run;
 }
 
 std::string testImagesPath(const ClassifierDataConfig& data) {
@@ -75,38 +61,30 @@ std::string testImagesIdentity(const ClassifierDataConfig& data) {
          (data.grayscale ? "grayscale" : "colour") + ")";
 }
 
-std::vector<ProbedRun> readProbedRuns(const std::vector<fs::path>& runFolders, const std::vector<fs::path>& importedModels,
-                                      const ProbeImagesConfig& images) {
+std::vector<ProbedRun> readProbedRuns(std::vector<RunRecord> records, const ProbeImagesConfig& images) {
   std::vector<ProbedRun> runs;
-  for (RunRecord& record : runFolders.empty() && !importedModels.empty() ? std::vector<RunRecord>{}
-                                                                          : readFinishedRuns(runFolders, "probe")) {
+  for (RunRecord& record : records) {
     ProbedRun run;
-    const fs::path summary = record.folder / kRunSummaryFile;
-    try {
-      run.data = classifierTrainingConfigFromJson(record.summary.at("config")).data;
-    } catch (const nlohmann::json::exception& error) {
-      throw FileError(summary.string(), std::string("no training config: ") + error.what());
-    } catch (const FileError&) {
-      throw;
-    } catch (const Error& error) {
-      throw FileError(summary.string(), error.what());
+    if (isImportedModel(record)) {
+      // Records list the runs first: an imported model is shown their test images, or the named ones.
+      if (images.path.empty() && runs.empty())
+        throw Error("probe: imported models need probe images: name them in the probe config's images (path, split, "
+                    "grayscale) or with --images");
+      run.data = images.path.empty() ? runs.front().data : imagesOf(images);
+    } else {
+      const fs::path summary = record.folder / kRunSummaryFile;
+      try {
+        run.data = classifierTrainingConfigFromJson(record.summary.at("config")).data;
+      } catch (const nlohmann::json::exception& error) {
+        throw FileError(summary.string(), std::string("no training config: ") + error.what());
+      } catch (const FileError&) {
+        throw;
+      } catch (const Error& error) {
+        throw FileError(summary.string(), error.what());
+      }
     }
     run.record = std::move(record);
     runs.push_back(std::move(run));
-  }
-  if (!importedModels.empty()) {
-    if (images.path.empty() && runs.empty())
-      throw Error("probe: imported models need probe images: name them in the probe config's images (path, split, "
-                  "grayscale) or with --images");
-    const ProbeImagesConfig shared =
-        images.path.empty() ? ProbeImagesConfig{testImagesPath(runs.front().data), runs.front().data.testSplit,
-                                                runs.front().data.grayscale}
-                            : images;
-    std::set<fs::path> seen;
-    for (const fs::path& file : importedModels) {
-      if (!seen.insert(fs::weakly_canonical(file)).second) throw Error("probe: " + file.string() + " is given twice");
-      runs.push_back(importedModel(file, shared));
-    }
   }
   const std::string first = testImagesIdentity(runs.front().data);
   for (const auto& run : runs) {
@@ -188,13 +166,12 @@ ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const Pr
   probe.seed = run.record.seed;
   probe.regularizer = run.record.regularizer;
 
-  TrainedClassifier trained = run.imported ? loadScriptedClassifier(run.record.folder) : loadRunModel(run.record.folder);
+  const bool imported = isImportedModel(run.record);
+  TrainedClassifier trained = loadAnalysisModel(run.record.folder);
+  if (imported) requireLogits(trained, run.record.folder);
   probe.classCount = trained.model->classCount();
-  if (probe.classCount == 0)
-    throw FileError(run.record.folder.string(), "returns no logits (no \"logits\" entry in its dictionary), so it "
-                                                "cannot be probed");
   // An imported model brings any images to its declared input itself.
-  if (!run.imported && trained.imageShape != loaded.description.shape)
+  if (!imported && trained.imageShape != loaded.description.shape)
     throw FileError(run.record.folder.string(), "its model takes images of another shape than the probe images");
   trained.model->to(torch::Device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU));
   Classifier& model = trained.model;
@@ -461,7 +438,8 @@ nlohmann::json toJson(const ProbeReport& report) {
 ProbeReport probeRuns(const std::vector<fs::path>& runFolders, const ProbeConfig& config, const Job& job,
                       const std::vector<fs::path>& importedModels) {
   validate(config);
-  const std::vector<ProbedRun> runs = readProbedRuns(runFolders, importedModels, config.images);
+  const std::vector<ProbedRun> runs =
+      readProbedRuns(readModelRecords({runFolders, importedModels}, "probe"), config.images);
   ProbeReport report;
   report.config = config;
   report.runtime = runtimeInfo();

@@ -328,7 +328,7 @@ def forward(self, x):
     QCOMPARE(chosen.size(), 2);
     QCOMPARE(chosen.at(0).toObject().value("tap").toString(), QString("pool"));
     run = test::runCli({"predictivity", model, "--neural", "default", "--layers", "fc7"});
-    QVERIFY2(run.err.contains("layers.pt: the model has no layer 'fc7'; its layers: conv, pool, logits"),
+    QVERIFY2(run.err.contains("layers.pt: the model has none of the layers fc7; its layers: conv, pool, logits"),
              run.err.constData());
 
     const QString matrix = QString::fromStdString((scratch_.path() / "conv.h5").string());
