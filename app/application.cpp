@@ -52,7 +52,7 @@ void hoverCell(bp::widgets::HeatmapView* view, int row, int col) {
 
 // `--show similarity`: a first look without clicks (and the README screenshot). Once a neural
 // dataset is loaded, A is the test tier averaged over repeats and B single trial 0 of the same
-// images, so A − B shows the trial noise; then A is compared with B, the noise ceiling computed,
+// images, both ordered by class, so A − B shows the trial noise; then A is compared with B, the noise ceiling computed,
 // and one off-diagonal cell of A is hovered.
 void fillSimilarityDemo(MainWindow& window) {
   auto* panel = window.similarityPanel();
@@ -61,6 +61,7 @@ void fillSimilarityDemo(MainWindow& window) {
       workspace, &Workspace::neuralDataChanged, panel,
       [panel] {
         panel->tierBox()->setCurrentIndex(panel->tierBox()->findData(static_cast<int>(bp::Tier::Test)));
+        panel->orderBox()->setCurrentIndex(1);
         panel->rowsBox()->setCurrentIndex(0);
         panel->computeInto(Workspace::A);
         panel->rowsBox()->setCurrentIndex(1);

@@ -121,7 +121,7 @@ void DataPanel::showDataset() {
   neuronSpin_->setRange(0, static_cast<int>(std::max<std::int64_t>(0, dataset.neuronCount - 1)));
   // The synthetic population counts spikes; a recording's units are its own (deconvolved calcium
   // activity, often scaled), so they are not guessed.
-  const QString response = dataset.hasNoiseFreeRates() ? tr("response (spikes per trial)") : tr("response (as recorded)");
+  const QString response = dataset.hasNoiseFreeRates() ? tr("spikes per trial") : tr("response (as recorded)");
   imagePlot_->setLabels(tr("Responses to the selected image"), tr("neuron"), response);
   neuronPlot_->setLabels(tr("Responses of the selected neuron"), tr("image (sorted by mean response)"), response);
   // Start on the test tier when it exists: its repeats make the views informative.

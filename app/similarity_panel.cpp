@@ -39,8 +39,9 @@ namespace bp::app {
 namespace {
 
 constexpr int kHoverImagePixels = 128;
-// MDS draws thumbnails at the points up to this many images; beyond, points only.
-constexpr int kMaxMdsThumbnails = 200;
+// MDS puts images on their points (those that fit without overlap) up to this many images; beyond,
+// points only, so that a large matrix does not make thousands of pixmaps.
+constexpr int kMaxMdsThumbnails = 1000;
 
 QVector<float> toQVector(const std::vector<float>& values) { return QVector<float>(values.begin(), values.end()); }
 
@@ -49,6 +50,20 @@ QString formatNumber(double value, int digits = 3) {
 }
 
 QString slotName(int slot) { return slot == Workspace::A ? QStringLiteral("A") : QStringLiteral("B"); }
+
+// Beyond this many classes their names on the axes would be unreadable.
+constexpr std::size_t kMaxNamedClasses = 30;
+
+// Class names on the axes and lines between the classes, when the matrix's labels form blocks (as
+// after ordering by label).
+void nameClassBlocks(bp::widgets::HeatmapView* view, const bp::SimilarityMatrix& matrix) {
+  const auto blocks = bp::labelBlocks(matrix);
+  QVector<bp::widgets::HeatmapView::Group> groups;
+  if (blocks.size() >= 2 && blocks.size() <= kMaxNamedClasses)
+    for (const auto& block : blocks)
+      groups.push_back({static_cast<int>(block.first), static_cast<int>(block.count), QString::fromStdString(block.label)});
+  view->setGroups(groups);
+}
 
 // The comparison measures as a reader names them.
 QString comparisonMethodLabel(bp::ComparisonMethod method) {
@@ -143,6 +158,10 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   addFileButton(tr("Export figure (PNG/SVG/PDF)…"), 2, 0, [this] { exportFigure(); });
   fileGrid->addWidget(new QLabel(tr("Colormap"), fileBox), 3, 0);
   fileGrid->addWidget(colormap_, 3, 1);
+  linkZoom_ = new QCheckBox(tr("Zoom A, B and A − B together"), fileBox);
+  linkZoom_->setChecked(true);
+  linkZoom_->setToolTip(tr("Zooming or panning one matrix shows the same images in the others (when they are the same size)"));
+  fileGrid->addWidget(linkZoom_, 4, 0, 1, 2);
 
   comparison_ = new QTableWidget(0, 4, this);
   comparison_->setHorizontalHeaderLabels({tr("A vs B"), tr("value"), tr("95% CI"), tr("p")});
@@ -191,6 +210,9 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   difference_->setTitle(tr("A − B (same images in the same order)"));
   connect(difference_, &bp::widgets::HeatmapView::cellHovered, this,
           [this](int row, int col, double value) { showHover(Workspace::A, row, col, value); });
+  for (const bp::widgets::HeatmapView* view : {heatmaps_[Workspace::A], heatmaps_[Workspace::B], difference_})
+    connect(view, &bp::widgets::HeatmapView::visibleCellsChanged, this,
+            [this, view](const QRectF& cells) { followZoom(view, cells); });
   mds_ = new bp::widgets::SeriesPlot(this);
   mds_->setLabels(tr("MDS embedding of A"), tr("dimension 1"), tr("dimension 2"));
   bp::widgets::setEmptyMessage(mds_->plot(), tr("Compute or open matrix A, then press Embed A in 2-D: images that A "
@@ -327,6 +349,7 @@ void SimilarityPanel::showMatrix(Slot slot) {
   view->setTitle(QStringLiteral("%1 · %2 · %3 images").arg(slotName(slot), shown.description).arg(m.size));
   const bool distance = m.config.dissimilarity || m.config.measure == bp::SimilarityMeasure::Euclidean;
   view->setAxisTitles(tr("image"), tr("image"), distance ? tr("dissimilarity") : tr("similarity"));
+  nameClassBlocks(view, m);
   applyColormap();
   updateDifference();
 }
@@ -411,7 +434,14 @@ void SimilarityPanel::updateDifference() {
         difference_->setColormap(bp::widgets::Colormap::RedBlue);
         difference_->setAutoColorRange();
         difference_->setTitle(tr("A − B"));
+        nameClassBlocks(difference_, *a);
       });
+}
+
+void SimilarityPanel::followZoom(const bp::widgets::HeatmapView* source, const QRectF& cells) {
+  if (!linkZoom_->isChecked()) return;
+  for (bp::widgets::HeatmapView* view : {heatmaps_[Workspace::A], heatmaps_[Workspace::B], difference_})
+    if (view != source && view->rows() == source->rows() && view->cols() == source->cols()) view->showCells(cells);
 }
 
 void SimilarityPanel::compareAWithB() {
@@ -507,32 +537,33 @@ void SimilarityPanel::computeMds() {
       tr("Embedding A with MDS"), [a](const bp::Job& job) { return bp::classicalMds(*a, job); },
       [this, a](bp::Embedding2D& embedding) {
         mds_->clear();
-        // One series per label so the legend reads as classes.
-        QMap<QString, QPair<QVector<double>, QVector<double>>> byLabel;
-        for (std::size_t i = 0; i < embedding.x.size(); ++i) {
-          const auto label = a->labels.empty() ? tr("images") : QString::fromStdString(a->labels[i]);
-          byLabel[label].first.push_back(embedding.x[i]);
-          byLabel[label].second.push_back(embedding.y[i]);
+        // One series per label so the legend reads as classes; each image on its point where it fits.
+        QMap<QString, QVector<std::size_t>> byLabel;
+        for (std::size_t i = 0; i < embedding.x.size(); ++i)
+          byLabel[a->labels.empty() ? tr("images") : QString::fromStdString(a->labels[i])].push_back(i);
+        const bool withImages = static_cast<int>(embedding.x.size()) <= kMaxMdsThumbnails;
+        for (auto it = byLabel.cbegin(); it != byLabel.cend(); ++it) {
+          QVector<double> x;
+          QVector<double> y;
+          QVector<QImage> images;
+          for (const std::size_t i : *it) {
+            x.push_back(embedding.x[i]);
+            y.push_back(embedding.y[i]);
+            if (withImages) images.push_back(thumbnails_.value(a->imageIds[i]));
+          }
+          const int series = mds_->addScatter(it.key(), x, y, {}, 7);
+          mds_->setPointImages(series, images);
         }
-        for (auto it = byLabel.cbegin(); it != byLabel.cend(); ++it) mds_->addScatter(it.key(), it->first, it->second, {}, 7);
         mds_->setLegendVisible(byLabel.size() <= 12);
         mds_->rescale();
-        if (static_cast<int>(embedding.x.size()) <= kMaxMdsThumbnails) {
-          auto* plot = mds_->plot();
-          const auto xRange = plot->xAxis->range();
-          const double step = xRange.size() / 40.0;
-          for (std::size_t i = 0; i < embedding.x.size(); ++i) {
-            const auto image = thumbnails_.value(a->imageIds[i]);
-            if (image.isNull()) continue;
-            auto* item = new QCPItemPixmap(plot);
-            item->setPixmap(QPixmap::fromImage(image.scaled(28, 28, Qt::KeepAspectRatio, Qt::FastTransformation)));
-            item->setScaled(false);
-            item->topLeft->setCoords(embedding.x[i] + step * 0.3, embedding.y[i]);
-          }
-          plot->replot();
-        }
-        mds_->setLabels(tr("MDS embedding of A (%1% of variance in 2-D)").arg(formatNumber(100.0 * embedding.explainedVariance, 1)),
-                        tr("dimension 1"), tr("dimension 2"));
+        // Beyond 100% the dissimilarities are not Euclidean (B has negative eigenvalues): a share of
+        // variance then means nothing, and the plane is only an approximation.
+        const double share = embedding.explainedVariance;
+        const QString title = !std::isfinite(share) ? tr("MDS embedding of A")
+                              : share <= 1.0 + 1e-6
+                                  ? tr("MDS embedding of A (%1% of variance in 2-D)").arg(formatNumber(100.0 * share, 1))
+                                  : tr("MDS embedding of A (dissimilarities not Euclidean: distances approximate)");
+        mds_->setLabels(title, tr("dimension 1"), tr("dimension 2"));
         views_->setCurrentIndex(2);
       });
 }

@@ -55,6 +55,10 @@ public:
   QComboBox* tierBox() const { return tier_; }
   QComboBox* rowsBox() const { return rows_; }  // 0: average over repeats, 1: single trial
   QSpinBox* singleTrialSpin() const { return singleTrial_; }
+  QComboBox* orderBox() const { return order_; }  // 1: by class label
+  QCheckBox* linkZoomBox() const { return linkZoom_; }
+  bp::widgets::HeatmapView* differenceView() const { return difference_; }
+  bp::widgets::SeriesPlot* mdsPlot() const { return mds_; }
 
 Q_SIGNALS:
   void comparisonFinished();
@@ -72,6 +76,8 @@ private:
   void saveMatrix(Slot slot);
   void exportFigure();
   void applyColormap();
+  // Carries `source`'s zoom and pan to the other matrix views of the same size, when linked.
+  void followZoom(const bp::widgets::HeatmapView* source, const QRectF& cells);
   void showDrawnColormap();
 
   Workspace& workspace_;
@@ -93,6 +99,7 @@ private:
   QSpinBox* orderNeuron_ = nullptr;
   QCheckBox* rank_ = nullptr;
   QComboBox* colormap_ = nullptr;
+  QCheckBox* linkZoom_ = nullptr;
   int overriddenChoice_ = -1;  // the chosen colormap's row while presentation mode draws another
 
   QLabel* hoverImages_[2] = {nullptr, nullptr};

@@ -3,7 +3,8 @@
 #   docs/screenshots/main-window.png  the default data in the Neural data tab
 #   docs/screenshots/images.png       the Images tab on Fashion-MNIST (the Debian package's), by class
 #   docs/screenshots/similarity.png   the Similarity tab: A = test tier, repeat average, centred
-#                                     cosine; B = single trial 0; one cell of A hovered
+#                                     cosine; B = single trial 0; both ordered by class; one cell
+#                                     of A hovered
 #   docs/screenshots/models.png       the Models tab with a model of the default data, fitted
 #                                     first by brainprior-cli (12 epochs of the GUI's default core)
 #   docs/screenshots/training.png     the Training tab over a folder of runs: $TRAINING_RUNS when set

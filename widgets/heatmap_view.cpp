@@ -67,10 +67,8 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot_->axisRect()->setRangeZoomFactor(0.8);
 
-  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) {
-    axis->grid()->setVisible(false);
-    axis->setTicker(QSharedPointer<QCPAxisTicker>(new CellIndexTicker(axis == plot_->yAxis)));
-  }
+  // Cell-index ticks come with clear(), at the end.
+  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) axis->grid()->setVisible(false);
 
   // The hover frame on a buffered layer of its own: moving it redraws that layer, not the matrix.
   plot_->addLayer(QString::fromLatin1(kHoverLayer), plot_->layer(QStringLiteral("main")), QCustomPlot::limAbove);
@@ -146,6 +144,7 @@ void HeatmapView::setMatrix(const QVector<float>& values, int rows, int cols) {
   showOverview();
   if (autoColorRange_) setAutoColorRange();
   hoveredCell_ = {-1, -1};
+  setGroups({});
   resetZoom();
 }
 
@@ -157,6 +156,7 @@ void HeatmapView::clear() {
   overviewMap_->data()->clear();
   detailMap_->data()->clear();
   clearHover();
+  setGroups({});
   limitingRanges_ = true;
   plot_->xAxis->setRange(-0.5, 0.5);
   plot_->yAxis->setRange(-0.5, 0.5);
@@ -259,6 +259,61 @@ void HeatmapView::resetZoom() {
   onAxisRangeChanged();
 }
 
+QRectF HeatmapView::visibleCells() const {
+  const QCPRange x = plot_->xAxis->range();
+  const QCPRange y = plot_->yAxis->range();
+  return {x.lower, -y.upper, x.size(), y.size()};
+}
+
+void HeatmapView::showCells(const QRectF& cells) {
+  if (rows_ == 0 || !cells.isValid()) return;
+  followingLink_ = true;
+  limitingRanges_ = true;
+  plot_->xAxis->setRange(cells.left(), cells.right());
+  plot_->yAxis->setRange(-cells.bottom(), -cells.top());
+  limitingRanges_ = false;
+  onAxisRangeChanged();
+  followingLink_ = false;
+}
+
+void HeatmapView::setGroups(const QVector<Group>& groups) {
+  groups_ = groups;
+  for (QCPItemLine* line : std::as_const(groupBoundaries_)) plot_->removeItem(line);
+  groupBoundaries_.clear();
+  if (groups_.isEmpty()) {
+    for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) {
+      axis->setTicker(QSharedPointer<QCPAxisTicker>(new CellIndexTicker(axis == plot_->yAxis)));
+      axis->setTickLabelRotation(0);
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  auto columnTicks = QSharedPointer<QCPAxisTickerText>::create();
+  auto rowTicks = QSharedPointer<QCPAxisTickerText>::create();
+  for (const Group& group : groups_) {
+    const double middle = group.first + (group.count - 1) / 2.0;
+    columnTicks->addTick(middle, group.name);
+    rowTicks->addTick(-middle, group.name);
+    if (group.first == 0) continue;
+    // A boundary across the matrix in each direction, light over dark and dark over light cells.
+    const double edge = group.first - 0.5;
+    for (const auto& [start, end] : {std::pair{QPointF(edge, 0.5), QPointF(edge, -(rows_ - 0.5))},
+                                     std::pair{QPointF(-0.5, -edge), QPointF(cols_ - 0.5, -edge)}}) {
+      auto* line = new QCPItemLine(plot_);
+      line->setPen(QPen(QColor(255, 255, 255, 200), 1.0));
+      line->setSelectable(false);
+      line->start->setCoords(start);
+      line->end->setCoords(end);
+      groupBoundaries_.push_back(line);
+    }
+  }
+  plot_->xAxis->setTicker(columnTicks);
+  plot_->yAxis->setTicker(rowTicks);
+  // Names side by side under the columns would overlap; slanted they do not.
+  plot_->xAxis->setTickLabelRotation(-40);
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
 bool HeatmapView::isShowingFullResolution() const {
   if (rows_ == 0) return false;
   return detailMap_->visible() || (overview_.rowFactor == 1 && overview_.colFactor == 1);
@@ -272,6 +327,7 @@ void HeatmapView::onAxisRangeChanged() {
   limitingRanges_ = false;
   updateDetailForVisibleRange();
   plot_->replot(QCustomPlot::rpQueuedReplot);
+  if (!followingLink_) Q_EMIT visibleCellsChanged(visibleCells());
 }
 
 // Chooses the level of detail: the overview while much of the matrix is visible, an exact window

@@ -3,11 +3,17 @@
 // confusion matrices, weight maps. Row 0 is at the top, column 0 at the left. Mouse wheel zooms,
 // drag pans, double-click resets. Hovering reports the cell under the cursor.
 //
+// Views of matrices over the same images can be linked: visibleCellsChanged and showCells carry
+// one view's zoom and pan to another. Groups of consecutive rows (classes after ordering by label)
+// can be named on the axes and separated by lines.
+//
 // Large matrices (5,000 x 5,000 and more) stay smooth by drawing one of two levels of detail:
 //  - the overview: block means of the whole matrix, at most kMaxDisplayCellsPerSide per side;
 //  - full resolution: an exact copy of the visible window (plus a margin for panning), used only
 //    while the visible region is at most kMaxDisplayCellsPerSide cells on each side.
 // Matrices that already fit are always drawn at full resolution.
+#include <QRectF>
+#include <QString>
 #include <QVector>
 #include <QWidget>
 #include <array>
@@ -21,6 +27,7 @@ class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
 class QCPItemRect;
+class QCPItemLine;
 
 namespace bp::widgets {
 
@@ -67,6 +74,23 @@ public:
 
   // Shows the whole matrix.
   void resetZoom();
+  // The visible region in cell units: x and width over columns, y and height over rows, from the
+  // outer edge of a cell (the whole matrix is (-0.5, -0.5, cols, rows)).
+  QRectF visibleCells() const;
+  // Shows `cells` (limited to the matrix) without emitting visibleCellsChanged, so that linked
+  // views do not echo each other.
+  void showCells(const QRectF& cells);
+
+  // Consecutive rows (and the same columns) that belong together, e.g. one class.
+  struct Group {
+    int first = 0;
+    int count = 0;
+    QString name;
+  };
+  // Names each group at its middle on both axes, instead of cell indices, and draws lines at the
+  // boundaries between groups. An empty list brings back the cell indices; setMatrix clears the groups.
+  void setGroups(const QVector<Group>& groups);
+  const QVector<Group>& groups() const { return groups_; }
   bool isShowingFullResolution() const;
   const MatrixTile& overviewTile() const { return overview_; }
 
@@ -77,6 +101,8 @@ Q_SIGNALS:
   void cellHovered(int row, int col, double value);
   // shownColormap() changed (a new colormap, or high contrast switched).
   void shownColormapChanged();
+  // The user zoomed or panned, or the zoom was reset: the region visibleCells() now returns.
+  void visibleCellsChanged(const QRectF& cells);
 
 protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
@@ -113,6 +139,9 @@ private:
   bool highContrast_ = false;
   bool autoColorRange_ = true;
   bool limitingRanges_ = false;
+  bool followingLink_ = false;  // inside showCells
+  QVector<Group> groups_;
+  QVector<QCPItemLine*> groupBoundaries_;
   std::pair<int, int> hoveredCell_{-1, -1};
   std::array<QCPItemRect*, 2> hoverFrame_{};  // dark outer, light inner
 };

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <utility>
 
 #include "widgets/palette.h"
 #include "widgets/plot_style.h"
@@ -27,14 +29,24 @@ QCPRange padded(const QCPRange& range, double fraction) {
 
 }  // namespace
 
-SeriesPlot::SeriesPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
+SeriesPlot::SeriesPlot(QWidget* parent)
+    : QWidget(parent), plot_(new QCustomPlot(this)), legendColumn_(new QCPLayoutGrid) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(plot_);
   applyPlotStyle(plot_);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-  plot_->legend->setVisible(true);
+  // Outside the axes the legend needs no box of its own.
+  QCPLegend* legend = plot_->legend;
+  plot_->axisRect()->insetLayout()->take(legend);
+  legend->setBorderPen(Qt::NoPen);
+  legend->setBrush(Qt::NoBrush);
+  legend->setVisible(true);
+  legendColumn_->setParent(plot_);  // owned by the plot while no layout holds it
+  legendColumn_->addElement(1, 0, new QCPLayoutElement(plot_));
+  legendColumn_->setRowStretchFactors({0.001, 1.0});
+  connect(plot_, &QCustomPlot::beforeReplot, this, &SeriesPlot::placeLegend);
+  connect(plot_, &QCustomPlot::afterReplot, this, &SeriesPlot::layOutPointImages);
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { rescale(); });
   connect(plot_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* plottable, int dataIndex, QMouseEvent*) {
     const auto series = static_cast<int>(series_.indexOf(plottable));
@@ -46,6 +58,12 @@ SeriesPlot::SeriesPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
 }
 
 void SeriesPlot::clear() {
+  for (const PointImage& pointImage : std::as_const(pointImages_)) {
+    plot_->removeItem(pointImage.image);
+    plot_->removeItem(pointImage.point);
+  }
+  pointImages_.clear();
+  pointImagePixels_ = 0;
   plot_->clearPlottables();
   series_.clear();
   plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -110,6 +128,96 @@ void SeriesPlot::addErrorBars(int series, const QVector<double>& errors) {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void SeriesPlot::setPointImages(int series, const QVector<QImage>& images, int pixels) {
+  if (series < 0 || series >= seriesCount()) return;
+  auto* graph = qobject_cast<QCPGraph*>(series_[series]);
+  if (graph == nullptr) return;
+  const QColor frame = graph->pen().color().darker(115);
+  const double half = pixels / 2.0;
+  pointImagePixels_ = std::max(pointImagePixels_, pixels);
+  for (int i = 0; i < std::min(static_cast<int>(images.size()), graph->dataCount()); ++i) {
+    if (images[i].isNull()) continue;
+    const auto data = graph->data()->at(i);
+    auto* point = new QCPItemTracer(plot_);
+    point->setVisible(false);
+    point->setSelectable(false);
+    point->position->setCoords(data->key, data->value);
+    auto* image = new QCPItemPixmap(plot_);
+    image->setSelectable(false);
+    image->setPixmap(QPixmap::fromImage(images[i]));
+    image->setScaled(true, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    image->setPen(QPen(frame, 2.0));
+    for (QCPItemPosition* corner : {image->topLeft, image->bottomRight}) {
+      corner->setType(QCPItemPosition::ptAbsolute);
+      corner->setParentAnchor(point->position);
+    }
+    image->topLeft->setCoords(-half, -half);
+    image->bottomRight->setCoords(half, half);
+    image->setVisible(false);
+    pointImages_.push_back({point, image});
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QVector<QRect> SeriesPlot::shownPointImages() const {
+  QVector<QRect> shown;
+  for (const PointImage& pointImage : pointImages_)
+    if (pointImage.image->visible())
+      shown.push_back(QRectF(pointImage.image->topLeft->pixelPosition(), pointImage.image->bottomRight->pixelPosition())
+                          .toAlignedRect());
+  return shown;
+}
+
+void SeriesPlot::layOutPointImages() {
+  if (pointImages_.isEmpty()) return;
+  const QRect axes = plot_->axisRect()->rect();
+  if (rescaledFor_) {
+    const QSize assumed = *std::exchange(rescaledFor_, std::nullopt);
+    if (assumed != axes.size()) {
+      rescale();
+      return;
+    }
+  }
+  struct Candidate {
+    int index;
+    QRectF rect;
+    double distance;
+  };
+  QVector<Candidate> candidates;
+  QPointF centroid;
+  for (int i = 0; i < pointImages_.size(); ++i) {
+    const QCPItemPixmap* image = pointImages_[i].image;
+    const QRectF rect(image->topLeft->pixelPosition(), image->bottomRight->pixelPosition());
+    if (!QRectF(axes).contains(rect)) continue;
+    candidates.push_back({i, rect, 0.0});
+    centroid += rect.center();
+  }
+  // Outliers first: the edges of an embedding are where its structure shows.
+  if (!candidates.isEmpty()) centroid /= static_cast<double>(candidates.size());
+  for (Candidate& candidate : candidates) {
+    const QPointF offset = candidate.rect.center() - centroid;
+    candidate.distance = offset.x() * offset.x() + offset.y() * offset.y();
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.distance > b.distance; });
+  QVector<bool> show(pointImages_.size(), false);
+  QVector<QRectF> taken;
+  for (const Candidate& candidate : std::as_const(candidates)) {
+    const bool overlaps = std::any_of(taken.cbegin(), taken.cend(),
+                                      [&](const QRectF& other) { return other.intersects(candidate.rect); });
+    if (overlaps) continue;
+    taken.push_back(candidate.rect);
+    show[candidate.index] = true;
+  }
+  bool changed = false;
+  for (int i = 0; i < pointImages_.size(); ++i) {
+    if (pointImages_[i].image->visible() == show[i]) continue;
+    pointImages_[i].image->setVisible(show[i]);
+    changed = true;
+  }
+  if (changed) plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void SeriesPlot::setLabels(const QString& title, const QString& xLabel, const QString& yLabel) {
   setPlotTitle(plot_, title);
   plot_->xAxis->setLabel(xLabel);
@@ -122,14 +230,95 @@ void SeriesPlot::setLegendVisible(bool visible) {
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void SeriesPlot::placeLegend() {
+  QCPLegend* legend = plot_->legend;
+  // A wrapped legend's grid has empty cells: itemCount() counts cells, not entries.
+  QVector<int> widths;
+  int entryHeight = 0;
+  for (int i = 0; i < legend->itemCount(); ++i) {
+    if (QCPAbstractLegendItem* entry = legend->item(i)) {
+      const QSize size = entry->minimumOuterSizeHint();
+      widths.push_back(size.width());
+      entryHeight = std::max(entryHeight, size.height());
+    }
+  }
+  const auto entries = static_cast<int>(widths.size());
+  if (!legend->visible() || entries == 0) {
+    moveLegend(LegendPlace::None, 0);
+    return;
+  }
+  const QMargins margins = legend->margins();
+  // Each column of the legend's grid is as wide as its widest entry.
+  const auto legendWidth = [&](int wrap, bool rowsFirst) {
+    const int columns = rowsFirst ? (entries + wrap - 1) / wrap : std::min(wrap, entries);
+    QVector<int> columnWidths(columns, 0);
+    for (int i = 0; i < entries; ++i) {
+      int& width = columnWidths[rowsFirst ? i / wrap : i % wrap];
+      width = std::max(width, widths[i]);
+    }
+    return std::accumulate(columnWidths.cbegin(), columnWidths.cend(), 0) + (columns - 1) * legend->columnSpacing() +
+           margins.left() + margins.right();
+  };
+  const QRect viewport = plot_->viewport();
+  // Beside: as many rows as the axes' height holds, then further columns.
+  const QRect axes = plot_->axisRect()->outerRect();
+  const int axesHeight = axes.height() > 0 ? axes.height() : viewport.height() * 4 / 5;
+  const int rows = std::max(1, (axesHeight - margins.top() - margins.bottom()) / std::max(1, entryHeight + legend->rowSpacing()));
+  // The data keeps at least 70% of the width; otherwise the entries go above, as many to a row as fit.
+  if (legendWidth(rows, true) * 10 <= viewport.width() * 3) {
+    moveLegend(LegendPlace::Beside, rows);
+    return;
+  }
+  int perRow = entries;
+  while (perRow > 1 && legendWidth(perRow, false) > viewport.width()) --perRow;
+  moveLegend(LegendPlace::Above, perRow);
+}
+
+void SeriesPlot::moveLegend(LegendPlace place, int wrap) {
+  if (place == legendPlace_ && wrap == legendWrap_) return;
+  QCPLegend* legend = plot_->legend;
+  QCPLayoutGrid* layout = plot_->plotLayout();
+  if (legend->layout() != nullptr) legend->layout()->take(legend);
+  if (legendColumn_->layout() != nullptr) legendColumn_->layout()->take(legendColumn_);
+  layout->simplify();
+  legendPlace_ = place;
+  legendWrap_ = wrap;
+  if (place == LegendPlace::None) {
+    // Kept by the column, which the plot owns; hidden or empty, it draws nothing.
+    legendColumn_->addElement(0, 0, legend);
+    return;
+  }
+  int axesRow = 0;
+  while (axesRow < layout->rowCount() && layout->element(axesRow, 0) != plot_->axisRect()) ++axesRow;
+  legend->setWrap(wrap);
+  if (place == LegendPlace::Beside) {
+    legend->setFillOrder(QCPLayoutGrid::foRowsFirst, true);
+    legendColumn_->addElement(0, 0, legend);
+    layout->addElement(axesRow, 1, legendColumn_);
+    layout->setColumnStretchFactor(1, 0.001);
+  } else {
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    layout->insertRow(axesRow);
+    layout->addElement(axesRow, 0, legend);
+    layout->setRowStretchFactor(axesRow, 0.001);
+  }
+}
+
 void SeriesPlot::rescale() {
   if (series_.isEmpty()) {
     plot_->xAxis->setRange(0, 1);
     plot_->yAxis->setRange(0, 1);
   } else {
     plot_->rescaleAxes(true);
-    plot_->xAxis->setRange(padded(plot_->xAxis->range(), 0.05));
-    plot_->yAxis->setRange(padded(plot_->yAxis->range(), 0.06));
+    // Room for half a point image (and its frame) beyond the outermost points.
+    const QRect axes = plot_->axisRect()->rect();
+    const auto margin = [this](int pixels, double fraction) {
+      const double needed = pointImagePixels_ / 2.0 + 4.0;  // padding f shows f / (1 + 2f) of the axis
+      return pointImagePixels_ > 0 && pixels > 3 * needed ? std::max(fraction, needed / (pixels - 2.0 * needed)) : fraction;
+    };
+    plot_->xAxis->setRange(padded(plot_->xAxis->range(), margin(axes.width(), 0.05)));
+    plot_->yAxis->setRange(padded(plot_->yAxis->range(), margin(axes.height(), 0.06)));
+    if (pointImagePixels_ > 0) rescaledFor_ = axes.size();
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <set>
 
 #include "rsa/compare.h"
 #include "runtime/error.h"
@@ -297,6 +298,22 @@ std::vector<std::int64_t> orderByLabel(const SimilarityMatrix& matrix) {
     return matrix.imageIds[p] < matrix.imageIds[q];
   });
   return order;
+}
+
+std::vector<LabelBlock> labelBlocks(const SimilarityMatrix& matrix) {
+  std::vector<LabelBlock> blocks;
+  if (matrix.labels.size() != static_cast<std::size_t>(matrix.size)) return blocks;
+  std::set<std::string> seen;
+  for (std::int64_t row = 0; row < matrix.size; ++row) {
+    const std::string& label = matrix.labels[static_cast<std::size_t>(row)];
+    if (!blocks.empty() && blocks.back().label == label) {
+      ++blocks.back().count;
+      continue;
+    }
+    if (!seen.insert(label).second) return {};
+    blocks.push_back({row, 1, label});
+  }
+  return blocks;
 }
 
 std::vector<std::int64_t> orderByClustering(const SimilarityMatrix& matrix, const Job& job) {

@@ -7,6 +7,7 @@
 // Where a dissimilarity is needed it is 1 - s for similarities and the values themselves for
 // dissimilarities (isDissimilarity(matrix.config)), as in the RSA literature's RDMs.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rsa/similarity.h"
@@ -18,6 +19,16 @@ namespace bp {
 
 // By label, then image id (by image id alone when the matrix has no labels); stable for equal keys.
 std::vector<std::int64_t> orderByLabel(const SimilarityMatrix& matrix);
+
+// Consecutive rows with one label, such as a class after orderByLabel.
+struct LabelBlock {
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  std::string label;
+};
+// The rows as blocks of one label each, in row order, when every label's rows are consecutive;
+// empty when the matrix has no labels or some label's rows are apart (then blocks would mislead).
+std::vector<LabelBlock> labelBlocks(const SimilarityMatrix& matrix);
 
 // The leaf order of average-linkage (UPGMA) hierarchical clustering of the dissimilarities, so that
 // clusters are contiguous. Merges are found with the nearest-neighbour chain (O(n^2) time, n^2 / 2

@@ -62,7 +62,7 @@ private Q_SLOTS:
     QCOMPARE(spin->value(), 3);
     // The axis says what a response is; clicking a point brings up its neuron. The highest point
     // of all is clicked: no other neuron's point is near it.
-    QCOMPARE(responses->yAxis->label(), QStringLiteral("response (spikes per trial)"));
+    QCOMPARE(responses->yAxis->label(), QStringLiteral("spikes per trial"));
     window.resize(1280, 720);
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));

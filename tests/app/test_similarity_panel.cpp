@@ -15,6 +15,8 @@
 #include <QtTest>
 #include <cmath>
 #include <random>
+#include <set>
+#include <string>
 
 #include "app/main_window.h"
 #include "app/similarity_panel.h"
@@ -23,6 +25,7 @@
 #include "rsa/matrix_file.h"
 #include "test_support.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/series_plot.h"
 #include "widgets/plot_export.h"
 
 using bp::app::SimilarityPanel;
@@ -204,6 +207,57 @@ private Q_SLOTS:
     QCOMPARE(reopened->imageIds, a->imageIds);
     QVERIFY(reopened->values == a->values);
     QTRY_COMPARE_WITH_TIMEOUT(difference->valueAt(row, col), 0.0, kJobWaitMs);
+
+    // Ordered by class label: the classes are named on the axes of A, B and A − B.
+    panel.orderBox()->setCurrentIndex(1);
+    rows->setCurrentIndex(0);
+    panel.computeInto(Workspace::A);
+    QVERIFY(changed.wait(kJobWaitMs));
+    changed.clear();
+    rows->setCurrentIndex(1);
+    panel.computeInto(Workspace::B);
+    QVERIFY(changed.wait(kJobWaitMs));
+    const auto ordered = window.workspace().similarity(Workspace::A).matrix;
+    std::set<std::string> classes(ordered->labels.begin(), ordered->labels.end());
+    QVERIFY(classes.size() >= 2);
+    QCOMPARE(heatmapA.groups().size(), static_cast<qsizetype>(classes.size()));
+    int covered = 0;
+    for (const auto& group : heatmapA.groups()) {
+      QCOMPARE(group.first, covered);
+      for (int k = 0; k < group.count; ++k) QCOMPARE(ordered->labels[group.first + k], group.name.toStdString());
+      covered += group.count;
+    }
+    QCOMPARE(covered, kTestImages);
+    QCOMPARE(panel.heatmap(Workspace::B)->groups().size(), heatmapA.groups().size());
+    QTRY_COMPARE_WITH_TIMEOUT(difference->groups().size(), heatmapA.groups().size(), kJobWaitMs);
+
+    // Zooming A shows the same images in B and A − B; unlinked, B keeps its own view.
+    auto& heatmapB = *panel.heatmap(Workspace::B);
+    QVERIFY(panel.linkZoomBox()->isChecked());
+    heatmapA.plot()->xAxis->setRange(1.5, 5.5);
+    heatmapA.plot()->yAxis->setRange(-4.5, -0.5);
+    QCOMPARE(heatmapB.visibleCells(), heatmapA.visibleCells());
+    QCOMPARE(difference->visibleCells(), heatmapA.visibleCells());
+    QCOMPARE(heatmapB.visibleCells(), QRectF(1.5, 0.5, 4.0, 4.0));
+    panel.linkZoomBox()->setChecked(false);
+    heatmapA.resetZoom();
+    QCOMPARE(heatmapB.visibleCells(), QRectF(1.5, 0.5, 4.0, 4.0));
+    QVERIFY(heatmapA.visibleCells() != heatmapB.visibleCells());
+
+    // MDS: images sit on their points, never on top of one another.
+    auto* embed = buttonWithText(panel, QStringLiteral("Embed A in 2-D (classical MDS)"));
+    QVERIFY(embed);
+    QTest::mouseClick(embed, Qt::LeftButton);
+    auto* mds = panel.mdsPlot();
+    QTRY_VERIFY_WITH_TIMEOUT(mds->seriesCount() > 0, kJobWaitMs);
+    mds->plot()->replot();
+    mds->plot()->replot();
+    const auto shown = mds->shownPointImages();
+    QVERIFY(!shown.isEmpty());
+    for (int i = 0; i < shown.size(); ++i) {
+      QVERIFY(mds->plot()->axisRect()->rect().contains(shown[i]));
+      for (int j = i + 1; j < shown.size(); ++j) QVERIFY(!shown[i].intersects(shown[j]));
+    }
   }
 };
 

@@ -99,6 +99,25 @@ private Q_SLOTS:
     QCOMPARE(orderByLabel(matrix), (std::vector<std::int64_t>{3, 1, 2, 0}));
   }
 
+  void labelBlocksAreTheRunsOfContiguousLabels() {
+    auto matrix = matrixOf(5, [](std::int64_t, std::int64_t) { return 0.0; });
+    QVERIFY(labelBlocks(matrix).empty());  // no labels
+    matrix.labels = {"b", "a", "b", "a", "c"};
+    QVERIFY(labelBlocks(matrix).empty());  // "b" and "a" are split
+    const auto ordered = reorder(matrix, orderByLabel(matrix));
+    const auto blocks = labelBlocks(ordered);
+    QCOMPARE(blocks.size(), std::size_t{3});
+    QCOMPARE(blocks[0].label, std::string("a"));
+    QCOMPARE(blocks[0].first, std::int64_t{0});
+    QCOMPARE(blocks[0].count, std::int64_t{2});
+    QCOMPARE(blocks[1].label, std::string("b"));
+    QCOMPARE(blocks[1].first, std::int64_t{2});
+    QCOMPARE(blocks[1].count, std::int64_t{2});
+    QCOMPARE(blocks[2].label, std::string("c"));
+    QCOMPARE(blocks[2].first, std::int64_t{4});
+    QCOMPARE(blocks[2].count, std::int64_t{1});
+  }
+
   void orderByValuesIsDescendingWithNaNLast() {
     QCOMPARE(orderByValues({0.5f, std::nanf(""), 2.0f, 0.5f, -1.0f}), (std::vector<std::int64_t>{2, 0, 3, 4, 1}));
   }

@@ -82,6 +82,7 @@ private Q_SLOTS:
   void histogramReportsMedianOfEvenCount();
   void seriesPlotAddsLinesAndScattersWithPaletteColors();
   void anEmptyPlotSaysWhatFillsIt();
+  void seriesPlotKeepsItsLegendOffTheData();
   void slantedBarLabelsKeepRoomForTheLastOne();
   void heatmapCellAtMapsCellCentresToRowAndColumn();
   void heatmapCellAtIsEmptyOutsideTheMatrix();
@@ -300,6 +301,40 @@ void TestViews::seriesPlotAddsLinesAndScattersWithPaletteColors() {
   plot.clear();
   QCOMPARE(plot.seriesCount(), 0);
   QCOMPARE(plot.plot()->plottableCount(), 0);
+}
+
+void TestViews::seriesPlotKeepsItsLegendOffTheData() {
+  SeriesPlot plot;
+  for (int i = 0; i < 6; ++i)
+    plot.addLine(QStringLiteral("quick-baseline-seed%1").arg(i), {1, 2, 3, 4}, {0.2, 0.4 + 0.01 * i, 0.5, 0.6});
+  plot.rescale();
+  const auto legendClearOfData = [&plot] {
+    return !plot.plot()->legend->outerRect().intersects(plot.plot()->axisRect()->rect()) &&
+           plot.plot()->legend->outerRect().isValid();
+  };
+  // Wide: beside the axes, which keep most of the width.
+  showAndLayOut(plot, plot.plot(), QSize(900, 300));
+  plot.plot()->replot();
+  QCOMPARE(plot.legendPlace(), SeriesPlot::LegendPlace::Beside);
+  QVERIFY(legendClearOfData());
+  QVERIFY(plot.plot()->axisRect()->outerRect().width() >= 900 * 7 / 10 - 20);
+  // Narrow: in rows above the axes.
+  plot.resize(360, 300);
+  plot.plot()->replot();
+  plot.plot()->replot();
+  QCOMPARE(plot.legendPlace(), SeriesPlot::LegendPlace::Above);
+  QVERIFY(legendClearOfData());
+  QVERIFY(plot.plot()->legend->outerRect().bottom() <= plot.plot()->axisRect()->rect().top());
+  // Hidden: no room kept for it.
+  plot.setLegendVisible(false);
+  plot.plot()->replot();
+  QCOMPARE(plot.legendPlace(), SeriesPlot::LegendPlace::None);
+  QVERIFY(plot.plot()->axisRect()->outerRect().width() >= 360 - 2);
+  plot.setLegendVisible(true);
+  plot.resize(900, 300);
+  plot.plot()->replot();
+  QCOMPARE(plot.legendPlace(), SeriesPlot::LegendPlace::Beside);
+  QVERIFY(legendClearOfData());
 }
 
 void TestViews::heatmapCellAtMapsCellCentresToRowAndColumn() {
