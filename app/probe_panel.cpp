@@ -28,6 +28,7 @@
 #include "app/workspace.h"
 #include "runtime/error.h"
 #include "widgets/bar_plot.h"
+#include "widgets/color_bar.h"
 #include "widgets/colormaps.h"
 #include "widgets/image_conversion.h"
 
@@ -254,19 +255,26 @@ void ProbePanel::buildControls() {
   auto* results = new QWidget(this);
   auto* resultsLayout = new QVBoxLayout(results);
   auto* viewsRow = new QHBoxLayout;
-  const auto addView = [&](const QString& caption, QLabel*& view, QLabel** text = nullptr) {
+  const auto addView = [&](const QString& caption, QLabel*& view, QLabel** text = nullptr,
+                           bp::widgets::ColorBar* scale = nullptr) {
     auto* column = new QVBoxLayout;
     view = imageView(results, kViewSize);
     auto* label = new QLabel(caption, results);
     label->setAlignment(Qt::AlignCenter);
-    column->addWidget(view);
+    auto* viewLine = new QHBoxLayout;
+    viewLine->addWidget(view);
+    if (scale != nullptr) viewLine->addWidget(scale);
+    column->addLayout(viewLine);
     column->addWidget(label);
     if (text != nullptr) *text = label;
     viewsRow->addLayout(column);
   };
   addView(tr("Image"), originalView_);
   addView(tr("Shown to the models"), shownView_);
-  addView(tr("Perturbation"), perturbationView_, &perturbationText_);
+  perturbationScale_ = new bp::widgets::ColorBar(bp::widgets::Colormap::RedBlue, results);
+  perturbationScale_->setFixedHeight(kViewSize);
+  perturbationScale_->setToolTip(tr("The perturbation added to each pixel (mean over channels), in the image's [0, 1] units"));
+  addView(tr("Perturbation"), perturbationView_, &perturbationText_, perturbationScale_);
   viewsRow->addStretch(1);
   resultsLayout->addLayout(viewsRow);
 
@@ -398,9 +406,13 @@ void ProbePanel::rebuildModelRows() {
     row.probabilities->setFixedHeight(kSaliencySize + 36);
     row.saliency = imageView(rowWidget, kSaliencySize);
     row.saliency->setToolTip(tr("Saliency: the largest |gradient of the decided class's logit| over the channels, per pixel"));
-    rowLayout->addWidget(row.title, 0, 0, 1, 2);
+    rowLayout->addWidget(row.title, 0, 0, 1, 3);
     rowLayout->addWidget(row.probabilities, 1, 0);
+    row.saliencyScale = new bp::widgets::ColorBar(bp::widgets::Colormap::Magma, rowWidget);
+    row.saliencyScale->setFixedHeight(kSaliencySize);
+    row.saliencyScale->setToolTip(row.saliency->toolTip());
     rowLayout->addWidget(row.saliency, 1, 1, Qt::AlignTop);
+    rowLayout->addWidget(row.saliencyScale, 1, 2, Qt::AlignTop);
     rowLayout->setColumnStretch(0, 1);
     modelRows_->addWidget(rowWidget, static_cast<int>(i) / kRowColumns, static_cast<int>(i) % kRowColumns);
     rows_.push_back(row);
@@ -579,12 +591,14 @@ void ProbePanel::showOutcome() {
     perturbationView_->setPixmap(scaled(bp::widgets::colorizedMap(perturbation.data(), height, width,
                                                                   bp::widgets::Colormap::RedBlue, -largest, largest),
                                         kViewSize));
+    perturbationScale_->setRange(-largest, largest);
     perturbationText_->setText(tr("Perturbation ×%1: L∞ %2, L2 %3")
                                    .arg(0.5 / largest, 0, 'f', 0)
                                    .arg(outcome_.linf, 0, 'f', 4)
                                    .arg(outcome_.l2, 0, 'f', 3));
   } else {
     perturbationView_->clear();
+    perturbationScale_->clearRange();
     perturbationText_->setText(tr("No perturbation"));
   }
   QString attackText;
@@ -630,6 +644,7 @@ void ProbePanel::showOutcome() {
     rows_[i].saliency->setPixmap(scaled(
         bp::widgets::colorizedMap(response.saliency.data(), height, width, bp::widgets::Colormap::Magma, 0.0f, top),
         kSaliencySize));
+    rows_[i].saliencyScale->setRange(0.0, top);
   }
 }
 

@@ -30,7 +30,8 @@ class QGridLayout;
 
 namespace bp::widgets {
 class BarPlot;
-}
+class ColorBar;
+}  // namespace bp::widgets
 
 namespace bp::app {
 
@@ -72,6 +73,9 @@ public:
   bool busy() const { return probeRunning_ || probePending_; }
   QString statusText() const;
   QPushButton* attackButton() const { return attackButton_; }
+  // The scales of model `index`'s saliency map and of the perturbation (tests read their labels).
+  const bp::widgets::ColorBar* saliencyScale(int index) const { return rows_.at(static_cast<std::size_t>(index)).saliencyScale; }
+  const bp::widgets::ColorBar* perturbationScale() const { return perturbationScale_; }
 
 Q_SIGNALS:
   void modelsLoaded(int count);
@@ -128,12 +132,14 @@ private:
   QLabel* shownView_ = nullptr;
   QLabel* perturbationView_ = nullptr;
   QLabel* perturbationText_ = nullptr;
+  bp::widgets::ColorBar* perturbationScale_ = nullptr;
   QLabel* statusLabel_ = nullptr;
   QGridLayout* modelRows_ = nullptr;
   struct ModelRow {
     QLabel* title;
     bp::widgets::BarPlot* probabilities;
     QLabel* saliency;
+    bp::widgets::ColorBar* saliencyScale;
   };
   std::vector<ModelRow> rows_;
 };

@@ -23,6 +23,7 @@
 #include "app/comparison_panel.h"
 #include "app/main_window.h"
 #include "app/probe_panel.h"
+#include "widgets/color_bar.h"
 #include "app/probe_session.h"
 #include "app/training_session.h"
 #include "data/dataset_io.h"
@@ -91,9 +92,17 @@ private Q_SLOTS:
       QCOMPARE(response.saliency.size(), std::size_t{12 * 12});
       QVERIFY(*std::max_element(response.saliency.begin(), response.saliency.end()) > 0.0f);
     }
-    // No corruption, no attack: the models see the image itself.
+    // Each saliency map has its scale: from 0 to that map's largest value.
+    for (int m = 0; m < 2; ++m) {
+      const auto& saliency = outcome.models[static_cast<std::size_t>(m)].saliency;
+      QCOMPARE(panel->saliencyScale(m)->lowText(), QStringLiteral("0"));
+      QCOMPARE(panel->saliencyScale(m)->highText(),
+               bp::widgets::colorBarNumber(*std::max_element(saliency.begin(), saliency.end())));
+    }
+    // No corruption, no attack: the models see the image itself, and the perturbation has no scale.
     QCOMPARE(outcome.linf, 0.0);
     QCOMPARE(maxAbs(outcome.perturbation), 0.0);
+    QVERIFY(panel->perturbationScale()->highText().isEmpty());
 
     // A corruption changes the image, inside [0, 1].
     panel->setCorruption(QStringLiteral("gaussian_noise"), 0.3);
@@ -103,6 +112,9 @@ private Q_SLOTS:
     double squares = 0.0;
     for (const float value : panel->outcome().perturbation) squares += static_cast<double>(value) * value;
     QVERIFY(std::abs(std::sqrt(squares) - panel->outcome().l2) < 1e-4);
+    // One channel: the perturbation's scale spans plus and minus its L-inf size.
+    QCOMPARE(panel->perturbationScale()->highText(), bp::widgets::colorBarNumber(panel->outcome().linf));
+    QCOMPARE(panel->perturbationScale()->lowText(), bp::widgets::colorBarNumber(-panel->outcome().linf));
 
     // One click: the attack on model 0 stays inside its L-inf ball and pushes away from the true class.
     panel->setCorruption(QStringLiteral("none"), 0.0);

@@ -5,6 +5,7 @@
 // figures; a truncated matrix or report names its file; a cancelled job stops; and what a path
 // holds is recognised (a demo folder, a folder of runs, garbage refused by name).
 #include <QtTest>
+#include <regex>
 
 #include <algorithm>
 #include <cmath>
@@ -325,7 +326,29 @@ class ReportTest : public QObject {
     const ReportSection* matrices = findSection(report, "Similarity matrices");
     QVERIFY(sectionHasCell(*matrices, "matrix.h5"));
     QCOMPARE(matrices->figures.size(), std::size_t{1});
-    QVERIFY(!matrices->figures[0].png.empty());
+    // The heatmap comes with its colour bar: the viridis gradient and ticks within the values' range.
+    const std::string& heatmap = matrices->figures[0].svg;
+    QVERIFY(heatmap.find("data:image/png;base64,") != std::string::npos);
+    QVERIFY(heatmap.find("<linearGradient id=\"viridis\"") != std::string::npos);
+    // SVG clamps a falling stop offset to the one before it: the offsets must rise.
+    const std::regex stopOffset("<stop offset=\"([0-9.]+)\"");
+    double previousOffset = -1.0;
+    for (auto it = std::sregex_iterator(heatmap.begin(), heatmap.end(), stopOffset); it != std::sregex_iterator(); ++it) {
+      const double offset = std::stod((*it)[1].str());
+      QVERIFY(offset > previousOffset);
+      previousOffset = offset;
+    }
+    QCOMPARE(previousOffset, 1.0);
+    const auto drawn = smallMatrix(6);
+    const auto [low, high] = std::minmax_element(drawn.values.begin(), drawn.values.end());
+    const std::regex tickLabel(">(-?[0-9.]+)</text>");
+    int ticks = 0;
+    for (auto it = std::sregex_iterator(heatmap.begin(), heatmap.end(), tickLabel); it != std::sregex_iterator(); ++it) {
+      const double tick = std::stod((*it)[1].str());
+      QVERIFY2(tick >= *low - 1e-6 && tick <= *high + 1e-6, (*it)[1].str().c_str());
+      ++ticks;
+    }
+    QVERIFY(ticks >= 2);
     QVERIFY(matrices->figures[0].caption.find("6 \u00d7 6 centred-cosine similarity") != std::string::npos);
     const ReportSection* training = findSection(report, "Training");
     QVERIFY(sectionHasCell(*training, "0.8125"));
@@ -349,8 +372,9 @@ class ReportTest : public QObject {
     const std::string html = readTextFile(file);
     QVERIFY(html.find("<script>") == std::string::npos);
     QVERIFY(html.find("&lt;script&gt;-seed1") != std::string::npos);
-    QCOMPARE(count(html, "<img src=\"data:image/png;base64,"), std::size_t{1});
-    QCOMPARE(count(html, "<img src=\"data:image/svg+xml;base64,"), std::size_t{6});
+    // Every figure is SVG; the heatmap's cells are a PNG inside its SVG, beside the colour bar.
+    QCOMPARE(count(html, "<img src=\"data:image/png;base64,"), std::size_t{0});
+    QCOMPARE(count(html, "<img src=\"data:image/svg+xml;base64,"), std::size_t{7});
     QVERIFY(html.find("stripes project") != std::string::npos);
     QCOMPARE(count(html, "<details><summary>"), configs->listings.size());  // configs folded away
   }
