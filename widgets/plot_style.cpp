@@ -48,6 +48,14 @@ bool drawsNothing(QCustomPlot* plot) {
   return true;
 }
 
+// While the plot draws nothing, the message stands alone: axes of 0 to 5 would look like a result.
+void showEmptyState(QCustomPlot* plot, QLabel* message) {
+  const bool empty = drawsNothing(plot);
+  message->setVisible(empty);
+  plot->xAxis->setVisible(!empty);
+  plot->yAxis->setVisible(!empty);
+}
+
 QFont scaledFont(double extraPoints, bool bold = false) {
   QFont font = QApplication::font();
   const double base = font.pointSizeF() > 0 ? font.pointSizeF() : 9.0;
@@ -182,11 +190,12 @@ void setEmptyMessage(QCustomPlot* plot, const QString& message) {
     label->setStyleSheet(QStringLiteral("color:#555555;background:rgba(255,255,255,215);padding:8px"));
     auto* layout = new QVBoxLayout(plot);
     layout->addWidget(label, 0, Qt::AlignCenter);
-    const auto update = [plot, label] { label->setVisible(drawsNothing(plot)); };
-    QObject::connect(plot, &QCustomPlot::afterReplot, label, update);
+    // Before the replot lays out the plot, so that the axes come back with the first data.
+    QObject::connect(plot, &QCustomPlot::beforeReplot, label, [plot, label] { showEmptyState(plot, label); });
   }
   label->setText(message);
-  label->setVisible(drawsNothing(plot));
+  showEmptyState(plot, label);
+  plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 QString shownEmptyMessage(const QCustomPlot* plot) {

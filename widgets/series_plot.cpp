@@ -260,18 +260,26 @@ void SeriesPlot::placeLegend() {
            margins.left() + margins.right();
   };
   const QRect viewport = plot_->viewport();
-  // Beside: as many rows as the axes' height holds, then further columns.
+  // The height the axes and a legend above them share (the axes' own while the legend is beside).
   const QRect axes = plot_->axisRect()->outerRect();
-  const int axesHeight = axes.height() > 0 ? axes.height() : viewport.height() * 4 / 5;
-  const int rows = std::max(1, (axesHeight - margins.top() - margins.bottom()) / std::max(1, entryHeight + legend->rowSpacing()));
-  // The data keeps at least 70% of the width; otherwise the entries go above, as many to a row as fit.
-  if (legendWidth(rows, true) * 10 <= viewport.width() * 3) {
-    moveLegend(LegendPlace::Beside, rows);
-    return;
-  }
+  const int aboveNow = legendPlace_ == LegendPlace::Above ? legend->outerRect().height() : 0;
+  const int sharedHeight = axes.height() > 0 ? axes.height() + aboveNow : viewport.height() * 4 / 5;
+  // Beside: as many rows as the axes' height holds, then further columns.
+  const int rows = std::max(1, (sharedHeight - margins.top() - margins.bottom()) / std::max(1, entryHeight + legend->rowSpacing()));
+  const int besideWidth = legendWidth(rows, true);
+  // Above: as many entries to a row as fit the width.
   int perRow = entries;
   while (perRow > 1 && legendWidth(perRow, false) > viewport.width()) --perRow;
-  moveLegend(LegendPlace::Above, perRow);
+  const int aboveRows = (entries + perRow - 1) / perRow;
+  const int aboveHeight = aboveRows * (entryHeight + legend->rowSpacing()) + margins.top() + margins.bottom();
+  // Beside while the data keeps 70% of the width; otherwise wherever the legend takes the smaller
+  // share of the room (a short plot keeps its height, a narrow one its width).
+  const double besideShare = double(besideWidth) / std::max(1, viewport.width());
+  const double aboveShare = double(aboveHeight) / std::max(1, sharedHeight);
+  if (besideShare <= 0.3 || besideShare <= aboveShare)
+    moveLegend(LegendPlace::Beside, rows);
+  else
+    moveLegend(LegendPlace::Above, perRow);
 }
 
 void SeriesPlot::moveLegend(LegendPlace place, int wrap) {

@@ -261,12 +261,16 @@ void TestViews::anEmptyPlotSaysWhatFillsIt() {
   plot.resize(400, 300);
   bp::widgets::setEmptyMessage(plot.plot(), QStringLiteral("Press Fit"));
   QCOMPARE(bp::widgets::shownEmptyMessage(plot.plot()), QStringLiteral("Press Fit"));
+  // The message stands alone: no 0-5 axes that would look like a result.
+  QVERIFY(!plot.plot()->xAxis->visible() && !plot.plot()->yAxis->visible());
   plot.addLine(QStringLiteral("loss"), {0, 1}, {1.0, 0.5});
   plot.plot()->replot();
   QVERIFY(bp::widgets::shownEmptyMessage(plot.plot()).isEmpty());
+  QVERIFY(plot.plot()->xAxis->visible() && plot.plot()->yAxis->visible());
   plot.clear();
   plot.plot()->replot();
   QCOMPARE(bp::widgets::shownEmptyMessage(plot.plot()), QStringLiteral("Press Fit"));
+  QVERIFY(!plot.plot()->xAxis->visible());
   bp::widgets::setEmptyMessage(plot.plot(), QStringLiteral("Press Run"));  // replaces, no second label
   QCOMPARE(bp::widgets::shownEmptyMessage(plot.plot()), QStringLiteral("Press Run"));
   QCOMPARE(plot.plot()->findChildren<QLabel*>().size(), 1);
