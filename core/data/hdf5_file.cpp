@@ -1,15 +1,21 @@
 #include "data/hdf5_file.h"
 
 #include <hdf5.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <limits>
 #include <new>
+#include <set>
+#include <tuple>
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/job.h"
 
 namespace bp {
 
@@ -722,5 +728,68 @@ BP_INSTANTIATE_HDF5_NUMBER(std::int64_t)
 BP_INSTANTIATE_HDF5_NUMBER(std::int32_t)
 BP_INSTANTIATE_HDF5_NUMBER(std::uint8_t)
 #undef BP_INSTANTIATE_HDF5_NUMBER
+
+// ---- Reading a file first in a helper process ----
+
+namespace {
+
+constexpr unsigned kRehearsalSeconds = 300;
+
+bool isCrashSignal(int signal) {
+  return signal == SIGSEGV || signal == SIGBUS || signal == SIGABRT || signal == SIGFPE || signal == SIGILL;
+}
+
+}  // namespace
+
+void rehearseReadInHelper(const std::filesystem::path& file, const std::function<void(const Job&)>& read) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(file, error);
+  const auto modified = std::filesystem::last_write_time(file, error);
+  const auto key = std::make_tuple(std::filesystem::absolute(file, error).string(), size, modified);
+  static std::mutex readableMutex;
+  static std::set<std::tuple<std::string, std::uintmax_t, std::filesystem::file_time_type>> readable;
+  {
+    const std::lock_guard<std::mutex> lock(readableMutex);
+    if (error || readable.count(key) > 0) return;  // no identity to remember (the read reports why), or read before
+  }
+  pid_t helper = 0;
+  {
+    // No other thread is inside HDF5 while the child is made.
+    const std::lock_guard<std::recursive_mutex> hdf5(hdf5Mutex());
+    helper = fork();
+  }
+  if (helper < 0) return;  // no process to spare: read it here, as without the helper
+  if (helper == 0) {
+    // The mutex came locked, owned by a thread id that is not this one's (the child has its own):
+    // the child's only thread starts it afresh.
+    new (&hdf5Mutex()) std::recursive_mutex();
+    // A crash must end the helper with its signal, whatever handlers the parent installed.
+    for (const int signal : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM}) std::signal(signal, SIG_DFL);
+    alarm(kRehearsalSeconds);
+    try {
+      read(Job{});  // no progress or cancel token: those talk to the parent's threads
+    } catch (...) {
+    }
+    _exit(0);  // no exit handlers: they belong to the parent
+  }
+  int status = 0;
+  while (waitpid(helper, &status, 0) < 0) {
+    if (errno != EINTR) return;
+  }
+  if (WIFSIGNALED(status) && isCrashSignal(WTERMSIG(status)))
+    throw FileError(file.string(), "the HDF5 library crashed reading it (" + std::string(strsignal(WTERMSIG(status))) +
+                                       "): the file is corrupt");
+  // The helper ends with _exit(0), even when the read throws: another status means that the library
+  // (or a sanitizer watching it) ended the process.
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    throw FileError(file.string(), "the HDF5 library stopped the process reading it (exit status " +
+                                       std::to_string(WEXITSTATUS(status)) + "): the file is corrupt");
+  // A helper stopped by another signal (its time limit, or one from outside) proves nothing either
+  // way: the file is read here.
+  if (WIFEXITED(status)) {
+    const std::lock_guard<std::mutex> lock(readableMutex);
+    readable.insert(key);
+  }
+}
 
 }  // namespace bp

@@ -5,6 +5,7 @@
 // The header does not include <hdf5.h>, so users of the wrapper need no HDF5 include paths.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,6 +18,20 @@ namespace bp {
 // thread, must hold this mutex. Every Hdf5File and Hdf5Handle member takes it itself, so callers
 // only need it for raw H5* calls of their own. Recursive because wrappers call wrappers.
 std::recursive_mutex& hdf5Mutex();
+
+class Job;
+
+// libhdf5 trusts what it parses: a corrupt global heap or object header can make it read out of
+// bounds and crash (reported against 1.10 and 1.14 alike; docs/hardening.md has a one-byte example).
+// So the readers of files BrainPrior did not write rehearse: the first time this process reads a file
+// (by path, size and modification time), `read` runs once in a forked helper process, with a Job
+// that reports nothing. A crash there refuses the file by name (FileError, "the file is corrupt") and
+// this process lives on; otherwise the caller reads it for real. Forking copies this process's
+// state, so the helper runs the same code on the same heap as the real read would: a crash that
+// depends on the heap's layout happens in both. A helper that hangs is stopped after five minutes
+// and proves nothing. The HDF5 mutex is held across fork(), so no thread is inside the library when
+// the helper starts; the helper only reads and calls _exit.
+void rehearseReadInHelper(const std::filesystem::path& file, const std::function<void(const Job&)>& read);
 
 // Owns one HDF5 identifier and closes it with the H5*close function matching its kind.
 class Hdf5Handle {

@@ -271,10 +271,9 @@ bool looksLikeHdf5(const std::filesystem::path& file) {
   return false;
 }
 
-NeuralDataset readStaticHdf5(const std::filesystem::path& file, const Job& job) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) throw FileError(file.string(), "file does not exist");
-  if (!looksLikeHdf5(file)) throw FileError(file.string(), "not an HDF5 file (no HDF5 signature)");
+namespace {
+
+NeuralDataset readCheckedStaticHdf5(const std::filesystem::path& file, const Job& job) {
   const StaticFileReader reader(file);
   const auto& h5 = reader.h5();
 
@@ -336,6 +335,16 @@ NeuralDataset readStaticHdf5(const std::filesystem::path& file, const Job& job) 
   }
   job.progress(1.0, "Read " + file.filename().string());
   return dataset;
+}
+
+}  // namespace
+
+NeuralDataset readStaticHdf5(const std::filesystem::path& file, const Job& job) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) throw FileError(file.string(), "file does not exist");
+  if (!looksLikeHdf5(file)) throw FileError(file.string(), "not an HDF5 file (no HDF5 signature)");
+  rehearseReadInHelper(file, [&file](const Job& quiet) { readCheckedStaticHdf5(file, quiet); });
+  return readCheckedStaticHdf5(file, job);
 }
 
 void writeStaticHdf5(const NeuralDataset& dataset, const std::filesystem::path& file, const Job& job) {

@@ -135,7 +135,9 @@ FeatureMatrix readNpyFeatures(const std::filesystem::path& path) {
   return features;
 }
 
-FeatureMatrix readHdf5Features(const std::filesystem::path& path) {
+namespace {
+
+FeatureMatrix readUnrehearsedHdf5Features(const std::filesystem::path& path) {
   const auto file = Hdf5File::openForReading(path);
   if (!file.isDataset("features"))
     throw FileError(path.string(), "no 'features' dataset (expected a 2-D images x units array)");
@@ -154,6 +156,13 @@ FeatureMatrix readHdf5Features(const std::filesystem::path& path) {
   }
   if (file.exists("labels")) features.labels = file.readStrings("labels");
   return features;
+}
+
+}  // namespace
+
+FeatureMatrix readHdf5Features(const std::filesystem::path& path) {
+  rehearseReadInHelper(path, [&path](const Job&) { readUnrehearsedHdf5Features(path); });
+  return readUnrehearsedHdf5Features(path);
 }
 
 }  // namespace

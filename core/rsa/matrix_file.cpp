@@ -111,6 +111,12 @@ void writeSimilarityMatrix(const SimilarityMatrix& matrix, const std::filesystem
 // ---- reading ----
 
 SimilarityMatrixFile SimilarityMatrixFile::open(const std::filesystem::path& file) {
+  // The metadata, ids and labels (variable-length strings) are read here; the values later, in blocks.
+  rehearseReadInHelper(file, [&file](const Job&) { openUnrehearsed(file); });
+  return openUnrehearsed(file);
+}
+
+SimilarityMatrixFile SimilarityMatrixFile::openUnrehearsed(const std::filesystem::path& file) {
   SimilarityMatrixFile matrix(Hdf5File::openForReading(file));
   const auto fail = [&](const std::string& problem) { throw FileError(file.string(), problem); };
   const Hdf5File& h5 = matrix.file_;

@@ -60,6 +60,8 @@ class SimilarityMatrixFile {
 
  private:
   explicit SimilarityMatrixFile(Hdf5File file) : file_(std::move(file)) {}
+  // open() without the rehearsal in a helper process (rehearseReadInHelper), which runs this.
+  static SimilarityMatrixFile openUnrehearsed(const std::filesystem::path& file);
 
   Hdf5File file_;
   std::int64_t size_ = 0;

@@ -377,6 +377,44 @@ class StaticHdf5Test : public QObject {
     expectReadFails(file, "truncated");
   }
 
+  void aFileThatCrashesTheLibraryIsRefusedNotFatal() {
+    // The fuzz harness's seed recording (tests/fuzz/fuzz_hdf5.cpp) with byte 2,074 set to 0xE2: the
+    // global-heap object of the variable-length attribute brainprior_name then claims a length past
+    // its heap collection, and libhdf5 1.10's H5Aread copies out of bounds (SIGSEGV). Read in a
+    // helper process first, it is refused by name and this process lives on.
+    bp::test::ScratchDir scratch;
+    const auto file = scratch / "recording.h5";
+    NeuralDataset dataset;
+    dataset.name = "seed";
+    dataset.channels = 1;
+    dataset.height = dataset.width = 2;
+    dataset.neuronCount = 2;
+    dataset.tiers = {bp::Tier::Train, bp::Tier::Train, bp::Tier::Test, bp::Tier::Test};
+    dataset.imageIds = {0, 1, 2, 2};
+    dataset.trialIds = {0, 1, 2, 3};
+    dataset.imageClasses = {"a", "b", "a", "a"};
+    dataset.images = {0, 64, 128, 255, 255, 128, 64, 0, 10, 20, 30, 40, 10, 20, 30, 40};
+    dataset.responses = {0, 1, 2, 3, 1, 1, 2, 0};
+    bp::writeStaticHdf5(dataset, file);
+    auto bytes = bp::test::readBytes(file);
+    QVERIFY(bytes.size() > 2074);
+    bytes[2074] = '\xe2';
+    bp::test::writeBytes(file, bytes);
+    try {
+      bp::readStaticHdf5(file);
+      QFAIL("readStaticHdf5 accepted the corrupted recording");
+    } catch (const FileError& e) {
+      QCOMPARE(e.path(), file.string());
+      // Other HDF5 versions may refuse the byte cleanly instead of crashing; 1.10 crashes.
+      if (H5_VERSION_LE(1, 10, 99))
+        QVERIFY2(e.problem().find("the HDF5 library crashed reading it") != std::string::npos, e.what());
+    }
+    // The same file again (the verdict is not cached) and an intact file after it.
+    QVERIFY_THROWS_EXCEPTION(FileError, bp::readStaticHdf5(file));
+    bp::writeStaticHdf5(dataset, scratch / "intact.h5");
+    QCOMPARE(bp::readStaticHdf5(scratch / "intact.h5").responses, dataset.responses);
+  }
+
   void notAnHdf5FileNamesFile() {
     bp::test::ScratchDir scratch;
     const auto file = scratch / "notes.h5";
