@@ -5,17 +5,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/job.h"
+#include "runtime/log.h"
 
 namespace bp {
 
@@ -741,7 +744,8 @@ bool isCrashSignal(int signal) {
 
 }  // namespace
 
-void rehearseReadInHelper(const std::filesystem::path& file, const std::function<void(const Job&)>& read) {
+void rehearseReadInHelper(const std::filesystem::path& file, const Job& job,
+                          const std::function<void(const Job&)>& read) {
   std::error_code error;
   const auto size = std::filesystem::file_size(file, error);
   const auto modified = std::filesystem::last_write_time(file, error);
@@ -763,6 +767,7 @@ void rehearseReadInHelper(const std::filesystem::path& file, const std::function
     // The mutex came locked, owned by a thread id that is not this one's (the child has its own):
     // the child's only thread starts it afresh.
     new (&hdf5Mutex()) std::recursive_mutex();
+    discardLogMessages();
     // A crash must end the helper with its signal, whatever handlers the parent installed.
     for (const int signal : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM}) std::signal(signal, SIG_DFL);
     alarm(kRehearsalSeconds);
@@ -772,9 +777,19 @@ void rehearseReadInHelper(const std::filesystem::path& file, const std::function
     }
     _exit(0);  // no exit handlers: they belong to the parent
   }
+  // Waits, stopping the helper when the job is cancelled.
   int status = 0;
-  while (waitpid(helper, &status, 0) < 0) {
-    if (errno != EINTR) return;
+  for (;;) {
+    const pid_t ended = waitpid(helper, &status, WNOHANG);
+    if (ended == helper) break;
+    if (ended < 0 && errno != EINTR) return;
+    if (job.cancelled()) {
+      kill(helper, SIGKILL);
+      while (waitpid(helper, &status, 0) < 0 && errno == EINTR) {
+      }
+      job.throwIfCancelled();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (WIFSIGNALED(status) && isCrashSignal(WTERMSIG(status)))
     throw FileError(file.string(), "the HDF5 library crashed reading it (" + std::string(strsignal(WTERMSIG(status))) +

@@ -30,8 +30,10 @@ class Job;
 // state, so the helper runs the same code on the same heap as the real read would: a crash that
 // depends on the heap's layout happens in both. A helper that hangs is stopped after five minutes
 // and proves nothing. The HDF5 mutex is held across fork(), so no thread is inside the library when
-// the helper starts; the helper only reads and calls _exit.
-void rehearseReadInHelper(const std::filesystem::path& file, const std::function<void(const Job&)>& read);
+// the helper starts; the helper logs nothing, only reads, and calls _exit.
+// Cancelling `job` stops the helper and throws CancelledError.
+void rehearseReadInHelper(const std::filesystem::path& file, const Job& job,
+                          const std::function<void(const Job&)>& read);
 
 // Owns one HDF5 identifier and closes it with the H5*close function matching its kind.
 class Hdf5Handle {

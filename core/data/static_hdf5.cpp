@@ -343,7 +343,7 @@ NeuralDataset readStaticHdf5(const std::filesystem::path& file, const Job& job) 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) throw FileError(file.string(), "file does not exist");
   if (!looksLikeHdf5(file)) throw FileError(file.string(), "not an HDF5 file (no HDF5 signature)");
-  rehearseReadInHelper(file, [&file](const Job& quiet) { readCheckedStaticHdf5(file, quiet); });
+  rehearseReadInHelper(file, job, [&file](const Job& quiet) { readCheckedStaticHdf5(file, quiet); });
   return readCheckedStaticHdf5(file, job);
 }
 

@@ -161,7 +161,7 @@ FeatureMatrix readUnrehearsedHdf5Features(const std::filesystem::path& path) {
 }  // namespace
 
 FeatureMatrix readHdf5Features(const std::filesystem::path& path) {
-  rehearseReadInHelper(path, [&path](const Job&) { readUnrehearsedHdf5Features(path); });
+  rehearseReadInHelper(path, Job{}, [&path](const Job&) { readUnrehearsedHdf5Features(path); });
   return readUnrehearsedHdf5Features(path);
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/log.h"
 
+#include <atomic>
 #include <iostream>
 #include <mutex>
 
@@ -14,6 +15,11 @@ std::mutex& sinkMutex() {
 LogSink& currentSink() {
   static LogSink sink;
   return sink;
+}
+
+std::atomic<bool>& discarding() {
+  static std::atomic<bool> discard{false};
+  return discard;
 }
 
 }  // namespace
@@ -33,7 +39,10 @@ void setLogSink(LogSink sink) {
   currentSink() = std::move(sink);
 }
 
+void discardLogMessages() { discarding() = true; }
+
 void log(LogLevel level, const std::string& message) {
+  if (discarding()) return;
   std::lock_guard<std::mutex> lock(sinkMutex());
   if (currentSink()) {
     currentSink()(level, message);
