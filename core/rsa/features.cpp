@@ -9,6 +9,7 @@
 #include "data/hdf5_file.h"
 #include "data/npy.h"
 #include "runtime/error.h"
+#include "runtime/job.h"
 
 namespace bp {
 

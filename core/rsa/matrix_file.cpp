@@ -7,6 +7,7 @@
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/job.h"
 
 namespace bp {
 namespace {

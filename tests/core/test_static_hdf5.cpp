@@ -11,6 +11,7 @@
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "test_registry.h"
+#include "seed_recording.h"
 #include "test_support.h"
 
 namespace {
@@ -378,23 +379,13 @@ class StaticHdf5Test : public QObject {
   }
 
   void aFileThatCrashesTheLibraryIsRefusedNotFatal() {
-    // The fuzz harness's seed recording (tests/fuzz/fuzz_hdf5.cpp) with byte 2,074 set to 0xE2: the
+    // The fuzz harness's seed recording with byte 2,074 set to 0xE2: the
     // global-heap object of the variable-length attribute brainprior_name then claims a length past
     // its heap collection, and libhdf5 1.10's H5Aread copies out of bounds (SIGSEGV). Read in a
     // helper process first, it is refused by name and this process lives on.
     bp::test::ScratchDir scratch;
     const auto file = scratch / "recording.h5";
-    NeuralDataset dataset;
-    dataset.name = "seed";
-    dataset.channels = 1;
-    dataset.height = dataset.width = 2;
-    dataset.neuronCount = 2;
-    dataset.tiers = {bp::Tier::Train, bp::Tier::Train, bp::Tier::Test, bp::Tier::Test};
-    dataset.imageIds = {0, 1, 2, 2};
-    dataset.trialIds = {0, 1, 2, 3};
-    dataset.imageClasses = {"a", "b", "a", "a"};
-    dataset.images = {0, 64, 128, 255, 255, 128, 64, 0, 10, 20, 30, 40, 10, 20, 30, 40};
-    dataset.responses = {0, 1, 2, 3, 1, 1, 2, 0};
+    const NeuralDataset dataset = bp::test::seedRecording();
     bp::writeStaticHdf5(dataset, file);
     auto bytes = bp::test::readBytes(file);
     QVERIFY(bytes.size() > 2074);

@@ -9,25 +9,13 @@
 #include "fuzz_support.h"
 #include "rsa/matrix_file.h"
 #include "runtime/error.h"
+#include "seed_recording.h"
 
 namespace {
 
 void writeSeeds(const std::filesystem::path& folder) {
   std::filesystem::create_directories(folder);
-  // Two neurons, 2x2 images; two train trials and one test image shown twice.
-  bp::NeuralDataset dataset;
-  dataset.name = "seed";
-  dataset.channels = 1;
-  dataset.height = dataset.width = 2;
-  dataset.neuronCount = 2;
-  dataset.tiers = {bp::Tier::Train, bp::Tier::Train, bp::Tier::Test, bp::Tier::Test};
-  dataset.imageIds = {0, 1, 2, 2};
-  dataset.trialIds = {0, 1, 2, 3};
-  dataset.imageClasses = {"a", "b", "a", "a"};
-  dataset.images = {0, 64, 128, 255, 255, 128, 64, 0, 10, 20, 30, 40, 10, 20, 30, 40};
-  dataset.responses = {0, 1, 2, 3, 1, 1, 2, 0};
-  dataset.validate();
-  bp::writeStaticHdf5(dataset, folder / "recording.h5");
+  bp::writeStaticHdf5(bp::test::seedRecording(), folder / "recording.h5");
 
   bp::SimilarityMatrix matrix;
   matrix.size = 3;

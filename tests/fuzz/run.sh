@@ -20,7 +20,7 @@ if [ ! -f "$out/config/core/generated/runtime/build_info.h" ]; then
 fi
 
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$root/core" -I"$out/config/core/generated" -I/usr/include/opencv4 -I/usr/include/hdf5/serial
+       -I"$root/core" -I"$root/tests/support" -I"$out/config/core/generated" -I/usr/include/opencv4 -I/usr/include/hdf5/serial
        -I/usr/include/torch/csrc/api/include)
 runtime_sources=("$root/core/runtime/atomic_file.cpp" "$root/core/runtime/job.cpp")
 image_sources=("$root/core/data/image_readers.cpp" "$root/core/data/datasets.cpp" "${runtime_sources[@]}")
