@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <opencv2/imgcodecs.hpp>
@@ -14,6 +15,7 @@
 #include "rsa/matrix_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/job.h"
 
 namespace bp {
 
@@ -193,6 +195,42 @@ RegularizationTarget loadRegularizationTarget(const RegularizationTargetConfig& 
   }
 }
 
+namespace {
+
+// Each map of an HDF5 importance-map file whose image index is below `imageCount`, in file order.
+void forEachHdf5Map(const std::filesystem::path& source, const std::string& hdf5Dataset, std::int64_t imageCount,
+                    const std::function<void(std::int64_t index, const cv::Mat& map)>& use) {
+  const std::string name = source.string();
+  Hdf5File file = Hdf5File::openForReading(source);
+  if (!file.isDataset(hdf5Dataset))
+    throw FileError(name, "has no dataset '" + hdf5Dataset + "' (set 'hdf5_dataset' to the maps' dataset)");
+  const Hdf5Shape shape = file.shape(hdf5Dataset);
+  const bool withChannel = shape.size() == 4 && shape[1] == 1;
+  if (shape.size() != 3 && !withChannel)
+    throw FileError(name, "'" + hdf5Dataset + "' is " + describeShape(shape) +
+                              "; importance maps must be maps x height x width (or maps x 1 x height x width)");
+  const std::int64_t rows = shape[0];
+  const int mapHeight = static_cast<int>(shape[shape.size() - 2]);
+  const int mapWidth = static_cast<int>(shape[shape.size() - 1]);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(rows));
+  std::iota(ids.begin(), ids.end(), std::int64_t{0});
+  if (file.isDataset("image_ids")) {
+    ids = file.readDataset<std::int64_t>("image_ids");
+    if (static_cast<std::int64_t>(ids.size()) != rows)
+      throw FileError(
+          name, "'image_ids' has " + std::to_string(ids.size()) + " entries for " + std::to_string(rows) + " maps");
+  }
+  std::vector<float> values(static_cast<std::size_t>(mapHeight) * static_cast<std::size_t>(mapWidth));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t index = ids[static_cast<std::size_t>(r)];
+    if (index < 0 || index >= imageCount) continue;
+    file.readRows(hdf5Dataset, r, 1, values.data());
+    use(index, cv::Mat(mapHeight, mapWidth, CV_32F, values.data()));
+  }
+}
+
+}  // namespace
+
 ImportanceMaps loadImportanceMaps(const std::filesystem::path& source, const std::string& hdf5Dataset,
                                   std::int64_t imageCount, int height, int width) {
   if (imageCount < 1 || height < 1 || width < 1) throw Error("importance maps: need a positive image count and size");
@@ -219,33 +257,14 @@ ImportanceMaps loadImportanceMaps(const std::filesystem::path& source, const std
       storeMap(maps, *index, map, height, width, file.string());
     }
   } else {
-    Hdf5File file = Hdf5File::openForReading(source);
-    if (!file.isDataset(hdf5Dataset))
-      throw FileError(name, "has no dataset '" + hdf5Dataset + "' (set 'hdf5_dataset' to the maps' dataset)");
-    const Hdf5Shape shape = file.shape(hdf5Dataset);
-    const bool withChannel = shape.size() == 4 && shape[1] == 1;
-    if (shape.size() != 3 && !withChannel)
-      throw FileError(name, "'" + hdf5Dataset + "' is " + describeShape(shape) +
-                                "; importance maps must be maps x height x width (or maps x 1 x height x width)");
-    const std::int64_t rows = shape[0];
-    const int mapHeight = static_cast<int>(shape[shape.size() - 2]);
-    const int mapWidth = static_cast<int>(shape[shape.size() - 1]);
-    std::vector<std::int64_t> ids(static_cast<std::size_t>(rows));
-    std::iota(ids.begin(), ids.end(), std::int64_t{0});
-    if (file.isDataset("image_ids")) {
-      ids = file.readDataset<std::int64_t>("image_ids");
-      if (static_cast<std::int64_t>(ids.size()) != rows)
-        throw FileError(
-            name, "'image_ids' has " + std::to_string(ids.size()) + " entries for " + std::to_string(rows) + " maps");
-    }
-    std::vector<float> values(static_cast<std::size_t>(mapHeight) * static_cast<std::size_t>(mapWidth));
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const std::int64_t index = ids[static_cast<std::size_t>(r)];
-      if (index < 0 || index >= imageCount) continue;
-      file.readRows(hdf5Dataset, r, 1, values.data());
-      const cv::Mat map(mapHeight, mapWidth, CV_32F, values.data());
+    // Maps from another lab's file: the HDF5 part is rehearsed in a helper process (hdf5_file.h),
+    // which stores nothing.
+    rehearseReadInHelper(source, "importance maps", Job{}, [&](const Job&) {
+      forEachHdf5Map(source, hdf5Dataset, imageCount, [](std::int64_t, const cv::Mat&) {});
+    });
+    forEachHdf5Map(source, hdf5Dataset, imageCount, [&](std::int64_t index, const cv::Mat& map) {
       storeMap(maps, index, map, height, width, name);
-    }
+    });
   }
   if (maps.count() == 0)
     throw FileError(name, "holds no importance map for any of the " + std::to_string(imageCount) +

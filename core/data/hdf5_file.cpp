@@ -744,14 +744,14 @@ bool isCrashSignal(int signal) {
 
 }  // namespace
 
-void rehearseReadInHelper(const std::filesystem::path& file, const Job& job,
+void rehearseReadInHelper(const std::filesystem::path& file, const std::string& reader, const Job& job,
                           const std::function<void(const Job&)>& read) {
   std::error_code error;
   const auto size = std::filesystem::file_size(file, error);
   const auto modified = std::filesystem::last_write_time(file, error);
-  const auto key = std::make_tuple(std::filesystem::absolute(file, error).string(), size, modified);
+  const auto key = std::make_tuple(std::filesystem::absolute(file, error).string(), size, modified, reader);
   static std::mutex readableMutex;
-  static std::set<std::tuple<std::string, std::uintmax_t, std::filesystem::file_time_type>> readable;
+  static std::set<std::tuple<std::string, std::uintmax_t, std::filesystem::file_time_type, std::string>> readable;
   {
     const std::lock_guard<std::mutex> lock(readableMutex);
     if (error || readable.count(key) > 0) return;  // no identity to remember (the read reports why), or read before

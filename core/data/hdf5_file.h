@@ -24,7 +24,8 @@ class Job;
 // libhdf5 trusts what it parses: a corrupt global heap or object header can make it read out of
 // bounds and crash (reported against 1.10 and 1.14 alike; docs/hardening.md has a one-byte example).
 // So the readers of files BrainPrior did not write rehearse: the first time this process reads a file
-// (by path, size and modification time), `read` runs once in a forked helper process, with a Job
+// (by path, size and modification time) with a given `reader` (a name: each reader touches different
+// parts of a file), `read` runs once in a forked helper process, with a Job
 // that reports nothing. A crash there refuses the file by name (FileError, "the file is corrupt") and
 // this process lives on; otherwise the caller reads it for real. Forking copies this process's
 // state, so the helper runs the same code on the same heap as the real read would: a crash that
@@ -32,7 +33,7 @@ class Job;
 // and proves nothing. The HDF5 mutex is held across fork(), so no thread is inside the library when
 // the helper starts; the helper logs nothing, only reads, and calls _exit.
 // Cancelling `job` stops the helper and throws CancelledError.
-void rehearseReadInHelper(const std::filesystem::path& file, const Job& job,
+void rehearseReadInHelper(const std::filesystem::path& file, const std::string& reader, const Job& job,
                           const std::function<void(const Job&)>& read);
 
 // Owns one HDF5 identifier and closes it with the H5*close function matching its kind.

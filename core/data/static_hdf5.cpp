@@ -273,7 +273,7 @@ bool looksLikeHdf5(const std::filesystem::path& file) {
 
 namespace {
 
-NeuralDataset readCheckedStaticHdf5(const std::filesystem::path& file, const Job& job) {
+NeuralDataset readUnrehearsedStaticHdf5(const std::filesystem::path& file, const Job& job) {
   const StaticFileReader reader(file);
   const auto& h5 = reader.h5();
 
@@ -343,8 +343,8 @@ NeuralDataset readStaticHdf5(const std::filesystem::path& file, const Job& job) 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) throw FileError(file.string(), "file does not exist");
   if (!looksLikeHdf5(file)) throw FileError(file.string(), "not an HDF5 file (no HDF5 signature)");
-  rehearseReadInHelper(file, job, [&file](const Job& quiet) { readCheckedStaticHdf5(file, quiet); });
-  return readCheckedStaticHdf5(file, job);
+  rehearseReadInHelper(file, "static recording", job, [&file](const Job& quiet) { readUnrehearsedStaticHdf5(file, quiet); });
+  return readUnrehearsedStaticHdf5(file, job);
 }
 
 void writeStaticHdf5(const NeuralDataset& dataset, const std::filesystem::path& file, const Job& job) {

@@ -9,6 +9,7 @@
 #include "report/report.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/job.h"
 
 namespace bp {
 namespace {
@@ -32,8 +33,13 @@ std::string jsonFormat(const fs::path& file) {
 // A matrix file has the "similarity" and "metadata" datasets rsa/matrix_file.h writes; a neural
 // static HDF5 file has neither.
 bool isSimilarityMatrixFile(const fs::path& file) {
-  const Hdf5File hdf5 = Hdf5File::openForReading(file);
-  return hdf5.isDataset("similarity") && hdf5.isDataset("metadata");
+  const auto hasMatrixDatasets = [&file] {
+    const Hdf5File hdf5 = Hdf5File::openForReading(file);
+    return hdf5.isDataset("similarity") && hdf5.isDataset("metadata");
+  };
+  // Any file given to a report: rehearsed in a helper process first (hdf5_file.h).
+  rehearseReadInHelper(file, "matrix file check", Job{}, [&](const Job&) { static_cast<void>(hasMatrixDatasets()); });
+  return hasMatrixDatasets();
 }
 
 void addReportFile(ReportInputs& inputs, const fs::path& file, const std::string& format) {

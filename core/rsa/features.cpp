@@ -136,8 +136,6 @@ FeatureMatrix readNpyFeatures(const std::filesystem::path& path) {
   return features;
 }
 
-namespace {
-
 FeatureMatrix readUnrehearsedHdf5Features(const std::filesystem::path& path) {
   const auto file = Hdf5File::openForReading(path);
   if (!file.isDataset("features"))
@@ -159,10 +157,8 @@ FeatureMatrix readUnrehearsedHdf5Features(const std::filesystem::path& path) {
   return features;
 }
 
-}  // namespace
-
 FeatureMatrix readHdf5Features(const std::filesystem::path& path) {
-  rehearseReadInHelper(path, Job{}, [&path](const Job&) { readUnrehearsedHdf5Features(path); });
+  rehearseReadInHelper(path, "features", Job{}, [&path](const Job&) { readUnrehearsedHdf5Features(path); });
   return readUnrehearsedHdf5Features(path);
 }
 
