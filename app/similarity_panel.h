@@ -57,7 +57,6 @@ public:
   QSpinBox* singleTrialSpin() const { return singleTrial_; }
   QComboBox* orderBox() const { return order_; }  // 1: by class label
   QCheckBox* linkZoomBox() const { return linkZoom_; }
-  bp::widgets::HeatmapView* differenceView() const { return difference_; }
   bp::widgets::SeriesPlot* mdsPlot() const { return mds_; }
 
 Q_SIGNALS:

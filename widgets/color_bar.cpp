@@ -3,6 +3,7 @@
 #include "widgets/custom_plot.h"
 
 #include <QPainter>
+#include <algorithm>
 #include <cmath>
 
 #include "widgets/palette.h"
@@ -26,9 +27,9 @@ ColorBar::ColorBar(Colormap colormap, QWidget* parent) : QWidget(parent), colorm
   setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Preferred);
 }
 
-void ColorBar::setRange(double low, double high, const QString& unit) {
+void ColorBar::setRange(double low, double high) {
   lowText_ = colorBarNumber(low);
-  highText_ = colorBarNumber(high) + (unit.isEmpty() ? QString() : QStringLiteral(" ") + unit);
+  highText_ = colorBarNumber(high);
   updateGeometry();
   update();
 }

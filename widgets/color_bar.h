@@ -15,8 +15,8 @@ class ColorBar : public QWidget {
 public:
   explicit ColorBar(Colormap colormap, QWidget* parent = nullptr);
 
-  // The values of the colormap's two ends; `unit` (optional) follows the high value.
-  void setRange(double low, double high, const QString& unit = {});
+  // The values of the colormap's two ends.
+  void setRange(double low, double high);
   // No range: the bar stays, its labels say nothing.
   void clearRange();
   QString lowText() const { return lowText_; }

@@ -295,7 +295,7 @@ void HeatmapView::setGroups(const QVector<Group>& groups) {
     columnTicks->addTick(middle, group.name);
     rowTicks->addTick(-middle, group.name);
     if (group.first == 0) continue;
-    // A boundary across the matrix in each direction, light over dark and dark over light cells.
+    // A light, slightly transparent line across the matrix in each direction.
     const double edge = group.first - 0.5;
     for (const auto& [start, end] : {std::pair{QPointF(edge, 0.5), QPointF(edge, -(rows_ - 0.5))},
                                      std::pair{QPointF(-0.5, -edge), QPointF(cols_ - 0.5, -edge)}}) {
