@@ -36,6 +36,13 @@ class Job;
 void rehearseReadInHelper(const std::filesystem::path& file, const std::string& reader, const Job& job,
                           const std::function<void(const Job&)>& read);
 
+// The usual reader: `read` rehearsed, then its result here.
+template <class Read>
+auto readRehearsed(const std::filesystem::path& file, const std::string& reader, const Job& job, Read&& read) {
+  rehearseReadInHelper(file, reader, job, [&read](const Job& quiet) { static_cast<void>(read(quiet)); });
+  return read(job);
+}
+
 // Owns one HDF5 identifier and closes it with the H5*close function matching its kind.
 class Hdf5Handle {
  public:

@@ -343,8 +343,8 @@ NeuralDataset readStaticHdf5(const std::filesystem::path& file, const Job& job) 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) throw FileError(file.string(), "file does not exist");
   if (!looksLikeHdf5(file)) throw FileError(file.string(), "not an HDF5 file (no HDF5 signature)");
-  rehearseReadInHelper(file, "static recording", job, [&file](const Job& quiet) { readUnrehearsedStaticHdf5(file, quiet); });
-  return readUnrehearsedStaticHdf5(file, job);
+  return readRehearsed(file, "static recording", job,
+                       [&file](const Job& read) { return readUnrehearsedStaticHdf5(file, read); });
 }
 
 void writeStaticHdf5(const NeuralDataset& dataset, const std::filesystem::path& file, const Job& job) {

@@ -38,8 +38,7 @@ bool isSimilarityMatrixFile(const fs::path& file) {
     return hdf5.isDataset("similarity") && hdf5.isDataset("metadata");
   };
   // Any file given to a report: rehearsed in a helper process first (hdf5_file.h).
-  rehearseReadInHelper(file, "matrix file check", Job{}, [&](const Job&) { static_cast<void>(hasMatrixDatasets()); });
-  return hasMatrixDatasets();
+  return readRehearsed(file, "matrix file check", Job{}, [&](const Job&) { return hasMatrixDatasets(); });
 }
 
 void addReportFile(ReportInputs& inputs, const fs::path& file, const std::string& format) {

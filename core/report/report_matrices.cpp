@@ -9,7 +9,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "report/base64.h"
 #include "report/report_sections.h"
 #include "report/svg_chart.h"
 #include "report/text_format.h"
@@ -75,60 +74,20 @@ std::vector<std::uint8_t> heatmapPng(const std::vector<float>& values, std::int6
   return png;
 }
 
-// The heatmap (drawn `side` pixels square) with a colour bar on its right, as an SVG figure: the same
-// viridis colours from the smallest value at the bottom to the largest at the top, and ticks at round
-// values.
-ReportFigure heatmapFigure(const std::vector<std::uint8_t>& png, int side, const ValueRange& range) {
-  constexpr int kMargin = 8;
-  constexpr int kGap = 14;
-  constexpr int kBarWidth = 16;
-  constexpr int kLabelWidth = 64;
-  const int barX = side + kGap;
-  const int width = barX + kBarWidth + kLabelWidth;
-  const int height = side + 2 * kMargin;
-  // The colours of OpenCV's viridis, which drew the heatmap, at 9 stops of the bar.
+// OpenCV's viridis, which colours the heatmaps, at `count` evenly spaced levels: the colour bar's stops.
+std::vector<std::string> viridisStops(int count) {
   cv::Mat ramp(1, 256, CV_8UC1);
   for (int i = 0; i < 256; ++i) ramp.at<std::uint8_t>(0, i) = static_cast<std::uint8_t>(i);
-  cv::Mat rampColours;
-  cv::applyColorMap(ramp, rampColours, cv::COLORMAP_VIRIDIS);
-  std::string stops;
-  constexpr int kStops = 9;
-  for (int k = kStops - 1; k >= 0; --k) {  // offsets must grow: from the top (the largest value) down
-    const int level = k * 255 / (kStops - 1);
-    const cv::Vec3b bgr = rampColours.at<cv::Vec3b>(0, level);
+  cv::Mat colours;
+  cv::applyColorMap(ramp, colours, cv::COLORMAP_VIRIDIS);
+  std::vector<std::string> stops;
+  for (int k = 0; k < count; ++k) {
+    const cv::Vec3b bgr = colours.at<cv::Vec3b>(0, k * 255 / (count - 1));
     char colour[8];
     std::snprintf(colour, sizeof colour, "#%02x%02x%02x", bgr[2], bgr[1], bgr[0]);
-    stops += "<stop offset=\"" + formatFixed(1.0 - static_cast<double>(level) / 255.0, 4) + "\" stop-color=\"" +
-             colour + "\"/>";
+    stops.emplace_back(colour);
   }
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"" +
-                    std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
-                    std::to_string(width) + " " + std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"11\">";
-  svg += "<defs><linearGradient id=\"viridis\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">" + stops + "</linearGradient></defs>";
-  svg += "<image x=\"0\" y=\"" + std::to_string(kMargin) + "\" width=\"" + std::to_string(side) + "\" height=\"" +
-         std::to_string(side) + "\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64," +
-         encodeBase64(png.data(), png.size()) + "\"/>";
-  svg += "<rect x=\"" + std::to_string(barX) + "\" y=\"" + std::to_string(kMargin) + "\" width=\"" +
-         std::to_string(kBarWidth) + "\" height=\"" + std::to_string(side) + "\" fill=\"url(#viridis)\" stroke=\"#888888\"/>";
-  const bool finite = std::isfinite(range.min) && std::isfinite(range.max);
-  if (finite) {
-    const double span = range.max > range.min ? range.max - range.min : 1.0;
-    const AxisTicks ticks = niceTicks(range.min, range.max, 5);
-    for (const double tick : ticks.values) {
-      if (tick < range.min - 1e-9 * span || tick > range.max + 1e-9 * span) continue;
-      const double y = kMargin + (1.0 - (tick - range.min) / span) * side;
-      const std::string yText = formatFixed(y, 1);
-      svg += "<line x1=\"" + std::to_string(barX + kBarWidth) + "\" x2=\"" + std::to_string(barX + kBarWidth + 4) +
-             "\" y1=\"" + yText + "\" y2=\"" + yText + "\" stroke=\"#333333\"/>";
-      svg += "<text x=\"" + std::to_string(barX + kBarWidth + 7) + "\" y=\"" + formatFixed(y + 4.0, 1) +
-             "\" fill=\"#333333\">" + formatFixed(tick, ticks.decimals) + "</text>";
-    }
-  }
-  ReportFigure figure;
-  figure.svg = svg + "</svg>";
-  figure.width = width;
-  figure.height = height;
-  return figure;
+  return stops;
 }
 
 }  // namespace
@@ -164,8 +123,16 @@ ReportSection similarityMatricesSection(const std::vector<std::filesystem::path>
                           formatFixed(range.max, 3), formatFixed(meanOffDiagonal, 3)});
 
     int shownSide = 0;
-    const std::vector<std::uint8_t> png = heatmapPng(shown, side, range, &shownSide);
-    ReportFigure figure = heatmapFigure(png, std::min(shownSide, 480), range);
+    HeatmapChart chart;
+    chart.png = heatmapPng(shown, side, range, &shownSide);
+    chart.side = std::min(shownSide, 480);
+    chart.low = range.min;
+    chart.high = range.max;
+    chart.stops = viridisStops(9);
+    ReportFigure figure;
+    figure.svg = renderHeatmapSvg(chart);
+    figure.width = heatmapChartWidth(chart.side);
+    figure.height = heatmapChartHeight(chart.side);
     figure.caption =
         name + ": " + std::to_string(file.size()) + " \u00d7 " + std::to_string(file.size()) + " " + measure + " " +
         form + ", values " + formatFixed(range.min, 3) + " (dark) to " + formatFixed(range.max, 3) + " (yellow)" +

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "report/base64.h"
 #include "report/text_format.h"
 
 namespace bp {
@@ -75,7 +76,7 @@ double legendWidth(const std::vector<LegendEntry>& entries) {
 }
 
 std::string svgOpen(int width, int height) {
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"" + std::to_string(width) + "\" height=\"" +
          std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
          "\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" "
          "fill=\"#ffffff\"/>\n";
@@ -312,6 +313,51 @@ BarChart histogramChart(const std::vector<double>& values, int bins, const std::
   for (std::size_t i = 0; i < count; ++i) chart.categories.push_back(formatFixed(ticks.values[i], ticks.decimals));
   chart.series.push_back(series);
   return chart;
+}
+
+namespace {
+
+constexpr int kHeatmapMargin = 8;  // above and below, for the end ticks' labels
+constexpr int kHeatmapGap = 14;
+constexpr int kColourBarWidth = 16;
+constexpr int kColourBarLabels = 64;
+
+}  // namespace
+
+int heatmapChartWidth(int side) { return side + kHeatmapGap + kColourBarWidth + kColourBarLabels; }
+int heatmapChartHeight(int side) { return side + 2 * kHeatmapMargin; }
+
+std::string renderHeatmapSvg(const HeatmapChart& chart) {
+  const int side = chart.side;
+  std::string svg = svgOpen(heatmapChartWidth(side), heatmapChartHeight(side));
+  // The gradient runs top to bottom, so its offsets (which must rise) start at the highest colour.
+  std::string stops;
+  const std::size_t count = chart.stops.size();
+  for (std::size_t k = 0; k < count; ++k)
+    stops += "<stop offset=\"" + formatFixed(count > 1 ? double(k) / double(count - 1) : 0.0, 4) + "\" stop-color=\"" +
+             chart.stops[count - 1 - k] + "\"/>";
+  svg += "<defs><linearGradient id=\"colourbar\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">" + stops +
+         "</linearGradient></defs>\n";
+  svg += "<image x=\"0\" y=\"" + std::to_string(kHeatmapMargin) + "\" width=\"" + std::to_string(side) + "\" height=\"" +
+         std::to_string(side) +
+         "\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64," +
+         encodeBase64(chart.png.data(), chart.png.size()) + "\"/>\n";
+  const int barX = side + kHeatmapGap;
+  svg += "<rect x=\"" + std::to_string(barX) + "\" y=\"" + std::to_string(kHeatmapMargin) + "\" width=\"" +
+         std::to_string(kColourBarWidth) + "\" height=\"" + std::to_string(side) +
+         "\" fill=\"url(#colourbar)\" stroke=\"#888888\"/>\n";
+  if (std::isfinite(chart.low) && std::isfinite(chart.high)) {
+    const double span = chart.high > chart.low ? chart.high - chart.low : 1.0;
+    const AxisTicks ticks = niceTicks(chart.low, chart.high, 5);
+    for (const double tick : ticks.values) {
+      if (tick < chart.low - 1e-9 * span || tick > chart.high + 1e-9 * span) continue;
+      const double y = kHeatmapMargin + (1.0 - (tick - chart.low) / span) * side;
+      svg += "<line x1=\"" + px(barX + kColourBarWidth) + "\" x2=\"" + px(barX + kColourBarWidth + 4) + "\" y1=\"" +
+             px(y) + "\" y2=\"" + px(y) + "\" stroke=\"#333333\"/>\n";
+      svg += text(barX + kColourBarWidth + 7, y + 4.0, formatFixed(tick, ticks.decimals), "start", " fill=\"#333333\"");
+    }
+  }
+  return svg + "</svg>\n";
 }
 
 }  // namespace bp

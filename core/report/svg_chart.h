@@ -5,6 +5,7 @@
 // common colour-vision deficiencies. The output is a standalone <svg> element (XML-escaped text),
 // readable by browsers and by Qt's QSvgRenderer.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,21 @@ std::string renderBarChartSvg(const BarChart& chart);
 // their range), as a one-series bar chart whose categories are the bins' lower edges.
 BarChart histogramChart(const std::vector<double>& values, int bins, const std::string& title,
                         const std::string& xLabel);
+
+// A heatmap already coloured into a PNG, drawn `side` pixels square, with a vertical colour bar on
+// its right: the colormap's colours (`stops`, "#rrggbb" from the lowest value to the highest, evenly
+// spaced) from `low` at the bottom to `high` at the top, and ticks at round values between them.
+struct HeatmapChart {
+  std::vector<std::uint8_t> png;
+  int side = 256;
+  double low = 0.0;
+  double high = 1.0;
+  std::vector<std::string> stops;
+};
+
+// The SVG is heatmapChartWidth(side) x heatmapChartHeight(side) pixels.
+int heatmapChartWidth(int side);
+int heatmapChartHeight(int side);
+std::string renderHeatmapSvg(const HeatmapChart& chart);
 
 }  // namespace bp

@@ -158,8 +158,7 @@ FeatureMatrix readUnrehearsedHdf5Features(const std::filesystem::path& path) {
 }
 
 FeatureMatrix readHdf5Features(const std::filesystem::path& path) {
-  rehearseReadInHelper(path, "features", Job{}, [&path](const Job&) { readUnrehearsedHdf5Features(path); });
-  return readUnrehearsedHdf5Features(path);
+  return readRehearsed(path, "features", Job{}, [&path](const Job&) { return readUnrehearsedHdf5Features(path); });
 }
 
 }  // namespace

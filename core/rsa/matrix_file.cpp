@@ -113,8 +113,7 @@ void writeSimilarityMatrix(const SimilarityMatrix& matrix, const std::filesystem
 
 SimilarityMatrixFile SimilarityMatrixFile::open(const std::filesystem::path& file) {
   // The metadata, ids and labels (variable-length strings) are read here; the values later, in blocks.
-  rehearseReadInHelper(file, "similarity matrix", Job{}, [&file](const Job&) { openUnrehearsed(file); });
-  return openUnrehearsed(file);
+  return readRehearsed(file, "similarity matrix", Job{}, [&file](const Job&) { return openUnrehearsed(file); });
 }
 
 SimilarityMatrixFile SimilarityMatrixFile::openUnrehearsed(const std::filesystem::path& file) {

@@ -329,7 +329,7 @@ class ReportTest : public QObject {
     // The heatmap comes with its colour bar: the viridis gradient and ticks within the values' range.
     const std::string& heatmap = matrices->figures[0].svg;
     QVERIFY(heatmap.find("data:image/png;base64,") != std::string::npos);
-    QVERIFY(heatmap.find("<linearGradient id=\"viridis\"") != std::string::npos);
+    QVERIFY(heatmap.find("<linearGradient id=\"colourbar\"") != std::string::npos);
     // SVG clamps a falling stop offset to the one before it: the offsets must rise.
     const std::regex stopOffset("<stop offset=\"([0-9.]+)\"");
     double previousOffset = -1.0;
