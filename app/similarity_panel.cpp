@@ -27,9 +27,11 @@
 #include "rsa/matrix_file.h"
 #include "rsa/ordering.h"
 #include "rsa/rsa_reliability.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/histogram_plot.h"
 #include "widgets/palette.h"
 #include "widgets/plot_export.h"
 #include "widgets/plot_style.h"
@@ -202,6 +204,13 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
     heatmaps_[slot]->setTitle(tr("%1: compute or open a matrix").arg(slotName(slot)));
     heatmaps_[slot]->setAxisTitles(tr("image"), tr("image"), tr("similarity"));
     sideLayout->addWidget(heatmaps_[slot]);
+    // The distribution of each matrix's values, under both matrices beside the hover images (a
+    // target whose pairs sit near ±1 must be seen as such before it is trained towards). Its x
+    // axis is the colour bar's values; no title or x label, so that it fits the hover row's height:
+    // its corner names the matrix.
+    histograms_[slot] = new bp::widgets::HistogramPlot(this);
+    histograms_[slot]->setLabels(QString(), QString(), tr("pairs"));
+    histograms_[slot]->setBinnedCounts(0, 1, {}, tr("%1: the values of its pairs").arg(slotName(slot)));
     connect(heatmaps_[slot], &bp::widgets::HeatmapView::cellHovered, this,
             [this, slot](int row, int col, double value) { showHover(static_cast<Slot>(slot), row, col, value); });
   }
@@ -239,7 +248,9 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
   }
   hoverText_ = new QLabel(tr("Hover over a cell to see its two images."), hoverBox);
   hoverText_->setTextFormat(Qt::RichText);
+  hoverText_->setWordWrap(true);
   hoverLayout->addWidget(hoverText_, 1);
+  for (auto* histogram : histograms_) hoverLayout->addWidget(histogram, 2);
 
   auto* viewColumn = new QWidget(this);
   auto* viewLayout = new QVBoxLayout(viewColumn);
@@ -346,12 +357,62 @@ void SimilarityPanel::showMatrix(Slot slot) {
   const auto& m = *shown.matrix;
   auto* view = heatmaps_[slot];
   view->setMatrix(toQVector(m.values), static_cast<int>(m.size), static_cast<int>(m.size));
-  view->setTitle(QStringLiteral("%1 · %2 · %3 images").arg(slotName(slot), shown.description).arg(m.size));
+  view->setTitle(matrixTitle(slot));
   const bool distance = m.config.dissimilarity || m.config.measure == bp::SimilarityMeasure::Euclidean;
   view->setAxisTitles(tr("image"), tr("image"), distance ? tr("dissimilarity") : tr("similarity"));
   nameClassBlocks(view, m);
   applyColormap();
   updateDifference();
+  describeValues(slot);
+}
+
+void SimilarityPanel::describeValues(Slot slot) {
+  const SimilaritySlot& shown = workspace_.similarity(slot);
+  const auto matrix = shown.matrix;
+  const QString file = shown.file;
+  histograms_[slot]->setBinnedCounts(0, 1, {}, tr("%1: describing the values…").arg(slotName(slot)));
+  histograms_[slot]->setToolTip(QString());
+  degenerate_[slot].clear();
+  jobs_.run<bp::SimilarityDistribution>(
+      tr("Describing the values of %1").arg(slotName(slot)),
+      [matrix, file](const bp::Job& job) {
+        if (!file.isEmpty()) {
+          // A large file is shown as block means: its own values say what the matrix holds.
+          const auto opened = bp::SimilarityMatrixFile::open(file.toStdString());
+          if (opened.size() != matrix->size) return bp::describeSimilarity(opened, job);
+        }
+        return bp::describeSimilarity(*matrix);
+      },
+      [this, slot, matrix](bp::SimilarityDistribution& d) {
+        if (workspace_.similarity(slot).matrix != matrix) return;  // a newer matrix replaced it meanwhile
+        // Short lines: the plot is narrow at 1280×720; the tooltip has the rest.
+        QString summary = tr("%1: median %2").arg(slotName(slot), formatNumber(d.percentiles[2], 2));
+        if (d.bounded) summary += tr("\n%1% beyond ±0.9").arg(formatNumber(100.0 * d.nearOneShare, 1));
+        const bool degenerate = !d.degenerate.empty();
+        if (degenerate) {
+          // Where the matrix is shown: its title, its histogram (the whole reason in the tooltip),
+          // and the log.
+          degenerate_[slot] = tr("Not a structure to train towards: %1.").arg(QString::fromStdString(d.degenerate));
+          summary += tr("\n⚠ degenerate");
+          heatmaps_[slot]->setTitle(matrixTitle(slot) + tr(" · ⚠ degenerate"));
+          bp::logWarning(QStringLiteral("%1 (%2): %3").arg(slotName(slot), workspace_.similarity(slot).description,
+                                                           degenerate_[slot]).toStdString());
+        }
+        QVector<double> counts(d.histogram.begin(), d.histogram.end());
+        histograms_[slot]->setBinnedCounts(d.histogramLow, d.histogramHigh, counts, summary);
+        histograms_[slot]->setColor(degenerate ? bp::widgets::palette::warning() : bp::widgets::palette::seriesColor(0));
+        // The whole description where the corner has no room for it.
+        QString tip = QStringLiteral("%1: %2.").arg(slotName(slot), QString::fromStdString(bp::summarize(d)));
+        if (degenerate) tip += QStringLiteral("\n\n⚠ ") + degenerate_[slot];
+        histograms_[slot]->setToolTip(tip);
+      });
+}
+
+QString SimilarityPanel::degenerateText(Slot slot) const { return degenerate_[slot]; }
+
+QString SimilarityPanel::matrixTitle(Slot slot) const {
+  const SimilaritySlot& shown = workspace_.similarity(slot);
+  return QStringLiteral("%1 · %2 · %3 images").arg(slotName(slot), shown.description).arg(shown.matrix->size);
 }
 
 void SimilarityPanel::openMatrixFile(Slot slot, const QString& path, const QString& description) {

@@ -25,6 +25,7 @@ struct NeuralDataset;
 }
 namespace bp::widgets {
 class HeatmapView;
+class HistogramPlot;
 class SeriesPlot;
 }  // namespace bp::widgets
 
@@ -48,6 +49,10 @@ public:
   void computeNoiseCeiling();
 
   bp::widgets::HeatmapView* heatmap(Slot slot) const { return heatmaps_[slot]; }
+  // The distribution of the matrix's values (under the matrices), and why it is degenerate (empty
+  // when it is not).
+  bp::widgets::HistogramPlot* valueHistogram(Slot slot) const { return histograms_[slot]; }
+  QString degenerateText(Slot slot) const;
   // What the hover box says now (tests read it).
   QString hoverText() const;
 
@@ -66,6 +71,10 @@ private:
   // The workspace's neural dataset, with one thumbnail per image id for the hover view.
   void showDataset();
   void showMatrix(Slot slot);
+  // The histogram and the degeneracy flag under the matrix, from every value (read from its file
+  // when the view shows block means), in a worker.
+  void describeValues(Slot slot);
+  QString matrixTitle(Slot slot) const;  // "A · what it is · n images"
   bp::FeatureSelection selectionFromForm() const;
   bp::SimilarityConfig configFromForm() const;
   QString describeForm() const;
@@ -84,6 +93,8 @@ private:
   std::shared_ptr<const bp::NeuralDataset> dataset_;
   QHash<qint64, QImage> thumbnails_;
   std::array<bp::widgets::HeatmapView*, 2> heatmaps_{};
+  std::array<bp::widgets::HistogramPlot*, 2> histograms_{};
+  std::array<QString, 2> degenerate_;  // why each matrix is degenerate, or empty
   bp::widgets::HeatmapView* difference_ = nullptr;
   bp::widgets::SeriesPlot* mds_ = nullptr;
   QTabWidget* views_ = nullptr;

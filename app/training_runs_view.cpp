@@ -446,6 +446,12 @@ void TrainingRunsView::fillComparison() {
         const QFontMetrics metrics(comparison_->font());
         item->setText(metrics.elidedText(cells[column], Qt::ElideMiddle, metrics.averageCharWidth() * 36));
         item->setToolTip(cells[column]);
+        // A saturated target makes the launch's figures no finding about the brain's similarity.
+        if (!group.targetWarning.empty()) {
+          item->setText(QStringLiteral("⚠ ") + item->text());
+          item->setForeground(bp::widgets::palette::warning());
+          item->setToolTip(cells[column] + QStringLiteral("\n\n⚠ ") + QString::fromStdString(group.targetWarning));
+        }
       }
       comparison_->setItem(row, column, item);
     }

@@ -69,11 +69,10 @@ void HistogramPlot::setValues(const QVector<double>& values, int bins) {
   count_ = static_cast<int>(finite.size());
   ignored_ = static_cast<int>(values.size() - finite.size());
   median_ = medianOf(finite);
+  binnedSummary_.clear();
 
   if (finite.isEmpty()) {
-    bars_->data()->clear();
-    plot_->xAxis->setRange(0, 1);
-    plot_->yAxis->setRange(0, 1);
+    showBins(0, 1, {});
   } else {
     const auto [minIt, maxIt] = std::minmax_element(finite.cbegin(), finite.cend());
     double low = *minIt;
@@ -89,13 +88,38 @@ void HistogramPlot::setValues(const QVector<double>& values, int bins) {
       const int bin = std::min(bins - 1, static_cast<int>((value - low) / width));
       counts[std::max(0, bin)] += 1.0;
     }
+    showBins(low, high, counts);
+  }
+}
+
+void HistogramPlot::setBinnedCounts(double low, double high, const QVector<double>& counts, const QString& summary) {
+  double total = 0.0;
+  for (const double count : counts) total += count;
+  count_ = static_cast<int>(std::min<double>(total, std::numeric_limits<int>::max()));
+  ignored_ = 0;
+  median_ = std::numeric_limits<double>::quiet_NaN();
+  binnedSummary_ = summary;
+  showBins(low, high, counts);
+}
+
+void HistogramPlot::showBins(double low, double high, const QVector<double>& counts) {
+  if (counts.isEmpty() || !(high > low)) {
+    bars_->data()->clear();
+    plot_->xAxis->setRange(0, 1);
+    plot_->yAxis->setRange(0, 1);
+  } else {
+    const int bins = static_cast<int>(counts.size());
+    const double width = (high - low) / bins;
     QVector<double> centres(bins);
     for (int i = 0; i < bins; ++i) centres[i] = low + (i + 0.5) * width;
     bars_->setWidth(width);
     bars_->setData(centres, counts, true);
     const double padding = 0.02 * (high - low);
     plot_->xAxis->setRange(low - padding, high + padding);
-    plot_->yAxis->setRange(0, *std::max_element(counts.cbegin(), counts.cend()) * 1.12);
+    // Headroom above the highest bar for the corner text, a fifth of it per line, so that it never
+    // hides the bars.
+    const double lines = static_cast<double>(summaryText().count(QLatin1Char('\n')) + 1);
+    plot_->yAxis->setRange(0, std::max(1.0, *std::max_element(counts.cbegin(), counts.cend())) * (1.0 + 0.2 * lines));
   }
   summary_->setText(summaryText());
   plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -117,6 +141,7 @@ void HistogramPlot::setColor(const QColor& color) {
 }
 
 QString HistogramPlot::summaryText() const {
+  if (!binnedSummary_.isEmpty()) return binnedSummary_;
   QString text = QStringLiteral("n = %1").arg(QLocale().toString(count_));
   if (count_ > 0) text += QStringLiteral(", median = %1").arg(formatNumber(median_));
   if (ignored_ > 0) text += QStringLiteral("\n%1 non-finite ignored").arg(QLocale().toString(ignored_));

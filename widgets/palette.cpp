@@ -28,5 +28,6 @@ QColor grid() { return QColor(0xE3, 0xE3, 0xE3); }
 QColor background() { return QColor(0xFF, 0xFF, 0xFF); }
 QColor accent() { return QColor(0x00, 0x72, 0xB2); }
 QColor missing() { return QColor(0xD9, 0xD9, 0xD9); }
+QColor warning() { return QColor(0xD5, 0x5E, 0x00); }
 
 }  // namespace bp::widgets::palette

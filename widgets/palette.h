@@ -19,5 +19,6 @@ QColor grid();        // major grid lines
 QColor background();  // plot and view background
 QColor accent();      // selection and focus highlights
 QColor missing();     // NaN cells in colour maps
+QColor warning();     // flags on figures that are not findings (Okabe–Ito vermillion)
 
 }  // namespace bp::widgets::palette

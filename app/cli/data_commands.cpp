@@ -9,8 +9,11 @@
 #include "data/static_hdf5.h"
 #include "measures/dataset_summary.h"
 #include "measures/image_summary.h"
+#include "rsa/matrix_file.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 
 namespace bp::cli {
 namespace {
@@ -48,6 +51,19 @@ void runInfo(const GlobalOptions& global, const InfoOptions& options) {
   if (options.path == kDefaultData) {
     const auto generated = generateDefaultDataset({}, job);
     summary = toJson(summarizeDataset(generated.dataset));
+  } else if (looksLikeHdf5(options.path) && isSimilarityMatrixFile(options.path)) {
+    // What `rsa` and `target` wrote: the matrix's form and the distribution of its values.
+    const SimilarityMatrixFile matrix = SimilarityMatrixFile::open(options.path);
+    const SimilarityDistribution distribution = describeSimilarity(matrix, job);
+    if (!distribution.degenerate.empty()) logWarning(options.path + ": " + distribution.degenerate);
+    summary = {{"format", "similarity matrix"},
+               {"images", matrix.size()},
+               {"measure", similarityMeasureName(matrix.config().measure)},
+               {"dissimilarity", isDissimilarity(matrix.config())},
+               {"unit_weights", matrix.config().unitWeights.empty() ? "equal" : "weighted"},
+               {"labels", !matrix.labels().empty()},
+               {"distribution", toJson(distribution)},
+               {"provenance", matrix.provenance()}};
   } else {
     const auto format = detectDatasetFormat(options.path);
     if (format && !isNeuralFormat(*format)) {
@@ -120,10 +136,11 @@ void runConvert(const GlobalOptions& global, const std::string& input, const std
 
 void addDataCommands(CLI::App& app, const GlobalOptions& global) {
   auto info = std::make_shared<InfoOptions>();
-  auto* infoCommand = app.add_subcommand("info", "Describe a dataset (counts, shapes, tiers, reliability) as JSON");
+  auto* infoCommand = app.add_subcommand(
+      "info", "Describe a dataset (counts, shapes, tiers, reliability) or a similarity matrix (its values) as JSON");
   infoCommand->add_option("path", info->path,
                           "Dataset: file tree folder, static HDF5 file, IDX/CIFAR/image folder, or 'default' "
-                          "(the synthetic V1 population on Fashion-MNIST)");
+                          "(the synthetic V1 population on Fashion-MNIST); or a similarity matrix file (.h5)");
   infoCommand->add_option("--split", info->split, "Split of an image dataset")->check(CLI::IsMember({"train", "test", "t10k"}));
   infoCommand->add_flag("--text", info->text, "Print a readable outline instead of JSON");
   infoCommand->callback([&global, info] { runInfo(global, *info); });

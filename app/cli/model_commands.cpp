@@ -6,9 +6,11 @@
 #include "data/dataset_io.h"
 #include "data/npy.h"
 #include "rsa/matrix_file.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 #include "training/most_exciting_input.h"
 #include "training/neural_target.h"
 #include "training/neural_trainer.h"
@@ -205,11 +207,14 @@ void runTarget(const GlobalOptions& global, const TargetOptions& options) {
     matrix.provenance["neural_target"]["model_file"] = options.model;
     writeSimilarityMatrix(matrix, options.output, job.subJob(0.9, 1.0));
   }
+  const SimilarityDistribution distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));
+  if (!distribution.degenerate.empty()) logWarning(options.output + ": " + distribution.degenerate);
   nlohmann::json result = {{"target", options.output},
                            {"images", plan.features.rows},
                            {"neurons", plan.features.cols},
                            {"weighted_neurons", plan.provenance["weighted_neurons"]},
-                           {"source", plan.features.source}};
+                           {"source", plan.features.source},
+                           {"distribution", toJson(distribution)}};
   if (plan.check) result["denoising_check"] = toJson(*plan.check);
   printJson(result);
 }

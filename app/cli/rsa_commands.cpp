@@ -12,7 +12,9 @@
 #include "rsa/ordering.h"
 #include "rsa/rsa_reliability.h"
 #include "rsa/similarity.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 
 namespace bp::cli {
 namespace {
@@ -110,6 +112,9 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
     if (!options.csv.empty()) exportSimilarityCsv(matrix, options.csv);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // Read back from the file (any size, memory bounded): its values as they were written.
+  const SimilarityDistribution distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));
+  if (!distribution.degenerate.empty()) logWarning(options.output + ": " + distribution.degenerate);
   printJson({{"output", options.output},
              {"images", features.rows},
              {"units", features.cols},
@@ -118,7 +123,8 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
              {"dissimilarity", config.dissimilarity},
              {"features", features.source},
              {"streamed_to_disk", streamed},
-             {"seconds", seconds}});
+             {"seconds", seconds},
+             {"distribution", toJson(distribution)}});
 }
 
 struct CompareOptions {

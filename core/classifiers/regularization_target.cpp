@@ -147,6 +147,7 @@ RegularizationTarget makeRegularizationTarget(const SimilarityMatrix& matrix, co
     if (!std::isfinite(value)) throw Error("regularization target: the matrix holds values that are not finite");
 
   RegularizationTarget target;
+  target.distribution = describeSimilarity(matrix);
   target.imageIndices = matrix.imageIds;
   target.images = gatherImages(images, matrix.imageIds);
   target.similarity = torch::from_blob(const_cast<float*>(matrix.values.data()), {matrix.size, matrix.size},

@@ -20,6 +20,7 @@
 
 #include "data/image_dataset.h"
 #include "rsa/similarity.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/job.h"
 
 namespace bp {
@@ -58,6 +59,9 @@ struct RegularizationTarget {
   torch::Tensor similarity;                // n x n float, CPU: the target after the shuffle and threshold
   std::vector<std::int64_t> imageIndices;  // per row, the image's index in the target image dataset
   std::string description;                 // "matrix file target.h5 (shuffled, thresholded at 0.8)", for logs
+  // The matrix's values before the shuffle (which keeps them) and the threshold (which makes them
+  // ternary on purpose): whether the target itself is healthy.
+  SimilarityDistribution distribution;
   std::int64_t size() const { return similarity.defined() ? similarity.size(0) : 0; }
 };
 

@@ -6,10 +6,12 @@
 #include <ctime>
 #include <sstream>
 
+#include "rsa/similarity_distribution.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/csv.h"
 #include "runtime/error.h"
+#include "runtime/number_format.h"
 #include "runtime/runtime.h"
 #include "runtime/clock.h"
 
@@ -199,7 +201,27 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
                  ? "; importance maps for " + std::to_string(data.importanceMaps->count()) + " train images"
                  : ""));
     (*summary)["timing"] = {{"data_seconds", dataSeconds}};
-    if (data.target) (*summary)["target"] = data.target->description;
+    if (data.target) {
+      const SimilarityDistribution& distribution = data.target->distribution;
+      (*summary)["target"] = data.target->description;
+      (*summary)["target_distribution"] = toJson(distribution);
+      log.add("target values: " + summarize(distribution));
+      if (!distribution.degenerate.empty())
+        log.add("warning: the target is not a structure to train towards: " + distribution.degenerate);
+      // What alpha means depends on the target: against a model whose similarities are all 0, the
+      // regularizer's term is alpha x mean atanh(target)^2. Compared with the cross-entropy of a
+      // classifier at chance, ln(classes), it says which loss will lead the first epochs.
+      const double regularizerScale = runConfig.regularizer.alpha * distribution.meanSquaredAtanh;
+      const double chanceEntropy = std::log(static_cast<double>(runConfig.model.classCount));
+      (*summary)["regularizer_scale"] = {{"alpha_times_mean_squared_atanh", finiteOrNull(regularizerScale)},
+                                         {"cross_entropy_at_chance", chanceEntropy}};
+      log.add("regularizer scale: alpha x mean atanh(target)^2 = " + formatFixed(regularizerScale, 2) +
+              " against a cross-entropy at chance of " + formatFixed(chanceEntropy, 2));
+      if (regularizerScale > chanceEntropy)
+        log.add("warning: the regularizer starts " + formatFixed(regularizerScale / chanceEntropy, 1) +
+                " times as strong as the cross-entropy at chance and may swamp classification; a smaller alpha "
+                "gives both a say (docs/results.md)");
+    }
     summary.write();
 
     ClassifierFitControl control;

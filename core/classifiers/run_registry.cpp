@@ -66,6 +66,8 @@ RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summar
     }
   }
   record.target = summary.value("target", std::string());
+  record.targetWarning =
+      summary.value("target_distribution", nlohmann::json::object()).value("degenerate", std::string());
   record.seed = summary.value("seed", std::uint64_t{0});
   record.epochsDone = summary.value("epochs_done", 0);
   record.epochs = summary.value("epochs", 0);
@@ -165,6 +167,7 @@ nlohmann::json toJson(const RunRecord& record) {
                          {"device", record.device},
                          {"updated", record.updated}};
   if (!record.error.empty()) json["error"] = record.error;
+  if (!record.targetWarning.empty()) json["target_warning"] = record.targetWarning;
   return json;
 }
 
@@ -258,6 +261,7 @@ std::vector<RunGroup> compareRuns(const std::vector<RunRecord>& records) {
     for (const RunRecord* record : members[g]) {
       ++group.runs;
       if (group.target.empty()) group.target = record->target;
+      if (group.targetWarning.empty()) group.targetWarning = record->targetWarning;
       if (record->state != RunState::Finished) continue;
       ++group.finished;
       group.finishedSeeds.push_back(record->seed);
@@ -284,6 +288,7 @@ nlohmann::json toJson(const RunGroup& group) {
   return {{"name", group.name},
           {"regularizer", group.regularizer},
           {"target", group.target},
+          {"target_warning", group.targetWarning},
           {"runs", group.runs},
           {"finished", group.finished},
           {"finished_seeds", group.finishedSeeds},

@@ -70,6 +70,7 @@ struct RunRecord {
   // similarity), empty otherwise: a control must never read as the neural prior itself.
   std::string control;
   std::string target;       // the regularization target's description (empty before the data is read)
+  std::string targetWarning;  // why the target is degenerate (SimilarityDistribution::degenerate), or empty
   std::uint64_t seed = 0;
   int epochsDone = 0;
   int epochs = 0;
@@ -106,6 +107,7 @@ struct RunGroup {
   std::string regularizer;
   std::string control;  // RunRecord::control
   std::string target;
+  std::string targetWarning;  // RunRecord::targetWarning
   int runs = 0;      // of every state
   int finished = 0;  // the runs the statistics are over
   std::vector<std::uint64_t> finishedSeeds;

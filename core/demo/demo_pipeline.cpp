@@ -14,9 +14,10 @@
 #include "measures/chance_level.h"
 #include "probing/probe_config.h"
 #include "probing/probe_runner.h"
-#include "report/text_format.h"
+#include "runtime/number_format.h"
 #include "rsa/matrix_file.h"
 #include "rsa/similarity.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
@@ -232,9 +233,12 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, targetJob.subJob(0.7, 0.9));
               matrix.provenance["neural_target"] = plan.provenance;
               writeSimilarityMatrix(matrix, files.target, targetJob.subJob(0.9, 1.0));
-              step.result = {{"images", plan.features.rows}, {"target", files.target.string()}};
+              const SimilarityDistribution distribution = describeSimilarity(matrix);
+              step.result = {{"images", plan.features.rows},
+                             {"target", files.target.string()},
+                             {"distribution", toJson(distribution)}};
               step.finding = std::to_string(plan.features.rows) + " x " + std::to_string(plan.features.rows) +
-                             " similarity matrix.";
+                             " similarity matrix: " + summarize(distribution) + ".";
               if (plan.check) {
                 step.result["denoising_check"] = toJson(*plan.check);
                 // Against the other repeats' average: a trial compared with an average that contains
@@ -246,7 +250,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                                 " with the other repeats' average.";
                 if (const auto warning = denoisingCheckWarning(*plan.check)) step.warnings.push_back(*warning);
               }
-              if (const auto warning = degenerateSimilarityWarning(matrix)) step.warnings.push_back(*warning);
+              if (!distribution.degenerate.empty()) step.warnings.push_back(distribution.degenerate);
             });
 
   std::vector<fs::path> runFolders;

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "report/text_format.h"
+#include "runtime/number_format.h"
 
 namespace bp {
 namespace {

@@ -14,7 +14,7 @@
 #include "measures/reliability.h"
 #include "report/report_sections.h"
 #include "report/svg_chart.h"
-#include "report/text_format.h"
+#include "runtime/number_format.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
@@ -629,7 +629,7 @@ Report buildReport(const ReportInputs& inputs, const Job& job) {
   job.throwIfCancelled();
   if (!inputs.matrices.empty()) {
     job.progress(0.2, "Drawing the similarity matrices");
-    report.sections.push_back(similarityMatricesSection(inputs.matrices, job.subJob(0.2, 0.4)));
+    report.sections.push_back(similarityMatricesSection(inputs.matrices, context, job.subJob(0.2, 0.4)));
   }
   job.throwIfCancelled();
   if (!inputs.models.empty()) {

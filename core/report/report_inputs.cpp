@@ -7,6 +7,7 @@
 #include "data/hdf5_file.h"
 #include "data/static_hdf5.h"
 #include "report/report.h"
+#include "rsa/matrix_file.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/job.h"
@@ -28,17 +29,6 @@ std::string jsonFormat(const fs::path& file) {
   } catch (const nlohmann::json::exception& error) {
     throw FileError(file.string(), std::string("not a JSON file: ") + error.what());
   }
-}
-
-// A matrix file has the "similarity" and "metadata" datasets rsa/matrix_file.h writes; a neural
-// static HDF5 file has neither.
-bool isSimilarityMatrixFile(const fs::path& file) {
-  const auto hasMatrixDatasets = [&file] {
-    const Hdf5File hdf5 = Hdf5File::openForReading(file);
-    return hdf5.isDataset("similarity") && hdf5.isDataset("metadata");
-  };
-  // Any file given to a report: rehearsed in a helper process first (hdf5_file.h).
-  return readRehearsed(file, "matrix file check", Job{}, [&](const Job&) { return hasMatrixDatasets(); });
 }
 
 void addReportFile(ReportInputs& inputs, const fs::path& file, const std::string& format) {

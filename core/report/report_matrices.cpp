@@ -11,8 +11,9 @@
 
 #include "report/report_sections.h"
 #include "report/svg_chart.h"
-#include "report/text_format.h"
+#include "runtime/number_format.h"
 #include "rsa/matrix_file.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/error.h"
 
 namespace bp::report_detail {
@@ -25,8 +26,6 @@ constexpr int kMinShownSide = 256;
 struct ValueRange {
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
-  double offDiagonalSum = 0.0;
-  std::int64_t offDiagonalCount = 0;
 };
 
 ValueRange valueRange(const std::vector<float>& values, std::int64_t side) {
@@ -37,10 +36,6 @@ ValueRange valueRange(const std::vector<float>& values, std::int64_t side) {
       if (!std::isfinite(value)) continue;
       range.min = std::min(range.min, value);
       range.max = std::max(range.max, value);
-      if (i != j) {
-        range.offDiagonalSum += value;
-        ++range.offDiagonalCount;
-      }
     }
   return range;
 }
@@ -90,37 +85,68 @@ std::vector<std::string> viridisStops(int count) {
   return stops;
 }
 
+// The histogram of a matrix's values over every pair, as its distribution binned them.
+ReportFigure valueHistogramFigure(const std::string& name, const SimilarityDistribution& distribution) {
+  BarChart chart;
+  chart.title = "Values of " + name;
+  chart.xLabel = "value of a pair (bins from their lower edge)";
+  chart.yLabel = "pairs";
+  chart.width = 420;
+  chart.height = 300;
+  BarSeries series;
+  series.name = name;
+  const double width = (distribution.histogramHigh - distribution.histogramLow) / kDistributionBins;
+  for (std::size_t bin = 0; bin < distribution.histogram.size(); ++bin) {
+    chart.categories.push_back(formatFixed(distribution.histogramLow + static_cast<double>(bin) * width, 2));
+    series.values.push_back(static_cast<double>(distribution.histogram[bin]));
+  }
+  chart.series.push_back(series);
+  std::string caption = name + ": " + summarize(distribution) + ".";
+  if (!distribution.degenerate.empty()) caption += " Not a structure to train towards: " + distribution.degenerate + ".";
+  return svgFigure(renderBarChartSvg(chart), chart.width, chart.height, caption);
+}
+
 }  // namespace
 
-ReportSection similarityMatricesSection(const std::vector<std::filesystem::path>& files, const Job& job) {
+ReportSection similarityMatricesSection(const std::vector<std::filesystem::path>& files, ReportContext& context,
+                                        const Job& job) {
   ReportSection section;
   section.title = "Similarity matrices";
   section.paragraphs.push_back(
       "Each matrix is drawn in the order of its file's images (row i, column j: images i and j), on the "
       "viridis scale from its smallest value (dark blue) to its largest (yellow); the bar beside it gives the "
       "values. Matrices of more than " +
-      std::to_string(kMaxSide) + " images are shown as means of square blocks.");
+      std::to_string(kMaxSide) + " images are shown as means of square blocks. Beside each, the histogram of "
+      "its values over every pair of images. A regularizer compares similarities through atanh, which grows "
+      "steeply near \u00b11: pairs beyond \u00b10.9 weigh most in its loss, and a matrix where they carry half of "
+      "it or more is flagged as saturated.");
   ReportTable table;
-  table.caption = "Matrix files (min, max and mean over the values drawn: block means for large matrices)";
-  table.header = {"File", "Images", "Measure", "Form", "Unit weights", "Min", "Max", "Mean off-diagonal"};
+  table.caption = "Matrix files: values over every pair of images (percentiles within 0.0005 for similarities)";
+  table.header = {"File", "Images", "Measure", "Form", "Unit weights", "Min", "Max", "Median (5th\u201395th)",
+                  "Beyond \u00b10.9 (share of atanh loss)"};
   for (std::size_t m = 0; m < files.size(); ++m) {
     job.throwIfCancelled();
     const Job matrixJob = job.subJob(static_cast<double>(m) / static_cast<double>(files.size()),
                                      static_cast<double>(m + 1) / static_cast<double>(files.size()));
     const SimilarityMatrixFile file = SimilarityMatrixFile::open(files[m]);
+    const SimilarityDistribution distribution = describeSimilarity(file, matrixJob.subJob(0.0, 0.5));
     std::int64_t side = 0;
-    const std::vector<float> shown = file.readDownsampled(kMaxSide, &side, matrixJob);
+    const std::vector<float> shown = file.readDownsampled(kMaxSide, &side, matrixJob.subJob(0.5, 1.0));
     const ValueRange range = valueRange(shown, side);
     const bool blocks = side < file.size();
     const std::string form = isDissimilarity(file.config()) ? "dissimilarity" : "similarity";
     const std::string measure = similarityMeasureName(file.config().measure);
     const std::string name = files[m].filename().string();
-    const double meanOffDiagonal = range.offDiagonalCount > 0
-                                       ? range.offDiagonalSum / static_cast<double>(range.offDiagonalCount)
-                                       : std::numeric_limits<double>::quiet_NaN();
+    const auto& p = distribution.percentiles;
     table.rows.push_back({name, std::to_string(file.size()), measure, form,
-                          file.config().unitWeights.empty() ? "equal" : "weighted", formatFixed(range.min, 3),
-                          formatFixed(range.max, 3), formatFixed(meanOffDiagonal, 3)});
+                          file.config().unitWeights.empty() ? "equal" : "weighted", formatFixed(distribution.lowest, 3),
+                          formatFixed(distribution.highest, 3),
+                          formatFixed(p[2], 3) + " (" + formatFixed(p[0], 2) + " to " + formatFixed(p[4], 2) + ")",
+                          distribution.bounded ? formatFixed(100.0 * distribution.nearOneShare, 1) + "% (" +
+                                                     formatFixed(100.0 * distribution.nearOneLossShare, 0) + "%)"
+                                               : "\u2014"});
+    if (!distribution.degenerate.empty())
+      context.warnings.push_back("Similarity matrices, " + name + ": " + distribution.degenerate);
 
     int shownSide = 0;
     HeatmapChart chart;
@@ -138,6 +164,7 @@ ReportSection similarityMatricesSection(const std::vector<std::filesystem::path>
         form + ", values " + formatFixed(range.min, 3) + " (dark) to " + formatFixed(range.max, 3) + " (yellow)" +
         (blocks ? ", shown as " + std::to_string(side) + " \u00d7 " + std::to_string(side) + " block means" : "") + ".";
     section.figures.push_back(std::move(figure));
+    section.figures.push_back(valueHistogramFigure(name, distribution));
   }
   if (!table.rows.empty()) section.tables.push_back(std::move(table));
   return section;

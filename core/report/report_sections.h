@@ -31,9 +31,10 @@ double numberAt(const nlohmann::json& object, const char* key);
 // A chart as a figure of its natural size.
 ReportFigure svgFigure(const std::string& svg, int width, int height, const std::string& caption);
 
-// One heatmap per matrix file (viridis, at most 512 px a side) and a table of their sizes, forms
-// and value ranges.
-ReportSection similarityMatricesSection(const std::vector<std::filesystem::path>& files, const Job& job);
+// One heatmap per matrix file (viridis, at most 512 px a side) with the histogram of its values,
+// and a table of their sizes, forms and distributions; degenerate matrices go to the warnings.
+ReportSection similarityMatricesSection(const std::vector<std::filesystem::path>& files, ReportContext& context,
+                                        const Job& job);
 
 // Per model file: its architecture, fit and test correlation (evaluated on `dataset` when the model
 // fits it, else from the metrics file), and the validation correlation per epoch.

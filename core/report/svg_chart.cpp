@@ -6,6 +6,7 @@
 
 #include "report/base64.h"
 #include "report/text_format.h"
+#include "runtime/number_format.h"
 
 namespace bp {
 namespace {

@@ -1,6 +1,5 @@
 #pragma once
-// Text for reports: HTML/XML escaping and numbers written the same way whatever the process's C
-// locale (the GUI runs with the user's locale, which may write 0,5 for 0.5).
+// Text for reports: HTML/XML escaping (numbers: runtime/number_format.h).
 #include <string>
 #include <string_view>
 
@@ -8,10 +7,5 @@ namespace bp {
 
 // Escapes & < > " ' so that any text is safe inside HTML and SVG elements and attribute values.
 std::string escapeHtml(std::string_view text);
-
-// `value` with `decimals` digits after the point ("0.8125"); "—" for NaN, "∞" / "−∞" for infinities.
-std::string formatFixed(double value, int decimals);
-// "mean ± sem" with `decimals` digits; the mean alone when sem is not finite (one seed).
-std::string formatMeanSem(double mean, double sem, int decimals);
 
 }  // namespace bp

@@ -111,6 +111,13 @@ void writeSimilarityMatrix(const SimilarityMatrix& matrix, const std::filesystem
 
 // ---- reading ----
 
+bool isSimilarityMatrixFile(const std::filesystem::path& file) {
+  return readRehearsed(file, "matrix file check", Job{}, [&file](const Job&) {
+    const Hdf5File hdf5 = Hdf5File::openForReading(file);
+    return hdf5.isDataset(kValues) && hdf5.isDataset(kMetadata);
+  });
+}
+
 SimilarityMatrixFile SimilarityMatrixFile::open(const std::filesystem::path& file) {
   // The metadata, ids and labels (variable-length strings) are read here; the values later, in blocks.
   return readRehearsed(file, "similarity matrix", Job{}, [&file](const Job&) { return openUnrehearsed(file); });

@@ -24,6 +24,10 @@ constexpr int kSimilarityMatrixFormatVersion = 1;
 // fits HDF5's default 1 MiB chunk cache and a viewer's tile read touches few bytes it discards.
 constexpr std::int64_t kSimilarityChunkSide = 256;
 
+// True when an HDF5 file has the "similarity" and "metadata" datasets written here (a neural static
+// HDF5 file has neither). Rehearsed in a helper process first (hdf5_file.h), as every outside file.
+bool isSimilarityMatrixFile(const std::filesystem::path& file);
+
 // Atomic: a failed or cancelled write leaves no file (and an existing one intact).
 // Throws bp::Error when the matrix is inconsistent, FileError when the file cannot be written.
 void writeSimilarityMatrix(const SimilarityMatrix& matrix, const std::filesystem::path& file, const Job& job = {});

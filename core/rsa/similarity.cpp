@@ -447,35 +447,4 @@ void computeSimilarityToFile(const FeatureMatrix& features, const SimilarityConf
   });
 }
 
-std::optional<std::string> degenerateSimilarityWarning(const SimilarityMatrix& matrix) {
-  std::int64_t pairs = 0;
-  std::int64_t undefined = 0;
-  std::int64_t saturated = 0;
-  float lowest = std::numeric_limits<float>::infinity();
-  float highest = -std::numeric_limits<float>::infinity();
-  for (std::int64_t i = 0; i < matrix.size; ++i)
-    for (std::int64_t j = i + 1; j < matrix.size; ++j) {
-      const float value = matrix.at(i, j);
-      ++pairs;
-      if (!std::isfinite(value)) {
-        ++undefined;
-        continue;
-      }
-      if (std::abs(value) >= 0.99F) ++saturated;
-      lowest = std::min(lowest, value);
-      highest = std::max(highest, value);
-    }
-  if (pairs == 0) return std::nullopt;
-  const auto percent = [pairs](std::int64_t count) { return std::to_string(100 * count / pairs) + "%"; };
-  if (undefined * 2 >= pairs)
-    return "the similarity matrix is degenerate: " + percent(undefined) +
-           " of its pairs are undefined (images whose responses do not vary)";
-  if (highest - lowest < 1e-6F) return std::string("the similarity matrix is degenerate: every pair has the same value");
-  if (saturated * 2 >= pairs)
-    return "the similarity matrix is nearly binary: " + percent(saturated) +
-           " of its pairs are at +1 or -1, so it says little more than a sign per pair (saturated or near-silent "
-           "responses; more neurons or a better model give it structure)";
-  return std::nullopt;
-}
-
 }  // namespace bp

@@ -55,11 +55,6 @@ constexpr std::int64_t kInMemorySimilarityLimit = 10000;
 SimilarityMatrix computeSimilarity(const FeatureMatrix& features, const SimilarityConfig& config = {},
                                    const Job& job = {});
 
-// Why a matrix cannot serve as a similarity structure, or nothing: its off-diagonal values are
-// undefined, all equal, or nearly binary (half or more at +-1 within 0.01, which saturated or
-// near-silent responses produce: the structure is then little more than a sign per pair).
-std::optional<std::string> degenerateSimilarityWarning(const SimilarityMatrix& matrix);
-
 // Same values, written block by block to `file` (see rsa/matrix_file.h) with memory bounded by a few
 // blocks, whatever the number of images. Atomic: a failed or cancelled run leaves no file.
 void computeSimilarityToFile(const FeatureMatrix& features, const SimilarityConfig& config,

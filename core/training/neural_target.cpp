@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "measures/reliability.h"
-#include "report/text_format.h"
+#include "runtime/number_format.h"
 #include "rsa/rsa_reliability.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"

@@ -118,6 +118,9 @@ private Q_SLOTS:
     QVERIFY(a);
     QCOMPARE(a->size, std::int64_t{120 + 30 + 10});
     QVERIFY(results.targetSummary()->text().contains(QStringLiteral("model-predicted similarity")));
+    // The similarity panel describes the new matrix A in a job of its own: let it end, so that the
+    // jobs below are the only ones.
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs().activeJobCount(), 0, kJobWaitMs);
 
     // Save, then reopen: the same evaluation and curve come back.
     bp::test::ScratchDir scratch;

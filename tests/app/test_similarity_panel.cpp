@@ -25,6 +25,7 @@
 #include "rsa/matrix_file.h"
 #include "test_support.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/histogram_plot.h"
 #include "widgets/series_plot.h"
 #include "widgets/plot_export.h"
 
@@ -135,6 +136,9 @@ private Q_SLOTS:
     QVERIFY(a);
     QCOMPARE(a->size, kTestImages);
     QCOMPARE(static_cast<int>(a->imageIds.size()), kTestImages);
+    // Under the matrix, the histogram of its values over every pair.
+    QTRY_COMPARE_WITH_TIMEOUT(panel.valueHistogram(Workspace::A)->valueCount(), kTestImages * (kTestImages - 1) / 2,
+                              kJobWaitMs);
 
     // Hover the centre of cell (2, 5): the hover box names both images and the value.
     auto& heatmapA = *panel.heatmap(Workspace::A);
@@ -258,6 +262,41 @@ private Q_SLOTS:
       QVERIFY(mds->plot()->axisRect()->rect().contains(shown[i]));
       for (int j = i + 1; j < shown.size(); ++j) QVERIFY(!shown[i].intersects(shown[j]));
     }
+  }
+  void aSaturatedMatrixIsFlaggedUnderIt() {
+    bp::app::MainWindow window({});
+    window.resize(1280, 720);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.showPanel(QStringLiteral("similarity")));
+    auto& panel = *window.similarityPanel();
+
+    // A: signs only (every pair at +-1); B: graded values well inside (-0.9, 0.9).
+    const auto matrixOf = [](std::int64_t size, auto value) {
+      bp::SimilarityMatrix matrix;
+      matrix.size = size;
+      matrix.values.assign(static_cast<std::size_t>(size * size), 1.0F);
+      for (std::int64_t i = 0; i < size; ++i) {
+        matrix.imageIds.push_back(i);
+        for (std::int64_t j = 0; j < size; ++j)
+          if (i != j) matrix.values[static_cast<std::size_t>(i * size + j)] = value(std::min(i, j), std::max(i, j));
+      }
+      return matrix;
+    };
+    bp::test::ScratchDir scratch;
+    bp::writeSimilarityMatrix(matrixOf(20, [](auto i, auto j) { return (i + j) % 2 ? 1.0F : -1.0F; }),
+                              scratch / "signs.h5");
+    bp::writeSimilarityMatrix(matrixOf(20, [](auto i, auto j) { return 0.8F - 0.08F * static_cast<float>(j - i); }),
+                              scratch / "graded.h5");
+    panel.openMatrixFile(Workspace::A, QString::fromStdString((scratch / "signs.h5").string()));
+    panel.openMatrixFile(Workspace::B, QString::fromStdString((scratch / "graded.h5").string()));
+    QTRY_COMPARE_WITH_TIMEOUT(panel.valueHistogram(Workspace::A)->valueCount(), 190, kJobWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(panel.valueHistogram(Workspace::B)->valueCount(), 190, kJobWaitMs);
+    QVERIFY2(panel.degenerateText(Workspace::A).contains(QStringLiteral("saturated: 100% of its pairs")),
+             qPrintable(panel.degenerateText(Workspace::A)));
+    QVERIFY(panel.degenerateText(Workspace::B).isEmpty());
+    QVERIFY2(panel.valueHistogram(Workspace::B)->summaryText().contains(QStringLiteral("0.0% beyond ±0.9")),
+             qPrintable(panel.valueHistogram(Workspace::B)->summaryText()));
   }
 };
 

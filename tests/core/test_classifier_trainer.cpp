@@ -201,6 +201,43 @@ class TestClassifierTrainer : public QObject {
     QVERIFY(result.testAccuracy > 0.5);
   }
 
+  void aRunRecordsWhetherItsTargetIsSaturated() {
+    // Signs only: +-0.999 by class, which a run must say before its figures are read as a finding.
+    SimilarityMatrix signs;
+    signs.size = 48;
+    for (int a = 0; a < 48; ++a) {
+      signs.imageIds.push_back(a);
+      for (int b = 0; b < 48; ++b) signs.values.push_back(a == b ? 1.0F : (a % 3 == b % 3 ? 0.999F : -0.999F));
+    }
+    writeSimilarityMatrix(signs, scratch_ / "signs.h5");
+    ClassifierTrainingConfig config = neuralConfig(data_, scratch_ / "signs.h5");
+    config.epochs = 1;
+    config.name = "saturated";
+    // Not in "runs", whose listing another test counts.
+    const std::filesystem::path folder = scratch_ / "target-runs" / runFolderName(config, config.seed);
+    const RunRecord record = trainRun(config, folder, /*resume=*/false);
+    QVERIFY2(record.targetWarning.find("saturated: 100% of its pairs") != std::string::npos, record.targetWarning.c_str());
+    QCOMPARE(record.summary.at("target_distribution").at("near_one_share").get<double>(), 1.0);
+    QVERIFY(test::readBytes(folder / "log.txt").find("warning: the target is not a structure to train towards: the matrix is saturated") != std::string::npos);
+    QCOMPARE(compareRuns({record}).front().targetWarning, record.targetWarning);
+    // Every pair at the clamp: alpha 2 x atanh(0.999)^2 = 28.9, far above ln(classes).
+    const nlohmann::json& scale = record.summary.at("regularizer_scale");
+    QVERIFY(closeRelative(scale.at("alpha_times_mean_squared_atanh").get<double>(), 2.0 * std::pow(std::atanh(0.999), 2),
+                          1e-5));
+    QVERIFY(test::readBytes(folder / "log.txt").find("warning: the regularizer starts") != std::string::npos);
+
+    // A graded target is recorded without a warning.
+    const ClassifierTrainingConfig graded = [&] {
+      ClassifierTrainingConfig c = neuralConfig(data_, target_);
+      c.epochs = 1;
+      c.name = "graded";
+      return c;
+    }();
+    const RunRecord healthy = trainRun(graded, scratch_ / "target-runs" / runFolderName(graded, graded.seed), false);
+    QVERIFY(healthy.targetWarning.empty());
+    QCOMPARE(healthy.summary.at("target_distribution").at("near_one_share").get<double>(), 0.0);
+  }
+
   void targetControlsChangeTheTargetOnly() {
     RegularizationTargetConfig config;
     config.matrixFile = target_.string();

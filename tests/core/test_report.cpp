@@ -325,7 +325,12 @@ class ReportTest : public QObject {
     QCOMPARE(neural->figures.size(), std::size_t{2});
     const ReportSection* matrices = findSection(report, "Similarity matrices");
     QVERIFY(sectionHasCell(*matrices, "matrix.h5"));
-    QCOMPARE(matrices->figures.size(), std::size_t{1});
+    QCOMPARE(matrices->figures.size(), std::size_t{2});  // the heatmap, then the histogram of its values
+    // The histogram holds every one of the 15 pairs, and its caption describes them.
+    const std::regex bar("<rect class=\"bar\"");
+    const std::string& histogram = matrices->figures[1].svg;
+    QVERIFY(std::distance(std::sregex_iterator(histogram.begin(), histogram.end(), bar), std::sregex_iterator()) > 0);
+    QVERIFY2(matrices->figures[1].caption.rfind("matrix.h5: median ", 0) == 0, matrices->figures[1].caption.c_str());
     // The heatmap comes with its colour bar: the viridis gradient and ticks within the values' range.
     const std::string& heatmap = matrices->figures[0].svg;
     QVERIFY(heatmap.find("data:image/png;base64,") != std::string::npos);
@@ -362,7 +367,7 @@ class ReportTest : public QObject {
     const ReportSection* predictivity = findSection(report, "Predictivity");
     QVERIFY(sectionHasCell(*predictivity, "0.457 \u00b1 0.020"));
     QVERIFY(sectionHasCell(*predictivity, "stage1"));
-    QCOMPARE(figureCount(report), std::size_t{7});
+    QCOMPARE(figureCount(report), std::size_t{8});
     const ReportSection* configs = findSection(report, "Configs");
     QCOMPARE(configs->listings.size(), std::size_t{3 + 2 + 1});  // runs, probe and predictivity, project
 
@@ -374,7 +379,7 @@ class ReportTest : public QObject {
     QVERIFY(html.find("&lt;script&gt;-seed1") != std::string::npos);
     // Every figure is SVG; the heatmap's cells are a PNG inside its SVG, beside the colour bar.
     QCOMPARE(count(html, "<img src=\"data:image/png;base64,"), std::size_t{0});
-    QCOMPARE(count(html, "<img src=\"data:image/svg+xml;base64,"), std::size_t{7});
+    QCOMPARE(count(html, "<img src=\"data:image/svg+xml;base64,"), std::size_t{8});
     QVERIFY(html.find("stripes project") != std::string::npos);
     QCOMPARE(count(html, "<details><summary>"), configs->listings.size());  // configs folded away
   }

@@ -10,6 +10,7 @@
 #include "demo/demo_pipeline.h"
 #include "measures/chance_level.h"
 #include "rsa/similarity.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/runtime.h"
 #include "test_registry.h"
 #include "training/neural_target.h"
@@ -75,20 +76,29 @@ private Q_SLOTS:
   }
 
   void aDegenerateSimilarityMatrixIsFlagged() {
+    const auto degenerate = [](const SimilarityMatrix& matrix) { return describeSimilarity(matrix).degenerate; };
     // Graded values: a structure.
-    QVERIFY(!degenerateSimilarityWarning(matrixOf(20, [](auto i, auto j) { return 0.9F - 0.08F * static_cast<float>(j - i); })));
-    // Signs only: nearly binary.
-    const auto binary = degenerateSimilarityWarning(matrixOf(20, [](auto i, auto j) { return (i + j) % 2 ? 1.0F : -1.0F; }));
-    QVERIFY(binary);
-    QVERIFY2(binary->find("nearly binary: 100% of its pairs") != std::string::npos, binary->c_str());
-    // A third at +-1 is not yet binary.
-    QVERIFY(!degenerateSimilarityWarning(
-        matrixOf(30, [](auto i, auto j) { return (j - i) % 3 == 0 ? 1.0F : 0.3F * static_cast<float>(j - i) / 30.0F; })));
-    const auto constant = degenerateSimilarityWarning(matrixOf(10, [](auto, auto) { return 0.4F; }));
-    QVERIFY(constant && constant->find("every pair has the same value") != std::string::npos);
-    const auto undefined = degenerateSimilarityWarning(matrixOf(10, [](auto, auto) { return std::nanf(""); }));
-    QVERIFY(undefined && undefined->find("100% of its pairs are undefined") != std::string::npos);
-    QVERIFY(!degenerateSimilarityWarning(matrixOf(1, [](auto, auto) { return 0.0F; })));
+    QCOMPARE(degenerate(matrixOf(20, [](auto i, auto j) { return 0.9F - 0.08F * static_cast<float>(j - i); })),
+             std::string());
+    // Signs only: every pair at the clamp.
+    const std::string binary = degenerate(matrixOf(20, [](auto i, auto j) { return (i + j) % 2 ? 1.0F : -1.0F; }));
+    QVERIFY2(binary.find("saturated: 100% of its pairs are beyond \u00b10.9 and carry 100%") != std::string::npos,
+             binary.c_str());
+    // A third of the pairs at +-1 carries nearly all the atanh loss (3.80^2 each against at most
+    // atanh(0.3)^2 = 0.096): as a target, they are what the regularizer pulls towards.
+    const std::string third = degenerate(
+        matrixOf(30, [](auto i, auto j) { return (j - i) % 3 == 0 ? 1.0F : 0.3F * static_cast<float>(j - i) / 30.0F; }));
+    QVERIFY2(third.find("saturated: 31% of its pairs") != std::string::npos, third.c_str());
+    // One pair in fifty at 0.95 among values spread over [-0.5, 0.5] carries less than half of it.
+    QCOMPARE(degenerate(matrixOf(50, [](auto i, auto j) {
+               return (i * 50 + j) % 50 == 7 ? 0.95F : static_cast<float>((i * 37 + j * 11) % 101) / 100.0F - 0.5F;
+             })),
+             std::string());
+    QVERIFY(degenerate(matrixOf(10, [](auto, auto) { return 0.4F; })).find("every pair has the same value") !=
+            std::string::npos);
+    QVERIFY(degenerate(matrixOf(10, [](auto, auto) { return std::nanf(""); })).find("every pair is undefined") !=
+            std::string::npos);
+    QVERIFY(degenerate(matrixOf(1, [](auto, auto) { return 0.0F; })).empty());
   }
 
   void aDemoWithFlaggedFiguresSaysItsSettingsWereTooSmall() {

@@ -1,9 +1,11 @@
 // The similarity kernel against hand-computed matrices, its invariances, and the features it reads.
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "rsa/features.h"
 #include "rsa/matrix_file.h"
 #include "rsa/similarity.h"
+#include "rsa/similarity_distribution.h"
 #include "runtime/error.h"
 #include "test_registry.h"
 #include "test_support.h"
@@ -284,6 +287,75 @@ class SimilarityTest : public QObject {
       QVERIFY(std::is_sorted(fractions.begin(), fractions.end()));
       QCOMPARE(fractions.back(), 1.0);
     }
+  }
+
+  void distributionOfAKnownMatrix() {
+    // 101 images: 5,050 pairs whose similarities spread evenly over (-1, 1) in pair order.
+    const std::int64_t n = 101;
+    const double pairs = 5050.0;
+    SimilarityMatrix matrix;
+    matrix.size = n;
+    matrix.values.assign(static_cast<std::size_t>(n * n), 1.0F);
+    std::vector<double> values;
+    for (std::int64_t i = 0, k = 0; i < n; ++i)
+      for (std::int64_t j = i + 1; j < n; ++j, ++k) {
+        const auto value = static_cast<float>(-1.0 + 2.0 * (static_cast<double>(k) + 0.5) / pairs);
+        matrix.values[static_cast<std::size_t>(i * n + j)] = value;
+        matrix.values[static_cast<std::size_t>(j * n + i)] = value;
+        values.push_back(value);
+      }
+    for (std::int64_t i = 0; i < n; ++i) matrix.imageIds.push_back(i);
+    const SimilarityDistribution d = describeSimilarity(matrix);
+    QCOMPARE(d.pairs, std::int64_t(5050));
+    QCOMPARE(d.undefinedPairs, std::int64_t(0));
+    QVERIFY(d.bounded);
+    QVERIFY_NEAR(d.mean, 0.0, 1e-6);
+    for (std::size_t p = 0; p < d.percentiles.size(); ++p)
+      QVERIFY_NEAR(d.percentiles[p], -1.0 + 2.0 * SimilarityDistribution::kPercentiles[p] / 100.0, 1e-3);
+    // By hand: |s| > 0.9, |s| >= 0.999, and atanh of the clamped values.
+    double nearOne = 0, atClamp = 0, squared = 0, nearOneSquared = 0;
+    for (const double s : values) {
+      const double a = std::pow(std::atanh(std::clamp(s, -0.999, 0.999)), 2);
+      squared += a;
+      if (std::abs(s) > 0.9) {
+        ++nearOne;
+        nearOneSquared += a;
+      }
+      if (std::abs(s) >= 0.999) ++atClamp;
+    }
+    QVERIFY_NEAR(d.nearOneShare, nearOne / pairs, 1e-12);
+    QVERIFY_NEAR(d.atClampShare, atClamp / pairs, 1e-12);
+    QVERIFY_NEAR(d.meanSquaredAtanh, squared / pairs, 1e-9);
+    QVERIFY_NEAR(d.nearOneLossShare, nearOneSquared / squared, 1e-9);
+    QCOMPARE(d.histogram.size(), std::size_t(kDistributionBins));
+    QCOMPARE(d.histogramLow, -1.0);
+    QCOMPARE(d.histogramHigh, 1.0);
+    for (const auto count : d.histogram) QVERIFY2(count == 126 || count == 127, qPrintable(QString::number(count)));
+    QCOMPARE(std::accumulate(d.histogram.begin(), d.histogram.end(), std::int64_t(0)), std::int64_t(5050));
+
+    // The same matrix shown as a dissimilarity: the same similarities, the histogram over [0, 2].
+    SimilarityMatrix distances = matrix;
+    distances.config.dissimilarity = true;
+    for (auto& value : distances.values) value = 1.0F - value;
+    const SimilarityDistribution dd = describeSimilarity(distances);
+    QVERIFY_NEAR(dd.nearOneLossShare, d.nearOneLossShare, 1e-6);
+    QCOMPARE(dd.histogramLow, 0.0);
+    QVERIFY_NEAR(dd.percentiles[2], 1.0, 1e-3);
+
+    // From the file, read in blocks: exactly what the matrix in memory gives.
+    bp::test::ScratchDir scratch;
+    writeSimilarityMatrix(matrix, scratch / "known.h5");
+    const SimilarityDistribution fromFile = describeSimilarity(SimilarityMatrixFile::open(scratch / "known.h5"));
+    QCOMPARE(toJson(fromFile).dump(), toJson(d).dump());
+
+    // Euclidean distances have no atanh figures.
+    SimilarityMatrix euclidean = matrix;
+    euclidean.config.measure = SimilarityMeasure::Euclidean;
+    for (auto& value : euclidean.values) value = 3.0F * (value + 1.0F);
+    const auto json = toJson(describeSimilarity(euclidean));
+    QVERIFY(!json.contains("near_one_share"));
+    QVERIFY_NEAR(json.at("percentiles").at("50").get<double>(), 3.0, 6.0 / 4000 + 1e-6);
+    QCOMPARE(json.value("degenerate", std::string()), std::string());
   }
 
   void cancelledStreamLeavesNoFile() {
