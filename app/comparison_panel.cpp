@@ -25,6 +25,7 @@
 #include "app/controls_column.h"
 #include "app/imported_model_dialog.h"
 #include "app/probe_session.h"
+#include "probing/alpha_trade_off.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/csv.h"
@@ -234,6 +235,7 @@ ComparisonPanel::ComparisonPanel(Workspace& workspace, JobRunner& jobs, QWidget*
     return page;
   };
   sweep_ = new QComboBox(this);
+  sweep_->setObjectName(QStringLiteral("noiseChooser"));
   sweep_->setToolTip(tr("The corruption whose curves are drawn"));
   connect(sweep_, &QComboBox::currentIndexChanged, this, &ComparisonPanel::drawNoise);
   noise_ = new bp::widgets::SeriesPlot(this);
@@ -416,8 +418,22 @@ void ComparisonPanel::setProbeReport(const nlohmann::json& report) {
   probeReport_ = report;
   sweep_->blockSignals(true);
   sweep_->clear();
-  for (const auto& sweep : probeReport_.at("launches").front().at("corruptions"))
-    sweep_->addItem(corruptionLabel(sweep.at("kind")));
+  // Each corruption's curves; then, when the launches sweep alpha, clean accuracy against each
+  // robustness measure, one point per alpha (item data: the measure's kind and index).
+  const nlohmann::json& first = probeReport_.at("launches").front();
+  const auto addTradeOff = [this](bp::AlphaTradeOffMeasure::Kind kind, std::size_t index, const QString& label) {
+    if (!bp::alphaTradeOff(probeReport_, {kind, index}).empty())
+      sweep_->addItem(tr("Over alpha: clean accuracy and %1").arg(label),
+                      QPoint(static_cast<int>(kind) + 1, static_cast<int>(index)));
+  };
+  for (const auto& sweep : first.at("corruptions"))
+    sweep_->addItem(corruptionLabel(sweep.at("kind")), QPoint(0, sweep_->count()));
+  for (std::size_t i = 0; i < first.at("corruptions").size(); ++i)
+    addTradeOff(bp::AlphaTradeOffMeasure::Kind::CorruptionArea, i,
+                tr("%1 area").arg(corruptionLabel(first.at("corruptions").at(i).at("kind"))));
+  for (std::size_t i = 0; i < first.at("minimum_norms").size(); ++i)
+    addTradeOff(bp::AlphaTradeOffMeasure::Kind::MedianL2, i,
+                tr("median L2 (%1)").arg(attackLabel(first.at("minimum_norms").at(i).at("attack").get<std::string>())));
   sweep_->blockSignals(false);
   attack_->blockSignals(true);
   attack_->clear();
@@ -521,7 +537,9 @@ void ComparisonPanel::fillTable() {
         put(withSpread(number(sweep.at("mean_area")), number(sweep.at("sem_area")), 3), true);
       for (const auto& attack : launch->at("minimum_norms")) {
         const bool l2 = attack.at("norm").get<std::string>() == "l2";
-        put(withSpread(number(attack.at(l2 ? "mean_median_l2" : "mean_median_linf")), kNoSpread, 4), true);
+        put(withSpread(number(attack.at(l2 ? "mean_median_l2" : "mean_median_linf")),
+                       number(attack.value(l2 ? "sem_median_l2" : "sem_median_linf", nlohmann::json())), 4),
+            true);
       }
       if (hasAlignment)
         put(withSpread(number(launch->at("mean_alignment_score")), number(launch->at("sem_alignment_score")), 3), true);
@@ -560,8 +578,13 @@ void ComparisonPanel::fillTable() {
 
 void ComparisonPanel::drawNoise() {
   noise_->clear();
-  const int sweep = sweep_->currentIndex();
-  if (probeReport_.is_null() || sweep < 0) return;
+  if (probeReport_.is_null() || sweep_->currentIndex() < 0) return;
+  const QPoint choice = sweep_->currentData().toPoint();
+  if (choice.x() > 0) {
+    drawTradeOff({static_cast<bp::AlphaTradeOffMeasure::Kind>(choice.x() - 1), static_cast<std::size_t>(choice.y())});
+    return;
+  }
+  const int sweep = choice.y();
   int colour = 0;
   QString kind;
   for (const auto& launch : probeReport_.at("launches")) {
@@ -578,6 +601,29 @@ void ComparisonPanel::drawNoise() {
     noise_->addErrorBars(series, sems);
   }
   noise_->setLabels(tr("Accuracy under %1").arg(kind), tr("severity"), tr("accuracy"));
+  noise_->rescale();
+}
+
+void ComparisonPanel::drawTradeOff(const bp::AlphaTradeOffMeasure& measure) {
+  int colour = 0;
+  for (const bp::AlphaTradeOffSeries& one : bp::alphaTradeOff(probeReport_, measure)) {
+    QVector<double> clean, robustness, sems;
+    QStringList alphas;
+    for (const bp::AlphaTradeOffPoint& point : one.points) {
+      clean << point.clean;
+      robustness << point.robustness;
+      sems << point.robustnessSem;
+      if (std::isfinite(point.alpha)) alphas << QString::number(point.alpha);
+    }
+    const QString name = QString::fromStdString(one.name) +
+                         (alphas.isEmpty() ? QString() : tr(" (α %1)").arg(alphas.join(QStringLiteral(", "))));
+    const QColor color = bp::widgets::palette::seriesColor(colour++);
+    const int series = one.points.size() > 1 ? noise_->addLine(name, clean, robustness, color)
+                                             : noise_->addScatter(name, clean, robustness, color, 9);
+    noise_->addErrorBars(series, sems);
+  }
+  const QString label = sweep_->currentText().section(QStringLiteral("and "), 1);
+  noise_->setLabels(tr("Trade-off over alpha (each line in increasing α)"), tr("clean accuracy"), label);
   noise_->rescale();
 }
 

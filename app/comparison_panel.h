@@ -28,6 +28,10 @@ class BarPlot;
 class SeriesPlot;
 }  // namespace bp::widgets
 
+namespace bp {
+struct AlphaTradeOffMeasure;
+}
+
 namespace bp::app {
 
 // The runs folder, the neural path and the report files shown are the workspace's comparison
@@ -83,6 +87,8 @@ private:
   void chooseTableExport();
   void fillTable();
   void drawNoise();
+  // Clean accuracy against a robustness measure over the launches' alphas, in the noise figure.
+  void drawTradeOff(const bp::AlphaTradeOffMeasure& measure);
   void drawPerturbation();
   void drawPredictivity();
   QString outputFolder(const QString& name) const;

@@ -36,10 +36,9 @@ nlohmann::json normalizedTrainingConfig(const nlohmann::json& config) {
 }
 
 std::vector<std::string> launchRunFolders(const nlohmann::json& config, const std::string& outputDir) {
-  const ClassifierTrainingConfig parsed = classifierTrainingConfigFromJson(config);
   std::vector<std::string> folders;
-  for (const std::uint64_t seed : runSeeds(parsed))
-    folders.push_back((std::filesystem::path(outputDir) / runFolderName(parsed, seed)).string());
+  for (const PlannedRun& run : plannedRuns(classifierTrainingConfigFromJson(config), outputDir))
+    folders.push_back(run.folder.string());
   return folders;
 }
 

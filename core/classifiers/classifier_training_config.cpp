@@ -1,10 +1,12 @@
 #include "classifiers/classifier_training_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/number_format.h"
 
 namespace bp {
 
@@ -125,6 +127,7 @@ nlohmann::json toJson(const ClassifierTrainingConfig& config) {
       {"batch_size", config.batchSize},
       {"seed", config.seed},
       {"seeds", config.seeds},
+      {"alphas", config.alphas},
       {"regularizer",
        {{"kind", regularizerKindName(regularizer.kind)},
         {"alpha", regularizer.alpha},
@@ -226,6 +229,7 @@ ClassifierTrainingConfig classifierTrainingConfigFromJson(const nlohmann::json& 
   reader.read("batch_size", config.batchSize);
   reader.read("seed", config.seed);
   reader.read("seeds", config.seeds);
+  reader.read("alphas", config.alphas);
   if (const nlohmann::json* regularizerJson = reader.find("regularizer")) {
     RegularizerConfig& regularizer = config.regularizer;
     ConfigReader regularizerReader(*regularizerJson, "classifier training config: regularizer");
@@ -290,6 +294,17 @@ void validate(const ClassifierTrainingConfig& config) {
   if (config.epochs < 1) fail("'epochs' must be positive");
   if (config.batchSize < 1) fail("'batch_size' must be positive");
   const RegularizerConfig& regularizer = config.regularizer;
+  if (!config.alphas.empty()) {
+    if (regularizer.kind != RegularizerKind::NeuralSimilarity)
+      fail("'alphas' sweeps the neural-similarity regularizer's alpha; this config's regularizer is " +
+           std::string(regularizerKindName(regularizer.kind)));
+    for (std::size_t i = 0; i < config.alphas.size(); ++i) {
+      if (!(config.alphas[i] >= 0.0)) fail("'alphas' must not be negative");
+      if (std::find(config.alphas.begin(), config.alphas.begin() + static_cast<std::ptrdiff_t>(i), config.alphas[i]) !=
+          config.alphas.begin() + static_cast<std::ptrdiff_t>(i))
+        fail("'alphas' names alpha " + formatCompact(config.alphas[i]) + " twice");
+    }
+  }
   switch (regularizer.kind) {
     case RegularizerKind::None:
       break;

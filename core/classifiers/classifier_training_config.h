@@ -128,6 +128,9 @@ struct ClassifierTrainingConfig {
   // Several runs from one config: one run (and run folder) per seed; empty: `seed` only.
   std::vector<std::uint64_t> seeds;
   RegularizerConfig regularizer;
+  // A sweep over the neural-similarity regularizer's strength: one launch per alpha, named
+  // "<name>-alpha<alpha>", each with every seed; empty: `regularizer.alpha` only.
+  std::vector<double> alphas;
   // Which weights the trained model keeps: the last epoch's, or the epoch with the best
   // validation accuracy (needs a validation fraction above 0).
   ModelSelection keep = ModelSelection::Final;
@@ -139,7 +142,7 @@ struct ClassifierTrainingConfig {
 // "crop_padding", "horizontal_flip"}}, "model": ClassifierConfig, "optimizer": {"kind": "sgd" |
 // "adam" | "adamw", "learning_rate", "momentum", "nesterov", "weight_decay"}, "schedule": {"kind":
 // "constant" | "step" | "cosine" | "cyclic", "step_epochs", "factor", "cycle_epochs",
-// "minimum_learning_rate"}, "epochs", "batch_size", "seed", "seeds", "regularizer": {"kind",
+// "minimum_learning_rate"}, "epochs", "batch_size", "seed", "seeds", "alphas", "regularizer": {"kind",
 // "alpha", "pair_batch_size", "target": RegularizationTargetConfig, "similarity":
 // SimilarityRegularizerConfig, "harmonization": {"importance_maps", "hdf5_dataset", "weight",
 // "label_smoothing", "pyramid_levels"}, "noise_sigma"}, "keep": "final" | "best_validation"}.

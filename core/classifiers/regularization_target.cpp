@@ -15,6 +15,7 @@
 #include "rsa/matrix_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/number_format.h"
 #include "runtime/job.h"
 
 namespace bp {
@@ -23,13 +24,6 @@ namespace {
 
 const char* targetSourceName(TargetSource source) {
   return source == TargetSource::Pixel ? "pixel" : "matrix_file";
-}
-
-std::string formatNumber(double value) {
-  std::string text = std::to_string(value);
-  while (!text.empty() && text.back() == '0') text.pop_back();
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  return text;
 }
 
 // Rows `indices` of a dataset's images as an n x C x H x W tensor.
@@ -164,7 +158,7 @@ RegularizationTarget makeRegularizationTarget(const SimilarityMatrix& matrix, co
   }
   if (config.threshold) {
     target.similarity = thresholdSimilarity(target.similarity, *config.threshold);
-    target.description += ", thresholded at " + formatNumber(*config.threshold);
+    target.description += ", thresholded at " + formatCompact(*config.threshold);
   }
   return target;
 }

@@ -111,7 +111,10 @@ class RunSummary {
 
 }  // namespace
 
-std::string runFolderName(const ClassifierTrainingConfig& config, std::uint64_t seed) {
+namespace {
+
+// The launch a config names: its name, or "<architecture>-<regularizer>[-pixel][-shuffled][-thresholded]".
+std::string launchName(const ClassifierTrainingConfig& config) {
   std::string name = config.name;
   if (name.empty()) {
     name = std::string(classifierArchitectureName(config.model.architecture)) + "-" +
@@ -123,7 +126,34 @@ std::string runFolderName(const ClassifierTrainingConfig& config, std::uint64_t 
       if (target.threshold) name += "-thresholded";
     }
   }
-  return sanitize(name) + "-seed" + std::to_string(seed);
+  return name;
+}
+
+}  // namespace
+
+std::vector<PlannedRun> plannedRuns(const ClassifierTrainingConfig& config, const fs::path& outputDir) {
+  std::vector<ClassifierTrainingConfig> launches;
+  if (config.alphas.empty()) launches.push_back(config);
+  for (const double alpha : config.alphas) {
+    ClassifierTrainingConfig launch = config;
+    launch.alphas.clear();
+    launch.regularizer.alpha = alpha;
+    launch.name = launchName(config) + "-alpha" + formatCompact(alpha);
+    launches.push_back(std::move(launch));
+  }
+  std::vector<PlannedRun> runs;
+  for (const ClassifierTrainingConfig& launch : launches)
+    for (const std::uint64_t seed : runSeeds(config)) {
+      PlannedRun run{launch, outputDir / runFolderName(launch, seed)};
+      run.config.seed = seed;
+      run.config.seeds.clear();
+      runs.push_back(std::move(run));
+    }
+  return runs;
+}
+
+std::string runFolderName(const ClassifierTrainingConfig& config, std::uint64_t seed) {
+  return sanitize(launchName(config)) + "-seed" + std::to_string(seed);
 }
 
 std::vector<std::uint64_t> runSeeds(const ClassifierTrainingConfig& config) {
@@ -296,18 +326,14 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
 std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const fs::path& outputDir, bool resume,
                                  const Job& job, const RunEpochCallback& onEpoch) {
   validate(config);
-  const std::vector<std::uint64_t> seeds = runSeeds(config);
+  const std::vector<PlannedRun> runs = plannedRuns(config, outputDir);
+  const double share = 1.0 / static_cast<double>(runs.size());
   std::vector<RunRecord> records;
-  for (std::size_t i = 0; i < seeds.size(); ++i) {
-    ClassifierTrainingConfig runConfig = config;
-    runConfig.seed = seeds[i];
-    runConfig.seeds.clear();
-    const fs::path folder = outputDir / runFolderName(config, seeds[i]);
-    const double share = 1.0 / static_cast<double>(seeds.size());
-    records.push_back(trainRun(runConfig, folder, resume,
-                               job.subJob(share * static_cast<double>(i), share * static_cast<double>(i + 1)),
+  for (const PlannedRun& run : runs) {
+    const auto done = static_cast<double>(records.size());
+    records.push_back(trainRun(run.config, run.folder, resume, job.subJob(share * done, share * (done + 1.0)),
                                [&](const ClassifierEpochReport& report) {
-                                 if (onEpoch) onEpoch(folder, report);
+                                 if (onEpoch) onEpoch(run.folder, report);
                                }));
   }
   return records;

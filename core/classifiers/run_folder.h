@@ -39,8 +39,17 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const std::filesystem
 
 using RunEpochCallback = std::function<void(const std::filesystem::path& folder, const ClassifierEpochReport&)>;
 
-// One run per seed of runSeeds(config), each in outputDir / runFolderName(config, seed), one after
-// the other. The first failure or cancellation stops the launch (later seeds do not start).
+// What a config launches: for each alpha of its sweep ("alphas", as a launch named
+// "<name>-alpha<alpha>"; else the config itself), one run per seed of runSeeds(config), each with
+// its own config (one seed, one alpha) and folder outputDir / runFolderName(...).
+struct PlannedRun {
+  ClassifierTrainingConfig config;
+  std::filesystem::path folder;
+};
+std::vector<PlannedRun> plannedRuns(const ClassifierTrainingConfig& config, const std::filesystem::path& outputDir);
+
+// The planned runs, one after the other. The first failure or cancellation stops the launch
+// (later runs do not start).
 std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const std::filesystem::path& outputDir,
                                  bool resume, const Job& job = {}, const RunEpochCallback& onEpoch = {});
 

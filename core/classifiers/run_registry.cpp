@@ -56,9 +56,11 @@ RunRecord recordFromSummary(const fs::path& folder, const nlohmann::json& summar
   if (record.state == RunState::Running && !processAlive(summary)) record.state = RunState::Interrupted;
   record.regularizer = summary.value("regularizer", std::string());
   if (record.regularizer == regularizerKindName(RegularizerKind::NeuralSimilarity)) {
-    const nlohmann::json target = summary.value("config", nlohmann::json::object())
-                                      .value("regularizer", nlohmann::json::object())
-                                      .value("target", nlohmann::json::object());
+    const nlohmann::json regularizer =
+        summary.value("config", nlohmann::json::object()).value("regularizer", nlohmann::json::object());
+    if (const auto alpha = regularizer.find("alpha"); alpha != regularizer.end() && alpha->is_number())
+      record.alpha = alpha->get<double>();
+    const nlohmann::json target = regularizer.value("target", nlohmann::json::object());
     if (target.value("shuffled", false)) {
       record.control = "shuffled";
     } else if (target.value("source", std::string()) == "pixel") {
@@ -158,6 +160,7 @@ nlohmann::json toJson(const RunRecord& record) {
                          {"state", runStateName(record.state)},
                          {"regularizer", record.regularizer},
                          {"target", record.target},
+                         {"alpha", finiteOrNull(record.alpha)},
                          {"seed", record.seed},
                          {"epochs_done", record.epochsDone},
                          {"epochs", record.epochs},

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/undefined.h"
+
 namespace bp {
 
 // One line of the training curve, after every epoch (plain values, safe to hand to a GUI).
@@ -71,6 +73,7 @@ struct RunRecord {
   std::string control;
   std::string target;       // the regularization target's description (empty before the data is read)
   std::string targetWarning;  // why the target is degenerate (SimilarityDistribution::degenerate), or empty
+  double alpha = kUndefined;  // the neural-similarity regularizer's strength; NaN for other regularizers
   std::uint64_t seed = 0;
   int epochsDone = 0;
   int epochs = 0;

@@ -165,6 +165,8 @@ ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const Pr
   probe.launch = run.record.group;
   probe.seed = run.record.seed;
   probe.regularizer = run.record.regularizer;
+  probe.control = run.record.control;
+  probe.alpha = run.record.alpha;
 
   const bool imported = isImportedModel(run.record);
   TrainedClassifier trained = loadAnalysisModel(run.record.folder);
@@ -217,6 +219,9 @@ ModelProbe probeModel(const ProbedRun& run, const LoadedImages& loaded, const Pr
 LaunchProbe summarizeLaunch(const std::string& name, const std::vector<const ModelProbe*>& models) {
   LaunchProbe launch;
   launch.name = name;
+  launch.regularizer = models.front()->regularizer;
+  launch.control = models.front()->control;
+  launch.alpha = models.front()->alpha;
   std::vector<double> clean;
   std::vector<double> alignment;
   for (const ModelProbe* model : models) {
@@ -262,9 +267,15 @@ LaunchProbe summarizeLaunch(const std::string& name, const std::vector<const Mod
       linf.push_back(medians.medianLinf);
       l2.push_back(medians.medianL2);
     }
-    summary.meanMedianEpsilon = meanAndSem(epsilons).mean;
-    summary.meanMedianLinf = meanAndSem(linf).mean;
-    summary.meanMedianL2 = meanAndSem(l2).mean;
+    const MeanAndSem epsilon = meanAndSem(epsilons);
+    const MeanAndSem linfNorm = meanAndSem(linf);
+    const MeanAndSem l2Norm = meanAndSem(l2);
+    summary.meanMedianEpsilon = epsilon.mean;
+    summary.semMedianEpsilon = epsilon.sem;
+    summary.meanMedianLinf = linfNorm.mean;
+    summary.semMedianLinf = linfNorm.sem;
+    summary.meanMedianL2 = l2Norm.mean;
+    summary.semMedianL2 = l2Norm.sem;
     launch.minimumNorms.push_back(summary);
   }
   return launch;
@@ -311,7 +322,10 @@ nlohmann::json toJson(const LaunchMinimumNorm& summary) {
           {"failed", summary.failed},
           {"mean_median_epsilon", finiteOrNull(summary.meanMedianEpsilon)},
           {"mean_median_linf", finiteOrNull(summary.meanMedianLinf)},
-          {"mean_median_l2", finiteOrNull(summary.meanMedianL2)}};
+          {"mean_median_l2", finiteOrNull(summary.meanMedianL2)},
+          {"sem_median_epsilon", finiteOrNull(summary.semMedianEpsilon)},
+          {"sem_median_linf", finiteOrNull(summary.semMedianLinf)},
+          {"sem_median_l2", finiteOrNull(summary.semMedianL2)}};
 }
 
 nlohmann::json toJson(const LaunchProbe& launch) {
@@ -325,6 +339,9 @@ nlohmann::json toJson(const LaunchProbe& launch) {
   nlohmann::json minimumNorms = nlohmann::json::array();
   for (const auto& summary : launch.minimumNorms) minimumNorms.push_back(toJson(summary));
   return {{"name", launch.name},
+          {"regularizer", launch.regularizer},
+          {"control", launch.control},
+          {"alpha", finiteOrNull(launch.alpha)},
           {"models", launch.models},
           {"seeds", launch.seeds},
           {"mean_clean_accuracy", finiteOrNull(launch.meanCleanAccuracy)},

@@ -58,6 +58,8 @@ struct ModelProbe {
   std::string launch;  // RunRecord::group
   std::uint64_t seed = 0;
   std::string regularizer;
+  std::string control;  // RunRecord::control: "shuffled", "pixel" or empty
+  double alpha = 0.0;   // RunRecord::alpha
   int classCount = 0;  // the model's outputs
   double cleanAccuracy = 0.0;
   std::vector<CorruptionCurve> corruptions;  // one per ProbeConfig::corruptions
@@ -79,10 +81,17 @@ struct LaunchMinimumNorm {
   double meanMedianEpsilon = 0.0;
   double meanMedianLinf = 0.0;
   double meanMedianL2 = 0.0;
+  // Standard errors over the models (NaN for one model, or when a median is infinite).
+  double semMedianEpsilon = 0.0;
+  double semMedianLinf = 0.0;
+  double semMedianL2 = 0.0;
 };
 
 struct LaunchProbe {
   std::string name;                 // RunRecord::group
+  std::string regularizer;          // of its first model (a launch is one config over seeds)
+  std::string control;
+  double alpha = 0.0;               // NaN unless neural similarity: the trade-off over alpha
   std::vector<std::string> models;  // the runs' names, in report order
   std::vector<std::uint64_t> seeds;
   // Over seeds: standard error sd / sqrt(n), n - 1 sample deviation (NaN for one model).

@@ -12,6 +12,7 @@
 #include "data/default_data.h"
 #include "measures/dataset_summary.h"
 #include "measures/reliability.h"
+#include "probing/alpha_trade_off.h"
 #include "report/report_sections.h"
 #include "report/svg_chart.h"
 #include "runtime/number_format.h"
@@ -377,6 +378,40 @@ ReportSection robustnessSection(const fs::path& file, ReportContext& context) {
       section.figures.push_back(svgFigure(
           renderLineChartSvg(chart), chart.width, chart.height,
           "Accuracy under " + chart.title + " of growing severity, mean \u00b1 SEM over each launch's seeds."));
+    }
+    // Over a sweep of alpha: clean accuracy against each robustness measure, one point per alpha.
+    std::vector<std::pair<AlphaTradeOffMeasure, std::string>> measures;
+    for (std::size_t i = 0; i < sweeps.size(); ++i)
+      measures.push_back({{AlphaTradeOffMeasure::Kind::CorruptionArea, i}, jsonText(sweeps[i], "kind") + " area"});
+    for (std::size_t i = 0; i < attacks.size(); ++i)
+      measures.push_back({{AlphaTradeOffMeasure::Kind::MedianL2, i}, "median L2 of " + jsonText(attacks[i], "attack")});
+    for (const auto& [measure, label] : measures) {
+      const std::vector<AlphaTradeOffSeries> tradeOff = alphaTradeOff(report, measure);
+      if (tradeOff.empty()) break;
+      LineChart chart;
+      chart.title = "Clean accuracy and " + label + " over alpha";
+      chart.xLabel = "clean accuracy";
+      chart.yLabel = label;
+      std::string alphas;
+      for (const AlphaTradeOffSeries& one : tradeOff) {
+        ChartSeries series;
+        series.name = one.name;
+        std::string values;
+        for (const AlphaTradeOffPoint& point : one.points) {
+          series.x.push_back(point.clean);
+          series.y.push_back(point.robustness);
+          series.error.push_back(point.robustnessSem);
+          if (std::isfinite(point.alpha)) values += (values.empty() ? "" : ", ") + formatCompact(point.alpha);
+        }
+        if (!values.empty()) alphas += (alphas.empty() ? "" : "; ") + one.name + ": alpha " + values;
+        chart.series.push_back(std::move(series));
+      }
+      section.figures.push_back(svgFigure(
+          renderLineChartSvg(chart), chart.width, chart.height,
+          "The trade-off over alpha: each line joins one target's launches in increasing alpha (" + alphas +
+              "), single points are launches without one; " + label +
+              " mean \u00b1 SEM over seeds (the clean accuracies' SEMs are in the table). Up and to the right is "
+              "more robust at a higher accuracy."));
     }
     if (report.contains("config")) context.configs.push_back({"Probe config", report.at("config").dump(2)});
     if (report.contains("runtime")) context.runtimes.emplace_back("probe", report.at("runtime"));

@@ -117,17 +117,21 @@ void ConfigReader::read(const std::string& key, std::vector<std::uint64_t>& targ
   target = std::move(values);
 }
 
-void ConfigReader::read(const std::string& key, std::vector<float>& target) {
+template <class Number>
+void ConfigReader::readNumbers(const std::string& key, std::vector<Number>& target) {
   const auto* v = value(key);
   if (!v) return;
   if (!v->is_array()) fail(key, "must be a list of numbers");
-  std::vector<float> values;
+  std::vector<Number> values;
   for (const auto& item : *v) {
     if (!item.is_number()) fail(key, "must be a list of numbers");
-    values.push_back(item.get<float>());
+    values.push_back(item.get<Number>());
   }
   target = std::move(values);
 }
+
+void ConfigReader::read(const std::string& key, std::vector<float>& target) { readNumbers(key, target); }
+void ConfigReader::read(const std::string& key, std::vector<double>& target) { readNumbers(key, target); }
 
 void ConfigReader::read(const std::string& key, std::vector<std::string>& target) {
   const auto* v = value(key);

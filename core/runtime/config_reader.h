@@ -35,6 +35,7 @@ public:
   void read(const std::string& key, std::vector<int>& target);
   void read(const std::string& key, std::vector<std::uint64_t>& target);  // non-negative integers only (seeds)
   void read(const std::string& key, std::vector<float>& target);
+  void read(const std::string& key, std::vector<double>& target);
   void read(const std::string& key, std::vector<std::string>& target);
   // The raw value when present (for nested configs and enums the caller parses); nullptr otherwise.
   const nlohmann::json* find(const std::string& key);
@@ -46,6 +47,8 @@ public:
 
 private:
   const nlohmann::json* value(const std::string& key);
+  template <class Number>
+  void readNumbers(const std::string& key, std::vector<Number>& target);
 
   const nlohmann::json& json_;
   std::string what_;

@@ -16,6 +16,14 @@ std::string formatFixed(double value, int decimals) {
   return text;
 }
 
+std::string formatCompact(double value) {
+  std::string text = formatFixed(value, 6);
+  if (text.find('.') == std::string::npos) return text;  // "—", "∞"
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
 std::string formatMeanSem(double mean, double sem, int decimals) {
   if (!std::isfinite(mean) || !std::isfinite(sem)) return formatFixed(mean, decimals);
   return formatFixed(mean, decimals) + " \u00b1 " + formatFixed(sem, decimals);

@@ -7,6 +7,8 @@ namespace bp {
 
 // `value` with `decimals` digits after the point ("0.8125"); "—" for NaN, "∞" / "−∞" for infinities.
 std::string formatFixed(double value, int decimals);
+// Six decimals at most, without trailing zeros: "0.5", "20", "0.001" (names and descriptions).
+std::string formatCompact(double value);
 // "mean ± sem" with `decimals` digits; the mean alone when sem is not finite (one seed).
 std::string formatMeanSem(double mean, double sem, int decimals);
 

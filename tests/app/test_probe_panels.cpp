@@ -30,6 +30,7 @@
 #include "data/static_hdf5.h"
 #include "data/synthetic_v1.h"
 #include "runtime/atomic_file.h"
+#include "alpha_sweep_report.h"
 #include "striped_images.h"
 #include "test_support.h"
 #include "torchscript_fixture.h"
@@ -305,6 +306,23 @@ private Q_SLOTS:
     const auto reports = nlohmann::json::parse(bp::readTextFile(json.toStdString()));
     QCOMPARE(reports.at("probe").at("format").get<std::string>(), std::string("brainprior probe report"));
     QCOMPARE(reports.at("predictivity").at("models").size(), std::size_t{2});
+  }
+
+  void dashboardDrawsTheTradeOffOverAlpha() {
+    MainWindow window({});
+    ComparisonPanel* panel = window.comparisonPanel();
+    panel->setProbeReport(bp::test::alphaSweepProbeReport());
+    // The noise figure's chooser: the curves, then clean accuracy against each robustness measure.
+    auto* chooser = panel->findChild<QComboBox*>(QStringLiteral("noiseChooser"));
+    QVERIFY(chooser);
+    QCOMPARE(chooser->count(), 3);
+    QVERIFY(chooser->itemText(1).startsWith(QStringLiteral("Over alpha: clean accuracy and")));
+    chooser->setCurrentIndex(1);
+    // The baseline's point and the neural and shuffled targets' lines, each with error bars.
+    QCOMPARE(panel->noisePlot()->seriesCount(), 3);
+    QCOMPARE(panel->noisePlot()->plot()->xAxis->label(), QStringLiteral("clean accuracy"));
+    // The launch rows give the median L2 with its SEM over seeds.
+    QVERIFY(panel->table()->item(0, panel->table()->columnCount() - 1)->text().contains(QStringLiteral("±")));
   }
 
   void dashboardShowsTheAlignmentScore() {

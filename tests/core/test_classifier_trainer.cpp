@@ -104,6 +104,39 @@ class TestClassifierTrainer : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, validate(invalid));  // no importance maps
   }
 
+  void anAlphaSweepPlansOneLaunchPerAlphaAndSeed() {
+    ClassifierTrainingConfig config = neuralConfig(data_, target_);
+    config.name = "neural";
+    config.seeds = {1, 2};
+    config.alphas = {0.5, 20};
+    QCOMPARE(toJson(classifierTrainingConfigFromJson(toJson(config))), toJson(config));
+    const std::vector<PlannedRun> runs = plannedRuns(config, "out");
+    QCOMPARE(runs.size(), std::size_t{4});
+    const std::vector<std::string> folders = {"out/neural-alpha0.5-seed1", "out/neural-alpha0.5-seed2",
+                                              "out/neural-alpha20-seed1", "out/neural-alpha20-seed2"};
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      QCOMPARE(runs[i].folder.string(), folders[i]);
+      // Each run's own config: one alpha, one seed, no sweep left, so that a resume compares alike.
+      QCOMPARE(runs[i].config.regularizer.alpha, i < 2 ? 0.5 : 20.0);
+      QCOMPARE(runs[i].config.seed, std::uint64_t{i % 2 + 1});
+      QVERIFY(runs[i].config.alphas.empty() && runs[i].config.seeds.empty());
+    }
+    // Without a sweep: the config's own launch.
+    QCOMPARE(plannedRuns(neuralConfig(data_, target_), "out").front().config.regularizer.alpha, 2.0);
+
+    ClassifierTrainingConfig plain = baseConfig(data_);
+    plain.alphas = {1.0};
+    QVERIFY_THROWS_EXCEPTION(Error, validate(plain));  // alpha belongs to neural similarity
+    config.alphas = {2, 2};
+    try {
+      validate(config);
+      QFAIL("a sweep naming one alpha twice was accepted");
+    } catch (const Error& error) {
+      QVERIFY2(std::string(error.what()).find("names alpha 2 twice") != std::string::npos, error.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, classifierTrainingConfigFromJson({{"alphas", {1, "two"}}}));
+  }
+
   void learningRateSchedulesFollowTheirFormulas() {
     LearningRateSchedule cyclic;  // defaults: x0.3 every 4 epochs, cycles of 20
     QCOMPARE(learningRateAt(0.1, cyclic, 1, 40), 0.1);

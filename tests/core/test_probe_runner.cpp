@@ -13,6 +13,7 @@
 #include "classifiers/regularization_target.h"
 #include "classifiers/run_folder.h"
 #include "data/dataset_io.h"
+#include "probing/alpha_trade_off.h"
 #include "probing/probe_runner.h"
 #include "test_registry.h"
 
@@ -28,6 +29,7 @@
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/runtime.h"
+#include "alpha_sweep_report.h"
 #include "striped_images.h"
 #include "test_support.h"
 
@@ -165,6 +167,36 @@ class TestProbeRunner : public QObject {
                        (a.corruptions[0].accuracies[i] + b.corruptions[0].accuracies[i]) / 2) < 1e-12);
     QVERIFY(std::abs(launch.meanCorruptionAreas[0] - (a.corruptionAreas[0] + b.corruptionAreas[0]) / 2) < 1e-12);
     QVERIFY(std::isfinite(launch.semCorruptionAreas[0]));
+    // The launch says what it is, for the trade-off over alpha: a plain run has no alpha.
+    QCOMPARE(launch.regularizer, a.regularizer);
+    QVERIFY(std::isnan(launch.alpha));
+  }
+
+  void alphaTradeOffJoinsEachTargetsLaunchesInIncreasingAlpha() {
+    const nlohmann::json report = test::alphaSweepProbeReport();
+    const auto areas = alphaTradeOff(report, {AlphaTradeOffMeasure::Kind::CorruptionArea, 0});
+    QCOMPARE(areas.size(), std::size_t{3});
+    QCOMPARE(areas[0].name, std::string("baseline"));
+    QCOMPARE(areas[0].points.size(), std::size_t{1});
+    QVERIFY(std::isnan(areas[0].points[0].alpha));
+    QCOMPARE(areas[1].name, std::string("neural_similarity"));
+    QCOMPARE(areas[2].name, std::string("neural_similarity (shuffled)"));
+    // The neural launches came as alpha 2, then 0.5: joined in increasing alpha.
+    QCOMPARE(areas[1].points.size(), std::size_t{2});
+    QCOMPARE(areas[1].points[0].alpha, 0.5);
+    QCOMPARE(areas[1].points[0].clean, 0.79);
+    QCOMPARE(areas[1].points[0].robustness, 0.48);
+    QCOMPARE(areas[1].points[1].robustness, 0.55);
+    QCOMPARE(areas[1].points[1].robustnessSem, 0.02);
+    const auto l2 = alphaTradeOff(report, {AlphaTradeOffMeasure::Kind::MedianL2, 0});
+    QCOMPARE(l2[2].points[1].robustness, 0.49);
+    QCOMPARE(l2[2].points[1].robustnessSem, 0.03);
+    // One alpha per target is no sweep: nothing to draw.
+    nlohmann::json single = report;
+    single["launches"].erase(4);
+    single["launches"].erase(2);
+    QVERIFY(alphaTradeOff(single, {AlphaTradeOffMeasure::Kind::CorruptionArea, 0}).empty());
+    QVERIFY_THROWS_EXCEPTION(Error, alphaTradeOff(report, {AlphaTradeOffMeasure::Kind::CorruptionArea, 3}));
   }
 
   void curveAreaIsTheMeanAccuracyOverTheSeverityRange() {

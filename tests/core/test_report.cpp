@@ -25,6 +25,7 @@
 #include "rsa/similarity.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "alpha_sweep_report.h"
 #include "striped_images.h"
 #include "test_registry.h"
 #include "test_support.h"
@@ -382,6 +383,25 @@ class ReportTest : public QObject {
     QCOMPARE(count(html, "<img src=\"data:image/svg+xml;base64,"), std::size_t{8});
     QVERIFY(html.find("stripes project") != std::string::npos);
     QCOMPARE(count(html, "<details><summary>"), configs->listings.size());  // configs folded away
+  }
+
+  void aSweepOverAlphaDrawsItsTradeOff() {
+    test::ScratchDir dir;
+    writeFileAtomically(dir / "probe.json", test::alphaSweepProbeReport().dump());
+    ReportInputs inputs;
+    inputs.probeReport = dir / "probe.json";
+    const Report report = buildReport(inputs);
+    const ReportSection* robustness = findSection(report, "Robustness");
+    QVERIFY(robustness);
+    // The noise curves, then clean accuracy against the noise area and against the median L2.
+    QCOMPARE(robustness->figures.size(), std::size_t{3});
+    const std::string& caption = robustness->figures[1].caption;
+    QVERIFY2(caption.find("neural_similarity: alpha 0.5, 2; neural_similarity (shuffled): alpha 0.5, 2") !=
+                 std::string::npos,
+             caption.c_str());
+    QVERIFY(robustness->figures[2].caption.find("median L2 of pgd_l2_search") != std::string::npos);
+    // Three series: the baseline's point and the two targets' lines.
+    QCOMPARE(count(robustness->figures[1].svg, "<polyline"), std::size_t{3});
   }
 
   void brokenInputsNameTheirFile() {
