@@ -432,8 +432,11 @@ void ComparisonPanel::setProbeReport(const nlohmann::json& report) {
     addTradeOff(bp::AlphaTradeOffMeasure::Kind::CorruptionArea, i,
                 tr("%1 area").arg(corruptionLabel(first.at("corruptions").at(i).at("kind"))));
   for (std::size_t i = 0; i < first.at("minimum_norms").size(); ++i)
-    addTradeOff(bp::AlphaTradeOffMeasure::Kind::MedianL2, i,
-                tr("median L2 (%1)").arg(attackLabel(first.at("minimum_norms").at(i).at("attack").get<std::string>())));
+    addTradeOff(bp::AlphaTradeOffMeasure::Kind::MedianNorm, i,
+                tr("median %1 (%2)")
+                    .arg(first.at("minimum_norms").at(i).at("norm").get<std::string>() == "l2" ? QStringLiteral("L2")
+                                                                                              : QStringLiteral("L∞"),
+                         attackLabel(first.at("minimum_norms").at(i).at("attack").get<std::string>())));
   sweep_->blockSignals(false);
   attack_->blockSignals(true);
   attack_->clear();

@@ -35,15 +35,16 @@ std::vector<AlphaTradeOffSeries> alphaTradeOff(const nlohmann::json& probeReport
         point.robustnessSem = numberOr(corruption, "sem_area");
       } else {
         const nlohmann::json& search = launch.at("minimum_norms").at(measure.index);
-        point.robustness = numberOr(search, "mean_median_l2");
-        point.robustnessSem = numberOr(search, "sem_median_l2");
+        const bool l2 = search.at("norm").get<std::string>() == "l2";
+        point.robustness = numberOr(search, l2 ? "mean_median_l2" : "mean_median_linf");
+        point.robustnessSem = numberOr(search, l2 ? "sem_median_l2" : "sem_median_linf");
       }
       if (std::isnan(point.alpha)) {
         series.push_back({launch.at("name").get<std::string>(), {point}});
         continue;
       }
       const std::string control = launch.value("control", std::string());
-      const std::string name = launch.at("regularizer").get<std::string>() + (control.empty() ? "" : " (" + control + ")");
+      const std::string name = control.empty() ? launch.at("regularizer").get<std::string>() : control + " control";
       const auto [found, added] = swept.emplace(name, series.size());
       if (added) series.push_back({name, {}});
       std::vector<AlphaTradeOffPoint>& points = series[found->second].points;

@@ -13,7 +13,9 @@
 namespace bp {
 
 struct AlphaTradeOffMeasure {
-  enum class Kind { CorruptionArea, MedianL2 };
+  // A corruption's curve area, or a minimum-norm search's median smallest perturbation in the
+  // search's own norm (L2 or L-infinity).
+  enum class Kind { CorruptionArea, MedianNorm };
   Kind kind = Kind::CorruptionArea;
   std::size_t index = 0;  // the launch's corruptions[index], or minimum_norms[index]
 };
@@ -27,7 +29,7 @@ struct AlphaTradeOffPoint {
 };
 
 struct AlphaTradeOffSeries {
-  std::string name;  // "neural_similarity", "neural_similarity (shuffled)", or a launch's name
+  std::string name;  // the regularizer ("neural_similarity"), its control ("shuffled control"), or a launch's name
   std::vector<AlphaTradeOffPoint> points;  // in increasing alpha
 };
 

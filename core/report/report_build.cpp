@@ -384,7 +384,9 @@ ReportSection robustnessSection(const fs::path& file, ReportContext& context) {
     for (std::size_t i = 0; i < sweeps.size(); ++i)
       measures.push_back({{AlphaTradeOffMeasure::Kind::CorruptionArea, i}, jsonText(sweeps[i], "kind") + " area"});
     for (std::size_t i = 0; i < attacks.size(); ++i)
-      measures.push_back({{AlphaTradeOffMeasure::Kind::MedianL2, i}, "median L2 of " + jsonText(attacks[i], "attack")});
+      measures.push_back({{AlphaTradeOffMeasure::Kind::MedianNorm, i},
+                          std::string(jsonText(attacks[i], "norm") == "l2" ? "median L2" : "median L\u221e") + " of " +
+                              jsonText(attacks[i], "attack")});
     for (const auto& [measure, label] : measures) {
       const std::vector<AlphaTradeOffSeries> tradeOff = alphaTradeOff(report, measure);
       if (tradeOff.empty()) break;

@@ -180,7 +180,7 @@ class TestProbeRunner : public QObject {
     QCOMPARE(areas[0].points.size(), std::size_t{1});
     QVERIFY(std::isnan(areas[0].points[0].alpha));
     QCOMPARE(areas[1].name, std::string("neural_similarity"));
-    QCOMPARE(areas[2].name, std::string("neural_similarity (shuffled)"));
+    QCOMPARE(areas[2].name, std::string("shuffled control"));
     // The neural launches came as alpha 2, then 0.5: joined in increasing alpha.
     QCOMPARE(areas[1].points.size(), std::size_t{2});
     QCOMPARE(areas[1].points[0].alpha, 0.5);
@@ -188,7 +188,7 @@ class TestProbeRunner : public QObject {
     QCOMPARE(areas[1].points[0].robustness, 0.48);
     QCOMPARE(areas[1].points[1].robustness, 0.55);
     QCOMPARE(areas[1].points[1].robustnessSem, 0.02);
-    const auto l2 = alphaTradeOff(report, {AlphaTradeOffMeasure::Kind::MedianL2, 0});
+    const auto l2 = alphaTradeOff(report, {AlphaTradeOffMeasure::Kind::MedianNorm, 0});
     QCOMPARE(l2[2].points[1].robustness, 0.49);
     QCOMPARE(l2[2].points[1].robustnessSem, 0.03);
     // One alpha per target is no sweep: nothing to draw.

@@ -396,7 +396,7 @@ class ReportTest : public QObject {
     // The noise curves, then clean accuracy against the noise area and against the median L2.
     QCOMPARE(robustness->figures.size(), std::size_t{3});
     const std::string& caption = robustness->figures[1].caption;
-    QVERIFY2(caption.find("neural_similarity: alpha 0.5, 2; neural_similarity (shuffled): alpha 0.5, 2") !=
+    QVERIFY2(caption.find("neural_similarity: alpha 0.5, 2; shuffled control: alpha 0.5, 2") !=
                  std::string::npos,
              caption.c_str());
     QVERIFY(robustness->figures[2].caption.find("median L2 of pgd_l2_search") != std::string::npos);
