@@ -6,6 +6,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "classifiers/similarity_regularizer.h"
 #include "rsa/similarity_distribution.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
@@ -108,10 +109,6 @@ class RunSummary {
   fs::path path_;
   nlohmann::json summary_;
 };
-
-}  // namespace
-
-namespace {
 
 // The launch a config names: its name, or "<architecture>-<regularizer>[-pixel][-shuffled][-thresholded]".
 std::string launchName(const ClassifierTrainingConfig& config) {
@@ -239,9 +236,12 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
       if (!distribution.degenerate.empty())
         log.add("warning: the target is not a structure to train towards: " + distribution.degenerate);
       // What alpha means depends on the target: against a model whose similarities are all 0, the
-      // regularizer's term is alpha x mean atanh(target)^2. Compared with the cross-entropy of a
-      // classifier at chance, ln(classes), it says which loss will lead the first epochs.
-      const double regularizerScale = runConfig.regularizer.alpha * distribution.meanSquaredAtanh;
+      // regularizer's term is alpha x mean atanh(target)^2 (the target as trained towards: after a
+      // threshold, with the run's clamp). Compared with the cross-entropy of a classifier at chance,
+      // ln(classes), it says which loss will lead the first epochs.
+      const double regularizerScale =
+          runConfig.regularizer.alpha *
+          targetLossScale(data.target->similarity, runConfig.regularizer.similarity.clampEpsilon);
       const double chanceEntropy = std::log(static_cast<double>(runConfig.model.classCount));
       (*summary)["regularizer_scale"] = {{"alpha_times_mean_squared_atanh", finiteOrNull(regularizerScale)},
                                          {"cross_entropy_at_chance", chanceEntropy}};

@@ -110,6 +110,12 @@ torch::Tensor similarityLoss(const torch::Tensor& modelSimilarity, const torch::
   return (model - target).pow(2).mean();
 }
 
+double targetLossScale(const torch::Tensor& target, double clampEpsilon) {
+  const torch::Tensor pairs = target.masked_select(~torch::eye(target.size(0), target.options().dtype(torch::kBool)));
+  if (pairs.numel() == 0) return 0.0;
+  return similarityLoss(torch::zeros_like(pairs), pairs, clampEpsilon).item<double>();
+}
+
 torch::Tensor rowCosine(const torch::Tensor& first, const torch::Tensor& second) {
   const torch::Tensor dot = (first * second).sum(1);
   return dot / (first.norm(2, 1) * second.norm(2, 1)).clamp_min(1e-8);

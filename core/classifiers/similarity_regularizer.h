@@ -72,6 +72,10 @@ TORCH_MODULE(SimilarityRegularizer);
 torch::Tensor similarityLoss(const torch::Tensor& modelSimilarity, const torch::Tensor& targetSimilarity,
                              double clampEpsilon);
 
+// The loss towards `target` (n x n, its pairs i != j) of a model whose similarities are all 0:
+// mean atanh(clamp(S_target))^2, what alpha multiplies at the start of training.
+double targetLossScale(const torch::Tensor& target, double clampEpsilon);
+
 // Cosine of row p of `first` and row p of `second` (both P x features): P values. A zero row has
 // cosine 0 with everything (the norms' product is floored at 1e-8).
 torch::Tensor rowCosine(const torch::Tensor& first, const torch::Tensor& second);
