@@ -376,11 +376,9 @@ void SimilarityPanel::describeValues(Slot slot) {
   jobs_.run<bp::SimilarityDistribution>(
       tr("Describing the values of %1").arg(slotName(slot)),
       [matrix, file](const bp::Job& job) {
-        if (!file.isEmpty()) {
-          // A large file is shown as block means: its own values say what the matrix holds.
-          const auto opened = bp::SimilarityMatrixFile::open(file.toStdString());
-          if (opened.size() != matrix->size) return bp::describeSimilarity(opened, job);
-        }
+        // A large file is shown as block means: its own values say what the matrix holds.
+        if (matrix->provenance.contains("block_means"))
+          return bp::describeSimilarity(bp::SimilarityMatrixFile::open(file.toStdString()), job);
         return bp::describeSimilarity(*matrix);
       },
       [this, slot, matrix](bp::SimilarityDistribution& d) {
@@ -429,6 +427,7 @@ void SimilarityPanel::openMatrixFile(Slot slot, const QString& path, const QStri
         overview.values = file.readDownsampled(bp::widgets::HeatmapView::kMaxDisplayCellsPerSide, &overview.size, job);
         const auto factor = (file.size() + overview.size - 1) / overview.size;
         for (std::int64_t i = 0; i < overview.size; ++i) overview.imageIds.push_back(file.imageIds()[i * factor]);
+        overview.provenance["block_means"] = factor;  // what the view shows: means of factor x factor blocks
         bp::logInfo("Showing " + std::to_string(file.size()) + " images as " + std::to_string(overview.size) +
                     " blocks of " + std::to_string(factor) + " (block means)");
         return std::make_shared<const bp::SimilarityMatrix>(std::move(overview));

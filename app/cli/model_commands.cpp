@@ -199,15 +199,17 @@ void runTarget(const GlobalOptions& global, const TargetOptions& options) {
   const NeuralTargetPlan plan =
       planNeuralTarget(fitted, dataset, images ? &*images : nullptr, config, job.subJob(0.2, 0.5));
 
+  SimilarityDistribution distribution;
   if (plan.features.rows > kInMemorySimilarityLimit) {
     computeSimilarityToFile(plan.features, plan.similarity, options.output, job.subJob(0.5, 1.0));
+    distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));  // read back in blocks
   } else {
     SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, job.subJob(0.5, 0.9));
     matrix.provenance["neural_target"] = plan.provenance;
     matrix.provenance["neural_target"]["model_file"] = options.model;
     writeSimilarityMatrix(matrix, options.output, job.subJob(0.9, 1.0));
+    distribution = describeSimilarity(matrix);
   }
-  const SimilarityDistribution distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));
   if (!distribution.degenerate.empty()) logWarning(options.output + ": " + distribution.degenerate);
   nlohmann::json result = {{"target", options.output},
                            {"images", plan.features.rows},

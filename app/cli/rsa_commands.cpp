@@ -96,12 +96,15 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
   if (!options.weightsFile.empty()) config.unitWeights = readNpy(options.weightsFile).toFloat();
 
   const bool streamed = options.stream || features.rows > kInMemorySimilarityLimit;
+  SimilarityDistribution distribution;
   const auto computeJob = job.subJob(featuresFile ? 0.0 : options.model.empty() ? 0.3 : 0.6, 1.0);
   if (streamed) {
     if (options.order != "none" || options.rank || !options.csv.empty())
       throw Error("--order, --rank and --csv need the matrix in memory; they are unavailable with " +
                   std::to_string(features.rows) + " images (streamed to disk)");
     computeSimilarityToFile(features, config, options.output, computeJob);
+    // Read back in blocks of rows: the matrix was never whole in memory.
+    distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));
   } else {
     auto matrix = computeSimilarity(features, config, computeJob.subJob(0.0, 0.8));
     if (options.order == "label") matrix = reorder(matrix, orderByLabel(matrix));
@@ -109,11 +112,10 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
     if (options.order == "neuron") matrix = reorder(matrix, orderByValues(unitColumn(features, options.orderNeuron)));
     if (options.rank) matrix = rankTransform(matrix);
     writeSimilarityMatrix(matrix, options.output, computeJob.subJob(0.9, 1.0));
+    distribution = describeSimilarity(matrix);
     if (!options.csv.empty()) exportSimilarityCsv(matrix, options.csv);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  // Read back from the file (any size, memory bounded): its values as they were written.
-  const SimilarityDistribution distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));
   if (!distribution.degenerate.empty()) logWarning(options.output + ": " + distribution.degenerate);
   printJson({{"output", options.output},
              {"images", features.rows},

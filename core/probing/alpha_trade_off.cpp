@@ -6,19 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/config_reader.h"
 #include "runtime/error.h"
-#include "runtime/undefined.h"
 
 namespace bp {
-namespace {
-
-double numberOr(const nlohmann::json& object, const char* key) {
-  const auto found = object.find(key);
-  return found == object.end() || !found->is_number() ? kUndefined : found->get<double>();
-}
-
-}  // namespace
-
 std::vector<AlphaTradeOffSeries> alphaTradeOff(const nlohmann::json& probeReport, const AlphaTradeOffMeasure& measure) {
   std::vector<AlphaTradeOffSeries> series;
   std::map<std::string, std::size_t> swept;  // series name -> index, for launches with an alpha
@@ -26,18 +17,18 @@ std::vector<AlphaTradeOffSeries> alphaTradeOff(const nlohmann::json& probeReport
   try {
     for (const nlohmann::json& launch : probeReport.at("launches")) {
       AlphaTradeOffPoint point;
-      point.alpha = numberOr(launch, "alpha");
-      point.clean = numberOr(launch, "mean_clean_accuracy");
-      point.cleanSem = numberOr(launch, "sem_clean_accuracy");
+      point.alpha = numberAt(launch, "alpha");
+      point.clean = numberAt(launch, "mean_clean_accuracy");
+      point.cleanSem = numberAt(launch, "sem_clean_accuracy");
       if (measure.kind == AlphaTradeOffMeasure::Kind::CorruptionArea) {
         const nlohmann::json& corruption = launch.at("corruptions").at(measure.index);
-        point.robustness = numberOr(corruption, "mean_area");
-        point.robustnessSem = numberOr(corruption, "sem_area");
+        point.robustness = numberAt(corruption, "mean_area");
+        point.robustnessSem = numberAt(corruption, "sem_area");
       } else {
         const nlohmann::json& search = launch.at("minimum_norms").at(measure.index);
         const bool l2 = search.at("norm").get<std::string>() == "l2";
-        point.robustness = numberOr(search, l2 ? "mean_median_l2" : "mean_median_linf");
-        point.robustnessSem = numberOr(search, l2 ? "sem_median_l2" : "sem_median_linf");
+        point.robustness = numberAt(search, l2 ? "mean_median_l2" : "mean_median_linf");
+        point.robustnessSem = numberAt(search, l2 ? "sem_median_l2" : "sem_median_linf");
       }
       if (std::isnan(point.alpha)) {
         series.push_back({launch.at("name").get<std::string>(), {point}});

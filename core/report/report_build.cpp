@@ -27,12 +27,6 @@ namespace report_detail {
 
 namespace fs = std::filesystem;
 
-double numberAt(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return std::numeric_limits<double>::quiet_NaN();
-  const auto found = object.find(key);
-  return found == object.end() ? std::numeric_limits<double>::quiet_NaN() : numberOrNaN(*found);
-}
-
 ReportFigure svgFigure(const std::string& svg, int width, int height, const std::string& caption) {
   ReportFigure figure;
   figure.svg = svg;

@@ -7,6 +7,7 @@
 #include "models/neural_model.h"
 #include "report/report_sections.h"
 #include "report/svg_chart.h"
+#include "runtime/config_reader.h"
 #include "runtime/number_format.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"

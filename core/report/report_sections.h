@@ -25,9 +25,6 @@ struct ReportContext {
   std::vector<std::pair<std::string, nlohmann::json>> runtimes;
 };
 
-// The value at `key` as a number: NaN when it is absent or null.
-double numberAt(const nlohmann::json& object, const char* key);
-
 // A chart as a figure of its natural size.
 ReportFigure svgFigure(const std::string& svg, int width, int height, const std::string& caption);
 

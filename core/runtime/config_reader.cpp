@@ -21,6 +21,12 @@ double numberOrNaN(const nlohmann::json& value) {
   return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
 }
 
+double numberAt(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return std::numeric_limits<double>::quiet_NaN();
+  const auto found = object.find(key);
+  return found == object.end() ? std::numeric_limits<double>::quiet_NaN() : numberOrNaN(*found);
+}
+
 ConfigReader::ConfigReader(const nlohmann::json& json, std::string what) : json_(json), what_(std::move(what)) {
   if (!json_.is_object()) throw Error(what_ + ": expected a JSON object, found " + json_.dump());
 }

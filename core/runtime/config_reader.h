@@ -20,6 +20,8 @@ namespace bp {
 nlohmann::json finiteOrNull(double value);
 nlohmann::json finiteOrNull(const std::vector<double>& values);  // an array
 double numberOrNaN(const nlohmann::json& value);
+// The value at `key` of an object as a number: NaN when it is absent or null (or `object` is no object).
+double numberAt(const nlohmann::json& object, const char* key);
 
 class ConfigReader {
 public:
