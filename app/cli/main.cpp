@@ -10,6 +10,7 @@
 #include "classifier_commands.h"
 #include "cli_support.h"
 #include "data_commands.h"
+#include "local_workers.h"
 #include "demo_commands.h"
 #include "model_commands.h"
 #include "predictivity_commands.h"
@@ -20,6 +21,7 @@
 #include "runtime/error.h"
 
 int main(int argc, char** argv) {
+  bp::cli::recordCommandLine(argc, argv);
   CLI::App app{"BrainPrior command line: brain data, similarity, regularized training, probing"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "brainprior-cli " BRAINPRIOR_CLI_VERSION);

@@ -1,9 +1,14 @@
 #include "train_commands.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <memory>
 
 #include "classifiers/run_folder.h"
+#include "distributed/data_parallel_group.h"
+#include "local_workers.h"
 #include "runtime/error.h"
 
 namespace bp::cli {
@@ -15,7 +20,25 @@ struct TrainOptions {
   bool resume = false;
   int epochs = 0;
   std::vector<std::uint64_t> seeds;
+  int workers = 1;             // --nproc: local data-parallel workers this command starts
+  double timeoutSeconds = 300;  // how long a worker waits for the others
 };
+
+// This command's arguments for the workers that --nproc starts: the same, without --nproc, and
+// with a fair share of the cores each unless --threads says otherwise.
+std::vector<std::string> workerArguments(const GlobalOptions& global, int workers) {
+  std::vector<std::string> arguments(commandLine().begin() + (commandLine().empty() ? 0 : 1), commandLine().end());
+  for (auto at = arguments.begin(); at != arguments.end();) {
+    if (*at == "--nproc" && at + 1 != arguments.end()) at = arguments.erase(at, at + 2);
+    else if (at->rfind("--nproc=", 0) == 0) at = arguments.erase(at);
+    else ++at;
+  }
+  if (global.runtime.threads == 0) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    arguments.insert(arguments.begin(), {"--threads", std::to_string(std::max(1, cores / workers))});
+  }
+  return arguments;
+}
 
 void runTrain(const GlobalOptions& global, const TrainOptions& options) {
   ClassifierTrainingConfig config = readConfigFile(options.config, classifierTrainingConfigFromJson);
@@ -23,16 +46,38 @@ void runTrain(const GlobalOptions& global, const TrainOptions& options) {
   if (options.epochs > 0) config.epochs = options.epochs;
   if (!options.seeds.empty()) config.seeds = options.seeds;
   validate(config);
-  startRuntime(global);
-  const auto job = progressJob(global);
-  const std::vector<RunRecord> records =
-      trainRuns(config, options.outputDir, options.resume, job,
-                [&global](const std::filesystem::path& folder, const ClassifierEpochReport& report) {
-                  if (global.quiet) return;
-                  std::fprintf(stderr, "%s: epoch %d: loss %.4f (ce %.4f, regularization %.4f), test accuracy %.4f\n",
-                               folder.filename().string().c_str(), report.epoch, report.totalLoss,
-                               report.classificationLoss, report.regularizationLoss, report.testAccuracy);
-                });
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options.timeoutSeconds * 1000.0));
+  const LaunchEnvironment launch = launchEnvironment();
+  if (options.workers > 1) {
+    if (launch.distributed())
+      throw Error("--nproc starts its own workers: it cannot run inside a launch of " + launch.launcher +
+                  " (WORLD_SIZE " + std::to_string(launch.worldSize) + ")");
+    runLocalWorkers(options.workers, workerArguments(global, options.workers), timeout + std::chrono::seconds(10));
+    return;
+  }
+  // Rank 0 speaks for the launch: the others keep quiet but for warnings and errors.
+  GlobalOptions speaker = global;
+  if (launch.rank != 0) speaker.quiet = true;
+  startRuntime(speaker);
+  const std::unique_ptr<DataParallelGroup> group =
+      launch.distributed() ? std::make_unique<DataParallelGroup>(launch, timeout) : nullptr;
+  const auto job = progressJob(speaker);
+  std::vector<RunRecord> records;
+  try {
+    records = trainRuns(
+        config, options.outputDir, options.resume, job,
+        [&speaker](const std::filesystem::path& folder, const ClassifierEpochReport& report) {
+          if (speaker.quiet) return;
+          std::fprintf(stderr, "%s: epoch %d: loss %.4f (ce %.4f, regularization %.4f), test accuracy %.4f\n",
+                       folder.filename().string().c_str(), report.epoch, report.totalLoss, report.classificationLoss,
+                       report.regularizationLoss, report.testAccuracy);
+        },
+        group.get());
+  } catch (const std::exception& error) {
+    if (group) group->reportStopping(error.what());
+    throw;
+  }
+  if (group && !group->leads()) return;
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& record : records) {
     nlohmann::json summary = record.summary;
@@ -78,6 +123,18 @@ void addTrainCommands(CLI::App& app, GlobalOptions& global) {
                          "Continue runs from their checkpoints (a run folder that exists is refused otherwise)");
   trainCommand->add_option("--epochs", train->epochs, "Override the config's epochs")->check(CLI::PositiveNumber);
   trainCommand->add_option("--seeds", train->seeds, "Override the config's seeds (one run per seed)");
+  trainCommand
+      ->add_option("--nproc", train->workers,
+                   "Data-parallel workers to start on this machine (torch.distributed over Gloo; each takes a "
+                   "share of every batch; the weights match one process's). Under torchrun or srun, leave it out: "
+                   "their environment makes this process one worker")
+      ->check(CLI::Range(1, 1024));
+  trainCommand
+      ->add_option("--timeout", train->timeoutSeconds,
+                   "Seconds a data-parallel worker waits for the others (to join, and at every exchange) before it "
+                   "stops with an error naming the silent worker")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
   trainCommand->callback([&global, train] { runTrain(global, *train); });
 
   auto runs = std::make_shared<RunsOptions>();

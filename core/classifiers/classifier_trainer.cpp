@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "classifiers/training_regularizer.h"
+#include "distributed/data_parallel_group.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
@@ -138,11 +139,71 @@ TrainingBatch nextBatch(const ClassifierTrainingData& data, const torch::Tensor&
   return batch;
 }
 
-// The one place a loss becomes an update of the weights.
-void optimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss) {
+// This rank's share of a step's batch (the whole batch without a group).
+TrainingBatch shareOf(const TrainingBatch& batch, const DataParallelGroup* group) {
+  if (group == nullptr) return batch;
+  const std::int64_t count = batch.rows.size(0);
+  const RowShare share = rowShare(count, group->rank(), group->size());
+  TrainingBatch mine;
+  const std::int64_t size = share.end - share.begin;
+  mine.rows = batch.rows.narrow(0, share.begin, size);
+  mine.images = batch.images.narrow(0, share.begin, size);
+  mine.labels = batch.labels.narrow(0, share.begin, size);
+  if (batch.maps.defined()) mine.maps = batch.maps.narrow(0, share.begin, size);
+  mine.share = static_cast<double>(size) / static_cast<double>(count);
+  return mine;
+}
+
+// The one place a loss becomes an update of the weights. In a group, every rank's gradient is
+// this rank's part of the step's; their sum is the step's gradient.
+void optimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, DataParallelGroup* group) {
   optimizer.zero_grad();
   loss.backward();
+  if (group != nullptr) {
+    std::vector<torch::Tensor> gradients;
+    for (auto& parameterGroup : optimizer.param_groups())
+      for (auto& parameter : parameterGroup.params()) {
+        // A parameter this step did not reach still takes part, so every rank sends the same buckets.
+        if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
+        gradients.push_back(parameter.grad());
+      }
+    group->allReduceSum(gradients);
+  }
   optimizer.step();
+}
+
+// Accuracy on a set of images; in a group each rank counts its share and the counts are summed.
+double accuracyOf(Classifier& model, const torch::Tensor& images, const torch::Tensor& labels, const Job& job,
+                  DataParallelGroup* group) {
+  if (group == nullptr) return classifierAccuracy(model, images, labels, job);
+  const std::int64_t count = images.defined() ? images.size(0) : 0;
+  if (count == 0) return std::numeric_limits<double>::quiet_NaN();
+  const RowShare share = rowShare(count, group->rank(), group->size());
+  const std::int64_t size = share.end - share.begin;
+  const double mine = size > 0 ? classifierAccuracy(model, images.narrow(0, share.begin, size),
+                                                    labels.narrow(0, share.begin, size), job) *
+                                     static_cast<double>(size)
+                               : 0.0;
+  torch::Tensor correct = torch::full({1}, std::round(mine), torch::kDouble);
+  group->allReduceSum({correct});
+  return correct.item<double>() / static_cast<double>(count);
+}
+
+// Every rank of a group must hold images in every share of every step: a batch (and the last,
+// smaller one) and a pair batch of at least one image (pair) per rank.
+void checkShares(const ClassifierTrainingConfig& config, std::int64_t trainCount, const DataParallelGroup& group) {
+  const std::int64_t ranks = group.size();
+  const std::int64_t last = trainCount % config.batchSize;
+  const std::string advice = " so that every one of the " + std::to_string(ranks) + " workers gets a share";
+  if (config.batchSize < ranks)
+    throw Error("data-parallel training: batch_size " + std::to_string(config.batchSize) + " is too small" + advice);
+  if (last != 0 && last < ranks)
+    throw Error("data-parallel training: the last batch of an epoch holds " + std::to_string(last) + " of the " +
+                std::to_string(trainCount) + " train images; choose a batch_size that leaves 0 or at least " +
+                std::to_string(ranks) + advice);
+  if (config.regularizer.kind == RegularizerKind::NeuralSimilarity && config.regularizer.pairBatchSize < ranks)
+    throw Error("data-parallel training: pair_batch_size " + std::to_string(config.regularizer.pairBatchSize) +
+                " is too small" + advice);
 }
 
 std::string checkpointKeeps(const ClassifierFitControl& control, int epoch) {
@@ -193,6 +254,10 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
     throw Error("classifier training: the data has labels up to " + std::to_string(largestLabel) +
                 " but the model's class_count is " + std::to_string(config.model.classCount));
 
+  DataParallelGroup* group = control.group;
+  if (group != nullptr) checkShares(config, trainCount, *group);
+  // Batch norm and the regularizer's running means sum over the group's ranks on this thread.
+  const DataParallelScope dataParallel(group);
   // Grad mode is per thread; a caller's inference guard must not leak into training.
   torch::AutoGradMode gradMode(true);
   torch::manual_seed(config.seed);
@@ -250,6 +315,19 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
     job.progress(static_cast<double>(std::min(state.epoch, config.epochs)) / config.epochs,
                  "resumed after epoch " + std::to_string(state.epoch));
   }
+  if (group != nullptr) {
+    group->requireSameOnEveryRank("training run (config and data)", identity.dump());
+    group->requireSameOnEveryRank("resumed epoch (every rank must see the run folder's checkpoint)",
+                                  std::to_string(state.epoch));
+    // One set of weights to start from, whatever each rank's library drew.
+    std::vector<torch::Tensor> weights;
+    for (const CheckpointModule& entry : checkpointModules) {
+      if (entry.module == nullptr) continue;
+      for (const auto& parameter : entry.module->parameters()) weights.push_back(parameter);
+      for (const auto& buffer : entry.module->buffers()) weights.push_back(buffer);
+    }
+    group->broadcastFromLeader(weights);
+  }
 
   const auto start = std::chrono::steady_clock::now();
   const double secondsBefore = state.seconds;
@@ -282,27 +360,36 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
     for (std::int64_t batchIndex = 0; batchIndex < batches; ++batchIndex) {
       job.throwIfCancelled();
       const std::int64_t begin = batchIndex * config.batchSize;
+      // Every rank draws and augments the whole batch (the same draws whatever the world size)
+      // and keeps its share.
       const TrainingBatch batch =
-          nextBatch(data, permutation.slice(0, begin, std::min(trainCount, begin + config.batchSize)),
-                    config.data.augmentation, augmentationDraws, *regularizer, device);
+          shareOf(nextBatch(data, permutation.slice(0, begin, std::min(trainCount, begin + config.batchSize)),
+                            config.data.augmentation, augmentationDraws, *regularizer, device),
+                  group);
       const StepLoss step = regularizer->loss(model, batch);
-
-      const double totalValue = step.total.item<double>();
+      // The step's figures: summed over the ranks' parts in a group (the loss terms are parts).
+      torch::Tensor figures = torch::stack(
+          {step.total.detach(), step.classification.detach(),
+           step.regularization.defined() ? step.regularization.detach() : torch::zeros_like(step.total),
+           step.logits.detach().argmax(1).eq(batch.labels).sum().to(step.total.dtype())}).to(torch::kCPU, torch::kDouble);
+      if (group != nullptr) group->allReduceSum({figures});
+      const double totalValue = figures[0].item<double>();
+      const double classificationValue = figures[1].item<double>();
+      const double regularizationValue = figures[2].item<double>();
       if (!std::isfinite(totalValue)) {
-        std::string terms = "cross-entropy " + formatValue(step.classification.item<double>());
-        if (step.regularization.defined())
-          terms += ", regularization " + formatValue(step.regularization.item<double>());
+        std::string terms = "cross-entropy " + formatValue(classificationValue);
+        if (step.regularization.defined()) terms += ", regularization " + formatValue(regularizationValue);
         throw Error("training stopped: the loss is not finite (" + formatValue(totalValue) + ": " + terms +
                     ") in epoch " + std::to_string(epoch) + ", batch " + std::to_string(batchIndex + 1) + " of " +
                     std::to_string(batches) + " at learning rate " + formatValue(learningRate) +
                     checkpointKeeps(control, state.epoch) + "; try a smaller learning rate or regularization weight");
       }
-      optimizerStep(*optimizer, step.total);
+      optimizerStep(*optimizer, step.total, group);
 
-      classificationSum += step.classification.item<double>();
-      if (step.regularization.defined()) regularizationSum += step.regularization.item<double>();
+      classificationSum += classificationValue;
+      regularizationSum += regularizationValue;
       totalSum += totalValue;
-      correct += step.logits.detach().argmax(1).eq(batch.labels).sum().item<std::int64_t>();
+      correct += std::llround(figures[3].item<double>());
       job.progress(
           (static_cast<double>(epoch - 1) + static_cast<double>(batchIndex + 1) / static_cast<double>(batches)) /
               config.epochs,
@@ -325,8 +412,8 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
     report.regularizationLoss = regularizationSum / static_cast<double>(batches);
     report.totalLoss = totalSum / static_cast<double>(batches);
     report.trainAccuracy = static_cast<double>(correct) / static_cast<double>(trainCount);
-    report.validationAccuracy = classifierAccuracy(model, data.validationImages, data.validationLabels, job);
-    report.testAccuracy = classifierAccuracy(model, data.testImages, data.testLabels, job);
+    report.validationAccuracy = accuracyOf(model, data.validationImages, data.validationLabels, job, group);
+    report.testAccuracy = accuracyOf(model, data.testImages, data.testLabels, job, group);
     report.gamma = regularizer->gammaValues();
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
     report.totalSeconds = elapsed();
@@ -338,7 +425,7 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
     state.history.push_back(report);
     state.epoch = epoch;
     state.seconds = report.totalSeconds;
-    if (!control.checkpoint.empty())
+    if (!control.checkpoint.empty() && (group == nullptr || group->leads()))
       writeTrainingCheckpoint(control.checkpoint, kClassifierCheckpoint, identity, describeState(state),
                               checkpointModules, *optimizer, best);
     if (onEpoch) onEpoch(report);

@@ -34,6 +34,8 @@
 
 namespace bp {
 
+class DataParallelGroup;
+
 using ClassifierEpochCallback = std::function<void(const ClassifierEpochReport&)>;
 
 struct ClassifierTrainingResult {
@@ -64,6 +66,11 @@ struct ClassifierFitControl {
   // Continue from `checkpoint` when it exists. Everything but `epochs`, `seeds` and `name` must
   // match the run that wrote it (bp::Error otherwise); the curve continues exactly.
   bool resume = false;
+  // Data-parallel training: each step's batch (and pair batch) is shared out among the group's
+  // ranks, batch norm and gradients are summed over them, and the weights are those one process
+  // with the whole batch would reach (docs/distributed.md). Rank 0 alone writes the checkpoint; every
+  // rank reads it to resume, so the run folder must be on a file system they all see. Null: alone.
+  DataParallelGroup* group = nullptr;
 };
 
 // Trains config.seed's run on `data`. Runs on runtimeInfo().device ("cuda": fp32, no mixed

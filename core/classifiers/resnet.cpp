@@ -5,6 +5,7 @@
 #include <torch/utils.h>
 #include <nlohmann/json.hpp>
 
+#include "distributed/synchronized_batch_norm.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 
@@ -115,8 +116,14 @@ BasicBlockImpl::BasicBlockImpl(std::int64_t inputChannels, std::int64_t outputCh
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& maps) {
-  const torch::Tensor residual = norm2_->forward(conv2_->forward(torch::relu(norm1_->forward(conv1_->forward(maps)))));
-  return torch::relu(residual + (shortcut_ ? shortcut_->forward(maps) : maps));
+  const torch::Tensor residual =
+      batchNorm(*norm2_, conv2_->forward(torch::relu(batchNorm(*norm1_, conv1_->forward(maps)))));
+  if (!shortcut_) return torch::relu(residual + maps);
+  // Called layer by layer (not shortcut_->forward) so that its batch norm is synchronized too; the
+  // Sequential stays for the names saved models use ("shortcut.0", "shortcut.1").
+  const torch::Tensor shortcut = batchNorm(*shortcut_[1]->as<torch::nn::BatchNorm2d>(),
+                                           shortcut_[0]->as<torch::nn::Conv2d>()->forward(maps));
+  return torch::relu(residual + shortcut);
 }
 
 // ---- classifier -------------------------------------------------------------------------------
@@ -160,7 +167,7 @@ torch::Tensor ResNetClassifierImpl::trunk(const torch::Tensor& images, std::vect
     throw Error("classifier: expected images of batch x " + std::to_string(config_.inputChannels) +
                 " x height x width, got " + std::to_string(images.dim()) + " dimensions" +
                 (images.dim() >= 2 ? " with " + std::to_string(images.size(1)) + " channels" : std::string()));
-  torch::Tensor maps = torch::relu(stemNorm_->forward(stem_->forward((images - imageMean_) / imageStd_)));
+  torch::Tensor maps = torch::relu(batchNorm(*stemNorm_, stem_->forward((images - imageMean_) / imageStd_)));
   if (taps) taps->push_back(maps);
   for (auto& stage : stages_) {
     maps = stage->forward(maps);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "classifiers/similarity_regularizer.h"
+#include "distributed/data_parallel_group.h"
 #include "rsa/similarity_distribution.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
@@ -157,27 +158,55 @@ std::vector<std::uint64_t> runSeeds(const ClassifierTrainingConfig& config) {
   return config.seeds.empty() ? std::vector<std::uint64_t>{config.seed} : config.seeds;
 }
 
+namespace {
+
+// The summary a run folder holds, or an empty object.
+nlohmann::json previousSummary(const fs::path& folder) {
+  if (!isRunFolder(folder)) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(readTextFile(folder / kRunSummaryFile));
+  } catch (const nlohmann::json::exception&) {
+    return nlohmann::json::object();
+  }
+}
+
+// bp::Error unless `folder` may receive the run: empty, or resumable with `config` when resuming.
+// A resume the checkpoint refuses must leave the run as it is (a finished run stays finished).
+void checkRunCanStart(const ClassifierTrainingConfig& config, const fs::path& folder, bool resume) {
+  const fs::path checkpoint = folder / "checkpoint.pt";
+  if (!resume && (isRunFolder(folder) || fs::exists(checkpoint)))
+    throw Error("run folder " + folder.string() + " already holds a run (" +
+                previousSummary(folder).value("state", std::string("state unknown")) +
+                "); resume it or choose another output folder");
+  if (resume && fs::exists(checkpoint)) checkResumable(checkpoint, config);
+}
+
+// A rank other than 0 of a data-parallel run: trains its share alongside rank 0 and writes nothing.
+RunRecord followRun(const ClassifierTrainingConfig& config, const fs::path& folder, bool resume, const Job& job,
+                    DataParallelGroup& group) {
+  const ClassifierTrainingData data = loadClassifierTrainingData(config, config.seed, job.subJob(0.0, 0.05));
+  ClassifierFitControl control;
+  control.checkpoint = folder / "checkpoint.pt";
+  control.resume = resume;
+  control.group = &group;
+  trainClassifier(config, data, job.subJob(0.05, 1.0), {}, control);
+  RunRecord record;
+  record.folder = folder;
+  return record;
+}
+
+}  // namespace
+
 RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folder, bool resume, const Job& job,
-                   const ClassifierEpochCallback& onEpoch) {
+                   const ClassifierEpochCallback& onEpoch, DataParallelGroup* group) {
+  if (group != nullptr && !group->leads()) return followRun(config, folder, resume, job, *group);
+  ClassifierTrainingConfig runConfig = config;
+  runConfig.seeds.clear();
+  checkRunCanStart(runConfig, folder, resume);
   fs::create_directories(folder);
   const fs::path summaryPath = folder / kRunSummaryFile;
   const fs::path checkpoint = folder / "checkpoint.pt";
-  nlohmann::json previous = nlohmann::json::object();
-  if (isRunFolder(folder)) {
-    try {
-      previous = nlohmann::json::parse(readTextFile(summaryPath));
-    } catch (const nlohmann::json::exception&) {
-      previous = nlohmann::json::object();
-    }
-  }
-  if (!resume && (isRunFolder(folder) || fs::exists(checkpoint)))
-    throw Error("run folder " + folder.string() + " already holds a run (" +
-                previous.value("state", std::string("state unknown")) + "); resume it or choose another output folder");
-
-  ClassifierTrainingConfig runConfig = config;
-  runConfig.seeds.clear();
-  // A resume the checkpoint refuses must leave the run as it is (a finished run stays finished).
-  if (resume && fs::exists(checkpoint)) checkResumable(checkpoint, runConfig);
+  const nlohmann::json previous = previousSummary(folder);
   const nlohmann::json configJson = toJson(runConfig);
   writeFileAtomically(folder / "config.json", configJson.dump(2) + "\n");
   RunLog log(folder / "log.txt", resume);
@@ -196,6 +225,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
                                    {"created", previous.value("created", utcTimestamp())},
                                    {"config", configJson},
                                    {"runtime", toJson(runtimeInfo())},
+                                   {"workers", describeWorkers(group)},
                                    {"files",
                                     {{"config", "config.json"},
                                      {"log", "log.txt"},
@@ -213,6 +243,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
   log.add((history.empty() ? "started run " : "resumed run ") + folder.filename().string() + " (seed " +
           std::to_string(runConfig.seed) + ", regularizer " + regularizerKindName(runConfig.regularizer.kind) +
           ", device " + runtimeInfo().device +
+          (group ? ", data-parallel over " + std::to_string(group->size()) + " workers" : "") +
           (history.empty() ? "" : ", after epoch " + std::to_string(history.size())) + ")");
 
   const auto start = std::chrono::steady_clock::now();
@@ -257,6 +288,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
     ClassifierFitControl control;
     control.checkpoint = checkpoint;
     control.resume = resume;
+    control.group = group;
     const ClassifierTrainingResult result = trainClassifier(
         runConfig, data, job.subJob(0.05, 1.0),
         [&](const ClassifierEpochReport& report) {
@@ -324,9 +356,17 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
 }
 
 std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const fs::path& outputDir, bool resume,
-                                 const Job& job, const RunEpochCallback& onEpoch) {
+                                 const Job& job, const RunEpochCallback& onEpoch, DataParallelGroup* group) {
   validate(config);
   const std::vector<PlannedRun> runs = plannedRuns(config, outputDir);
+  if (group != nullptr) {
+    group->requireSameOnEveryRank("launch (config, output folder, --resume)",
+                                  toJson(config).dump() + "\n" + outputDir.string() + "\n" + std::to_string(resume));
+    // Refused by rank 0 before any run starts: every rank stops with its reason.
+    group->runOnLeader([&] {
+      for (const PlannedRun& run : runs) checkRunCanStart(run.config, run.folder, resume);
+    });
+  }
   const double share = 1.0 / static_cast<double>(runs.size());
   std::vector<RunRecord> records;
   for (const PlannedRun& run : runs) {
@@ -334,7 +374,8 @@ std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const f
     records.push_back(trainRun(run.config, run.folder, resume, job.subJob(share * done, share * (done + 1.0)),
                                [&](const ClassifierEpochReport& report) {
                                  if (onEpoch) onEpoch(run.folder, report);
-                               }));
+                               },
+                               group));
   }
   return records;
 }

@@ -34,8 +34,11 @@ std::vector<std::uint64_t> runSeeds(const ClassifierTrainingConfig& config);
 // already holds a run is refused (bp::Error); with it, the run continues from checkpoint.pt (or
 // starts when there is none). The summary records failure and cancellation before the exception
 // (bp::Error, CancelledError) propagates.
+// With a data-parallel `group`, rank 0 does all of this and the other ranks only train their share
+// (they return a record with the folder alone); see ClassifierFitControl::group.
 RunRecord trainRun(const ClassifierTrainingConfig& config, const std::filesystem::path& folder, bool resume,
-                   const Job& job = {}, const ClassifierEpochCallback& onEpoch = {});
+                   const Job& job = {}, const ClassifierEpochCallback& onEpoch = {},
+                   DataParallelGroup* group = nullptr);
 
 using RunEpochCallback = std::function<void(const std::filesystem::path& folder, const ClassifierEpochReport&)>;
 
@@ -49,9 +52,11 @@ struct PlannedRun {
 std::vector<PlannedRun> plannedRuns(const ClassifierTrainingConfig& config, const std::filesystem::path& outputDir);
 
 // The planned runs, one after the other. The first failure or cancellation stops the launch
-// (later runs do not start).
+// (later runs do not start). With a group, every rank must call it with the same arguments
+// (checked), and rank 0 checks every run folder before any run starts.
 std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const std::filesystem::path& outputDir,
-                                 bool resume, const Job& job = {}, const RunEpochCallback& onEpoch = {});
+                                 bool resume, const Job& job = {}, const RunEpochCallback& onEpoch = {},
+                                 DataParallelGroup* group = nullptr);
 
 // The run's trained classifier (model.pt), on the CPU in evaluation mode. FileError when the run
 // has not finished.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "distributed/data_parallel_group.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
@@ -31,6 +32,21 @@ void validate(const SimilarityRegularizerConfig& config) {
   if (!(config.clampEpsilon > 0.0 && config.clampEpsilon < 1.0))
     throw Error("similarity regularizer config: clamp_epsilon must be in (0, 1)");
 }
+
+namespace {
+
+// The mean per channel over the pair batch: over every rank's share in data-parallel training, so
+// the running means move as they would in one process.
+torch::Tensor batchChannelMean(const torch::Tensor& maps) {
+  DataParallelGroup* group = currentDataParallelGroup();
+  if (group == nullptr) return maps.mean({0, 2, 3});
+  const double count = static_cast<double>(maps.size(0) * maps.size(2) * maps.size(3));
+  torch::Tensor sums = torch::cat({maps.sum({0, 2, 3}), torch::full({1}, count, maps.options())});
+  group->allReduceSum({sums});
+  return sums.narrow(0, 0, maps.size(1)) / sums.narrow(0, maps.size(1), 1);
+}
+
+}  // namespace
 
 SimilarityRegularizerImpl::SimilarityRegularizerImpl(const std::vector<std::int64_t>& tapChannels,
                                                      const SimilarityRegularizerConfig& config)
@@ -70,7 +86,7 @@ torch::Tensor SimilarityRegularizerImpl::layerSimilarities(const std::vector<tor
     torch::Tensor& mean = runningMeans[tap];
     if (is_training()) {
       torch::NoGradGuard noGrad;
-      mean.mul_(config_.runningMeanBeta).add_(maps.detach().mean({0, 2, 3}), 1.0 - config_.runningMeanBeta);
+      mean.mul_(config_.runningMeanBeta).add_(batchChannelMean(maps.detach()), 1.0 - config_.runningMeanBeta);
     }
     const torch::Tensor centred = (maps - mean.view({1, -1, 1, 1})).flatten(1);
     const auto pairs = maps.size(0) / 2;

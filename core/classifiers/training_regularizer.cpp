@@ -5,6 +5,7 @@
 
 #include "classifiers/harmonization.h"
 #include "classifiers/similarity_regularizer.h"
+#include "distributed/data_parallel_group.h"
 #include "runtime/error.h"
 #include "runtime/random.h"
 
@@ -27,7 +28,7 @@ class PlainClassification : public TrainingRegularizer {
   StepLoss loss(Classifier& model, const TrainingBatch& batch) override {
     StepLoss step;
     step.logits = model->forward(batch.images);
-    step.classification = crossEntropy(step.logits, batch.labels);
+    step.classification = crossEntropy(step.logits, batch.labels) * batch.share;
     step.total = step.classification;
     return step;
   }
@@ -65,8 +66,9 @@ class NeuralSimilarityTerm : public TrainingRegularizer {
   StepLoss loss(Classifier& model, const TrainingBatch& batch) override {
     StepLoss step;
     step.logits = model->forward(batch.images);
-    step.classification = crossEntropy(step.logits, batch.labels);
-    // The pair batch: P pairs of two different target images, drawn uniformly.
+    step.classification = crossEntropy(step.logits, batch.labels) * batch.share;
+    // The pair batch: P pairs of two different target images, drawn uniformly (by every rank alike;
+    // each sends its share of the pairs through the model).
     const std::int64_t targetSize = target_.size();
     std::vector<std::int64_t> first(static_cast<std::size_t>(pairs_));
     std::vector<std::int64_t> second(static_cast<std::size_t>(pairs_));
@@ -77,13 +79,18 @@ class NeuralSimilarityTerm : public TrainingRegularizer {
       first[static_cast<std::size_t>(p)] = a;
       second[static_cast<std::size_t>(p)] = b;
     }
+    const DataParallelGroup* group = currentDataParallelGroup();
+    const RowShare share = group ? rowShare(pairs_, group->rank(), group->size()) : RowShare{0, pairs_};
+    first = {first.begin() + share.begin, first.begin() + share.end};
+    second = {second.begin() + share.begin, second.begin() + share.end};
     std::vector<std::int64_t> both = first;
     both.insert(both.end(), second.begin(), second.end());
     const torch::Tensor pairImages = target_.images.index_select(0, torch::tensor(both, torch::kLong)).to(device_);
     const torch::Tensor rows = torch::tensor(first, torch::kLong).to(device_);
     const torch::Tensor columns = torch::tensor(second, torch::kLong).to(device_);
     const torch::Tensor targets = targetSimilarity_.index({rows, columns});
-    step.regularization = regularizer_->forward(model->forwardWithTaps(pairImages).taps, targets);
+    step.regularization = regularizer_->forward(model->forwardWithTaps(pairImages).taps, targets) *
+                          (static_cast<double>(share.end - share.begin) / static_cast<double>(pairs_));
     step.total = step.classification + alpha_ * step.regularization;
     return step;
   }
@@ -111,8 +118,9 @@ class HarmonizationTerm : public TrainingRegularizer {
     const Saliency saliency = computeSaliency(model, batch.images, batch.labels, /*createGraph=*/true);
     step.logits = saliency.logits;
     const torch::Tensor present = maps_.present.index_select(0, batch.rows).to(batch.images.device());
-    step.regularization = harmonizationLoss(saliency.maps, batch.maps, present, config_.pyramidLevels);
-    step.classification = crossEntropy(step.logits, batch.labels, config_.labelSmoothing);
+    step.regularization =
+        harmonizationLoss(saliency.maps, batch.maps, present, config_.pyramidLevels) * batch.share;
+    step.classification = crossEntropy(step.logits, batch.labels, config_.labelSmoothing) * batch.share;
     step.total = step.classification + config_.weight * step.regularization;
     return step;
   }

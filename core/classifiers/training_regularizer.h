@@ -21,15 +21,20 @@
 
 namespace bp {
 
-// One optimizer step's batch of train images, on the model's device.
+// One optimizer step's batch of train images, on the model's device: the whole step's batch, or in
+// data-parallel training this rank's share of it.
 struct TrainingBatch {
   torch::Tensor rows;    // the images' rows in the train set (CPU, int64)
   torch::Tensor images;  // augmented (and perturbed by the regularizer), N x C x H x W
   torch::Tensor labels;  // N, int64
   torch::Tensor maps;    // the regularizer's per-pixel maps, augmented like the images; undefined for none
+  double share = 1.0;    // this rank's part of the step's images: its N over the step's
 };
 
 // One step's loss and its parts. `regularization` is undefined for a regularizer without a term.
+// In data-parallel training each term is this rank's part of the step's term (a mean over its
+// share times the share), so that the terms summed over the ranks, and their gradients, are those
+// of one process with the whole batch.
 struct StepLoss {
   torch::Tensor logits;
   torch::Tensor classification;

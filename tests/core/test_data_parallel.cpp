@@ -1,0 +1,325 @@
+// Data-parallel training on torch.distributed (Gloo over 127.0.0.1), as users launch it: two
+// workers started by `train --nproc 2` reach the weights of one process with the same global batch
+// and seed (to 1e-5, one thread each) for plain, noise-augmented and neural-similarity training; a
+// worker killed mid-run makes the other stop within the timeout naming it, and the run then
+// resumes with one process; bad set-ups (a port in use, workers that disagree on the world size
+// or on the config) are refused by name. The launch environment (torchrun's and Slurm's variables)
+// and the shares of a batch are checked directly.
+#include <QProcess>
+#include <QtTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "classifiers/trained_classifier.h"
+#include "cli_run.h"
+#include "distributed/data_parallel_group.h"
+#include "distributed/launch_environment.h"
+#include "runtime/error.h"
+#include "striped_images.h"
+#include "test_registry.h"
+#include "test_support.h"
+
+using namespace bp;
+
+namespace {
+
+// The striped three-class images (96 train, 30 test): 3 steps of 32 per epoch, 2 epochs.
+nlohmann::json smallConfig(const std::filesystem::path& stripes) {
+  nlohmann::json config = test::stripedTrainingConfig(stripes);
+  config["epochs"] = 2;
+  return config;
+}
+
+void writeStripes(const std::filesystem::path& folder) {
+  test::writeStripedIdxSplit(folder, "train", 96, 1);
+  test::writeStripedIdxSplit(folder, "t10k", 30, 2);
+}
+
+QString text(const std::filesystem::path& path) { return QString::fromStdString(path.string()); }
+
+// The largest difference between two models' parameters and buffers, named.
+std::pair<double, std::string> largestDifference(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const TrainedClassifier first = loadClassifierModel(a);
+  const TrainedClassifier second = loadClassifierModel(b);
+  std::map<std::string, torch::Tensor> theirs;
+  for (const auto& item : second.model->named_parameters()) theirs[item.key()] = item.value();
+  for (const auto& item : second.model->named_buffers()) theirs[item.key()] = item.value();
+  double largest = 0.0;
+  std::string where;
+  std::size_t compared = 0;
+  auto compare = [&](const std::string& name, const torch::Tensor& mine) {
+    const torch::Tensor other = theirs.at(name);
+    const double difference = (mine.to(torch::kDouble) - other.to(torch::kDouble)).abs().max().item<double>();
+    ++compared;
+    if (difference > largest) {
+      largest = difference;
+      where = name;
+    }
+  };
+  for (const auto& item : first.model->named_parameters()) compare(item.key(), item.value());
+  for (const auto& item : first.model->named_buffers()) compare(item.key(), item.value());
+  if (compared != theirs.size()) return {1e9, "different parameter sets"};
+  return {largest, where};
+}
+
+// A worker of a hand-made launch: the CLI with torchrun's variables.
+struct Worker {
+  QProcess process;
+  void start(int rank, int worldSize, int port, const QStringList& arguments) {
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("RANK", QString::number(rank));
+    environment.insert("LOCAL_RANK", QString::number(rank));
+    environment.insert("WORLD_SIZE", QString::number(worldSize));
+    environment.insert("MASTER_ADDR", "127.0.0.1");
+    environment.insert("MASTER_PORT", QString::number(port));
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(BRAINPRIOR_CLI_PATH), QStringList{"--quiet", "--threads", "1"} + arguments);
+    QVERIFY(process.waitForStarted());
+  }
+  int finish() {
+    process.waitForFinished(-1);
+    return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+  }
+};
+
+// A port on 127.0.0.1 that something else holds (listening) while the object lives.
+class TakenPort {
+ public:
+  TakenPort() {
+    socket_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    ::bind(socket_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    ::listen(socket_, 1);
+    ::getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~TakenPort() { ::close(socket_); }
+  int port() const { return port_; }
+
+ private:
+  int socket_ = -1;
+  int port_ = 0;
+};
+
+// A port free now (bound and released), for a hand-made launch.
+int freePort() {
+  const TakenPort probe;
+  return probe.port();
+}
+
+EnvironmentLookup lookupIn(const std::map<std::string, std::string>& variables) {
+  return [variables](const std::string& name) -> std::optional<std::string> {
+    const auto found = variables.find(name);
+    if (found == variables.end()) return std::nullopt;
+    return found->second;
+  };
+}
+
+}  // namespace
+
+class TestDataParallel : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void theLaunchEnvironmentIsReadFromTorchrunAndSlurm() {
+    const LaunchEnvironment alone = launchEnvironmentFrom(lookupIn({}));
+    QVERIFY(!alone.distributed());
+    QCOMPARE(alone.launcher, std::string("single process"));
+
+    const LaunchEnvironment torchrun = launchEnvironmentFrom(lookupIn({{"RANK", "5"},
+                                                                        {"WORLD_SIZE", "8"},
+                                                                        {"LOCAL_RANK", "1"},
+                                                                        {"LOCAL_WORLD_SIZE", "4"},
+                                                                        {"MASTER_ADDR", "gpu07"},
+                                                                        {"MASTER_PORT", "29511"}}));
+    QCOMPARE(torchrun.rank, 5);
+    QCOMPARE(torchrun.worldSize, 8);
+    QCOMPARE(torchrun.localRank, 1);
+    QCOMPARE(torchrun.localWorldSize, 4);
+    QCOMPARE(torchrun.masterAddress, std::string("gpu07"));
+    QCOMPARE(torchrun.masterPort, 29511);
+    QCOMPARE(torchrun.launcher, std::string("torchrun"));
+
+    const LaunchEnvironment slurm = launchEnvironmentFrom(lookupIn({{"SLURM_PROCID", "6"},
+                                                                     {"SLURM_NTASKS", "8"},
+                                                                     {"SLURM_LOCALID", "2"},
+                                                                     {"SLURM_NTASKS_PER_NODE", "4(x2)"},
+                                                                     {"SLURM_JOB_NODELIST", "gpu[07-08]"},
+                                                                     {"SLURM_JOB_ID", "123456"}}));
+    QCOMPARE(slurm.rank, 6);
+    QCOMPARE(slurm.worldSize, 8);
+    QCOMPARE(slurm.localRank, 2);
+    QCOMPARE(slurm.localWorldSize, 4);
+    QCOMPARE(slurm.masterAddress, std::string("gpu07"));
+    QCOMPARE(slurm.masterPort, 20000 + 123456 % 20000);
+    QCOMPARE(slurm.launcher, std::string("slurm"));
+
+    QCOMPARE(firstSlurmHost("node1,node2"), std::string("node1"));
+    QCOMPARE(firstSlurmHost("gpu[012,015-016],cpu[1-2]"), std::string("gpu012"));
+    QCOMPARE(firstSlurmHost("single"), std::string("single"));
+
+    const auto refused = [](const std::map<std::string, std::string>& variables, const std::string& named) {
+      try {
+        launchEnvironmentFrom(lookupIn(variables));
+      } catch (const Error& error) {
+        return std::string(error.what()).find(named) != std::string::npos;
+      }
+      return false;
+    };
+    QVERIFY(refused({{"RANK", "0"}}, "WORLD_SIZE"));
+    QVERIFY(refused({{"RANK", "2"}, {"WORLD_SIZE", "2"}}, "RANK=2"));
+    QVERIFY(refused({{"RANK", "one"}, {"WORLD_SIZE", "2"}}, "RANK=\"one\""));
+    QVERIFY(refused({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "70000"}}, "MASTER_PORT"));
+  }
+
+  void sharesCoverABatchInRankOrder() {
+    for (const std::int64_t count : {1, 7, 32, 33}) {
+      for (const int ranks : {1, 2, 3}) {
+        std::int64_t next = 0;
+        for (int rank = 0; rank < ranks; ++rank) {
+          const RowShare share = rowShare(count, rank, ranks);
+          QCOMPARE(share.begin, next);
+          QVERIFY(share.end - share.begin >= count / ranks && share.end - share.begin <= count / ranks + 1);
+          next = share.end;
+        }
+        QCOMPARE(next, count);
+      }
+    }
+  }
+
+  void twoWorkersReachTheWeightsOfOneProcess_data() {
+    QTest::addColumn<QString>("regularizer");
+    QTest::newRow("plain") << "none";
+    QTest::newRow("noise augmentation") << "gaussian_noise_augmentation";
+    QTest::newRow("neural similarity") << "neural_similarity";
+  }
+
+  void twoWorkersReachTheWeightsOfOneProcess() {
+    QFETCH(QString, regularizer);
+    test::ScratchDir dir;
+    writeStripes(dir / "stripes");
+    nlohmann::json config = smallConfig(dir / "stripes");
+    config["regularizer"] = {{"kind", regularizer.toStdString()}};
+    if (regularizer == "gaussian_noise_augmentation") config["regularizer"]["noise_sigma"] = 0.1;
+    if (regularizer == "neural_similarity")
+      config["regularizer"].update({{"alpha", 1.0},
+                                    {"pair_batch_size", 6},
+                                    {"target", {{"source", "pixel"}, {"images", {{"split", "test"}}}}}});
+    test::writeBytes(dir / "run.json", config.dump());
+
+    const test::CliRun alone = test::runCli({"--threads", "1", "train", "--config", text(dir / "run.json"),
+                                             "--output-dir", text(dir / "alone")});
+    QVERIFY2(alone.exitCode == 0, alone.err.constData());
+    const test::CliRun pair = test::runCli({"--threads", "1", "train", "--config", text(dir / "run.json"),
+                                            "--output-dir", text(dir / "pair"), "--nproc", "2", "--timeout", "120"});
+    QVERIFY2(pair.exitCode == 0, pair.err.constData());
+    // One report, from rank 0, naming both workers.
+    const QJsonObject run = pair.json().value("runs").toArray().at(0).toObject();
+    QCOMPARE(run.value("workers").toObject().value("world_size").toInt(), 2);
+    QCOMPARE(run.value("state").toString(), QStringLiteral("finished"));
+
+    const auto [difference, where] =
+        largestDifference(dir / "alone" / "stripes-seed1" / "model.pt", dir / "pair" / "stripes-seed1" / "model.pt");
+    QVERIFY2(difference <= 1e-5, (where + ": " + std::to_string(difference)).c_str());
+    // The curves agree too: the loss is the whole batch's, not rank 0's share.
+    const double aloneLoss = alone.json().value("runs").toArray().at(0).toObject().value("last_epoch").toObject()
+                                 .value("total_loss").toDouble();
+    const double pairLoss = run.value("last_epoch").toObject().value("total_loss").toDouble();
+    QVERIFY2(std::abs(aloneLoss - pairLoss) <= 1e-5 * std::max(1.0, std::abs(aloneLoss)),
+             (std::to_string(aloneLoss) + " vs " + std::to_string(pairLoss)).c_str());
+  }
+
+  void aKilledWorkerStopsTheOtherByNameAndTheRunResumesAlone() {
+    test::ScratchDir dir;
+    writeStripes(dir / "stripes");
+    nlohmann::json config = smallConfig(dir / "stripes");
+    config["epochs"] = 200;
+    test::writeBytes(dir / "run.json", config.dump());
+    const QStringList arguments{"train", "--config", text(dir / "run.json"), "--output-dir", text(dir / "runs"),
+                                "--timeout", "30"};
+    const int port = freePort();
+    Worker leader;
+    Worker follower;
+    leader.start(0, 2, port, arguments);
+    follower.start(1, 2, port, arguments);
+    const auto metrics = dir / "runs" / "stripes-seed1" / "metrics.csv";
+    QTRY_VERIFY_WITH_TIMEOUT(std::filesystem::exists(metrics) && test::readBytes(metrics).find("\n2,") != std::string::npos,
+                             300000);
+    follower.process.kill();
+    follower.finish();
+    QVERIFY(leader.finish() != 0);
+    const QByteArray error = leader.process.readAllStandardError();
+    QVERIFY2(error.contains("rank 1 on host"), error.constData());
+    const std::string log = test::readBytes(dir / "runs" / "stripes-seed1" / "log.txt");
+    QVERIFY2(log.find("failed: ") != std::string::npos && log.find("rank 1") != std::string::npos, log.c_str());
+
+    // One process finishes it from the last complete epoch; the curve continues.
+    const test::CliRun resumed = test::runCli({"--threads", "1", "train", "--config", text(dir / "run.json"),
+                                               "--output-dir", text(dir / "runs"), "--resume", "--epochs", "4"});
+    QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+    const QJsonObject run = resumed.json().value("runs").toArray().at(0).toObject();
+    QCOMPARE(run.value("state").toString(), QStringLiteral("finished"));
+    QVERIFY(run.value("resumed_after_epoch").toInt() >= 2);
+    QCOMPARE(run.value("history").toArray().size(), 4);
+  }
+
+  void badSetUpsAreRefusedByName() {
+    test::ScratchDir dir;
+    writeStripes(dir / "stripes");
+    nlohmann::json config = smallConfig(dir / "stripes");
+    test::writeBytes(dir / "run.json", config.dump());
+    config["optimizer"]["learning_rate"] = 0.01;
+    test::writeBytes(dir / "other.json", config.dump());
+    const auto arguments = [&](const char* name, const char* output) {
+      return QStringList{"train", "--config", text(dir / name), "--output-dir", text(dir / output), "--timeout", "20"};
+    };
+
+    {  // The rendezvous port is taken.
+      const TakenPort taken;
+      Worker leader;
+      Worker follower;
+      leader.start(0, 2, taken.port(), arguments("run.json", "a"));
+      follower.start(1, 2, taken.port(), arguments("run.json", "a"));
+      QVERIFY(leader.finish() != 0);
+      follower.finish();
+      const QByteArray error = leader.process.readAllStandardError();
+      QVERIFY2(error.contains("port is in use"), error.constData());
+    }
+    {  // The workers disagree on WORLD_SIZE.
+      const int port = freePort();
+      Worker leader;
+      Worker follower;
+      leader.start(0, 2, port, arguments("run.json", "b"));
+      follower.start(1, 3, port, arguments("run.json", "b"));
+      QVERIFY(follower.finish() != 0);
+      leader.finish();
+      const QByteArray error = follower.process.readAllStandardError();
+      QVERIFY2(error.contains("disagree on the world size"), error.constData());
+    }
+    {  // The workers were given different configs.
+      const int port = freePort();
+      Worker leader;
+      Worker follower;
+      leader.start(0, 2, port, arguments("run.json", "c"));
+      follower.start(1, 2, port, arguments("other.json", "c"));
+      QVERIFY(leader.finish() != 0);
+      QVERIFY(follower.finish() != 0);
+      const QByteArray error = leader.process.readAllStandardError();
+      QVERIFY2(error.contains("differs between rank 1"), error.constData());
+      QVERIFY(!std::filesystem::exists(dir / "c" / "stripes-seed1" / "model.pt"));
+    }
+  }
+};
+
+BRAINPRIOR_TEST_CLASS(TestDataParallel)
+#include "test_data_parallel.moc"
