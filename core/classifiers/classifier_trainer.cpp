@@ -111,6 +111,8 @@ nlohmann::json configIdentity(const ClassifierTrainingConfig& config) {
   if (config.schedule.kind != ScheduleKind::Cosine) identity.erase("epochs");
   identity.erase("seeds");
   identity.erase("name");
+  // Runs checkpointed before the setting existed trained alone, as synchronized batch norm does.
+  if (config.batchNorm == BatchNormAcrossWorkers::Synchronized) identity.erase("batch_norm");
   return identity;
 }
 
@@ -154,22 +156,23 @@ TrainingBatch shareOf(const TrainingBatch& batch, const DataParallelGroup* group
   return mine;
 }
 
-// The one place a loss becomes an update of the weights. In a group, every rank's gradient is
-// this rank's part of the step's; their sum is the step's gradient.
-void optimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, DataParallelGroup* group) {
+// The step's gradients from `loss`. In a group, every rank's gradient is its part of the step's,
+// and the parts are summed over the ranks together with the step's `figures` (one exchange); the
+// caller then checks the figures and takes the step.
+void computeGradients(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, const torch::Tensor& figures,
+                      DataParallelGroup* group) {
   optimizer.zero_grad();
   loss.backward();
-  if (group != nullptr) {
-    std::vector<torch::Tensor> gradients;
-    for (auto& parameterGroup : optimizer.param_groups())
-      for (auto& parameter : parameterGroup.params()) {
-        // A parameter this step did not reach still takes part, so every rank sends the same buckets.
-        if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
-        gradients.push_back(parameter.grad());
-      }
-    group->allReduceSum(gradients);
-  }
-  optimizer.step();
+  if (group == nullptr) return;
+  std::vector<torch::Tensor> summed;
+  for (auto& parameterGroup : optimizer.param_groups())
+    for (auto& parameter : parameterGroup.params()) {
+      // A parameter this step did not reach still takes part, so every rank sends the same buckets.
+      if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
+      summed.push_back(parameter.grad());
+    }
+  summed.push_back(figures);
+  group->allReduceSum(summed);
 }
 
 // Accuracy on a set of images; in a group each rank counts its share and the counts are summed.
@@ -256,8 +259,9 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
 
   DataParallelGroup* group = control.group;
   if (group != nullptr) checkShares(config, trainCount, *group);
-  // Batch norm and the regularizer's running means sum over the group's ranks on this thread.
-  const DataParallelScope dataParallel(group);
+  // The regularizer's running means (and batch norm, unless per worker) sum over the group's ranks
+  // on this thread.
+  const DataParallelScope dataParallel(group, config.batchNorm == BatchNormAcrossWorkers::Synchronized);
   // Grad mode is per thread; a caller's inference guard must not leak into training.
   torch::AutoGradMode gradMode(true);
   torch::manual_seed(config.seed);
@@ -367,15 +371,18 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
                             config.data.augmentation, augmentationDraws, *regularizer, device),
                   group);
       const StepLoss step = regularizer->loss(model, batch);
-      // The step's figures: summed over the ranks' parts in a group (the loss terms are parts).
-      torch::Tensor figures = torch::stack(
+      // The step's figures, in the gradients' dtype and device so that a group sums them in the
+      // gradients' exchange (the loss terms are each rank's parts).
+      const torch::Tensor figures = torch::stack(
           {step.total.detach(), step.classification.detach(),
            step.regularization.defined() ? step.regularization.detach() : torch::zeros_like(step.total),
-           step.logits.detach().argmax(1).eq(batch.labels).sum().to(step.total.dtype())}).to(torch::kCPU, torch::kDouble);
-      if (group != nullptr) group->allReduceSum({figures});
-      const double totalValue = figures[0].item<double>();
-      const double classificationValue = figures[1].item<double>();
-      const double regularizationValue = figures[2].item<double>();
+           step.logits.detach().argmax(1).eq(batch.labels).sum().to(step.total.dtype())});
+      computeGradients(*optimizer, step.total, figures, group);
+      const torch::Tensor values = figures.to(torch::kCPU, torch::kDouble);
+      const double totalValue = values[0].item<double>();
+      const double classificationValue = values[1].item<double>();
+      const double regularizationValue = values[2].item<double>();
+      // Checked before the step: a non-finite loss never reaches the weights.
       if (!std::isfinite(totalValue)) {
         std::string terms = "cross-entropy " + formatValue(classificationValue);
         if (step.regularization.defined()) terms += ", regularization " + formatValue(regularizationValue);
@@ -384,12 +391,12 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
                     std::to_string(batches) + " at learning rate " + formatValue(learningRate) +
                     checkpointKeeps(control, state.epoch) + "; try a smaller learning rate or regularization weight");
       }
-      optimizerStep(*optimizer, step.total, group);
+      optimizer->step();
 
       classificationSum += classificationValue;
       regularizationSum += regularizationValue;
       totalSum += totalValue;
-      correct += std::llround(figures[3].item<double>());
+      correct += std::llround(values[3].item<double>());
       job.progress(
           (static_cast<double>(epoch - 1) + static_cast<double>(batchIndex + 1) / static_cast<double>(batches)) /
               config.epochs,
@@ -404,6 +411,11 @@ ClassifierTrainingResult trainClassifier(const ClassifierTrainingConfig& config,
         throw Error("training stopped: the weights are not finite after epoch " + std::to_string(epoch) +
                     " at learning rate " + formatValue(learningRate) + checkpointKeeps(control, state.epoch) +
                     "; try a smaller learning rate or regularization weight");
+
+    // Per-worker batch norm leaves each rank its own running statistics: rank 0's are the model's
+    // (as DistributedDataParallel broadcasts them), for every rank's share of the evaluation.
+    if (group != nullptr && config.batchNorm == BatchNormAcrossWorkers::PerWorker)
+      group->broadcastFromLeader(model->buffers());
 
     ClassifierEpochReport report;
     report.epoch = epoch;

@@ -142,6 +142,7 @@ nlohmann::json toJson(const ClassifierTrainingConfig& config) {
           {"pyramid_levels", regularizer.harmonization.pyramidLevels}}},
         {"noise_sigma", regularizer.noiseSigma}}},
       {"keep", modelSelectionName(config.keep)},
+      {"batch_norm", config.batchNorm == BatchNormAcrossWorkers::PerWorker ? "per_worker" : "synchronized"},
   };
 }
 
@@ -267,6 +268,15 @@ ClassifierTrainingConfig classifierTrainingConfigFromJson(const nlohmann::json& 
     config.keep = ModelSelection::BestValidation;
   } else {
     reader.fail("keep", "must be \"final\" or \"best_validation\"");
+  }
+  std::string batchNorm = "synchronized";
+  reader.read("batch_norm", batchNorm);
+  if (batchNorm == "synchronized") {
+    config.batchNorm = BatchNormAcrossWorkers::Synchronized;
+  } else if (batchNorm == "per_worker") {
+    config.batchNorm = BatchNormAcrossWorkers::PerWorker;
+  } else {
+    reader.fail("batch_norm", "must be \"synchronized\" or \"per_worker\"");
   }
   reader.finish();
   return config;

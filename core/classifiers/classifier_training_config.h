@@ -115,6 +115,7 @@ struct RegularizerConfig {
 };
 
 enum class ModelSelection { Final, BestValidation };
+enum class BatchNormAcrossWorkers { Synchronized, PerWorker };
 
 struct ClassifierTrainingConfig {
   std::string name;  // run folders are "<name>-seed<seed>"; empty: "<architecture>-<regularizer>"
@@ -134,6 +135,11 @@ struct ClassifierTrainingConfig {
   // Which weights the trained model keeps: the last epoch's, or the epoch with the best
   // validation accuracy (needs a validation fraction above 0).
   ModelSelection keep = ModelSelection::Final;
+  // Batch norm in data-parallel training (docs/distributed.md): statistics over the whole step's
+  // batch, summed over the workers (the weights do not depend on the number of workers; one
+  // exchange per batch-norm layer each way), or each worker's own share's, as PyTorch's
+  // DistributedDataParallel does (one exchange per step; the running statistics are rank 0's).
+  BatchNormAcrossWorkers batchNorm = BatchNormAcrossWorkers::Synchronized;
 };
 
 // Keys are snake_case: {"name", "data": {"path", "test_path", "train_split", "test_split", "grayscale",
@@ -145,7 +151,7 @@ struct ClassifierTrainingConfig {
 // "minimum_learning_rate"}, "epochs", "batch_size", "seed", "seeds", "alphas", "regularizer": {"kind",
 // "alpha", "pair_batch_size", "target": RegularizationTargetConfig, "similarity":
 // SimilarityRegularizerConfig, "harmonization": {"importance_maps", "hdf5_dataset", "weight",
-// "label_smoothing", "pyramid_levels"}, "noise_sigma"}, "keep": "final" | "best_validation"}.
+// "label_smoothing", "pyramid_levels"}, "noise_sigma"}, "keep": "final" | "best_validation", "batch_norm": "synchronized" | "per_worker"}.
 nlohmann::json toJson(const ClassifierTrainingConfig& config);
 // Missing keys keep their defaults; an unknown key or a wrong type is a bp::Error naming it.
 ClassifierTrainingConfig classifierTrainingConfigFromJson(const nlohmann::json& json);

@@ -247,6 +247,7 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
           (history.empty() ? "" : ", after epoch " + std::to_string(history.size())) + ")");
 
   const auto start = std::chrono::steady_clock::now();
+  const DataParallelGroup::ExchangeTally exchangedBefore = group ? group->exchanged() : DataParallelGroup::ExchangeTally{};
   try {
     const ClassifierTrainingData data = loadClassifierTrainingData(runConfig, runConfig.seed, job.subJob(0.0, 0.05));
     const double dataSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -336,6 +337,13 @@ RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folde
         result.history.empty() ? 0.0 : result.seconds / static_cast<double>(result.history.size());
     json["timing"]["wall_seconds_this_session"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (group) {
+      // This session's exchanges between the workers (rank 0's view; the others' match in bytes).
+      const DataParallelGroup::ExchangeTally exchanged = group->exchanged();
+      json["timing"]["exchange"] = {{"seconds", exchanged.seconds - exchangedBefore.seconds},
+                                    {"bytes", exchanged.bytes - exchangedBefore.bytes},
+                                    {"collectives", exchanged.collectives - exchangedBefore.collectives}};
+    }
     summary.write();
     log.add("finished: test accuracy " + csvNumber(result.testAccuracy, 9) + " (epoch " +
             std::to_string(result.keptEpoch) + " weights), " + csvNumber(result.seconds, 9) + " s of training");

@@ -57,6 +57,7 @@ std::string firstDifference(const std::string& mine, const std::string& theirs) 
 }
 
 thread_local DataParallelGroup* currentGroup = nullptr;
+thread_local DataParallelGroup* currentBatchNormGroup = nullptr;
 
 }  // namespace
 
@@ -67,6 +68,7 @@ struct DataParallelGroup::State {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
   int checks = 0;  // numbers the keys of requireSameOnEveryRank and runOnLeader
+  DataParallelGroup::ExchangeTally tally;
 
   std::string me() const { return "rank " + std::to_string(launch.rank) + " on host " + hosts[launch.rank]; }
 
@@ -110,12 +112,18 @@ struct DataParallelGroup::State {
     throw Error(me() + " " + reason + explanation + " [" + detail + "]");
   }
 
-  void run(const std::string& operation, const c10::intrusive_ptr<c10d::Work>& work) {
+  // Starts a collective on `buffer` and waits for it, tallied.
+  template <class Start>
+  void run(const std::string& operation, std::vector<torch::Tensor>& buffer, Start start) {
+    const auto begin = std::chrono::steady_clock::now();
     try {
-      work->wait(timeout);
+      start(buffer)->wait(timeout);
     } catch (const std::exception& error) {
       fail(operation, error);
     }
+    tally.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    tally.bytes += static_cast<std::int64_t>(buffer.front().nbytes());
+    ++tally.collectives;
   }
 };
 
@@ -239,17 +247,22 @@ void overBuckets(const std::vector<torch::Tensor>& tensors, Collective collectiv
 
 void DataParallelGroup::allReduceSum(const std::vector<torch::Tensor>& tensors) {
   overBuckets(tensors, [this](std::vector<torch::Tensor>& buffer) {
-    state_->run("a sum over the ranks", state_->gloo->allreduce(buffer));
+    state_->run("a sum over the ranks", buffer,
+                [this](std::vector<torch::Tensor>& tensors) { return state_->gloo->allreduce(tensors); });
   });
 }
 
 void DataParallelGroup::broadcastFromLeader(const std::vector<torch::Tensor>& tensors) {
   overBuckets(tensors, [this](std::vector<torch::Tensor>& buffer) {
-    c10d::BroadcastOptions options;
-    options.rootRank = 0;
-    state_->run("a broadcast from rank 0", state_->gloo->broadcast(buffer, options));
+    state_->run("a broadcast from rank 0", buffer, [this](std::vector<torch::Tensor>& tensors) {
+      c10d::BroadcastOptions options;
+      options.rootRank = 0;
+      return state_->gloo->broadcast(tensors, options);
+    });
   });
 }
+
+DataParallelGroup::ExchangeTally DataParallelGroup::exchanged() const { return state_->tally; }
 
 void DataParallelGroup::requireSameOnEveryRank(const std::string& what, const std::string& value) {
   State& s = *state_;
@@ -301,9 +314,17 @@ void DataParallelGroup::reportStopping(const std::string& reason) noexcept {
 }
 
 DataParallelGroup* currentDataParallelGroup() { return currentGroup; }
+DataParallelGroup* batchNormDataParallelGroup() { return currentBatchNormGroup; }
 
-DataParallelScope::DataParallelScope(DataParallelGroup* group) : previous_(currentGroup) { currentGroup = group; }
-DataParallelScope::~DataParallelScope() { currentGroup = previous_; }
+DataParallelScope::DataParallelScope(DataParallelGroup* group, bool synchronizeBatchNorm)
+    : previousGroup_(currentGroup), previousBatchNormGroup_(currentBatchNormGroup) {
+  currentGroup = group;
+  currentBatchNormGroup = synchronizeBatchNorm ? group : nullptr;
+}
+DataParallelScope::~DataParallelScope() {
+  currentGroup = previousGroup_;
+  currentBatchNormGroup = previousBatchNormGroup_;
+}
 
 namespace {
 

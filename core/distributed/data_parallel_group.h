@@ -37,6 +37,16 @@ class DataParallelGroup {
   const LaunchEnvironment& launch() const;
   const std::vector<std::string>& hosts() const;  // one per rank
 
+  // What the collectives of this group have cost so far: wall seconds inside them (sending,
+  // receiving, and waiting for slower ranks), the bytes of tensor data this rank contributed, and
+  // their count. The run summaries and the data-parallel benchmark report them.
+  struct ExchangeTally {
+    double seconds = 0.0;
+    std::int64_t bytes = 0;
+    std::int64_t collectives = 0;
+  };
+  ExchangeTally exchanged() const;
+
   // Every tensor replaced, in place, by its sum over the ranks (tensors of one dtype travel
   // together in buckets).
   void allReduceSum(const std::vector<torch::Tensor>& tensors);
@@ -60,20 +70,23 @@ class DataParallelGroup {
 // null (one process) {"world_size": 1, "launcher": "single process"}.
 nlohmann::json describeWorkers(const DataParallelGroup* group);
 
-// The group that collective layers on this thread use (synchronized batch norm, the similarity
-// regularizer's running means): set by a DataParallelScope for the span of a training loop; null
-// when this thread trains alone.
+// The group that collective layers on this thread use (the similarity regularizer's running means,
+// and batch norm when it is synchronized): set by a DataParallelScope for the span of a training
+// loop; null when this thread trains alone.
 DataParallelGroup* currentDataParallelGroup();
+// The group whose ranks batch norm takes its statistics over on this thread; null: its own batch.
+DataParallelGroup* batchNormDataParallelGroup();
 
 class DataParallelScope {
  public:
-  explicit DataParallelScope(DataParallelGroup* group);
+  DataParallelScope(DataParallelGroup* group, bool synchronizeBatchNorm);
   ~DataParallelScope();
   DataParallelScope(const DataParallelScope&) = delete;
   DataParallelScope& operator=(const DataParallelScope&) = delete;
 
  private:
-  DataParallelGroup* previous_;
+  DataParallelGroup* previousGroup_;
+  DataParallelGroup* previousBatchNormGroup_;
 };
 
 // The sum over the ranks of `input`, differentiable: the gradient that reaches each rank's input

@@ -5,19 +5,23 @@
 namespace bp {
 
 torch::Tensor batchNorm(torch::nn::BatchNorm2dImpl& norm, const torch::Tensor& input) {
-  DataParallelGroup* group = currentDataParallelGroup();
+  DataParallelGroup* group = batchNormDataParallelGroup();
   if (group == nullptr || !norm.is_training()) return norm.forward(input);
   const std::int64_t channels = input.size(1);
   const std::vector<std::int64_t> reduced{0, 2, 3};
   const double localCount = channels > 0 ? static_cast<double>(input.numel() / channels) : 0.0;
-  // Two passes (the mean, then the squared deviations from it), as batch norm itself computes
-  // them: E[x^2] - E[x]^2 would lose digits to cancellation.
-  const torch::Tensor sums =
-      allReduceSumWithGrad(*group, torch::cat({input.sum(reduced), torch::full({1}, localCount, input.options())}));
-  const torch::Tensor count = sums.narrow(0, channels, 1).detach();
-  const torch::Tensor mean = sums.narrow(0, 0, channels) / count;
+  // One exchange forward (and one backward): the sums of x and x^2 and the count together. Summed
+  // in double precision, so that E[x^2] - E[x]^2 loses no digits a float two-pass variance keeps.
+  const torch::Tensor sums = allReduceSumWithGrad(
+      *group, torch::cat({input.sum(reduced, /*keepdim=*/false, torch::kDouble),
+                          input.pow(2).sum(reduced, /*keepdim=*/false, torch::kDouble),
+                          torch::full({1}, localCount, input.options().dtype(torch::kDouble))}));
+  const torch::Tensor count = sums.narrow(0, 2 * channels, 1).detach();
+  const torch::Tensor wideMean = sums.narrow(0, 0, channels) / count;
+  const torch::Tensor mean = wideMean.to(input.scalar_type());
+  const torch::Tensor variance =
+      (sums.narrow(0, channels, channels) / count - wideMean.pow(2)).clamp_min(0.0).to(input.scalar_type());
   const torch::Tensor centred = input - mean.view({1, -1, 1, 1});
-  const torch::Tensor variance = allReduceSumWithGrad(*group, centred.pow(2).sum(reduced)) / count;
   torch::Tensor output = centred * torch::rsqrt(variance + norm.options.eps()).view({1, -1, 1, 1});
   if (norm.options.affine()) output = output * norm.weight.view({1, -1, 1, 1}) + norm.bias.view({1, -1, 1, 1});
   if (norm.options.track_running_stats()) {

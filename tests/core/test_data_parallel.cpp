@@ -1,6 +1,8 @@
 // Data-parallel training on torch.distributed (Gloo over 127.0.0.1), as users launch it: two
 // workers started by `train --nproc 2` reach the weights of one process with the same global batch
-// and seed (to 1e-5, one thread each) for plain, noise-augmented and neural-similarity training; a
+// and seed (to 1e-5, one thread each) for plain, noise-augmented, neural-similarity and harmonized
+// training (whose saliency is a second derivative through the synchronized batch norm), and
+// differ with per-worker batch norm, the faster choice; a
 // worker killed mid-run makes the other stop within the timeout naming it, and the run then
 // resumes with one process; bad set-ups (a port in use, workers that disagree on the world size
 // or on the config) are refused by name. The launch environment (torchrun's and Slurm's variables)
@@ -202,6 +204,7 @@ class TestDataParallel : public QObject {
     QTest::newRow("plain") << "none";
     QTest::newRow("noise augmentation") << "gaussian_noise_augmentation";
     QTest::newRow("neural similarity") << "neural_similarity";
+    QTest::newRow("harmonization") << "harmonization";
   }
 
   void twoWorkersReachTheWeightsOfOneProcess() {
@@ -215,6 +218,15 @@ class TestDataParallel : public QObject {
       config["regularizer"].update({{"alpha", 1.0},
                                     {"pair_batch_size", 6},
                                     {"target", {{"source", "pixel"}, {"images", {{"split", "test"}}}}}});
+    if (regularizer == "harmonization") {
+      // Importance maps (the images' centre) for the first 40 train images, as 8-bit PGM files.
+      std::filesystem::create_directories(dir / "maps");
+      std::string map = "P5\n12 12\n255\n";
+      for (int y = 0; y < 12; ++y)
+        for (int x = 0; x < 12; ++x) map += static_cast<char>(x >= 3 && x < 9 && y >= 3 && y < 9 ? 255 : 0);
+      for (int i = 0; i < 40; ++i) test::writeBytes(dir / "maps" / (std::to_string(i) + ".pgm"), map);
+      config["regularizer"]["harmonization"] = {{"importance_maps", (dir / "maps").string()}, {"pyramid_levels", 2}};
+    }
     test::writeBytes(dir / "run.json", config.dump());
 
     const test::CliRun alone = test::runCli({"--threads", "1", "train", "--config", text(dir / "run.json"),
@@ -237,6 +249,28 @@ class TestDataParallel : public QObject {
     const double pairLoss = run.value("last_epoch").toObject().value("total_loss").toDouble();
     QVERIFY2(std::abs(aloneLoss - pairLoss) <= 1e-5 * std::max(1.0, std::abs(aloneLoss)),
              (std::to_string(aloneLoss) + " vs " + std::to_string(pairLoss)).c_str());
+  }
+
+  void perWorkerBatchNormTrainsOnEachWorkersShare() {
+    // The faster choice: each worker's own batch statistics, rank 0's running statistics. The
+    // weights then depend on the number of workers (which is why it is not the default).
+    test::ScratchDir dir;
+    writeStripes(dir / "stripes");
+    nlohmann::json config = smallConfig(dir / "stripes");
+    config["batch_norm"] = "per_worker";
+    test::writeBytes(dir / "run.json", config.dump());
+    const test::CliRun alone = test::runCli({"--threads", "1", "train", "--config", text(dir / "run.json"),
+                                             "--output-dir", text(dir / "alone")});
+    QVERIFY2(alone.exitCode == 0, alone.err.constData());
+    const test::CliRun pair = test::runCli({"--threads", "1", "train", "--config", text(dir / "run.json"),
+                                            "--output-dir", text(dir / "pair"), "--nproc", "2"});
+    QVERIFY2(pair.exitCode == 0, pair.err.constData());
+    const QJsonObject run = pair.json().value("runs").toArray().at(0).toObject();
+    QCOMPARE(run.value("config").toObject().value("batch_norm").toString(), QStringLiteral("per_worker"));
+    QVERIFY(run.value("test_accuracy").toDouble() > 0.0);
+    const auto [difference, where] =
+        largestDifference(dir / "alone" / "stripes-seed1" / "model.pt", dir / "pair" / "stripes-seed1" / "model.pt");
+    QVERIFY2(difference > 1e-4, (where + ": " + std::to_string(difference)).c_str());
   }
 
   void aKilledWorkerStopsTheOtherByNameAndTheRunResumesAlone() {
