@@ -5,6 +5,14 @@
 #include "classifiers/python_export.h"
 #include "classifiers/run_folder.h"
 #include "data/default_data.h"
+#include "distributed/local_workers.h"
+#include "runtime/atomic_file.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
 
 namespace bp::app {
 
@@ -49,6 +57,70 @@ std::vector<RunRecord> trainLaunch(const nlohmann::json& config, const std::stri
                    [&](const std::filesystem::path& folder, const ClassifierEpochReport& report) {
                      if (onEpoch) onEpoch(folder.string(), report);
                    });
+}
+
+std::vector<RunRecord> trainLaunchWithWorkers(
+    const nlohmann::json& config, const std::string& outputDir, bool resume, int workers, const std::string& cliProgram,
+    const Job& job, const std::function<void(const std::string&, const ClassifierEpochReport&)>& onEpoch) {
+  const ClassifierTrainingConfig parsed = classifierTrainingConfigFromJson(config);
+  validate(parsed);
+  const std::vector<PlannedRun> runs = plannedRuns(parsed, outputDir);
+  std::filesystem::create_directories(outputDir);
+  const std::filesystem::path configFile = std::filesystem::path(outputDir) / ".data-parallel-launch.json";
+  writeFileAtomically(configFile, toJson(parsed).dump(2) + "\n");
+
+  LocalWorkersLaunch launch;
+  launch.program = cliProgram;
+  // The app's threads shared out among the workers, on the app's device.
+  launch.arguments = {"--quiet", "--threads", std::to_string(std::max(1, runtimeInfo().threads / workers)),
+                      "--device", runtimeInfo().device, "train", "--config", configFile.string(),
+                      "--output-dir", outputDir};
+  if (resume) launch.arguments.push_back("--resume");
+  launch.workers = workers;
+
+  // Rank 0 writes each epoch into its run folder: the curves follow it from there.
+  std::vector<std::size_t> reported(runs.size(), 0);
+  const double total = static_cast<double>(runs.size()) * static_cast<double>(std::max(parsed.epochs, 1));
+  auto lastRead = std::chrono::steady_clock::now();
+  auto readProgress = [&] {
+    double done = 0.0;
+    for (std::size_t index = 0; index < runs.size(); ++index) {
+      if (!isRunFolder(runs[index].folder)) continue;
+      const RunRecord record = readRun(runs[index].folder);
+      for (std::size_t epoch = reported[index]; epoch < record.history.size(); ++epoch)
+        if (onEpoch) onEpoch(runs[index].folder.string(), record.history[epoch]);
+      reported[index] = std::max(reported[index], record.history.size());
+      done += static_cast<double>(record.history.size());
+    }
+    job.progress(std::min(1.0, done / total), std::to_string(workers) + " workers: " +
+                                                  std::to_string(static_cast<int>(done)) + " of " +
+                                                  std::to_string(static_cast<int>(total)) + " epochs");
+  };
+  try {
+    runLocalWorkers(launch, job, [&] {
+      if (std::chrono::steady_clock::now() - lastRead < std::chrono::seconds(1)) return;
+      lastRead = std::chrono::steady_clock::now();
+      readProgress();
+    });
+  } catch (const CancelledError&) {
+    std::filesystem::remove(configFile);
+    throw;
+  } catch (const Error& error) {
+    std::filesystem::remove(configFile);
+    // The workers' own words are in the run they were training.
+    for (const PlannedRun& run : runs)
+      if (isRunFolder(run.folder)) {
+        const RunRecord record = readRun(run.folder);
+        if (record.state == RunState::Failed && !record.error.empty())
+          throw Error(std::string(error.what()) + ": " + record.error);
+      }
+    throw;
+  }
+  std::filesystem::remove(configFile);
+  readProgress();
+  std::vector<RunRecord> records;
+  for (const PlannedRun& run : runs) records.push_back(readRun(run.folder));
+  return records;
 }
 
 std::string exportRunForPython(const std::string& runFolder, const std::string& file) {

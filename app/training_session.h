@@ -33,6 +33,18 @@ std::vector<bp::RunRecord> trainLaunch(const nlohmann::json& config, const std::
                                        const std::function<void(const std::string& runFolder,
                                                                 const bp::ClassifierEpochReport&)>& onEpoch);
 
+// The same launch trained by `workers` data-parallel processes of `cliProgram` (brainprior-cli),
+// each `train` on a share of every batch (torch.distributed over Gloo on this machine; the
+// config's batch_norm says how batch norm spans them): call on a worker. The config travels in a
+// file in the output folder; `onEpoch` gets each run's epochs as rank 0 writes them to its run
+// folder (read back every second); a cancelled job stops every worker, which records it in its
+// run. bp::Error with the run's own error when a worker fails.
+std::vector<bp::RunRecord> trainLaunchWithWorkers(const nlohmann::json& config, const std::string& outputDir,
+                                                  bool resume, int workers, const std::string& cliProgram,
+                                                  const bp::Job& job,
+                                                  const std::function<void(const std::string& runFolder,
+                                                                           const bp::ClassifierEpochReport&)>& onEpoch);
+
 // Exports the finished run's classifier for Python (python_export.h: `file` and <file>.json) and
 // returns the Python that loads it. FileError for an unreadable run or an unwritable file.
 std::string exportRunForPython(const std::string& runFolder, const std::string& file);

@@ -26,6 +26,16 @@ void addGlobalOptions(CLI::App& app, GlobalOptions& options) {
   app.add_flag("-q,--quiet", options.quiet, "Print only results and errors");
 }
 
+namespace {
+std::vector<std::string>& recordedCommandLine() {
+  static std::vector<std::string> arguments;
+  return arguments;
+}
+}  // namespace
+
+void recordCommandLine(int argc, char** argv) { recordedCommandLine().assign(argv, argv + argc); }
+const std::vector<std::string>& commandLine() { return recordedCommandLine(); }
+
 void startRuntime(const GlobalOptions& options) {
   if (options.quiet)
     setLogSink([](LogLevel level, const std::string& message) {

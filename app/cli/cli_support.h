@@ -23,6 +23,10 @@ struct GlobalOptions {
 };
 
 void addGlobalOptions(CLI::App& app, GlobalOptions& options);
+// The command line this process was started with (main() records it; `train --nproc` repeats it
+// for its workers).
+void recordCommandLine(int argc, char** argv);
+const std::vector<std::string>& commandLine();
 // Starts the engine with the user's options (call once, inside a subcommand's callback).
 void startRuntime(const GlobalOptions& options);
 // A job that draws progress on stderr (a bar on a terminal, a line every 10% otherwise).

@@ -10,7 +10,6 @@
 #include "classifier_commands.h"
 #include "cli_support.h"
 #include "data_commands.h"
-#include "local_workers.h"
 #include "demo_commands.h"
 #include "model_commands.h"
 #include "predictivity_commands.h"

@@ -8,7 +8,7 @@
 
 #include "classifiers/run_folder.h"
 #include "distributed/data_parallel_group.h"
-#include "local_workers.h"
+#include "distributed/local_workers.h"
 #include "runtime/error.h"
 
 namespace bp::cli {
@@ -52,7 +52,13 @@ void runTrain(const GlobalOptions& global, const TrainOptions& options) {
     if (launch.distributed())
       throw Error("--nproc starts its own workers: it cannot run inside a launch of " + launch.launcher +
                   " (WORLD_SIZE " + std::to_string(launch.worldSize) + ")");
-    runLocalWorkers(options.workers, workerArguments(global, options.workers), timeout + std::chrono::seconds(10));
+    LocalWorkersLaunch workers;
+    workers.program = "/proc/self/exe";
+    workers.arguments = workerArguments(global, options.workers);
+    workers.workers = options.workers;
+    workers.grace = timeout + std::chrono::seconds(10);
+    // Each worker speaks for itself above (rank 0's progress, everyone's errors).
+    runLocalWorkers(workers, progressJob(GlobalOptions{global.runtime, true}));
     return;
   }
   // Rank 0 speaks for the launch: the others keep quiet but for warnings and errors.

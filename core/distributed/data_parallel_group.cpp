@@ -78,7 +78,7 @@ struct DataParallelGroup::State {
     const std::string detail = firstLine(error);
     const std::string reason = "lost contact with the group during " + operation;
     try {
-      store->set("brainprior/stopping/" + std::to_string(launch.rank), bytes(me() + " " + reason));
+      store->set("stopping/" + std::to_string(launch.rank), bytes(me() + " " + reason));
       // The other survivors say so too: give them a moment before naming the silent ones.
       std::this_thread::sleep_for(std::chrono::seconds(1));
     } catch (const std::exception&) {
@@ -89,7 +89,7 @@ struct DataParallelGroup::State {
     std::vector<std::string> said;
     for (int other = 0; other < launch.worldSize; ++other) {
       if (other == launch.rank) continue;
-      const std::string key = "brainprior/stopping/" + std::to_string(other);
+      const std::string key = "stopping/" + std::to_string(other);
       std::string who = "rank " + std::to_string(other) + " on host " + hosts[other];
       try {
         if (store->check({key})) {
@@ -137,15 +137,19 @@ DataParallelGroup::DataParallelGroup(const LaunchEnvironment& launch, std::chron
   const std::string rendezvous = launch.masterAddress + ":" + std::to_string(launch.masterPort);
   c10d::TCPStoreOptions options;
   options.port = static_cast<std::uint16_t>(launch.masterPort);
-  options.isServer = launch.rank == 0;
+  options.isServer = launch.rank == 0 && !launch.agentHostsStore;
   options.numWorkers = launch.worldSize;
   options.waitWorkers = false;  // ranks are counted below, by name
   options.timeout = timeout;
   try {
-    s.store = c10::make_intrusive<c10d::TCPStore>(launch.masterAddress, options);
+    // BrainPrior's keys apart from anything else in the store (torchrun's agent's own), one set per
+    // attempt of a restarted launch.
+    s.store = c10::make_intrusive<c10d::PrefixStore>(
+        "brainprior/" + std::to_string(launch.restartCount),
+        c10::make_intrusive<c10d::TCPStore>(launch.masterAddress, options));
   } catch (const std::exception& error) {
     const std::string what = firstLine(error);
-    if (launch.rank == 0)
+    if (options.isServer)
       throw Error("rank 0 on host " + s.hosts[0] + " cannot open the rendezvous at " + rendezvous +
                   (what.find("in use") != std::string::npos ? ": the port is in use (set MASTER_PORT to a free port)"
                                                             : "") +
@@ -156,11 +160,11 @@ DataParallelGroup::DataParallelGroup(const LaunchEnvironment& launch, std::chron
   }
   // Every rank says who it is and how large it thinks the world is; every rank checks them all.
   const std::string mine = std::to_string(launch.worldSize) + " " + s.hosts[launch.rank];
-  s.store->set("brainprior/join/" + std::to_string(launch.rank), bytes(mine));
+  s.store->set("join/" + std::to_string(launch.rank), bytes(mine));
   for (int other = 0; other < launch.worldSize; ++other) {
     std::string joined;
     try {
-      joined = text(s.store->get("brainprior/join/" + std::to_string(other)));
+      joined = text(s.store->get("join/" + std::to_string(other)));
     } catch (const std::exception&) {
       throw Error(s.me() + ": rank " + std::to_string(other) + " did not join the rendezvous at " + rendezvous +
                   " within " + seconds(timeout) + " (a WORLD_SIZE of " + std::to_string(launch.worldSize) +
@@ -266,7 +270,7 @@ DataParallelGroup::ExchangeTally DataParallelGroup::exchanged() const { return s
 
 void DataParallelGroup::requireSameOnEveryRank(const std::string& what, const std::string& value) {
   State& s = *state_;
-  const std::string prefix = "brainprior/check/" + std::to_string(s.checks++) + "/";
+  const std::string prefix = "check/" + std::to_string(s.checks++) + "/";
   s.store->set(prefix + std::to_string(rank()), bytes(value));
   for (int other = 0; other < size(); ++other) {
     if (other == rank()) continue;
@@ -284,7 +288,7 @@ void DataParallelGroup::requireSameOnEveryRank(const std::string& what, const st
 
 void DataParallelGroup::runOnLeader(const std::function<void()>& work) {
   State& s = *state_;
-  const std::string key = "brainprior/leader/" + std::to_string(s.checks++);
+  const std::string key = "leader/" + std::to_string(s.checks++);
   if (leads()) {
     std::string failure;
     try {
@@ -307,7 +311,7 @@ void DataParallelGroup::runOnLeader(const std::function<void()>& work) {
 
 void DataParallelGroup::reportStopping(const std::string& reason) noexcept {
   try {
-    state_->store->set("brainprior/stopping/" + std::to_string(rank()), bytes(state_->me() + " stopped: " + reason));
+    state_->store->set("stopping/" + std::to_string(rank()), bytes(state_->me() + " stopped: " + reason));
   } catch (...) {
     // The store may be gone with rank 0: the others learn of the stop from Gloo instead.
   }

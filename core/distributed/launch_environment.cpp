@@ -65,6 +65,8 @@ LaunchEnvironment launchEnvironmentFrom(const EnvironmentLookup& lookup) {
     read("LOCAL_RANK", launch.localRank, 0, maxWorld);
     launch.localWorldSize = launch.worldSize;
     read("LOCAL_WORLD_SIZE", launch.localWorldSize, 1, maxWorld);
+    launch.agentHostsStore = lookup("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
+    read("TORCHELASTIC_RESTART_COUNT", launch.restartCount, 0, std::numeric_limits<int>::max());
   } else if (const auto procid = lookup("SLURM_PROCID")) {
     launch.launcher = "slurm";
     read("SLURM_NTASKS", launch.worldSize, 1, maxWorld);

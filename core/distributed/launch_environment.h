@@ -21,6 +21,12 @@ struct LaunchEnvironment {
   std::string masterAddress = "127.0.0.1";
   int masterPort = 29500;  // torchrun's default
   std::string launcher = "single process";  // "torchrun", "slurm" or "single process"
+  // torchrun's agent already serves the rendezvous store at MASTER_ADDR:MASTER_PORT
+  // (TORCHELASTIC_USE_AGENT_STORE=True): every rank, rank 0 too, connects to it as a client.
+  bool agentHostsStore = false;
+  // torchrun restarts the workers after a failure (TORCHELASTIC_RESTART_COUNT): each attempt
+  // keeps its own keys in the agent's store.
+  int restartCount = 0;
 
   bool distributed() const { return worldSize > 1; }
 };

@@ -5,7 +5,8 @@
 // differ with per-worker batch norm, the faster choice; a
 // worker killed mid-run makes the other stop within the timeout naming it, and the run then
 // resumes with one process; bad set-ups (a port in use, workers that disagree on the world size
-// or on the config) are refused by name. The launch environment (torchrun's and Slurm's variables)
+// or on the config) are refused by name; workers under torchrun's agent join the agent's store. The
+// launch environment (torchrun's and Slurm's variables)
 // and the shares of a batch are checked directly.
 #include <QProcess>
 #include <QtTest>
@@ -22,8 +23,10 @@
 
 #include "classifiers/trained_classifier.h"
 #include "cli_run.h"
+#include "python_torch.h"
 #include "distributed/data_parallel_group.h"
 #include "distributed/launch_environment.h"
+#include "distributed/launch_script.h"
 #include "runtime/error.h"
 #include "striped_images.h"
 #include "test_registry.h"
@@ -151,6 +154,9 @@ class TestDataParallel : public QObject {
     QCOMPARE(torchrun.masterAddress, std::string("gpu07"));
     QCOMPARE(torchrun.masterPort, 29511);
     QCOMPARE(torchrun.launcher, std::string("torchrun"));
+    QVERIFY(!torchrun.agentHostsStore);
+    QVERIFY(launchEnvironmentFrom(lookupIn({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}}))
+                .agentHostsStore);
 
     const LaunchEnvironment slurm = launchEnvironmentFrom(lookupIn({{"SLURM_PROCID", "6"},
                                                                      {"SLURM_NTASKS", "8"},
@@ -182,6 +188,32 @@ class TestDataParallel : public QObject {
     QVERIFY(refused({{"RANK", "2"}, {"WORLD_SIZE", "2"}}, "RANK=2"));
     QVERIFY(refused({{"RANK", "one"}, {"WORLD_SIZE", "2"}}, "RANK=\"one\""));
     QVERIFY(refused({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "70000"}}, "MASTER_PORT"));
+  }
+
+  void launchScriptsStartEveryWorker() {
+    LaunchScriptRequest request;
+    request.configFile = "/shared/configs/run one.json";
+    request.outputDir = "/shared/runs";
+    request.nodes = 2;
+    request.workersPerNode = 4;
+    const std::string slurm = launchScript(request);
+    QVERIFY(slurm.rfind("#!/bin/bash\n", 0) == 0);
+    QVERIFY(slurm.find("#SBATCH --nodes=2\n") != std::string::npos);
+    QVERIFY(slurm.find("#SBATCH --ntasks-per-node=4\n") != std::string::npos);
+    QVERIFY(slurm.find("#SBATCH --gpus-per-task=1\n") != std::string::npos);
+    // The config's path has a space: quoted for the shell.
+    QVERIFY2(slurm.find("srun brainprior-cli --threads 8 train --config '/shared/configs/run one.json' "
+                        "--output-dir /shared/runs --resume") != std::string::npos,
+             slurm.c_str());
+    request.launcher = clusterLauncherFromName("torchrun");
+    request.gpus = false;
+    const std::string torchrun = launchScript(request);
+    QVERIFY(torchrun.find("torchrun --nnodes=2 --nproc-per-node=4") != std::string::npos);
+    QVERIFY(torchrun.find("--no-python bash -c 'exec brainprior-cli") != std::string::npos);
+    QVERIFY(torchrun.find("CUDA_VISIBLE_DEVICES") == std::string::npos);
+    QVERIFY_THROWS_EXCEPTION(Error, clusterLauncherFromName("mpirun"));
+    request.nodes = 0;
+    QVERIFY_THROWS_EXCEPTION(Error, launchScript(request));
   }
 
   void sharesCoverABatchInRankOrder() {
@@ -249,6 +281,42 @@ class TestDataParallel : public QObject {
     const double pairLoss = run.value("last_epoch").toObject().value("total_loss").toDouble();
     QVERIFY2(std::abs(aloneLoss - pairLoss) <= 1e-5 * std::max(1.0, std::abs(aloneLoss)),
              (std::to_string(aloneLoss) + " vs " + std::to_string(pairLoss)).c_str());
+  }
+
+  void workersUseTorchrunsAgentStore() {
+    // torchrun's agent serves the rendezvous store itself and tells the workers so
+    // (TORCHELASTIC_USE_AGENT_STORE=True): rank 0 must join it, not open its own on the port the agent
+    // holds. PyTorch's own TCPStore plays the agent here (Debian's torchrun 1.13 fails under Python
+    // 3.11 before it starts anything).
+    const std::optional<QString> python = test::pythonWithTorchvision();
+    if (!python) QSKIP(test::kNoPythonWithTorchvision);
+    test::ScratchDir dir;
+    writeStripes(dir / "stripes");
+    test::writeBytes(dir / "run.json", smallConfig(dir / "stripes").dump());
+    test::writeBytes(dir / "agent.py", R"(
+import datetime, os, subprocess, sys
+from torch.distributed import TCPStore
+port, cli, arguments = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+store = TCPStore("127.0.0.1", port, 3, True, datetime.timedelta(seconds=120), wait_for_workers=False)
+workers = []
+for rank in range(2):
+    environment = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
+                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), TORCHELASTIC_USE_AGENT_STORE="True",
+                       TORCHELASTIC_RESTART_COUNT="0")
+    workers.append(subprocess.Popen([cli] + arguments, env=environment))
+sys.exit(max(worker.wait() for worker in workers))
+)");
+    QProcess agent;
+    agent.start(*python, {text(dir / "agent.py"), QString::number(freePort()), QStringLiteral(BRAINPRIOR_CLI_PATH),
+                          "--quiet", "--threads", "1", "train", "--config", text(dir / "run.json"), "--output-dir",
+                          text(dir / "runs"), "--timeout", "60"});
+    QVERIFY(agent.waitForFinished(600000));
+    QVERIFY2(agent.exitCode() == 0, agent.readAllStandardError().constData());
+    const QJsonObject run = QJsonDocument::fromJson(agent.readAllStandardOutput()).object().value("runs").toArray()
+                                .at(0).toObject();
+    QCOMPARE(run.value("state").toString(), QStringLiteral("finished"));
+    QCOMPARE(run.value("workers").toObject().value("world_size").toInt(), 2);
+    QCOMPARE(run.value("workers").toObject().value("launcher").toString(), QStringLiteral("torchrun"));
   }
 
   void perWorkerBatchNormTrainsOnEachWorkersShare() {

@@ -1,29 +1,22 @@
-#include "local_workers.h"
+#include "distributed/local_workers.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <thread>
 
-#include "cli_support.h"
 #include "runtime/error.h"
 
 extern char** environ;
 
-namespace bp::cli {
+namespace bp {
 
 namespace {
-
-std::vector<std::string>& recorded() {
-  static std::vector<std::string> arguments;
-  return arguments;
-}
 
 // A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice). Another program could
 // take it before rank 0 opens the rendezvous: rank 0 then says the port is in use.
@@ -51,10 +44,9 @@ std::string describeExit(int status) {
 
 }  // namespace
 
-void recordCommandLine(int argc, char** argv) { recorded().assign(argv, argv + argc); }
-const std::vector<std::string>& commandLine() { return recorded(); }
-
-void runLocalWorkers(int workers, const std::vector<std::string>& arguments, std::chrono::milliseconds grace) {
+void runLocalWorkers(const LocalWorkersLaunch& launch, const Job& job, const std::function<void()>& poll) {
+  const int workers = launch.workers;
+  if (workers < 1) throw Error("local workers: need at least one worker");
   const int port = freeLocalPort();
   // Everything the children need is built before the first fork: after it, only exec.
   std::vector<std::vector<std::string>> environments;
@@ -81,8 +73,8 @@ void runLocalWorkers(int workers, const std::vector<std::string>& arguments, std
     result.push_back(nullptr);
     return result;
   };
-  std::vector<std::string> argv{commandLine().empty() ? std::string("brainprior-cli") : commandLine().front()};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  std::vector<std::string> argv{launch.program};
+  argv.insert(argv.end(), launch.arguments.begin(), launch.arguments.end());
   std::vector<char*> argvPointers = pointers(argv);
 
   std::vector<pid_t> children;
@@ -91,11 +83,11 @@ void runLocalWorkers(int workers, const std::vector<std::string>& arguments, std
     const pid_t child = ::fork();
     if (child < 0) {
       for (const pid_t started : children) ::kill(started, SIGTERM);
-      throw Error(std::string("cannot start worker ") + std::to_string(rank) + ": " + std::strerror(errno));
+      throw Error("cannot start worker " + std::to_string(rank) + " (" + launch.program + "): " + std::strerror(errno));
     }
     if (child == 0) {
-      ::execve("/proc/self/exe", argvPointers.data(), environment.data());
-      ::_exit(127);
+      ::execve(launch.program.c_str(), argvPointers.data(), environment.data());
+      ::_exit(127);  // the program could not start: reported as "exited with code 127"
     }
     children.push_back(child);
   }
@@ -106,38 +98,37 @@ void runLocalWorkers(int workers, const std::vector<std::string>& arguments, std
   std::size_t running = children.size();
   bool forwarded = false;
   while (running > 0) {
-    // An interrupt meant for the launch (a GUI or a scheduler signals this process alone) reaches
-    // every worker: each records it in the run's log and stops.
-    if (const int signal = interruptedBy(); signal != 0 && !forwarded) {
+    // A cancel (the GUI's button; an interrupt of the CLI, which a scheduler may send to it
+    // alone) reaches every worker: each records it in the run's log and stops.
+    if (job.cancelled() && !forwarded) {
       for (const pid_t child : children)
-        if (child > 0) ::kill(child, signal);
+        if (child > 0) ::kill(child, SIGTERM);
       forwarded = true;
     }
-    int status = 0;
-    const pid_t done = ::waitpid(-1, &status, WNOHANG);
-    if (done > 0) {
+    // Each worker by its id: a GUI has other children (its own processes) this must not reap.
+    for (std::size_t rank = 0; rank < children.size(); ++rank) {
+      int status = 0;
+      if (children[rank] <= 0 || ::waitpid(children[rank], &status, WNOHANG) != children[rank]) continue;
+      children[rank] = 0;
       --running;
-      const auto rank = std::find(children.begin(), children.end(), done) - children.begin();
-      children[static_cast<std::size_t>(rank)] = 0;
       const bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
       if (failed && firstFailure.empty()) {
         firstFailure = "worker rank " + std::to_string(rank) + " of " + std::to_string(workers) + " " +
                        describeExit(status);
-        giveUpAt = std::chrono::steady_clock::now() + grace;
+        giveUpAt = std::chrono::steady_clock::now() + launch.grace;
       }
-      continue;
     }
-    if (done < 0 && errno != EINTR) break;
     if (std::chrono::steady_clock::now() > giveUpAt) {
       for (const pid_t child : children)
         if (child > 0) ::kill(child, SIGKILL);
       giveUpAt = std::chrono::steady_clock::time_point::max();
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (poll) poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   // The workers recorded the interruption in the run (the summary says "cancelled", --resume continues).
   if (forwarded) throw CancelledError();
-  if (!firstFailure.empty()) throw Error(firstFailure + " (its error is above); the run folder keeps the last complete epoch");
+  if (!firstFailure.empty()) throw Error(firstFailure + "; the run folder keeps the last complete epoch");
 }
 
-}  // namespace bp::cli
+}  // namespace bp
