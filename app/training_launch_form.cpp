@@ -18,6 +18,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "app/cluster_script_dialog.h"
 #include "app/controls_column.h"
 #include "app/form_edits.h"
 #include "app/training_queue.h"
@@ -237,6 +238,22 @@ TrainingLaunchForm::TrainingLaunchForm(Workspace& workspace, TrainingQueue& queu
   deviceIndicator_->setObjectName(QStringLiteral("deviceIndicator"));
   run->addRow(tr("Device"), device_);
   run->addRow(QString(), deviceIndicator_);
+  workers_ = new QSpinBox(formWidget);
+  workers_->setObjectName(QStringLiteral("workersSpin"));
+  workers_->setRange(1, 64);
+  workers_->setToolTip(tr("Data-parallel worker processes on this machine (torch.distributed over Gloo): each "
+                          "trains on a share of every batch. 1 trains inside the app."));
+  batchNorm_ = new QComboBox(formWidget);
+  batchNorm_->setObjectName(QStringLiteral("batchNormChooser"));
+  batchNorm_->addItem(tr("Synchronized (same weights for any number of workers)"), QStringLiteral("synchronized"));
+  batchNorm_->addItem(tr("Per worker (faster, as PyTorch's DDP)"), QStringLiteral("per_worker"));
+  auto* clusterButton = new QPushButton(tr("Cluster script…"), formWidget);
+  clusterButton->setToolTip(tr("The Slurm or torchrun script that trains this config on a cluster"));
+  run->addRow(tr("Workers"), workers_);
+  run->addRow(tr("Batch norm"), batchNorm_);
+  run->addRow(QString(), clusterButton);
+  connect(clusterButton, &QPushButton::clicked, this, &TrainingLaunchForm::showClusterScript);
+  connect(workers_, &QSpinBox::valueChanged, this, &TrainingLaunchForm::updateFormState);
   run->addRow(tr("Output folder"), pathRow(outputDir_, tr("receives one folder per run"), true, {}));
   outputDir_->setText(QDir::current().absoluteFilePath(QStringLiteral("runs")));
 
@@ -297,6 +314,7 @@ void TrainingLaunchForm::updateFormState() {
   for (QWidget* widget : noiseRows_) widget->setEnabled(kind == QLatin1String("gaussian_noise_augmentation"));
   threshold_->setEnabled(similarity && thresholded_->isChecked());
   width_->setEnabled(architecture_->currentData().toString() == QLatin1String("small_resnet"));
+  batchNorm_->setEnabled(workers_->value() > 1);
 }
 
 nlohmann::json TrainingLaunchForm::configFromForm() const {
@@ -328,6 +346,7 @@ nlohmann::json TrainingLaunchForm::configFromForm() const {
   set("/optimizer/kind", optimizer_->currentData().toString().toStdString());
   set("/optimizer/learning_rate", learningRate_->value());
   set("/schedule/kind", schedule_->currentData().toString().toStdString());
+  set("/batch_norm", batchNorm_->currentData().toString().toStdString());
   const std::vector<std::uint64_t> seeds = parseSeeds(seeds_->text());
   set("/seeds", seeds);
   if (!seeds.empty()) set("/seed", seeds.front());
@@ -371,6 +390,7 @@ bool TrainingLaunchForm::applyConfig(const nlohmann::json& config) {
   selectData(optimizer_, text(normalized, "/optimizer/kind"));
   learningRate_->setValue(real(normalized, "/optimizer/learning_rate", 0.1));
   selectData(schedule_, text(normalized, "/schedule/kind"));
+  selectData(batchNorm_, text(normalized, "/batch_norm"));
   std::vector<std::uint64_t> seeds = normalized.value("seeds", std::vector<std::uint64_t>{});
   if (seeds.empty()) seeds.push_back(normalized.value("seed", std::uint64_t{0}));
   QStringList seedTexts;
@@ -412,6 +432,8 @@ bool TrainingLaunchForm::queueLaunch() {
   const QString name = QFileInfo(QString::fromStdString(folders.front())).fileName().remove(QRegularExpression(QStringLiteral("-seed[0-9]+$")));
   TrainingLaunch launch;
   launch.title = tr("Train %1 (%n seed(s))", nullptr, static_cast<int>(folders.size())).arg(name);
+  launch.workers = workers_->value();
+  if (launch.workers > 1) launch.title += tr(" on %n workers", nullptr, launch.workers);
   launch.config = config;
   launch.outputDir = outputDir;
   queue_.enqueue(launch);
@@ -448,6 +470,19 @@ void TrainingLaunchForm::chooseConfigToLoad() {
   } catch (const std::exception& error) {
     setFormError(tr("%1: %2").arg(path, QString::fromStdString(error.what())));
   }
+}
+
+void TrainingLaunchForm::showClusterScript() {
+  nlohmann::json config;
+  try {
+    config = normalizedTrainingConfig(configFromForm());
+  } catch (const std::exception& error) {
+    setFormError(tr("Config refused: %1").arg(QString::fromStdString(error.what())));
+    return;
+  }
+  setFormError({});
+  ClusterScriptDialog dialog(config, outputDir_->text().trimmed(), this);
+  dialog.exec();
 }
 
 void TrainingLaunchForm::chooseWhereToSaveConfig() {

@@ -1,6 +1,7 @@
 #pragma once
 // The launcher of brain-regularized classifier training: data, model, regularizer, alpha, target
-// or control, seeds, device and output folder, validated by the engine before a launch is queued.
+// or control, seeds, device, data-parallel workers and output folder, validated by the engine before
+// a launch is queued; and the script that launches the config on a cluster.
 // The output folder is the workspace's runs folder; the form's config is kept in the workspace
 // ("training"), so a project brings it back.
 #include <QString>
@@ -46,6 +47,7 @@ public:
   QComboBox* regularizerBox() const { return regularizer_; }
   QLineEdit* seedsEdit() const { return seeds_; }
   QSpinBox* epochsSpin() const { return epochs_; }
+  QSpinBox* workersSpin() const { return workers_; }
 
 Q_SIGNALS:
   // The user chose a compute device ("auto", "cpu" or "cuda").
@@ -57,6 +59,7 @@ private:
   void updateFormState();
   void chooseConfigToLoad();
   void chooseWhereToSaveConfig();
+  void showClusterScript();
   void setFormError(const QString& message);
 
   Workspace& workspace_;
@@ -93,6 +96,8 @@ private:
   QLineEdit* seeds_ = nullptr;
   QComboBox* device_ = nullptr;
   QLabel* deviceIndicator_ = nullptr;
+  QSpinBox* workers_ = nullptr;
+  QComboBox* batchNorm_ = nullptr;
   QLineEdit* outputDir_ = nullptr;
   QLabel* formError_ = nullptr;
   std::vector<QWidget*> similarityRows_;

@@ -1,10 +1,24 @@
 #include "app/training_queue.h"
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
 #include <QPointer>
 
 #include "app/training_session.h"
+#include "runtime/error.h"
 
 namespace bp::app {
+
+QString workerProgram() {
+  const QString chosen = qEnvironmentVariable("BRAINPRIOR_CLI");
+  if (!chosen.isEmpty()) return chosen;
+  const QDir folder(QCoreApplication::applicationDirPath());
+  for (const QString& candidate : {folder.filePath(QStringLiteral("brainprior-cli")),
+                                   folder.filePath(QStringLiteral("cli/brainprior-cli"))})
+    if (QFileInfo(candidate).isExecutable()) return candidate;
+  return {};
+}
 
 TrainingQueue::TrainingQueue(JobRunner& jobs, QObject* parent) : QObject(parent), jobs_(jobs) {
   connect(&jobs_, &JobRunner::jobProgress, this, [this](int jobId, double fraction, const QString& message) {
@@ -43,14 +57,23 @@ void TrainingQueue::startNext() {
   message_.clear();
   const TrainingLaunch launch = *current_;
   QPointer<TrainingQueue> self(this);
-  currentJob_ = jobs_.start(launch.title, [self, launch](const bp::Job& job) -> std::function<void()> {
-    trainLaunch(launch.config, launch.outputDir.toStdString(), launch.resume, job,
-                [self](const std::string& runFolder, const bp::ClassifierEpochReport& report) {
-                  const QString folder = QString::fromStdString(runFolder);
-                  QMetaObject::invokeMethod(
-                      self.data(), [self, folder, report] { if (self) Q_EMIT self->epochReported(folder, report); },
-                      Qt::QueuedConnection);
-                });
+  const std::string program = workerProgram().toStdString();
+  currentJob_ = jobs_.start(launch.title, [self, launch, program](const bp::Job& job) -> std::function<void()> {
+    const auto onEpoch = [self](const std::string& runFolder, const bp::ClassifierEpochReport& report) {
+      const QString folder = QString::fromStdString(runFolder);
+      QMetaObject::invokeMethod(
+          self.data(), [self, folder, report] { if (self) Q_EMIT self->epochReported(folder, report); },
+          Qt::QueuedConnection);
+    };
+    if (launch.workers <= 1) {
+      trainLaunch(launch.config, launch.outputDir.toStdString(), launch.resume, job, onEpoch);
+      return [] {};
+    }
+    if (program.empty())
+      throw bp::Error("brainprior-cli, which runs the data-parallel workers, is not beside the app; install it "
+                      "or set BRAINPRIOR_CLI to its path");
+    trainLaunchWithWorkers(launch.config, launch.outputDir.toStdString(), launch.resume, launch.workers, program, job,
+                           onEpoch);
     return [] {};
   });
   Q_EMIT launchStarted(launch.title, launch.outputDir);

@@ -19,7 +19,14 @@ struct TrainingLaunch {
   nlohmann::json config;  // the engine's training config (training_session.h), one run per seed
   QString outputDir;      // receives one run folder per seed
   bool resume = false;    // continue the runs from their checkpoints
+  // Data-parallel worker processes of brainprior-cli on this machine (torch.distributed over
+  // Gloo); 1 trains in the app's own worker thread.
+  int workers = 1;
 };
+
+// The brainprior-cli that data-parallel launches start: $BRAINPRIOR_CLI, else the one beside the
+// app (installed side by side, or in the build tree's cli/ folder); empty when there is none.
+QString workerProgram();
 
 class TrainingQueue : public QObject {
   Q_OBJECT

@@ -8,7 +8,9 @@
 
 #include "classifiers/run_folder.h"
 #include "distributed/data_parallel_group.h"
+#include "distributed/launch_script.h"
 #include "distributed/local_workers.h"
+#include "runtime/atomic_file.h"
 #include "runtime/error.h"
 
 namespace bp::cli {
@@ -112,6 +114,30 @@ void runList(const RunsOptions& options) {
   printJson(result);
 }
 
+struct LaunchScriptOptions {
+  LaunchScriptRequest request;
+  std::string launcher = "slurm";
+  bool cpusOnly = false;
+  std::string output;
+};
+
+void runLaunchScript(const LaunchScriptOptions& options) {
+  // The config must be one the engine accepts: a cluster job should not fail on it hours later.
+  validate(readConfigFile(options.request.configFile, classifierTrainingConfigFromJson));
+  LaunchScriptRequest request = options.request;
+  request.launcher = clusterLauncherFromName(options.launcher);
+  request.gpus = !options.cpusOnly;
+  request.configFile = std::filesystem::absolute(request.configFile).string();
+  const std::string script = launchScript(request);
+  if (options.output.empty()) {
+    std::fputs(script.c_str(), stdout);
+    return;
+  }
+  writeFileAtomically(options.output, script);
+  std::filesystem::permissions(options.output, std::filesystem::perms::owner_exec | std::filesystem::perms::group_exec,
+                               std::filesystem::perm_options::add);
+}
+
 }  // namespace
 
 void addTrainCommands(CLI::App& app, GlobalOptions& global) {
@@ -142,6 +168,31 @@ void addTrainCommands(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
   trainCommand->callback([&global, train] { runTrain(global, *train); });
+
+  auto script = std::make_shared<LaunchScriptOptions>();
+  CLI::App* scriptCommand = app.add_subcommand(
+      "launch-script",
+      "Write the script that trains a config on a cluster with data-parallel workers: a Slurm batch script (srun) "
+      "or a torchrun command for every node (docs/distributed.md)");
+  scriptCommand->add_option("--config", script->request.configFile, "Training config (JSON), on a shared file system")
+      ->required()
+      ->check(CLI::ExistingFile);
+  scriptCommand->add_option("--launcher", script->launcher, "slurm or torchrun")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"slurm", "torchrun"}));
+  scriptCommand->add_option("--nodes", script->request.nodes, "Machines")->capture_default_str()->check(CLI::PositiveNumber);
+  scriptCommand->add_option("--workers-per-node", script->request.workersPerNode, "Workers on each machine (one per GPU)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  scriptCommand->add_option("--threads-per-worker", script->request.threadsPerWorker, "CPU threads of each worker")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  scriptCommand->add_flag("--cpus-only", script->cpusOnly, "Workers without a GPU each");
+  scriptCommand->add_option("--output-dir", script->request.outputDir, "Folder for the run folders, on a shared file system")
+      ->capture_default_str();
+  scriptCommand->add_option("--job-name", script->request.jobName, "Slurm job name")->capture_default_str();
+  scriptCommand->add_option("-o,--output", script->output, "Write the script to this file (executable) instead of stdout");
+  scriptCommand->callback([script] { runLaunchScript(*script); });
 
   auto runs = std::make_shared<RunsOptions>();
   CLI::App* runsCommand =

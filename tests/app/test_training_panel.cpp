@@ -1,7 +1,9 @@
 // The training panel as a user drives it: a config round-trips through the form, bad settings are
 // refused with a reason before anything runs, a launch of two seeds runs from the queue with live
 // curves overlaid and the launches side by side, a second launch waits its turn, closing the tab
-// never stops a run, a cancelled run resumes to the end, and a folder of runs reopens.
+// never stops a run, a launch on two data-parallel workers shows its curves live and a cluster
+// script for it saves with its config, a cancelled run resumes to the end, and a folder of runs
+// reopens.
 #include <QComboBox>
 #include <QLineEdit>
 #include <QListWidget>
@@ -12,11 +14,13 @@
 #include <QtTest>
 #include <algorithm>
 
+#include "app/cluster_script_dialog.h"
 #include "app/main_window.h"
 #include "app/training_launch_form.h"
 #include "app/training_panel.h"
 #include "app/training_queue.h"
 #include "app/training_runs_view.h"
+#include "app/training_session.h"
 #include "app/workspace.h"
 #include "striped_images.h"
 #include "test_registry.h"
@@ -174,6 +178,43 @@ private Q_SLOTS:
     QVERIFY(form->applyConfig(stripesConfig(scratch_ / "stripes", "baseline", 2)));
     QVERIFY(!form->queueLaunch());
     QVERIFY(form->formError().contains(QStringLiteral("already holds a run")));
+  }
+
+  void launchesOnTwoWorkersWithLiveCurvesAndWritesAClusterScript() {
+    qputenv("BRAINPRIOR_CLI", BRAINPRIOR_CLI_PATH);
+    MainWindow window({});
+    TrainingLaunchForm* form = window.trainingPanel()->launchForm();
+    TrainingRunsView* runsView = window.trainingPanel()->runsView();
+    bp::app::TrainingQueue& queue = window.trainingQueue();
+    window.workspace().setRunsFolder(QString::fromStdString((scratch_ / "workers").string()));
+    nlohmann::json config = stripesConfig(scratch_ / "stripes", "pair", 2);
+    config["seeds"] = {3};
+    QVERIFY(form->applyConfig(config));
+    form->workersSpin()->setValue(2);
+    QSignalSpy epochs(&queue, &bp::app::TrainingQueue::epochReported);
+    QSignalSpy finished(&queue, &bp::app::TrainingQueue::launchFinished);
+    QVERIFY2(form->queueLaunch(), qPrintable(form->formError()));
+    QVERIFY(queue.current()->title.contains(QStringLiteral("2 workers")));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kJobWaitMs);
+    QCOMPARE(finished.at(0).at(3).toString(), QString());  // no error
+    QCOMPARE(epochs.count(), 2);  // read back from rank 0's run folder as it wrote them
+    const bp::RunRecord* run = runNamed(*runsView, "pair-seed3");
+    QVERIFY(run);
+    QCOMPARE(run->state, bp::RunState::Finished);
+    QCOMPARE(run->summary.at("workers").at("world_size").get<int>(), 2);
+    QVERIFY(!std::filesystem::exists(scratch_ / "workers" / ".data-parallel-launch.json"));
+
+    // The same config for a cluster: a Slurm script that names the config saved beside it.
+    bp::app::ClusterScriptDialog dialog(bp::app::normalizedTrainingConfig(form->configFromForm()),
+                                        QStringLiteral("/shared/runs"));
+    QVERIFY(dialog.script().contains(QStringLiteral("#SBATCH --nodes=2")));
+    const QString script = QString::fromStdString((scratch_ / "job.sbatch").string());
+    QVERIFY(dialog.saveTo(script));
+    QVERIFY(QFileInfo(script).isExecutable());
+    const auto saved = nlohmann::json::parse(bp::test::readBytes(scratch_ / "job.sbatch.config.json"));
+    QCOMPARE(saved.at("name").get<std::string>(), std::string("pair"));
+    QVERIFY(QString::fromStdString(bp::test::readBytes(scratch_ / "job.sbatch"))
+                .contains(QStringLiteral("--config ") + script + QStringLiteral(".config.json")));
   }
 
   void cancelledRunResumesToTheEnd() {
