@@ -8,10 +8,14 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "data/dataset_io.h"
 #include "data/default_data.h"
+#include "distributed/launch_environment.h"
+#include "distributed/local_workers.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
@@ -35,6 +39,61 @@ std::vector<std::string>& recordedCommandLine() {
 
 void recordCommandLine(int argc, char** argv) { recordedCommandLine().assign(argv, argv + argc); }
 const std::vector<std::string>& commandLine() { return recordedCommandLine(); }
+
+void addDataParallelOptions(CLI::App& command, int& workers, double& timeoutSeconds) {
+  command
+      .add_option("--nproc", workers,
+                  "Data-parallel workers to start on this machine (torch.distributed over Gloo; each takes a share "
+                  "of every batch; the weights match one process's). Under torchrun or srun, leave it out: their "
+                  "environment makes this process one worker")
+      ->check(CLI::Range(1, 1024));
+  command
+      .add_option("--timeout", timeoutSeconds,
+                  "Seconds a data-parallel worker waits for the others (to join, and at every exchange) before it "
+                  "stops with an error naming the silent worker")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
+}
+
+bool runAsLocalWorkers(const GlobalOptions& global, int workers, double timeoutSeconds) {
+  if (workers <= 1) return false;
+  const LaunchEnvironment launch = launchEnvironment();
+  if (launch.distributed())
+    throw Error("--nproc starts its own workers: it cannot run inside a launch of " + launch.launcher +
+                " (WORLD_SIZE " + std::to_string(launch.worldSize) + ")");
+  // The workers repeat this command without --nproc, with a fair share of the cores each unless
+  // --threads says otherwise.
+  std::vector<std::string> arguments(commandLine().begin() + (commandLine().empty() ? 0 : 1), commandLine().end());
+  for (auto at = arguments.begin(); at != arguments.end();) {
+    if (*at == "--nproc" && at + 1 != arguments.end()) at = arguments.erase(at, at + 2);
+    else if (at->rfind("--nproc=", 0) == 0) at = arguments.erase(at);
+    else ++at;
+  }
+  if (global.runtime.threads == 0) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    arguments.insert(arguments.begin(), {"--threads", std::to_string(std::max(1, cores / workers))});
+  }
+  LocalWorkersLaunch local;
+  local.program = "/proc/self/exe";
+  local.arguments = arguments;
+  local.workers = workers;
+  local.grace = std::chrono::milliseconds(static_cast<std::int64_t>(timeoutSeconds * 1000.0)) + std::chrono::seconds(10);
+  // Each worker speaks for itself (rank 0's progress, everyone's errors); this process only waits.
+  runLocalWorkers(local, progressJob(GlobalOptions{global.runtime, true}));
+  return true;
+}
+
+DataParallelWorker joinDataParallelLaunch(const GlobalOptions& global, double timeoutSeconds) {
+  const LaunchEnvironment launch = launchEnvironment();
+  DataParallelWorker worker;
+  worker.speaker = global;
+  if (launch.rank != 0) worker.speaker.quiet = true;
+  startRuntime(worker.speaker);
+  if (launch.distributed())
+    worker.group = std::make_unique<DataParallelGroup>(
+        launch, std::chrono::milliseconds(static_cast<std::int64_t>(timeoutSeconds * 1000.0)));
+  return worker;
+}
 
 void startRuntime(const GlobalOptions& options) {
   if (options.quiet)

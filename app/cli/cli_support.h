@@ -4,12 +4,14 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "data/default_data.h"
 #include "data/neural_dataset.h"
+#include "distributed/data_parallel_group.h"
 
 #include "runtime/error.h"
 #include "runtime/job.h"
@@ -23,6 +25,22 @@ struct GlobalOptions {
 };
 
 void addGlobalOptions(CLI::App& app, GlobalOptions& options);
+
+// Data-parallel commands (train, fit; docs/distributed.md) take --nproc and --timeout.
+void addDataParallelOptions(CLI::App& command, int& workers, double& timeoutSeconds);
+// --nproc above 1: runs this command as that many data-parallel workers on this machine (copies of
+// this process with torchrun's environment) and returns true once all have finished; false for 1
+// (the caller goes on itself). bp::Error inside a launch of torchrun or srun.
+bool runAsLocalWorkers(const GlobalOptions& global, int workers, double timeoutSeconds);
+struct DataParallelWorker {
+  std::unique_ptr<DataParallelGroup> group;  // null: this process works alone
+  // The options this worker speaks with: rank 0's are the user's, the others keep quiet but for
+  // warnings and errors.
+  GlobalOptions speaker;
+};
+// Starts the runtime and joins the data-parallel launch that this process's environment describes
+// (torchrun, srun, --nproc), if any.
+DataParallelWorker joinDataParallelLaunch(const GlobalOptions& global, double timeoutSeconds);
 // The command line this process was started with (main() records it; `train --nproc` repeats it
 // for its workers).
 void recordCommandLine(int argc, char** argv);

@@ -40,11 +40,15 @@ struct FitOptions {
   std::int64_t seed = -1;
   std::string checkpoint;
   bool resume = false;
+  int workers = 1;             // --nproc: local data-parallel workers this command starts
+  double timeoutSeconds = 300;  // how long a worker waits for the others
 };
 
 void runFit(const GlobalOptions& global, const FitOptions& options) {
-  startRuntime(global);
-  const auto job = progressJob(global);
+  if (runAsLocalWorkers(global, options.workers, options.timeoutSeconds)) return;
+  const DataParallelWorker worker = joinDataParallelLaunch(global, options.timeoutSeconds);
+  DataParallelGroup* group = worker.group.get();
+  const auto job = progressJob(worker.speaker);
   NeuralModelConfig modelConfig;
   NeuralTrainerConfig trainerConfig;
   if (!options.config.empty()) {
@@ -73,7 +77,16 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
   NeuralFitControl control;
   control.checkpoint = options.checkpoint.empty() ? options.output + ".checkpoint" : options.checkpoint;
   control.resume = options.resume;
-  const NeuralFitResult fit = fitNeuralModel(dataset, modelConfig, trainerConfig, job.subJob(0.05, 0.9), {}, control);
+  control.group = group;
+  NeuralFitResult fit;
+  try {
+    fit = fitNeuralModel(dataset, modelConfig, trainerConfig, job.subJob(0.05, 0.9), {}, control);
+  } catch (const std::exception& error) {
+    if (group) group->reportStopping(error.what());
+    throw;
+  }
+  // Rank 0 alone writes the model, evaluates it and reports.
+  if (group && !group->leads()) return;
   saveNeuralModel(fit.fitted, options.output);
   const NeuralModelEvaluation evaluation = evaluateNeuralModel(fit.fitted, dataset, Tier::Test, job.subJob(0.9, 1.0));
 
@@ -86,7 +99,8 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
                            {"trainer", toJson(trainerConfig)},
                            {"fit", toJson(fit)},
                            {"test_evaluation", toJson(evaluation)},
-                           {"runtime", toJson(runtimeInfo())}};
+                           {"runtime", toJson(runtimeInfo())},
+                           {"workers", describeWorkers(group)}};
   const std::string metrics = options.metrics.empty() ? options.output + ".metrics.json" : options.metrics;
   writeFileAtomically(metrics, record.dump(2) + "\n");
   // The checkpoint is only for continuing an interrupted fit; the finished model replaces it.
@@ -264,6 +278,7 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   fitCommand->add_option("--seed", fit->seed, "Random seed")->check(CLI::NonNegativeNumber);
   fitCommand->add_option("--checkpoint", fit->checkpoint, "Checkpoint file (default: <output>.checkpoint)");
   fitCommand->add_flag("--resume", fit->resume, "Continue from the checkpoint when it exists");
+  addDataParallelOptions(*fitCommand, fit->workers, fit->timeoutSeconds);
   fitCommand->callback([&global, fit] { runFit(global, *fit); });
 
   struct EvaluateOptions {

@@ -1,15 +1,12 @@
 #include "train_commands.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <thread>
 #include <memory>
 
 #include "classifiers/run_folder.h"
 #include "distributed/data_parallel_group.h"
 #include "distributed/launch_script.h"
-#include "distributed/local_workers.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 
@@ -26,49 +23,16 @@ struct TrainOptions {
   double timeoutSeconds = 300;  // how long a worker waits for the others
 };
 
-// This command's arguments for the workers that --nproc starts: the same, without --nproc, and
-// with a fair share of the cores each unless --threads says otherwise.
-std::vector<std::string> workerArguments(const GlobalOptions& global, int workers) {
-  std::vector<std::string> arguments(commandLine().begin() + (commandLine().empty() ? 0 : 1), commandLine().end());
-  for (auto at = arguments.begin(); at != arguments.end();) {
-    if (*at == "--nproc" && at + 1 != arguments.end()) at = arguments.erase(at, at + 2);
-    else if (at->rfind("--nproc=", 0) == 0) at = arguments.erase(at);
-    else ++at;
-  }
-  if (global.runtime.threads == 0) {
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    arguments.insert(arguments.begin(), {"--threads", std::to_string(std::max(1, cores / workers))});
-  }
-  return arguments;
-}
-
 void runTrain(const GlobalOptions& global, const TrainOptions& options) {
   ClassifierTrainingConfig config = readConfigFile(options.config, classifierTrainingConfigFromJson);
   // Command-line settings win over the file's.
   if (options.epochs > 0) config.epochs = options.epochs;
   if (!options.seeds.empty()) config.seeds = options.seeds;
   validate(config);
-  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options.timeoutSeconds * 1000.0));
-  const LaunchEnvironment launch = launchEnvironment();
-  if (options.workers > 1) {
-    if (launch.distributed())
-      throw Error("--nproc starts its own workers: it cannot run inside a launch of " + launch.launcher +
-                  " (WORLD_SIZE " + std::to_string(launch.worldSize) + ")");
-    LocalWorkersLaunch workers;
-    workers.program = "/proc/self/exe";
-    workers.arguments = workerArguments(global, options.workers);
-    workers.workers = options.workers;
-    workers.grace = timeout + std::chrono::seconds(10);
-    // Each worker speaks for itself above (rank 0's progress, everyone's errors).
-    runLocalWorkers(workers, progressJob(GlobalOptions{global.runtime, true}));
-    return;
-  }
-  // Rank 0 speaks for the launch: the others keep quiet but for warnings and errors.
-  GlobalOptions speaker = global;
-  if (launch.rank != 0) speaker.quiet = true;
-  startRuntime(speaker);
-  const std::unique_ptr<DataParallelGroup> group =
-      launch.distributed() ? std::make_unique<DataParallelGroup>(launch, timeout) : nullptr;
+  if (runAsLocalWorkers(global, options.workers, options.timeoutSeconds)) return;
+  const DataParallelWorker worker = joinDataParallelLaunch(global, options.timeoutSeconds);
+  const std::unique_ptr<DataParallelGroup>& group = worker.group;
+  const GlobalOptions& speaker = worker.speaker;
   const auto job = progressJob(speaker);
   std::vector<RunRecord> records;
   try {
@@ -155,18 +119,7 @@ void addTrainCommands(CLI::App& app, GlobalOptions& global) {
                          "Continue runs from their checkpoints (a run folder that exists is refused otherwise)");
   trainCommand->add_option("--epochs", train->epochs, "Override the config's epochs")->check(CLI::PositiveNumber);
   trainCommand->add_option("--seeds", train->seeds, "Override the config's seeds (one run per seed)");
-  trainCommand
-      ->add_option("--nproc", train->workers,
-                   "Data-parallel workers to start on this machine (torch.distributed over Gloo; each takes a "
-                   "share of every batch; the weights match one process's). Under torchrun or srun, leave it out: "
-                   "their environment makes this process one worker")
-      ->check(CLI::Range(1, 1024));
-  trainCommand
-      ->add_option("--timeout", train->timeoutSeconds,
-                   "Seconds a data-parallel worker waits for the others (to join, and at every exchange) before it "
-                   "stops with an error naming the silent worker")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 86400.0));
+  addDataParallelOptions(*trainCommand, train->workers, train->timeoutSeconds);
   trainCommand->callback([&global, train] { runTrain(global, *train); });
 
   auto script = std::make_shared<LaunchScriptOptions>();

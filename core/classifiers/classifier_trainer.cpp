@@ -164,21 +164,10 @@ void computeGradients(torch::optim::Optimizer& optimizer, const torch::Tensor& l
   optimizer.zero_grad();
   loss.backward();
   if (group == nullptr) return;
-  std::vector<torch::Tensor> summed;
-  std::vector<torch::Tensor*> unreached;
+  std::vector<torch::Tensor> parameters;
   for (auto& parameterGroup : optimizer.param_groups())
-    for (auto& parameter : parameterGroup.params()) {
-      // A parameter this step did not reach still takes part, so every rank sends the same buckets;
-      // it then goes without a gradient again, as alone, so the optimizer leaves it as it is.
-      if (!parameter.grad().defined()) {
-        parameter.mutable_grad() = torch::zeros_like(parameter);
-        unreached.push_back(&parameter);
-      }
-      summed.push_back(parameter.grad());
-    }
-  summed.push_back(figures);
-  group->allReduceSum(summed);
-  for (torch::Tensor* parameter : unreached) parameter->mutable_grad() = torch::Tensor();
+    for (const auto& parameter : parameterGroup.params()) parameters.push_back(parameter);
+  sumGradients(*group, parameters, figures);
 }
 
 // Accuracy on a set of images; in a group each rank counts its share and the counts are summed.

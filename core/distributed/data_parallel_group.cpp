@@ -357,6 +357,29 @@ torch::Tensor allReduceSumWithGrad(DataParallelGroup& group, const torch::Tensor
   return AllReduceSumFunction::apply(input.contiguous(), reinterpret_cast<std::int64_t>(&group));
 }
 
+void sumGradients(DataParallelGroup& group, const std::vector<torch::Tensor>& parameters, const torch::Tensor& figures) {
+  std::vector<torch::Tensor> summed;
+  std::vector<torch::Tensor> unreached;
+  for (torch::Tensor parameter : parameters) {
+    if (!parameter.grad().defined()) {
+      parameter.mutable_grad() = torch::zeros_like(parameter);
+      unreached.push_back(parameter);
+    }
+    summed.push_back(parameter.grad());
+  }
+  summed.push_back(figures);
+  group.allReduceSum(summed);
+  for (torch::Tensor& parameter : unreached) parameter.mutable_grad() = torch::Tensor();
+}
+
+namespace {
+thread_local const StepRows* currentRows = nullptr;
+}  // namespace
+
+const StepRows* currentStepRows() { return currentRows; }
+StepRowsScope::StepRowsScope(const StepRows& rows) : previous_(currentRows), rows_(rows) { currentRows = &rows_; }
+StepRowsScope::~StepRowsScope() { currentRows = previous_; }
+
 RowShare rowShare(std::int64_t count, int rank, int ranks) {
   const std::int64_t base = count / ranks;
   const std::int64_t extra = count % ranks;

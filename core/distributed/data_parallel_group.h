@@ -89,6 +89,32 @@ class DataParallelScope {
   DataParallelGroup* previousBatchNormGroup_;
 };
 
+// After backward: every parameter's gradient, and `figures` (the step's loss values), summed over
+// the ranks in one exchange. A parameter this step did not reach takes part as zeros and is left
+// without a gradient again, as it would be alone (so the optimizer leaves it as it is).
+void sumGradients(DataParallelGroup& group, const std::vector<torch::Tensor>& parameters, const torch::Tensor& figures);
+
+// The step's whole batch and this rank's first row in it, for layers that draw random numbers per
+// image (the Gaussian readout's position noise): they draw for the whole batch and keep their
+// rows, so that the draws do not depend on the number of workers. Null outside a step of a group.
+struct StepRows {
+  std::int64_t total = 0;
+  std::int64_t begin = 0;
+};
+const StepRows* currentStepRows();
+
+class StepRowsScope {
+ public:
+  explicit StepRowsScope(const StepRows& rows);
+  ~StepRowsScope();
+  StepRowsScope(const StepRowsScope&) = delete;
+  StepRowsScope& operator=(const StepRowsScope&) = delete;
+
+ private:
+  const StepRows* previous_;
+  StepRows rows_;
+};
+
 // The sum over the ranks of `input`, differentiable: the gradient that reaches each rank's input
 // is the sum of every rank's gradient of the output (an all-reduce in backward too), so a loss
 // summed over the ranks has the gradient one process with the whole batch would compute.

@@ -7,6 +7,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "distributed/data_parallel_group.h"
+#include "distributed/synchronized_batch_norm.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
 
@@ -186,7 +188,7 @@ torch::Tensor StackedCoreImpl::forward(const torch::Tensor& images) {
   std::vector<torch::Tensor> layers;
   torch::Tensor maps = images;
   for (std::size_t layer = 0; layer < convolutions_.size(); ++layer) {
-    maps = torch::elu(batchNorms_[layer]->forward(convolutions_[layer]->forward(maps)));
+    maps = torch::elu(batchNorm(*batchNorms_[layer], convolutions_[layer]->forward(maps)));
     if (concatenateLayers_) layers.push_back(maps);
   }
   return concatenateLayers_ ? torch::cat(layers, 1) : maps;
@@ -224,7 +226,13 @@ torch::Tensor GaussianReadoutImpl::forward(const torch::Tensor& coreOutput) {
   const auto batch = coreOutput.size(0);
   const auto neurons = positions.size(0);
   torch::Tensor grid = positions.unsqueeze(0).expand({batch, neurons, 2});
-  if (is_training()) grid = grid + torch::randn_like(grid) * spreads;
+  if (is_training()) {
+    // In a data-parallel step the noise is drawn for the whole batch and this rank keeps its rows.
+    const StepRows* rows = currentStepRows();
+    const torch::Tensor noise = rows ? torch::randn({rows->total, neurons, 2}, grid.options()).narrow(0, rows->begin, batch)
+                                     : torch::randn_like(grid);
+    grid = grid + noise * spreads;
+  }
   // Positions outside the image would read zero padding; keep them on it.
   grid = grid.clamp(-1.0, 1.0).unsqueeze(2);  // batch x neurons x 1 x 2
   namespace F = torch::nn::functional;

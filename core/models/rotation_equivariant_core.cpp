@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "distributed/synchronized_batch_norm.h"
 #include "models/neural_model.h"
 
 namespace bp {
@@ -148,8 +149,7 @@ torch::Tensor RotationEquivariantCoreImpl::forward(const torch::Tensor& images) 
     const auto width = maps.size(3);
     // Rotation-major maps viewed as (batch * rotations) x features: each feature's statistics
     // pool all its rotated copies, which keeps the layer equivariant.
-    maps = batchNorms_[layer]
-               ->forward(maps.reshape({batch * rotations_, features_[layer], height, width}))
+    maps = batchNorm(*batchNorms_[layer], maps.reshape({batch * rotations_, features_[layer], height, width}))
                .reshape({batch, -1, height, width});
     if (layer + 1 < layerCount) maps = torch::softplus(maps);
     if (concatenateLayers_) layers.push_back(maps.reshape({batch, rotations_, features_[layer], height, width}));

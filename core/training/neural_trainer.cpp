@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "distributed/data_parallel_group.h"
 #include "measures/correlation.h"
 #include "measures/reliability.h"
 #include "runtime/atomic_file.h"
@@ -332,6 +333,19 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
                     std::to_string(dataset.trialIds[static_cast<std::size_t>(t)]) +
                     " is not a finite number; a model cannot be fitted to it");
 
+  DataParallelGroup* group = control.group;
+  const int ranks = group ? group->size() : 1;
+  if (group != nullptr) {
+    const auto trainCount = static_cast<std::int64_t>(train.size());
+    const std::int64_t last = trainCount % trainerConfig.batchSize;
+    if (trainerConfig.batchSize < ranks || (last >= 2 && last < ranks))
+      throw Error("data-parallel fit: every one of the " + std::to_string(ranks) +
+                  " workers needs a share of every batch: choose a batch_size of at least " + std::to_string(ranks) +
+                  " whose last batch of the " + std::to_string(trainCount) + " train trials holds 0, 1 or at least " +
+                  std::to_string(ranks));
+  }
+  // Batch norm sums over the group's ranks on this thread.
+  const DataParallelScope dataParallel(group, /*synchronizeBatchNorm=*/true);
   // Grad mode is per thread; a caller's inference guard must not leak into training.
   torch::AutoGradMode gradMode(true);
   torch::manual_seed(trainerConfig.seed);
@@ -386,6 +400,13 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
     job.progress(static_cast<double>(state.epoch) / trainerConfig.maxEpochs,
                  "resumed after epoch " + std::to_string(state.epoch));
   }
+  if (group != nullptr) {
+    group->requireSameOnEveryRank("fit (model, trainer and data)", identity.dump());
+    group->requireSameOnEveryRank("resumed epoch (every rank must see the checkpoint)", std::to_string(state.epoch));
+    std::vector<torch::Tensor> weights = model->parameters();
+    for (const auto& buffer : model->buffers()) weights.push_back(buffer);
+    group->broadcastFromLeader(weights);
+  }
 
   const auto start = std::chrono::steady_clock::now();
   const double secondsBefore = state.seconds;
@@ -408,14 +429,24 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
     std::int64_t batches = 0;
     for (std::int64_t begin = 0; begin < trainCount; begin += trainerConfig.batchSize) {
       job.throwIfCancelled();
-      const torch::Tensor indices = permutation.slice(0, begin, std::min(trainCount, begin + trainerConfig.batchSize));
+      torch::Tensor indices = permutation.slice(0, begin, std::min(trainCount, begin + trainerConfig.batchSize));
       // Batch norm cannot normalise a single image.
       if (indices.size(0) < 2) continue;
+      // In a group each rank takes its share of the batch: its loss is its part of the batch's
+      // (the mean over its share times the share), and rank 0 adds the weights' regularization.
+      const std::int64_t batchCount = indices.size(0);
+      const RowShare share = group ? rowShare(batchCount, group->rank(), ranks) : RowShare{0, batchCount};
+      indices = indices.narrow(0, share.begin, share.end - share.begin);
+      const StepRowsScope rows({batchCount, share.begin});
       optimizer.zero_grad();
-      const torch::Tensor loss =
-          poissonLoss(model->forward(trainImages.index_select(0, indices)), trainTargets.index_select(0, indices)) +
-          model->regularization();
-      const double lossValue = loss.item<double>();
+      torch::Tensor loss =
+          poissonLoss(model->forward(trainImages.index_select(0, indices)), trainTargets.index_select(0, indices)) *
+          (static_cast<double>(share.end - share.begin) / static_cast<double>(batchCount));
+      if (group == nullptr || group->leads()) loss = loss + model->regularization();
+      loss.backward();
+      const torch::Tensor figures = loss.detach().reshape({1});
+      if (group != nullptr) sumGradients(*group, model->parameters(), figures);
+      const double lossValue = figures.item<double>();
       if (!std::isfinite(lossValue))
         throw Error(std::string("the training loss is not finite (") + (std::isnan(lossValue) ? "NaN" : "infinite") +
                     ") in epoch " + std::to_string(epoch) +
@@ -423,7 +454,6 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
                          ? std::string("; try a smaller learning rate")
                          : "; the checkpoint " + control.checkpoint.string() + " keeps epoch " +
                                std::to_string(state.epoch) + "; try a smaller learning rate"));
-      loss.backward();
       optimizer.step();
       lossSum += lossValue;
       ++batches;
@@ -465,16 +495,23 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
     // Stop when another epoch as long as this one would overrun the budget, so that a fit given
     // 20 minutes ends within 20 minutes rather than one epoch after.
     const double epochSeconds = report.seconds - (result.history.size() > 1 ? result.history[result.history.size() - 2].seconds : secondsBefore);
-    if (!state.finished && trainerConfig.maxSeconds > 0.0 && elapsed() + epochSeconds > trainerConfig.maxSeconds) {
-      state.finished = true;
-      state.stopReason = "time limit";
-    }
-    if (!state.finished && control.stopRequested && control.stopRequested()) {
-      state.finished = true;
-      state.stopReason = "stopped";
+    if (!state.finished) {
+      // Every rank of a group stops where any one would: their clocks and requests differ.
+      torch::Tensor stops = torch::tensor(
+          {trainerConfig.maxSeconds > 0.0 && elapsed() + epochSeconds > trainerConfig.maxSeconds ? 1.0 : 0.0,
+           control.stopRequested && control.stopRequested() ? 1.0 : 0.0},
+          torch::kDouble);
+      if (group != nullptr) group->allReduceSum({stops});
+      if (stops[0].item<double>() > 0.0) {
+        state.finished = true;
+        state.stopReason = "time limit";
+      } else if (stops[1].item<double>() > 0.0) {
+        state.finished = true;
+        state.stopReason = "stopped";
+      }
     }
     state.seconds = elapsed();
-    if (!control.checkpoint.empty())
+    if (!control.checkpoint.empty() && (group == nullptr || group->leads()))
       writeCheckpoint(control.checkpoint, identity, model, best, optimizer, state, result);
     if (onEpoch) onEpoch(report);
     job.progress(static_cast<double>(epoch) / trainerConfig.maxEpochs,

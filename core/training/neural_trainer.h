@@ -18,6 +18,8 @@
 
 namespace bp {
 
+class DataParallelGroup;
+
 struct NeuralTrainerConfig {
   int batchSize = 64;
   int maxEpochs = 200;
@@ -95,6 +97,11 @@ struct NeuralFitControl {
   // Asked after every epoch: true ends the fit there with the best weights ("stopped"), unlike a
   // cancelled job, which throws and keeps only the checkpoint.
   std::function<bool()> stopRequested;
+  // Data-parallel fitting (docs/distributed.md): each batch is shared out among the group's ranks,
+  // batch norm and gradients are summed over them, and the weights are those one process would
+  // reach; the ranks stop together (a time limit or a stop request on any rank stops all). Rank 0
+  // alone writes the checkpoint; every rank reads it to resume. Null: alone.
+  DataParallelGroup* group = nullptr;
 };
 
 // Fit settings suited to a dataset: the paper-sized core with a 20-minute budget for a large

@@ -1,7 +1,8 @@
 // Data-parallel training on torch.distributed (Gloo over 127.0.0.1), as users launch it: two
 // workers started by `train --nproc 2` reach the weights of one process with the same global batch
 // and seed (to 1e-5, one thread each) for plain, noise-augmented, neural-similarity and harmonized
-// training (whose saliency is a second derivative through the synchronized batch norm), and
+// training (whose saliency is a second derivative through the synchronized batch norm), and fit
+// the neural model of one process with either core, and
 // differ with per-worker batch norm, the faster choice; a
 // worker killed mid-run makes the other stop within the timeout naming it, and the run then
 // resumes with one process; bad set-ups (a port in use, workers that disagree on the world size
@@ -28,6 +29,7 @@
 #include "distributed/launch_environment.h"
 #include "distributed/launch_script.h"
 #include "runtime/error.h"
+#include "training/neural_trainer.h"
 #include "striped_images.h"
 #include "test_registry.h"
 #include "test_support.h"
@@ -281,6 +283,43 @@ class TestDataParallel : public QObject {
     const double pairLoss = run.value("last_epoch").toObject().value("total_loss").toDouble();
     QVERIFY2(std::abs(aloneLoss - pairLoss) <= 1e-5 * std::max(1.0, std::abs(aloneLoss)),
              (std::to_string(aloneLoss) + " vs " + std::to_string(pairLoss)).c_str());
+  }
+
+  void twoWorkersFitTheNeuralModelOfOneProcess_data() {
+    QTest::addColumn<QString>("core");
+    QTest::newRow("stacked") << "stacked";
+    QTest::newRow("rotation-equivariant") << "rotation_equivariant";
+  }
+
+  void twoWorkersFitTheNeuralModelOfOneProcess() {
+    // A fit's batches shared out: synchronized batch norm in either core, the Gaussian readout's
+    // position noise drawn for the whole batch, the regularization added once.
+    QFETCH(QString, core);
+    test::ScratchDir dir;
+    const QString population = text(dir / "population.h5");
+    const test::CliRun synth = test::runCli({"synth", "-o", population, "--neurons", "12", "--train", "60",
+                                             "--validation", "10", "--test", "5", "--repeats", "4", "--seed", "7"});
+    QVERIFY2(synth.exitCode == 0, synth.err.constData());
+    const QStringList fit{"--threads", "1", "fit", population, "--core", core, "--epochs", "3", "--seed", "2"};
+    const test::CliRun alone = test::runCli(fit + QStringList{"-o", text(dir / "alone.pt")});
+    QVERIFY2(alone.exitCode == 0, alone.err.constData());
+    const test::CliRun pair = test::runCli(fit + QStringList{"-o", text(dir / "pair.pt"), "--nproc", "2"});
+    QVERIFY2(pair.exitCode == 0, pair.err.constData());
+    const auto metrics = nlohmann::json::parse(test::readBytes(dir / "pair.pt.metrics.json"));
+    QCOMPARE(metrics.at("workers").at("world_size").get<int>(), 2);
+    const FittedNeuralModel first = loadNeuralModel(dir / "alone.pt");
+    const FittedNeuralModel second = loadNeuralModel(dir / "pair.pt");
+    std::map<std::string, torch::Tensor> theirs;
+    for (const auto& item : second.model->named_parameters()) theirs[item.key()] = item.value();
+    for (const auto& item : second.model->named_buffers()) theirs[item.key()] = item.value();
+    auto named = first.model->named_parameters();
+    for (const auto& item : first.model->named_buffers()) named.insert(item.key(), item.value());
+    QCOMPARE(named.size(), theirs.size());
+    for (const auto& item : named) {
+      const double difference =
+          (item.value().to(torch::kDouble) - theirs.at(item.key()).to(torch::kDouble)).abs().max().item<double>();
+      QVERIFY2(difference <= 1e-5, (item.key() + ": " + std::to_string(difference)).c_str());
+    }
   }
 
   void workersUseTorchrunsAgentStore() {
