@@ -66,61 +66,66 @@ std::vector<RunRecord> trainLaunchWithWorkers(
   validate(parsed);
   const std::vector<PlannedRun> runs = plannedRuns(parsed, outputDir);
   std::filesystem::create_directories(outputDir);
-  const std::filesystem::path configFile = std::filesystem::path(outputDir) / ".data-parallel-launch.json";
-  writeFileAtomically(configFile, toJson(parsed).dump(2) + "\n");
+  // The workers read the config from a file, which goes when the launch ends however it ends.
+  struct LaunchConfigFile {
+    std::filesystem::path path;
+    ~LaunchConfigFile() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } configFile{std::filesystem::path(outputDir) / ".data-parallel-launch.json"};
+  writeFileAtomically(configFile.path, toJson(parsed).dump(2) + "\n");
 
   LocalWorkersLaunch launch;
   launch.program = cliProgram;
   // The app's threads shared out among the workers, on the app's device.
   launch.arguments = {"--quiet", "--threads", std::to_string(std::max(1, runtimeInfo().threads / workers)),
-                      "--device", runtimeInfo().device, "train", "--config", configFile.string(),
+                      "--device", runtimeInfo().device, "train", "--config", configFile.path.string(),
                       "--output-dir", outputDir};
   if (resume) launch.arguments.push_back("--resume");
   launch.workers = workers;
 
-  // Rank 0 writes each epoch into its run folder: the curves follow it from there.
-  std::vector<std::size_t> reported(runs.size(), 0);
+  // Rank 0 writes each epoch into its run folder: the curves follow it from there. A run that has
+  // ended is not read again.
+  std::vector<RunRecord> latest(runs.size());
   const double total = static_cast<double>(runs.size()) * static_cast<double>(std::max(parsed.epochs, 1));
-  auto lastRead = std::chrono::steady_clock::now();
-  auto readProgress = [&] {
+  auto readRuns = [&] {
     double done = 0.0;
     for (std::size_t index = 0; index < runs.size(); ++index) {
-      if (!isRunFolder(runs[index].folder)) continue;
-      const RunRecord record = readRun(runs[index].folder);
-      for (std::size_t epoch = reported[index]; epoch < record.history.size(); ++epoch)
-        if (onEpoch) onEpoch(runs[index].folder.string(), record.history[epoch]);
-      reported[index] = std::max(reported[index], record.history.size());
+      RunRecord& record = latest[index];
+      const bool ended = record.state == RunState::Finished || record.state == RunState::Failed ||
+                         record.state == RunState::Cancelled;
+      if (!ended && isRunFolder(runs[index].folder)) {
+        RunRecord fresh = readRun(runs[index].folder);
+        for (std::size_t epoch = record.history.size(); epoch < fresh.history.size(); ++epoch)
+          if (onEpoch) onEpoch(runs[index].folder.string(), fresh.history[epoch]);
+        record = std::move(fresh);
+      }
       done += static_cast<double>(record.history.size());
     }
     job.progress(std::min(1.0, done / total), std::to_string(workers) + " workers: " +
                                                   std::to_string(static_cast<int>(done)) + " of " +
                                                   std::to_string(static_cast<int>(total)) + " epochs");
   };
+  auto lastRead = std::chrono::steady_clock::now();
   try {
     runLocalWorkers(launch, job, [&] {
       if (std::chrono::steady_clock::now() - lastRead < std::chrono::seconds(1)) return;
       lastRead = std::chrono::steady_clock::now();
-      readProgress();
+      readRuns();
     });
   } catch (const CancelledError&) {
-    std::filesystem::remove(configFile);
     throw;
   } catch (const Error& error) {
-    std::filesystem::remove(configFile);
     // The workers' own words are in the run they were training.
-    for (const PlannedRun& run : runs)
-      if (isRunFolder(run.folder)) {
-        const RunRecord record = readRun(run.folder);
-        if (record.state == RunState::Failed && !record.error.empty())
-          throw Error(std::string(error.what()) + ": " + record.error);
-      }
+    readRuns();
+    for (const RunRecord& record : latest)
+      if (record.state == RunState::Failed && !record.error.empty())
+        throw Error(std::string(error.what()) + ": " + record.error);
     throw;
   }
-  std::filesystem::remove(configFile);
-  readProgress();
-  std::vector<RunRecord> records;
-  for (const PlannedRun& run : runs) records.push_back(readRun(run.folder));
-  return records;
+  readRuns();
+  return latest;
 }
 
 std::string exportRunForPython(const std::string& runFolder, const std::string& file) {

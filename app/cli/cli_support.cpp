@@ -40,22 +40,23 @@ std::vector<std::string>& recordedCommandLine() {
 void recordCommandLine(int argc, char** argv) { recordedCommandLine().assign(argv, argv + argc); }
 const std::vector<std::string>& commandLine() { return recordedCommandLine(); }
 
-void addDataParallelOptions(CLI::App& command, int& workers, double& timeoutSeconds) {
+void addDataParallelOptions(CLI::App& command, DataParallelOptions& options) {
   command
-      .add_option("--nproc", workers,
+      .add_option("--nproc", options.workers,
                   "Data-parallel workers to start on this machine (torch.distributed over Gloo; each takes a share "
                   "of every batch; the weights match one process's). Under torchrun or srun, leave it out: their "
                   "environment makes this process one worker")
       ->check(CLI::Range(1, 1024));
   command
-      .add_option("--timeout", timeoutSeconds,
+      .add_option("--timeout", options.timeoutSeconds,
                   "Seconds a data-parallel worker waits for the others (to join, and at every exchange) before it "
                   "stops with an error naming the silent worker")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
 }
 
-bool runAsLocalWorkers(const GlobalOptions& global, int workers, double timeoutSeconds) {
+bool runAsLocalWorkers(const GlobalOptions& global, const DataParallelOptions& options) {
+  const int workers = options.workers;
   if (workers <= 1) return false;
   const LaunchEnvironment launch = launchEnvironment();
   if (launch.distributed())
@@ -77,13 +78,14 @@ bool runAsLocalWorkers(const GlobalOptions& global, int workers, double timeoutS
   local.program = "/proc/self/exe";
   local.arguments = arguments;
   local.workers = workers;
-  local.grace = std::chrono::milliseconds(static_cast<std::int64_t>(timeoutSeconds * 1000.0)) + std::chrono::seconds(10);
+  local.grace =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.timeoutSeconds * 1000.0)) + std::chrono::seconds(10);
   // Each worker speaks for itself (rank 0's progress, everyone's errors); this process only waits.
   runLocalWorkers(local, progressJob(GlobalOptions{global.runtime, true}));
   return true;
 }
 
-DataParallelWorker joinDataParallelLaunch(const GlobalOptions& global, double timeoutSeconds) {
+DataParallelWorker joinDataParallelLaunch(const GlobalOptions& global, const DataParallelOptions& options) {
   const LaunchEnvironment launch = launchEnvironment();
   DataParallelWorker worker;
   worker.speaker = global;
@@ -91,7 +93,7 @@ DataParallelWorker joinDataParallelLaunch(const GlobalOptions& global, double ti
   startRuntime(worker.speaker);
   if (launch.distributed())
     worker.group = std::make_unique<DataParallelGroup>(
-        launch, std::chrono::milliseconds(static_cast<std::int64_t>(timeoutSeconds * 1000.0)));
+        launch, std::chrono::milliseconds(static_cast<std::int64_t>(options.timeoutSeconds * 1000.0)));
   return worker;
 }
 

@@ -26,12 +26,16 @@ struct GlobalOptions {
 
 void addGlobalOptions(CLI::App& app, GlobalOptions& options);
 
-// Data-parallel commands (train, fit; docs/distributed.md) take --nproc and --timeout.
-void addDataParallelOptions(CLI::App& command, int& workers, double& timeoutSeconds);
+// What data-parallel commands (train, fit; docs/distributed.md) take: --nproc and --timeout.
+struct DataParallelOptions {
+  int workers = 1;              // local workers this command starts
+  double timeoutSeconds = 300;  // how long a worker waits for the others
+};
+void addDataParallelOptions(CLI::App& command, DataParallelOptions& options);
 // --nproc above 1: runs this command as that many data-parallel workers on this machine (copies of
 // this process with torchrun's environment) and returns true once all have finished; false for 1
 // (the caller goes on itself). bp::Error inside a launch of torchrun or srun.
-bool runAsLocalWorkers(const GlobalOptions& global, int workers, double timeoutSeconds);
+bool runAsLocalWorkers(const GlobalOptions& global, const DataParallelOptions& options);
 struct DataParallelWorker {
   std::unique_ptr<DataParallelGroup> group;  // null: this process works alone
   // The options this worker speaks with: rank 0's are the user's, the others keep quiet but for
@@ -40,7 +44,7 @@ struct DataParallelWorker {
 };
 // Starts the runtime and joins the data-parallel launch that this process's environment describes
 // (torchrun, srun, --nproc), if any.
-DataParallelWorker joinDataParallelLaunch(const GlobalOptions& global, double timeoutSeconds);
+DataParallelWorker joinDataParallelLaunch(const GlobalOptions& global, const DataParallelOptions& options);
 // The command line this process was started with (main() records it; `train --nproc` repeats it
 // for its workers).
 void recordCommandLine(int argc, char** argv);

@@ -40,13 +40,12 @@ struct FitOptions {
   std::int64_t seed = -1;
   std::string checkpoint;
   bool resume = false;
-  int workers = 1;             // --nproc: local data-parallel workers this command starts
-  double timeoutSeconds = 300;  // how long a worker waits for the others
+  DataParallelOptions dataParallel;
 };
 
 void runFit(const GlobalOptions& global, const FitOptions& options) {
-  if (runAsLocalWorkers(global, options.workers, options.timeoutSeconds)) return;
-  const DataParallelWorker worker = joinDataParallelLaunch(global, options.timeoutSeconds);
+  if (runAsLocalWorkers(global, options.dataParallel)) return;
+  const DataParallelWorker worker = joinDataParallelLaunch(global, options.dataParallel);
   DataParallelGroup* group = worker.group.get();
   const auto job = progressJob(worker.speaker);
   NeuralModelConfig modelConfig;
@@ -278,7 +277,7 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   fitCommand->add_option("--seed", fit->seed, "Random seed")->check(CLI::NonNegativeNumber);
   fitCommand->add_option("--checkpoint", fit->checkpoint, "Checkpoint file (default: <output>.checkpoint)");
   fitCommand->add_flag("--resume", fit->resume, "Continue from the checkpoint when it exists");
-  addDataParallelOptions(*fitCommand, fit->workers, fit->timeoutSeconds);
+  addDataParallelOptions(*fitCommand, fit->dataParallel);
   fitCommand->callback([&global, fit] { runFit(global, *fit); });
 
   struct EvaluateOptions {

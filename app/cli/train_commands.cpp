@@ -1,6 +1,5 @@
 #include "train_commands.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -19,8 +18,7 @@ struct TrainOptions {
   bool resume = false;
   int epochs = 0;
   std::vector<std::uint64_t> seeds;
-  int workers = 1;             // --nproc: local data-parallel workers this command starts
-  double timeoutSeconds = 300;  // how long a worker waits for the others
+  DataParallelOptions dataParallel;
 };
 
 void runTrain(const GlobalOptions& global, const TrainOptions& options) {
@@ -29,8 +27,8 @@ void runTrain(const GlobalOptions& global, const TrainOptions& options) {
   if (options.epochs > 0) config.epochs = options.epochs;
   if (!options.seeds.empty()) config.seeds = options.seeds;
   validate(config);
-  if (runAsLocalWorkers(global, options.workers, options.timeoutSeconds)) return;
-  const DataParallelWorker worker = joinDataParallelLaunch(global, options.timeoutSeconds);
+  if (runAsLocalWorkers(global, options.dataParallel)) return;
+  const DataParallelWorker worker = joinDataParallelLaunch(global, options.dataParallel);
   const std::unique_ptr<DataParallelGroup>& group = worker.group;
   const GlobalOptions& speaker = worker.speaker;
   const auto job = progressJob(speaker);
@@ -119,7 +117,7 @@ void addTrainCommands(CLI::App& app, GlobalOptions& global) {
                          "Continue runs from their checkpoints (a run folder that exists is refused otherwise)");
   trainCommand->add_option("--epochs", train->epochs, "Override the config's epochs")->check(CLI::PositiveNumber);
   trainCommand->add_option("--seeds", train->seeds, "Override the config's seeds (one run per seed)");
-  addDataParallelOptions(*trainCommand, train->workers, train->timeoutSeconds);
+  addDataParallelOptions(*trainCommand, train->dataParallel);
   trainCommand->callback([&global, train] { runTrain(global, *train); });
 
   auto script = std::make_shared<LaunchScriptOptions>();

@@ -199,10 +199,15 @@ RunRecord followRun(const ClassifierTrainingConfig& config, const fs::path& fold
 
 RunRecord trainRun(const ClassifierTrainingConfig& config, const fs::path& folder, bool resume, const Job& job,
                    const ClassifierEpochCallback& onEpoch, DataParallelGroup* group) {
-  if (group != nullptr && !group->leads()) return followRun(config, folder, resume, job, *group);
   ClassifierTrainingConfig runConfig = config;
   runConfig.seeds.clear();
-  checkRunCanStart(runConfig, folder, resume);
+  if (group == nullptr) {
+    checkRunCanStart(runConfig, folder, resume);
+  } else {
+    // Refused by rank 0 before the run starts: every rank stops with its reason.
+    group->runOnLeader([&] { checkRunCanStart(runConfig, folder, resume); });
+    if (!group->leads()) return followRun(runConfig, folder, resume, job, *group);
+  }
   fs::create_directories(folder);
   const fs::path summaryPath = folder / kRunSummaryFile;
   const fs::path checkpoint = folder / "checkpoint.pt";
@@ -367,14 +372,9 @@ std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const f
                                  const Job& job, const RunEpochCallback& onEpoch, DataParallelGroup* group) {
   validate(config);
   const std::vector<PlannedRun> runs = plannedRuns(config, outputDir);
-  if (group != nullptr) {
+  if (group != nullptr)
     group->requireSameOnEveryRank("launch (config, output folder, --resume)",
                                   toJson(config).dump() + "\n" + outputDir.string() + "\n" + std::to_string(resume));
-    // Refused by rank 0 before any run starts: every rank stops with its reason.
-    group->runOnLeader([&] {
-      for (const PlannedRun& run : runs) checkRunCanStart(run.config, run.folder, resume);
-    });
-  }
   const double share = 1.0 / static_cast<double>(runs.size());
   std::vector<RunRecord> records;
   for (const PlannedRun& run : runs) {

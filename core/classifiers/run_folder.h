@@ -53,7 +53,7 @@ std::vector<PlannedRun> plannedRuns(const ClassifierTrainingConfig& config, cons
 
 // The planned runs, one after the other. The first failure or cancellation stops the launch
 // (later runs do not start). With a group, every rank must call it with the same arguments
-// (checked), and rank 0 checks every run folder before any run starts.
+// (checked), and rank 0 checks each run folder before its run starts.
 std::vector<RunRecord> trainRuns(const ClassifierTrainingConfig& config, const std::filesystem::path& outputDir,
                                  bool resume, const Job& job = {}, const RunEpochCallback& onEpoch = {},
                                  DataParallelGroup* group = nullptr);

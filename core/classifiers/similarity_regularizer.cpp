@@ -35,15 +35,23 @@ void validate(const SimilarityRegularizerConfig& config) {
 
 namespace {
 
-// The mean per channel over the pair batch: over every rank's share in data-parallel training, so
-// the running means move as they would in one process.
-torch::Tensor batchChannelMean(const torch::Tensor& maps) {
+// Each tap's mean per channel over the pair batch: over every rank's share in data-parallel
+// training (one exchange for all taps), so the running means move as they would in one process.
+std::vector<torch::Tensor> batchChannelMeans(const std::vector<torch::Tensor>& taps) {
+  std::vector<torch::Tensor> means;
   DataParallelGroup* group = currentDataParallelGroup();
-  if (group == nullptr) return maps.mean({0, 2, 3});
-  const double count = static_cast<double>(maps.size(0) * maps.size(2) * maps.size(3));
-  torch::Tensor sums = torch::cat({maps.sum({0, 2, 3}), torch::full({1}, count, maps.options())});
-  group->allReduceSum({sums});
-  return sums.narrow(0, 0, maps.size(1)) / sums.narrow(0, maps.size(1), 1);
+  for (const torch::Tensor& maps : taps) {
+    if (group == nullptr) {
+      means.push_back(maps.detach().mean({0, 2, 3}));
+    } else {
+      const double count = static_cast<double>(maps.size(0) * maps.size(2) * maps.size(3));
+      means.push_back(torch::cat({maps.detach().sum({0, 2, 3}), torch::full({1}, count, maps.options())}));
+    }
+  }
+  if (group == nullptr) return means;
+  group->allReduceSum(means);
+  for (torch::Tensor& sums : means) sums = sums.narrow(0, 0, sums.size(0) - 1) / sums.narrow(0, sums.size(0) - 1, 1);
+  return means;
 }
 
 }  // namespace
@@ -80,14 +88,16 @@ void SimilarityRegularizerImpl::checkTaps(const std::vector<torch::Tensor>& taps
 torch::Tensor SimilarityRegularizerImpl::layerSimilarities(const std::vector<torch::Tensor>& taps) {
   // Checked before any running mean moves, so a malformed batch leaves no trace.
   checkTaps(taps);
+  if (is_training()) {
+    torch::NoGradGuard noGrad;
+    const std::vector<torch::Tensor> batchMeans = batchChannelMeans(taps);
+    for (std::size_t tap = 0; tap < taps.size(); ++tap)
+      runningMeans[tap].mul_(config_.runningMeanBeta).add_(batchMeans[tap], 1.0 - config_.runningMeanBeta);
+  }
   std::vector<torch::Tensor> similarities;
   for (std::size_t tap = 0; tap < taps.size(); ++tap) {
     const torch::Tensor& maps = taps[tap];
-    torch::Tensor& mean = runningMeans[tap];
-    if (is_training()) {
-      torch::NoGradGuard noGrad;
-      mean.mul_(config_.runningMeanBeta).add_(batchChannelMean(maps.detach()), 1.0 - config_.runningMeanBeta);
-    }
+    const torch::Tensor& mean = runningMeans[tap];
     const torch::Tensor centred = (maps - mean.view({1, -1, 1, 1})).flatten(1);
     const auto pairs = maps.size(0) / 2;
     similarities.push_back(rowCosine(centred.narrow(0, 0, pairs), centred.narrow(0, pairs, pairs)));

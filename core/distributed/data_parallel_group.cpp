@@ -70,7 +70,11 @@ struct DataParallelGroup::State {
   int checks = 0;  // numbers the keys of requireSameOnEveryRank and runOnLeader
   DataParallelGroup::ExchangeTally tally;
 
-  std::string me() const { return "rank " + std::to_string(launch.rank) + " on host " + hosts[launch.rank]; }
+  // "rank 1 on host gpu07", the way every message names a rank.
+  std::string describe(int rank) const {
+    return "rank " + std::to_string(rank) + " on host " + hosts.at(static_cast<std::size_t>(rank));
+  }
+  std::string me() const { return describe(launch.rank); }
 
   // A broken collective, explained: who stopped first (a rank that said why, or one that went
   // silent: killed, crashed, hung or cut off), and what Gloo saw.
@@ -82,15 +86,15 @@ struct DataParallelGroup::State {
       // The other survivors say so too: give them a moment before naming the silent ones.
       std::this_thread::sleep_for(std::chrono::seconds(1));
     } catch (const std::exception&) {
-      throw Error(me() + " " + reason + ": rank 0 on host " + hosts[0] +
-                  ", which holds the rendezvous store, is gone (" + detail + ")");
+      throw Error(me() + " " + reason + ": " + describe(0) + ", which holds the rendezvous store, is gone (" +
+                  detail + ")");
     }
     std::vector<std::string> silent;
     std::vector<std::string> said;
     for (int other = 0; other < launch.worldSize; ++other) {
       if (other == launch.rank) continue;
       const std::string key = "stopping/" + std::to_string(other);
-      std::string who = "rank " + std::to_string(other) + " on host " + hosts[other];
+      const std::string who = describe(other);
       try {
         if (store->check({key})) {
           const std::string message = text(store->get(key));
@@ -150,12 +154,11 @@ DataParallelGroup::DataParallelGroup(const LaunchEnvironment& launch, std::chron
   } catch (const std::exception& error) {
     const std::string what = firstLine(error);
     if (options.isServer)
-      throw Error("rank 0 on host " + s.hosts[0] + " cannot open the rendezvous at " + rendezvous +
+      throw Error(s.me() + " cannot open the rendezvous at " + rendezvous +
                   (what.find("in use") != std::string::npos ? ": the port is in use (set MASTER_PORT to a free port)"
                                                             : "") +
                   " [" + what + "]");
-    throw Error("rank " + std::to_string(launch.rank) + " on host " + s.hosts[launch.rank] +
-                " cannot reach the rendezvous at " + rendezvous + " within " + seconds(timeout) +
+    throw Error(s.me() + " cannot reach the rendezvous at " + rendezvous + " within " + seconds(timeout) +
                 " (is rank 0 running, and MASTER_ADDR and MASTER_PORT right?) [" + what + "]");
   }
   // Every rank says who it is and how large it thinks the world is; every rank checks them all.
@@ -173,8 +176,7 @@ DataParallelGroup::DataParallelGroup(const LaunchEnvironment& launch, std::chron
     const std::size_t space = joined.find(' ');
     s.hosts[other] = joined.substr(space + 1);
     if (joined.substr(0, space) != std::to_string(launch.worldSize))
-      throw Error("the ranks disagree on the world size: rank " + std::to_string(other) + " on host " +
-                  s.hosts[other] + " says WORLD_SIZE=" + joined.substr(0, space) + ", " + s.me() + " says " +
+      throw Error("the ranks disagree on the world size: " + s.describe(other) + " says WORLD_SIZE=" + joined.substr(0, space) + ", " + s.me() + " says " +
                   std::to_string(launch.worldSize));
   }
   auto glooOptions = c10d::ProcessGroupGloo::Options::create(timeout);
@@ -197,17 +199,12 @@ DataParallelGroup::~DataParallelGroup() = default;
 
 int DataParallelGroup::rank() const { return state_->launch.rank; }
 int DataParallelGroup::size() const { return state_->launch.worldSize; }
-std::chrono::milliseconds DataParallelGroup::timeout() const { return state_->timeout; }
 const LaunchEnvironment& DataParallelGroup::launch() const { return state_->launch; }
 const std::vector<std::string>& DataParallelGroup::hosts() const { return state_->hosts; }
 
 nlohmann::json describeWorkers(const DataParallelGroup* group) {
   if (group == nullptr) return {{"world_size", 1}, {"launcher", LaunchEnvironment().launcher}};
   return {{"world_size", group->size()}, {"launcher", group->launch().launcher}, {"hosts", group->hosts()}};
-}
-
-std::string DataParallelGroup::describe(int rank) const {
-  return "rank " + std::to_string(rank) + " on host " + state_->hosts.at(static_cast<std::size_t>(rank));
 }
 
 namespace {
@@ -281,7 +278,7 @@ void DataParallelGroup::requireSameOnEveryRank(const std::string& what, const st
       s.fail("the check of the " + what, error);
     }
     if (theirs != value)
-      throw Error("the " + what + " differs between " + describe(other) + " and " + s.me() + ": " +
+      throw Error("the " + what + " differs between " + s.describe(other) + " and " + s.me() + ": " +
                   firstDifference(value, theirs) + " (every worker must start with the same settings)");
   }
 }
@@ -306,7 +303,7 @@ void DataParallelGroup::runOnLeader(const std::function<void()>& work) {
   } catch (const std::exception& error) {
     s.fail("a step that rank 0 takes alone", error);
   }
-  if (!outcome.empty()) throw Error("rank 0 on host " + s.hosts[0] + " stopped: " + outcome.substr(1));
+  if (!outcome.empty()) throw Error(s.describe(0) + " stopped: " + outcome.substr(1));
 }
 
 void DataParallelGroup::reportStopping(const std::string& reason) noexcept {

@@ -31,9 +31,6 @@ class DataParallelGroup {
   int size() const;
   // Rank 0 alone writes files (run folders, checkpoints, reports).
   bool leads() const { return rank() == 0; }
-  // "rank 1 on host gpu07".
-  std::string describe(int rank) const;
-  std::chrono::milliseconds timeout() const;
   const LaunchEnvironment& launch() const;
   const std::vector<std::string>& hosts() const;  // one per rank
 
@@ -96,7 +93,9 @@ void sumGradients(DataParallelGroup& group, const std::vector<torch::Tensor>& pa
 
 // The step's whole batch and this rank's first row in it, for layers that draw random numbers per
 // image (the Gaussian readout's position noise): they draw for the whole batch and keep their
-// rows, so that the draws do not depend on the number of workers. Null outside a step of a group.
+// rows, so that the draws do not depend on the number of workers. Set by the neural trainer for
+// each step (alone, its rows are the whole batch); null elsewhere, where a layer draws for the
+// batch it is given.
 struct StepRows {
   std::int64_t total = 0;
   std::int64_t begin = 0;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "runtime/error.h"
@@ -48,16 +49,17 @@ void runLocalWorkers(const LocalWorkersLaunch& launch, const Job& job, const std
   const int workers = launch.workers;
   if (workers < 1) throw Error("local workers: need at least one worker");
   const int port = freeLocalPort();
-  // Everything the children need is built before the first fork: after it, only exec.
+  // Everything the children need is built before the first fork: after it, only exec. A launch
+  // this process itself belongs to (torchrun's variables) must not leak into the workers'.
+  const std::set<std::string> launchVariables = {"RANK",        "WORLD_SIZE",  "LOCAL_RANK",
+                                                 "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+                                                 "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"};
   std::vector<std::vector<std::string>> environments;
   for (int rank = 0; rank < workers; ++rank) {
     std::vector<std::string> environment;
     for (char** entry = environ; *entry != nullptr; ++entry) {
       const std::string variable = *entry;
-      const std::string name = variable.substr(0, variable.find('='));
-      if (name != "RANK" && name != "WORLD_SIZE" && name != "LOCAL_RANK" && name != "LOCAL_WORLD_SIZE" &&
-          name != "MASTER_ADDR" && name != "MASTER_PORT")
-        environment.push_back(variable);
+      if (launchVariables.count(variable.substr(0, variable.find('='))) == 0) environment.push_back(variable);
     }
     environment.push_back("RANK=" + std::to_string(rank));
     environment.push_back("LOCAL_RANK=" + std::to_string(rank));
@@ -128,7 +130,7 @@ void runLocalWorkers(const LocalWorkersLaunch& launch, const Job& job, const std
   }
   // The workers recorded the interruption in the run (the summary says "cancelled", --resume continues).
   if (forwarded) throw CancelledError();
-  if (!firstFailure.empty()) throw Error(firstFailure + "; the run folder keeps the last complete epoch");
+  if (!firstFailure.empty()) throw Error(firstFailure + "; the last complete epoch is kept for --resume");
 }
 
 }  // namespace bp
