@@ -3,12 +3,14 @@
 // reliability), prepared once in a worker when it is opened, then shared read-only.
 #include <QVector>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "data/image_dataset.h"
 #include "data/neural_dataset.h"
+#include "data/nwb.h"
 #include "measures/reliability.h"
 #include "runtime/job.h"
 #include "widgets/image_grid_view.h"
@@ -22,6 +24,7 @@ struct NeuralDatasetView {
   nlohmann::json summary;
   std::vector<std::vector<std::int64_t>> trialsOfImage;  // trials of each unique image, in first-seen order
   QVector<bp::widgets::ImageGridItem> thumbnails;          // one per unique image; id = index into trialsOfImage
+  std::optional<bp::NwbReadOptions> nwbReadOptions;         // how an NWB file was read (saved with projects)
 };
 
 // Builds the view data (reliability, summary, thumbnails); call from a worker thread.

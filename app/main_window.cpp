@@ -30,6 +30,7 @@
 #include "app/help_dialogs.h"
 #include "app/image_panel.h"
 #include "app/log_panel.h"
+#include "app/nwb_import_dialog.h"
 #include "app/model_panel.h"
 #include "app/probe_panel.h"
 #include "app/project_controller.h"
@@ -306,7 +307,7 @@ void MainWindow::applyEngineSettings() {
 void MainWindow::chooseDatasetToOpen() {
   const auto path = QFileDialog::getOpenFileName(
       this, tr("Open dataset"), QString(),
-      tr("Datasets (*.h5 *.hdf5 *.gz *idx3-ubyte *.bin config.json);;All files (*)"));
+      tr("Datasets (*.h5 *.hdf5 *.nwb *.gz *idx3-ubyte *.bin config.json);;All files (*)"));
   if (path.isEmpty()) return;
   // A file tree is chosen through its config.json; open the folder that holds it.
   openPath(QFileInfo(path).fileName() == QStringLiteral("config.json") ? QFileInfo(path).absolutePath() : path);
@@ -317,7 +318,7 @@ void MainWindow::openPath(const QString& path) {
   if (!format) {
     showMessage(this, QMessageBox::Warning, tr("Open dataset"),
                 tr("%1 is not a dataset BrainPrior recognises.\n\nExpected a neuralpredictors file tree or "
-                            "static HDF5 file, MNIST/Fashion-MNIST IDX files, CIFAR binary batches, or a folder with "
+                            "static HDF5 file, an NWB 2 file with ROI traces, MNIST/Fashion-MNIST IDX files, CIFAR binary batches, or a folder with "
                             "one subfolder of images per class.")
                              .arg(path));
     return;
@@ -325,7 +326,22 @@ void MainWindow::openPath(const QString& path) {
   addRecentFile(path);
   // Deferred: this may run from an action of the recent menu, which a rebuild deletes.
   QTimer::singleShot(0, this, &MainWindow::rebuildRecentMenu);
-  if (bp::isNeuralFormat(*format)) {
+  if (*format == bp::DatasetFormat::NeuralNwb) {
+    // What the file offers is read in a worker (a large file's structure takes a moment), then asked.
+    jobs_.run<bp::NwbContents>(
+        tr("Reading the contents of %1").arg(QFileInfo(path).fileName()),
+        [file = path.toStdString()](const bp::Job& job) { return bp::listNwbContents(file, job); },
+        [this, path](bp::NwbContents& contents) {
+          // The file open now starts the dialog where it was read from.
+          const auto open = workspace_->neuralData();
+          const bool same = open && open->nwbReadOptions && open->dataset->sourcePath == path.toStdString();
+          auto* dialog = new NwbImportDialog(QFileInfo(path).fileName(), contents,
+                                             same ? *open->nwbReadOptions : bp::NwbReadOptions(), this);
+          dialog->setAttribute(Qt::WA_DeleteOnClose);
+          connect(dialog, &QDialog::accepted, this, [this, path, dialog] { openNwb(path, dialog->options()); });
+          dialog->open();
+        });
+  } else if (bp::isNeuralFormat(*format)) {
     loadNeuralData(tr("Loading %1").arg(QFileInfo(path).fileName()),
                    [path](const bp::Job& job) { return bp::loadNeuralDataset(path.toStdString(), job); });
     raisePanel(dataPanel_);
@@ -333,6 +349,14 @@ void MainWindow::openPath(const QString& path) {
     imagePanel_->loadFrom(jobs_, path);
     raisePanel(imagePanel_);
   }
+}
+
+void MainWindow::openNwb(const QString& path, const bp::NwbReadOptions& options) {
+  loadNeuralData(
+      tr("Loading %1").arg(QFileInfo(path).fileName()),
+      [file = path.toStdString(), options](const bp::Job& job) { return bp::readNwb(file, options, job); },
+      DataOrigin::Opened, options);
+  raisePanel(dataPanel_);
 }
 
 void MainWindow::loadDefaultData() {
@@ -347,11 +371,14 @@ void MainWindow::generateDefaultData() {
 }
 
 void MainWindow::loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader,
-                                DataOrigin origin) {
+                                DataOrigin origin, std::optional<bp::NwbReadOptions> nwb) {
   jobs_.run<NeuralDatasetView>(
       title,
-      [loader = std::move(loader)](const bp::Job& job) {
-        return prepareNeuralDatasetView(loader(job.subJob(0.0, 0.7)), job.subJob(0.7, 1.0));
+      [loader = std::move(loader), nwb](const bp::Job& job) {
+        auto view = prepareNeuralDatasetView(loader(job.subJob(0.0, 0.7)), job.subJob(0.7, 1.0));
+        view.nwbReadOptions = nwb;
+        if (nwb) view.summary["nwb_read_options"] = bp::toJson(*nwb);
+        return view;
       },
       [this, origin](NeuralDatasetView& view) {
         // Checked before the panels react to the data: their reactions are part of the opening state.

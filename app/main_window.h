@@ -11,6 +11,7 @@
 
 #include "app/job_runner.h"
 #include "app/settings.h"
+#include "data/nwb.h"
 
 class QAction;
 class QActionGroup;
@@ -53,8 +54,11 @@ public:
   explicit MainWindow(const EngineSettings& engine, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Opens a neural or image dataset (detected from the path) in a worker.
+  // Opens a neural or image dataset (detected from the path) in a worker. An NWB file first asks
+  // what to read from it (NwbImportDialog).
   void openPath(const QString& path);
+  // Reads an NWB file as `options` say, without asking (a project reopening its recording).
+  void openNwb(const QString& path, const bp::NwbReadOptions& options);
   // Generates the synthetic V1 population on Fashion-MNIST in a worker.
   void loadDefaultData();
   // Runs `loader` and prepares the dataset's views as one job; the result becomes the workspace's
@@ -62,8 +66,9 @@ public:
   // Regenerated: data the app makes again on every start (the default population). Loaded into an
   // untitled window that holds nothing else, it leaves the window unmodified.
   enum class DataOrigin { Opened, Regenerated };
+  // `nwb`: how the loader reads an NWB file, kept with the data for projects and shown in its summary.
   void loadNeuralData(const QString& title, std::function<bp::NeuralDataset(const bp::Job&)> loader,
-                      DataOrigin origin = DataOrigin::Opened);
+                      DataOrigin origin = DataOrigin::Opened, std::optional<bp::NwbReadOptions> nwb = std::nullopt);
   // Brings a panel to the front by name: "data", "similarity", "models", "training", "probe",
   // "comparison", "images" or "demo" (reopening it when its tab was closed). False for any other name.
   bool showPanel(const QString& name);

@@ -100,6 +100,7 @@ bp::Project ProjectController::capture(std::vector<UnsavedContent>* unsaved) con
     // Only the default population is generated; everything else was read from a file.
     if (dataset->sourcePath.empty()) project.panels["data"] = {{"source", "default"}};
     else project.files["data.neural"] = dataset->sourcePath;
+    if (const auto& nwb = workspace.neuralData()->nwbReadOptions) project.panels["data"]["nwb"] = bp::toJson(*nwb);
   }
   if (const auto images = workspace.images()) project.files["images.dataset"] = images->dataset->sourcePath;
 
@@ -367,9 +368,22 @@ void ProjectController::restoreStage(int stage, const bp::Project& project) {
     if (layout.value("presentation", false) != window_.presentationMode())
       window_.setPresentationMode(layout.value("presentation", false));
 
-    if (const QString neural = fileOf(project, "data.neural"); !neural.isEmpty()) window_.openPath(neural);
-    else if (panels.value("data", nlohmann::json::object()).value("source", std::string()) == "default")
+    const auto dataPanel = panels.value("data", nlohmann::json::object());
+    if (const QString neural = fileOf(project, "data.neural"); !neural.isEmpty()) {
+      std::optional<bp::NwbReadOptions> nwb;
+      if (dataPanel.contains("nwb")) {
+        try {
+          nwb = bp::nwbReadOptionsFromJson(dataPanel.at("nwb"));
+        } catch (const std::exception& error) {
+          bp::logWarning(std::string("The project's NWB read options are unusable (") + error.what() +
+                         "); asking again");
+        }
+      }
+      if (nwb) window_.openNwb(neural, *nwb);
+      else window_.openPath(neural);
+    } else if (dataPanel.value("source", std::string()) == "default") {
       window_.loadDefaultData();
+    }
     if (const QString images = fileOf(project, "images.dataset"); !images.isEmpty()) window_.openPath(images);
 
     if (panels.contains("training") && panels.at("training").contains("form"))

@@ -40,6 +40,30 @@ std::vector<std::string>& recordedCommandLine() {
 void recordCommandLine(int argc, char** argv) { recordedCommandLine().assign(argv, argv + argc); }
 const std::vector<std::string>& commandLine() { return recordedCommandLine(); }
 
+void addNwbOptions(CLI::App& command, NwbReadOptions& options) {
+  const std::string group = "NWB recordings";
+  command.add_option("--roi-series", options.roiSeries,
+                     "Path in the NWB file of the RoiResponseSeries to read (needed when it has several; `info` "
+                     "lists them)")
+      ->group(group);
+  command.add_option("--presentations", options.presentations,
+                     "Path of the IndexSeries or ImageSeries of images shown, or /intervals/trials (needed when "
+                     "the file has several)")
+      ->group(group);
+  command.add_option("--image-column", options.imageColumn,
+                     "The trials table's column of indices into /stimulus/templates")
+      ->capture_default_str()
+      ->group(group);
+  command.add_option("--window-start", options.windowStart, "Response window start after each onset, in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(-60.0, 60.0))
+      ->group(group);
+  command.add_option("--window-length", options.windowLength, "Response window length, in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 60.0))
+      ->group(group);
+}
+
 void addDataParallelOptions(CLI::App& command, DataParallelOptions& options) {
   command
       .add_option("--nproc", options.workers,

@@ -11,6 +11,7 @@
 
 #include "data/default_data.h"
 #include "data/neural_dataset.h"
+#include "data/nwb.h"
 #include "distributed/data_parallel_group.h"
 
 #include "runtime/error.h"
@@ -25,6 +26,10 @@ struct GlobalOptions {
 };
 
 void addGlobalOptions(CLI::App& app, GlobalOptions& options);
+
+// What every command that reads a neural dataset takes for NWB files (docs/cli.md): which ROI
+// series and presentations, and the response window.
+void addNwbOptions(CLI::App& command, NwbReadOptions& options);
 
 // What data-parallel commands (train, fit; docs/distributed.md) take: --nproc and --timeout.
 struct DataParallelOptions {

@@ -42,11 +42,16 @@ struct InfoOptions {
   std::string path = kDefaultData;
   std::string split = "train";
   bool text = false;
+  NwbReadOptions nwb;
 };
 
 void runInfo(const GlobalOptions& global, const InfoOptions& options) {
   startRuntime(global);
   const auto job = progressJob(global);
+  const auto print = [&options](const nlohmann::json& value) {
+    if (options.text) writeOutline(std::cout, value, 0);
+    else printJson(value);
+  };
   nlohmann::json summary;
   if (options.path == kDefaultData) {
     const auto generated = generateDefaultDataset({}, job);
@@ -66,18 +71,34 @@ void runInfo(const GlobalOptions& global, const InfoOptions& options) {
                {"provenance", matrix.provenance()}};
   } else {
     const auto format = detectDatasetFormat(options.path);
-    if (format && !isNeuralFormat(*format)) {
+    if (format == DatasetFormat::NeuralNwb) {
+      // What the file offers comes first, so that a user who must choose (--roi-series,
+      // --presentations) sees the choices even when the recording cannot be read without one.
+      const NwbContents contents = listNwbContents(options.path);
+      const auto choices = [](const std::vector<NwbChoice>& list) {
+        nlohmann::json entries = nlohmann::json::array();
+        for (const auto& choice : list)
+          entries.push_back({{"path", choice.path}, {"type", choice.type}, {"description", choice.description}});
+        return entries;
+      };
+      const nlohmann::json offered = {{"read_options", toJson(options.nwb)},
+                                      {"roi_series", choices(contents.roiSeries)},
+                                      {"presentations", choices(contents.presentations)}};
+      try {
+        summary = toJson(summarizeDataset(loadNeuralDataset(options.path, job, options.nwb)));
+      } catch (const FileError&) {
+        print({{"format", datasetFormatName(*format)}, {"nwb", offered}});
+        throw;
+      }
+      summary["nwb"] = offered;
+    } else if (format && !isNeuralFormat(*format)) {
       summary = describeImageDataset(loadImageDataset(options.path, {}, options.split, job));
     } else {
       summary = toJson(summarizeDataset(loadNeuralDataset(options.path, job)));
     }
     if (format) summary["format"] = datasetFormatName(*format);
   }
-  if (options.text) {
-    writeOutline(std::cout, summary, 0);
-  } else {
-    printJson(summary);
-  }
+  print(summary);
 }
 
 struct SynthOptions {
@@ -123,13 +144,21 @@ void runSynth(const GlobalOptions& global, SynthOptions options) {
              {"summary", toJson(summarizeDataset(result.dataset))}});
 }
 
-void runConvert(const GlobalOptions& global, const std::string& input, const std::string& output) {
+struct ConvertOptions {
+  std::string input;
+  std::string output;
+  NwbReadOptions nwb;
+};
+
+void runConvert(const GlobalOptions& global, const ConvertOptions& options) {
   startRuntime(global);
   const auto job = progressJob(global);
-  const auto dataset = input == kDefaultData ? generateDefaultDataset({}, job.subJob(0.0, 0.5)).dataset
-                                             : loadNeuralDataset(input, job.subJob(0.0, 0.5));
-  writeStaticHdf5(dataset, output, job.subJob(0.5, 1.0));
-  printJson({{"input", input}, {"output", output}, {"trials", dataset.trialCount()}, {"neurons", dataset.neuronCount}});
+  const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.5), options.nwb);
+  writeStaticHdf5(dataset, options.output, job.subJob(0.5, 1.0));
+  printJson({{"input", options.input},
+             {"output", options.output},
+             {"trials", dataset.trialCount()},
+             {"neurons", dataset.neuronCount}});
 }
 
 }  // namespace
@@ -139,10 +168,11 @@ void addDataCommands(CLI::App& app, const GlobalOptions& global) {
   auto* infoCommand = app.add_subcommand(
       "info", "Describe a dataset (counts, shapes, tiers, reliability) or a similarity matrix (its values) as JSON");
   infoCommand->add_option("path", info->path,
-                          "Dataset: file tree folder, static HDF5 file, IDX/CIFAR/image folder, or 'default' "
+                          "Dataset: file tree folder, static HDF5 or NWB file, IDX/CIFAR/image folder, or 'default' "
                           "(the synthetic V1 population on Fashion-MNIST); or a similarity matrix file (.h5)");
   infoCommand->add_option("--split", info->split, "Split of an image dataset")->check(CLI::IsMember({"train", "test", "t10k"}));
   infoCommand->add_flag("--text", info->text, "Print a readable outline instead of JSON");
+  addNwbOptions(*infoCommand, info->nwb);
   infoCommand->callback([&global, info] { runInfo(global, *info); });
 
   auto synth = std::make_shared<SynthOptions>();
@@ -175,11 +205,12 @@ void addDataCommands(CLI::App& app, const GlobalOptions& global) {
   synthCommand->add_option("--seed", synth->config.seed, "Random seed");
   synthCommand->callback([&global, synth] { runSynth(global, *synth); });
 
-  auto convert = std::make_shared<std::pair<std::string, std::string>>();
+  auto convert = std::make_shared<ConvertOptions>();
   auto* convertCommand = app.add_subcommand("convert", "Save a neural dataset as static HDF5 (BrainPrior's native format)");
-  convertCommand->add_option("input", convert->first, "Neural dataset, or 'default'")->required();
-  convertCommand->add_option("output", convert->second, "Static HDF5 file to write")->required();
-  convertCommand->callback([&global, convert] { runConvert(global, convert->first, convert->second); });
+  convertCommand->add_option("input", convert->input, "Neural dataset (file tree, static HDF5, NWB), or 'default'")->required();
+  convertCommand->add_option("output", convert->output, "Static HDF5 file to write")->required();
+  addNwbOptions(*convertCommand, convert->nwb);
+  convertCommand->callback([&global, convert] { runConvert(global, *convert); });
 
   auto* runtimeCommand = app.add_subcommand("runtime", "Show threads, device, BLAS and library versions as JSON");
   runtimeCommand->callback([&global] {

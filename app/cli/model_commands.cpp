@@ -20,12 +20,16 @@ namespace bp::cli {
 namespace {
 
 
-nlohmann::json describeDataset(const NeuralDataset& dataset) {
-  return {{"name", dataset.name},
+// What was read and from where; for an NWB file, also how (its read options).
+nlohmann::json describeDataset(const NeuralDataset& dataset, const NwbReadOptions& nwb) {
+  nlohmann::json description = {{"name", dataset.name},
           {"path", dataset.sourcePath},
           {"neurons", dataset.neuronCount},
           {"trials", dataset.trialCount()},
           {"image_shape", {dataset.channels, dataset.height, dataset.width}}};
+  if (const auto format = detectDatasetFormat(dataset.sourcePath); format == DatasetFormat::NeuralNwb)
+    description["nwb_read_options"] = toJson(nwb);
+  return description;
 }
 
 struct FitOptions {
@@ -41,6 +45,7 @@ struct FitOptions {
   std::string checkpoint;
   bool resume = false;
   DataParallelOptions dataParallel;
+  NwbReadOptions nwb;
 };
 
 void runFit(const GlobalOptions& global, const FitOptions& options) {
@@ -72,7 +77,7 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
   if (options.minutes > 0.0) trainerConfig.maxSeconds = options.minutes * 60.0;
   if (options.seed >= 0) trainerConfig.seed = static_cast<std::uint64_t>(options.seed);
 
-  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.05));
+  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.05), options.nwb);
   NeuralFitControl control;
   control.checkpoint = options.checkpoint.empty() ? options.output + ".checkpoint" : options.checkpoint;
   control.resume = options.resume;
@@ -93,7 +98,7 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
                            {"version", 1},
                            {"created", utcTimestamp()},
                            {"model_file", options.output},
-                           {"dataset", describeDataset(dataset)},
+                           {"dataset", describeDataset(dataset, options.nwb)},
                            {"model", toJson(fit.fitted.model->config())},
                            {"trainer", toJson(trainerConfig)},
                            {"fit", toJson(fit)},
@@ -119,20 +124,27 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
              {"test_mean_feve", evaluation.meanFeve}});
 }
 
-void runEvaluate(const GlobalOptions& global, const std::string& modelPath, const std::string& datasetPath,
-                 const std::string& tierChoice, const std::string& output) {
+struct EvaluateOptions {
+  std::string model;
+  std::string dataset = "default";
+  std::string tier = "test";
+  std::string output;
+  NwbReadOptions nwb;
+};
+
+void runEvaluate(const GlobalOptions& global, const EvaluateOptions& options) {
   startRuntime(global);
   const auto job = progressJob(global);
-  const auto tier = parseTier(tierChoice);
-  if (!tier) throw Error("unknown tier '" + tierChoice + "'");
-  const FittedNeuralModel fitted = loadNeuralModel(modelPath);
-  const NeuralDataset dataset = loadNeuralOrDefault(datasetPath, job.subJob(0.0, 0.3));
+  const auto tier = parseTier(options.tier);
+  if (!tier) throw Error("unknown tier '" + options.tier + "'");
+  const FittedNeuralModel fitted = loadNeuralModel(options.model);
+  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.3), options.nwb);
   const NeuralModelEvaluation evaluation = evaluateNeuralModel(fitted, dataset, *tier, job.subJob(0.3, 1.0));
   nlohmann::json record = toJson(evaluation);
   record["tier"] = tierName(*tier);
-  record["model_file"] = modelPath;
-  record["dataset"] = describeDataset(dataset);
-  if (!output.empty()) writeFileAtomically(output, record.dump(2) + "\n");
+  record["model_file"] = options.model;
+  record["dataset"] = describeDataset(dataset, options.nwb);
+  if (!options.output.empty()) writeFileAtomically(options.output, record.dump(2) + "\n");
   printJson({{"tier", tierName(*tier)},
              {"neurons", dataset.neuronCount},
              {"mean_average_correlation", record["mean_average_correlation"]},
@@ -145,10 +157,11 @@ void runEvaluate(const GlobalOptions& global, const std::string& modelPath, cons
 // Predictions for a neural dataset (one row per distinct image of the tier) or any image dataset
 // (resized to the model's input).
 FeatureMatrix predictionsFor(const FittedNeuralModel& fitted, const std::string& input, const std::string& tierChoice,
-                             const std::string& split, std::int64_t maxImages, const Job& job) {
+                             const std::string& split, std::int64_t maxImages, const NwbReadOptions& nwb,
+                             const Job& job) {
   const auto format = detectDatasetFormat(input);
   if (input == "default" || (format && isNeuralFormat(*format))) {
-    const NeuralDataset dataset = loadNeuralOrDefault(input, job.subJob(0.0, 0.3));
+    const NeuralDataset dataset = loadNeuralOrDefault(input, job.subJob(0.0, 0.3), nwb);
     return predictedFeatures(dataset, predictResponses(fitted, dataset, job.subJob(0.3, 1.0)), tierFromChoice(tierChoice));
   }
   ImageLoadOptions options = modelInputOptions(fitted);
@@ -164,13 +177,14 @@ struct PredictOptions {
   std::string tier = "all";
   std::string split = "train";
   std::int64_t maxImages = 0;
+  NwbReadOptions nwb;
 };
 
 void runPredict(const GlobalOptions& global, const PredictOptions& options) {
   startRuntime(global);
   const auto job = progressJob(global);
   const FittedNeuralModel fitted = loadNeuralModel(options.model);
-  const FeatureMatrix features = predictionsFor(fitted, options.input, options.tier, options.split, options.maxImages, job);
+  const FeatureMatrix features = predictionsFor(fitted, options.input, options.tier, options.split, options.maxImages, options.nwb, job);
   writeNpy(options.output, makeNpy(features.values, {features.rows, features.cols}));
   const std::string ids = options.output.substr(0, options.output.size() - 4) + ".image_ids.npy";
   writeNpy(ids, makeNpy(features.imageIds, {features.rows}));
@@ -189,13 +203,14 @@ struct TargetOptions {
   std::string measure = "centred-cosine";
   bool unweighted = false;
   bool check = false;
+  NwbReadOptions nwb;
 };
 
 void runTarget(const GlobalOptions& global, const TargetOptions& options) {
   startRuntime(global);
   const auto job = progressJob(global);
   const FittedNeuralModel fitted = loadNeuralModel(options.model);
-  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.1));
+  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.1), options.nwb);
   std::optional<ImageDataset> images;
   if (!options.images.empty()) {
     ImageLoadOptions loadOptions = modelInputOptions(fitted);
@@ -278,11 +293,9 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   fitCommand->add_option("--checkpoint", fit->checkpoint, "Checkpoint file (default: <output>.checkpoint)");
   fitCommand->add_flag("--resume", fit->resume, "Continue from the checkpoint when it exists");
   addDataParallelOptions(*fitCommand, fit->dataParallel);
+  addNwbOptions(*fitCommand, fit->nwb);
   fitCommand->callback([&global, fit] { runFit(global, *fit); });
 
-  struct EvaluateOptions {
-    std::string model, dataset = "default", tier = "test", output;
-  };
   auto evaluate = std::make_shared<EvaluateOptions>();
   CLI::App* evaluateCommand =
       app.add_subcommand("evaluate", "Per-neuron correlation, oracle, FEVe and fraction of oracle of a fitted model");
@@ -292,8 +305,8 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"train", "validation", "test"}))
       ->capture_default_str();
   evaluateCommand->add_option("-o,--output", evaluate->output, "Write the per-neuron JSON here");
-  evaluateCommand->callback(
-      [&global, evaluate] { runEvaluate(global, evaluate->model, evaluate->dataset, evaluate->tier, evaluate->output); });
+  addNwbOptions(*evaluateCommand, evaluate->nwb);
+  evaluateCommand->callback([&global, evaluate] { runEvaluate(global, *evaluate); });
 
   auto predict = std::make_shared<PredictOptions>();
   CLI::App* predictCommand = app.add_subcommand(
@@ -309,6 +322,7 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   predictCommand->add_option("--split", predict->split, "Image dataset split")->capture_default_str();
   predictCommand->add_option("--max-images", predict->maxImages, "Use the first N images (0: all)")
       ->check(CLI::NonNegativeNumber);
+  addNwbOptions(*predictCommand, predict->nwb);
   predictCommand->callback([&global, predict] { runPredict(global, *predict); });
 
   auto target = std::make_shared<TargetOptions>();
@@ -329,6 +343,7 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   targetCommand->add_flag("--unweighted", target->unweighted, "Every neuron counts equally");
   targetCommand->add_flag("--check", target->check,
                           "Also report the paper's denoising check on the test repeats");
+  addNwbOptions(*targetCommand, target->nwb);
   targetCommand->callback([&global, target] { runTarget(global, *target); });
 
   auto mei = std::make_shared<MeiOptions>();

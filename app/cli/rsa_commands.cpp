@@ -50,6 +50,7 @@ struct RsaOptions {
   int poolSize = 4;
   std::string split = "test";    // with --model on a labelled image set
   std::int64_t maxImages = 0;   // with --model on a labelled image set: the first N; 0: all
+  NwbReadOptions nwb;
 };
 
 void runRsa(const GlobalOptions& global, const RsaOptions& options) {
@@ -74,7 +75,7 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
     features = layerFeatureMatrix(trained, std::filesystem::path(options.model).filename().string(), images,
                                   options.layer, options.poolSize, 64, job.subJob(0.2, 0.6));
   } else {
-    const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.3));
+    const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.3), options.nwb);
     FeatureSelection selection;
     selection.source = sourceFromChoice(options.source);
     selection.tier = tierFromChoice(options.tier);
@@ -168,12 +169,13 @@ struct CeilingOptions {
   std::string measure = "centred-cosine";
   int splits = 20;
   std::uint64_t seed = 1;
+  NwbReadOptions nwb;
 };
 
 void runCeiling(const GlobalOptions& global, const CeilingOptions& options) {
   startRuntime(global);
   const auto job = progressJob(global);
-  const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.4));
+  const auto dataset = loadNeuralOrDefault(options.input, job.subJob(0.0, 0.4), options.nwb);
   SplitHalfConfig splitHalf;
   splitHalf.splits = options.splits;
   splitHalf.seed = options.seed;
@@ -247,6 +249,7 @@ void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
   rsaCommand->add_option("--pool-size", rsa->poolSize,
                          "With --model: pool each map to N x N before comparing (0: the whole map)")
       ->check(CLI::NonNegativeNumber);
+  addNwbOptions(*rsaCommand, rsa->nwb);
   rsaCommand->callback([&global, rsa] { runRsa(global, *rsa); });
 
   auto compare = std::make_shared<CompareOptions>();
@@ -274,6 +277,7 @@ void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"centred-cosine", "pearson", "euclidean"}));
   ceilingCommand->add_option("--splits", ceiling->splits, "Random split-halves")->check(CLI::PositiveNumber);
   ceilingCommand->add_option("--seed", ceiling->seed, "Random seed");
+  addNwbOptions(*ceilingCommand, ceiling->nwb);
   ceilingCommand->callback([&global, ceiling] { runCeiling(global, *ceiling); });
 }
 

@@ -5,6 +5,7 @@
 
 #include "data/file_tree.h"
 #include "data/image_readers.h"
+#include "data/nwb.h"
 #include "data/static_hdf5.h"
 #include "runtime/error.h"
 
@@ -44,7 +45,7 @@ std::string cifarSplitName(const std::string& split) { return split == "t10k" ? 
 [[noreturn]] void throwUnrecognised(const fs::path& path) {
   if (!fs::exists(path)) throw FileError(path.string(), "no such file or folder");
   throw FileError(path.string(),
-                  "not a dataset BrainPrior recognises (expected a neuralpredictors file tree or static HDF5 file, "
+                  "not a dataset BrainPrior recognises (expected a neuralpredictors file tree or static HDF5 file, an NWB 2 file, "
                   "MNIST/Fashion-MNIST IDX files, CIFAR binary batches, or a folder of class subfolders with images)");
 }
 
@@ -54,6 +55,7 @@ const char* datasetFormatName(DatasetFormat format) {
   switch (format) {
     case DatasetFormat::NeuralFileTree: return "neuralpredictors file tree";
     case DatasetFormat::NeuralStaticHdf5: return "neuralpredictors static HDF5";
+    case DatasetFormat::NeuralNwb: return "NWB 2 (two-photon ROI traces)";
     case DatasetFormat::IdxImages: return "IDX images (MNIST / Fashion-MNIST)";
     case DatasetFormat::CifarBinary: return "CIFAR binary batches";
     case DatasetFormat::ImageFolder: return "image folder (one subfolder per class)";
@@ -62,7 +64,8 @@ const char* datasetFormatName(DatasetFormat format) {
 }
 
 bool isNeuralFormat(DatasetFormat format) {
-  return format == DatasetFormat::NeuralFileTree || format == DatasetFormat::NeuralStaticHdf5;
+  return format == DatasetFormat::NeuralFileTree || format == DatasetFormat::NeuralStaticHdf5 ||
+         format == DatasetFormat::NeuralNwb;
 }
 
 std::optional<DatasetFormat> detectDatasetFormat(const fs::path& path) {
@@ -75,19 +78,20 @@ std::optional<DatasetFormat> detectDatasetFormat(const fs::path& path) {
     return std::nullopt;
   }
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  if (looksLikeHdf5(path)) return DatasetFormat::NeuralStaticHdf5;
+  if (looksLikeHdf5(path)) return looksLikeNwb(path) ? DatasetFormat::NeuralNwb : DatasetFormat::NeuralStaticHdf5;
   const auto name = path.filename().string();
   if (name.find("idx3-ubyte") != std::string::npos) return DatasetFormat::IdxImages;
   if (path.extension() == ".bin") return DatasetFormat::CifarBinary;
   return std::nullopt;
 }
 
-NeuralDataset loadNeuralDataset(const fs::path& path, const Job& job) {
+NeuralDataset loadNeuralDataset(const fs::path& path, const Job& job, const NwbReadOptions& nwb) {
   const auto format = detectDatasetFormat(path);
   if (!format) throwUnrecognised(path);
   switch (*format) {
     case DatasetFormat::NeuralFileTree: return readFileTree(path, job);
     case DatasetFormat::NeuralStaticHdf5: return readStaticHdf5(path, job);
+    case DatasetFormat::NeuralNwb: return readNwb(path, nwb, job);
     default:
       throw FileError(path.string(), std::string("holds ") + datasetFormatName(*format) +
                                          ", not neural recordings (open it as an image dataset)");

@@ -7,6 +7,7 @@
 
 #include "data/image_dataset.h"
 #include "data/neural_dataset.h"
+#include "data/nwb.h"
 #include "runtime/job.h"
 
 namespace bp {
@@ -14,6 +15,7 @@ namespace bp {
 enum class DatasetFormat {
   NeuralFileTree,    // neuralpredictors file tree (folder of .npy files)
   NeuralStaticHdf5,  // neuralpredictors static HDF5 (also BrainPrior's native save format)
+  NeuralNwb,         // NWB 2 file with two-photon ROI traces and the images shown
   IdxImages,         // MNIST / Fashion-MNIST IDX files (raw or .gz)
   CifarBinary,       // CIFAR-10/100 binary batches
   ImageFolder,       // one subfolder of PNG/JPEG files per class
@@ -25,8 +27,10 @@ bool isNeuralFormat(DatasetFormat format);
 // Looks at names and magic bytes only (cheap). nullopt when nothing matches.
 std::optional<DatasetFormat> detectDatasetFormat(const std::filesystem::path& path);
 
-// Reads a neural recording; FileError if `path` holds no neural dataset.
-NeuralDataset loadNeuralDataset(const std::filesystem::path& path, const Job& job = {});
+// Reads a neural recording; FileError if `path` holds no neural dataset. `nwb` says what to read
+// from an NWB file (other formats ignore it).
+NeuralDataset loadNeuralDataset(const std::filesystem::path& path, const Job& job = {},
+                                const NwbReadOptions& nwb = {});
 
 // Reads labelled images. `split` picks "train" or "test" where a format has both
 // (IDX folders call the test split "t10k"; either name works).

@@ -27,8 +27,8 @@ SyntheticV1Result generateDefaultDataset(const SyntheticV1Config& config, const 
   return result;
 }
 
-NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job) {
-  return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job);
+NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job, const NwbReadOptions& nwb) {
+  return path == "default" ? generateDefaultDataset({}, job).dataset : loadNeuralDataset(path, job, nwb);
 }
 
 }  // namespace bp

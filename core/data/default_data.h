@@ -3,6 +3,7 @@
 // dataset-fashion-mnist), so the whole pipeline runs on a fresh machine with no download.
 #include <filesystem>
 
+#include "data/nwb.h"
 #include "data/synthetic_v1.h"
 #include "runtime/job.h"
 
@@ -17,6 +18,6 @@ SyntheticV1Result generateDefaultDataset(const SyntheticV1Config& config = {}, c
 
 // A neural dataset from a path (loadNeuralDataset), or the embedded default population for
 // "default", as every command and panel that takes a dataset reads the word.
-NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job = {});
+NeuralDataset loadNeuralOrDefault(const std::string& path, const Job& job = {}, const NwbReadOptions& nwb = {});
 
 }  // namespace bp

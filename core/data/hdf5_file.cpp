@@ -306,6 +306,121 @@ std::vector<std::string> Hdf5File::members(const std::string& groupPath) const {
   return names;
 }
 
+bool Hdf5File::isLink(const std::string& objectPath) const {
+  const Hdf5Lock lock;
+  const auto path = normalizedObjectPath(objectPath);
+  if (path == "/") return false;
+  H5L_info_t info;
+  if (H5Lget_info(file_.id(), path.c_str(), &info, H5P_DEFAULT) < 0) fail("cannot look up link '" + path + "'");
+  return info.type != H5L_TYPE_HARD;
+}
+
+void Hdf5File::createSoftLink(const std::string& linkPath, const std::string& targetPath) {
+  const Hdf5Lock lock;
+  Hdf5Handle linkProperties(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  if (!linkProperties.valid() || H5Pset_create_intermediate_group(linkProperties.id(), 1) < 0)
+    fail("cannot prepare link creation");
+  const auto target = normalizedObjectPath(targetPath);
+  const auto path = normalizedObjectPath(linkPath);
+  if (H5Lcreate_soft(target.c_str(), file_.id(), path.c_str(), linkProperties.id(), H5P_DEFAULT) < 0)
+    fail("cannot link '" + path + "' to '" + target + "'");
+}
+
+// ---- Hdf5File: object references ----
+
+namespace {
+
+// Attributes are written by replacing: HDF5 cannot create one that exists.
+void removeAttributeIfPresent(hid_t file, const std::string& path, const std::string& name) {
+  if (H5Aexists_by_name(file, path.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+    H5Adelete_by_name(file, path.c_str(), name.c_str(), H5P_DEFAULT);
+}
+
+}  // namespace
+
+
+std::string Hdf5File::referencedPath(const void* reference, const std::string& what) const {
+  const auto length = H5Rget_name(file_.id(), H5R_OBJECT, reference, nullptr, 0);
+  if (length <= 0) fail(what + " points to no object");
+  std::string name(static_cast<std::size_t>(length) + 1, '\0');
+  if (H5Rget_name(file_.id(), H5R_OBJECT, reference, name.data(), name.size()) < 0)
+    fail("cannot resolve " + what);
+  name.resize(static_cast<std::size_t>(length));
+  return name;
+}
+
+void Hdf5File::writeObjectReferences(const std::string& datasetPath, const std::vector<std::string>& targets) {
+  const Hdf5Lock lock;
+  std::vector<hobj_ref_t> references(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    if (H5Rcreate(&references[i], file_.id(), normalizedObjectPath(targets[i]).c_str(), H5R_OBJECT, -1) < 0)
+      fail("cannot make a reference to '" + targets[i] + "'");
+  const hsize_t length = targets.size();
+  const Hdf5Handle space(H5Screate_simple(1, &length, nullptr), H5Sclose);
+  Hdf5Handle linkProperties(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  if (!space.valid() || !linkProperties.valid() || H5Pset_create_intermediate_group(linkProperties.id(), 1) < 0)
+    fail("cannot prepare dataset '" + datasetPath + "'");
+  const Hdf5Handle dataset(H5Dcreate2(file_.id(), datasetPath.c_str(), H5T_STD_REF_OBJ, space.id(),
+                                     linkProperties.id(), H5P_DEFAULT, H5P_DEFAULT),
+                           H5Dclose);
+  if (!dataset.valid()) fail("cannot create dataset '" + datasetPath + "'");
+  if (!references.empty() &&
+      H5Dwrite(dataset.id(), H5T_STD_REF_OBJ, H5S_ALL, H5S_ALL, H5P_DEFAULT, references.data()) < 0)
+    fail("cannot write dataset '" + datasetPath + "'");
+}
+
+std::vector<std::string> Hdf5File::readObjectReferences(const std::string& datasetPath) const {
+  const Hdf5Lock lock;
+  const std::string what = "dataset '" + datasetPath + "'";
+  const auto dataset = openDataset(datasetPath);
+  const Hdf5Handle storedType(H5Dget_type(dataset.id()), H5Tclose);
+  if (!storedType.valid() || H5Tequal(storedType.id(), H5T_STD_REF_OBJ) <= 0)
+    fail(what + " does not hold object references");
+  const auto count = elementCount(shape(datasetPath));
+  requirePlausibleSize(dataset.id(), what, count, sizeof(hobj_ref_t));
+  std::vector<hobj_ref_t> references(static_cast<std::size_t>(count));
+  if (count > 0 && H5Dread(dataset.id(), H5T_STD_REF_OBJ, H5S_ALL, H5S_ALL, H5P_DEFAULT, references.data()) < 0)
+    fail("cannot read " + what);
+  std::vector<std::string> paths;
+  paths.reserve(references.size());
+  for (std::size_t i = 0; i < references.size(); ++i)
+    paths.push_back(referencedPath(&references[i], "reference " + std::to_string(i) + " of " + what));
+  return paths;
+}
+
+void Hdf5File::writeObjectReferenceAttribute(const std::string& objectPath, const std::string& name,
+                                             const std::string& target) {
+  const Hdf5Lock lock;
+  const auto path = normalizedObjectPath(objectPath);
+  const std::string what = "attribute '" + name + "' of '" + path + "'";
+  removeAttributeIfPresent(file_.id(), path, name);
+  hobj_ref_t reference;
+  if (H5Rcreate(&reference, file_.id(), normalizedObjectPath(target).c_str(), H5R_OBJECT, -1) < 0)
+    fail("cannot make a reference to '" + target + "'");
+  const Hdf5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  if (!space.valid()) fail(what + ": cannot prepare its creation");
+  const Hdf5Handle attribute(H5Acreate_by_name(file_.id(), path.c_str(), name.c_str(), H5T_STD_REF_OBJ, space.id(),
+                                               H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                             H5Aclose);
+  if (!attribute.valid()) fail("cannot create " + what);
+  if (H5Awrite(attribute.id(), H5T_STD_REF_OBJ, &reference) < 0) fail("cannot write " + what);
+}
+
+std::string Hdf5File::readObjectReferenceAttribute(const std::string& objectPath, const std::string& name) const {
+  const Hdf5Lock lock;
+  const auto path = normalizedObjectPath(objectPath);
+  const std::string what = "attribute '" + name + "' of '" + path + "'";
+  const auto attribute = openAttribute(path, name);
+  const Hdf5Handle storedType(H5Aget_type(attribute.id()), H5Tclose);
+  const Hdf5Handle space(H5Aget_space(attribute.id()), H5Sclose);
+  if (!storedType.valid() || !space.valid() || H5Tequal(storedType.id(), H5T_STD_REF_OBJ) <= 0 ||
+      H5Sget_simple_extent_npoints(space.id()) != 1)
+    fail(what + " is not one object reference");
+  hobj_ref_t reference;
+  if (H5Aread(attribute.id(), H5T_STD_REF_OBJ, &reference) < 0) fail("cannot read " + what);
+  return referencedPath(&reference, what);
+}
+
 // ---- Hdf5File: numeric datasets ----
 
 Hdf5Handle Hdf5File::openDataset(const std::string& datasetPath) const {
@@ -637,15 +752,6 @@ bool Hdf5File::hasAttribute(const std::string& objectPath, const std::string& na
   if (found < 0) fail("cannot look for attribute '" + name + "' of '" + path + "'");
   return found > 0;
 }
-
-namespace {
-
-void removeAttributeIfPresent(hid_t file, const std::string& path, const std::string& name) {
-  if (H5Aexists_by_name(file, path.c_str(), name.c_str(), H5P_DEFAULT) > 0)
-    H5Adelete_by_name(file, path.c_str(), name.c_str(), H5P_DEFAULT);
-}
-
-}  // namespace
 
 void Hdf5File::writeStringAttribute(const std::string& objectPath, const std::string& name, const std::string& value) {
   const Hdf5Lock lock;

@@ -116,6 +116,11 @@ class Hdf5File {
   void createGroup(const std::string& groupPath);
   // Names of the group's direct members, sorted by name.
   std::vector<std::string> members(const std::string& groupPath) const;
+  // True when the last link of `objectPath` is a soft or external link (NWB links one object from
+  // another this way); a walk over a file's tree follows hard links only, so it visits each object once.
+  bool isLink(const std::string& objectPath) const;
+  // Makes `linkPath` a soft link to `targetPath` (missing parent groups are created).
+  void createSoftLink(const std::string& linkPath, const std::string& targetPath);
   Hdf5Shape shape(const std::string& datasetPath) const;
 
   // Numeric datasets. Missing parent groups are created. Values are row-major (C order).
@@ -146,6 +151,13 @@ class Hdf5File {
   // space-padded) or variable-length, ASCII or UTF-8.
   std::vector<std::string> readStrings(const std::string& datasetPath) const;
 
+  // Object references (NWB's order_of_images, a DynamicTableRegion's `table`): the absolute paths of
+  // the objects they point to. Writing takes those paths and creates a 1-D dataset or a scalar attribute.
+  void writeObjectReferences(const std::string& datasetPath, const std::vector<std::string>& targets);
+  std::vector<std::string> readObjectReferences(const std::string& datasetPath) const;
+  void writeObjectReferenceAttribute(const std::string& objectPath, const std::string& name, const std::string& target);
+  std::string readObjectReferenceAttribute(const std::string& objectPath, const std::string& name) const;
+
   // Attributes of a group or dataset ("/" is the root group). Writing replaces an existing one.
   // String attributes are written variable-length UTF-8 (as h5py writes str); both kinds are read.
   bool hasAttribute(const std::string& objectPath, const std::string& name) const;
@@ -172,6 +184,8 @@ class Hdf5File {
                     const void* values);
   void readNumbers(const std::string& datasetPath, Hdf5Handle::Id memoryType, const std::optional<Box>& box,
                    void* values) const;
+  // The path an object reference points to; `what` names the reference in errors.
+  std::string referencedPath(const void* reference, const std::string& what) const;
   // Every element of a string dataset or attribute; `what` names it in errors.
   std::vector<std::string> readStringElements(Hdf5Handle::Id object, bool isAttribute, const std::string& what) const;
   // Refuses (FileError) to read a dataset whose declared size exceeds this machine's memory, or

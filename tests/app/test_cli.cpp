@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "nwb_fixture.h"
 #include "striped_images.h"
 #include "test_registry.h"
 #include "test_support.h"
@@ -179,6 +180,52 @@ private Q_SLOTS:
     const auto bad = runCli({"fit", path("population.h5"), "--config", path("bad.json"), "-o", path("bad.pt")});
     QVERIFY(bad.exitCode != 0);
     QVERIFY2(bad.err.contains("kernel_size"), bad.err.constData());
+  }
+
+  void nwbRecordingsAreReadAsChosenAndFitted() {
+    bp::test::ScratchDir dir;
+    auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    bp::test::NwbFixture fixture;
+    fixture.fluorescenceToo = true;
+    fixture.height = fixture.width = 12;
+    fixture.images = 6;
+    fixture.shown = {0, 1, 2, 0, 3, 2, 0, 2, 4, 5, 1, 3, 4, 5, 0, 1};
+    fixture.write(dir / "session.nwb");
+    const QString fluorescence = QString::fromStdString(fixture.fluorescencePath());
+
+    // Two series and no choice: the choices are printed, and the error names them.
+    const auto ambiguous = runCli({"info", path("session.nwb")});
+    QVERIFY(ambiguous.exitCode != 0);
+    QVERIFY2(ambiguous.err.contains("--roi-series") && ambiguous.err.contains(fluorescence.toUtf8()),
+             ambiguous.err.constData());
+    QCOMPARE(ambiguous.json().value("nwb").toObject().value("roi_series").toArray().size(), 2);
+
+    const auto info = runCli({"info", path("session.nwb"), "--roi-series", fluorescence});
+    QVERIFY2(info.exitCode == 0, info.err.constData());
+    QCOMPARE(info.json().value("format").toString(), QStringLiteral("NWB 2 (two-photon ROI traces)"));
+    QCOMPARE(info.json().value("neurons").toInt(), 3);
+    QCOMPARE(info.json().value("trials").toObject().value("present").toInt(), 16);
+
+    const auto convert = runCli({"convert", path("session.nwb"), path("session.h5"), "--roi-series", fluorescence,
+                                 "--window-start", "0.3", "--window-length", "0.15"});
+    QVERIFY2(convert.exitCode == 0, convert.err.constData());
+    QCOMPARE(runCli({"info", path("session.h5")}).json().value("neurons").toInt(), 3);
+
+    bp::test::writeBytes(dir / "fit.json",
+                         R"({"model": {"kernel_sizes": [5, 3], "channels": [4, 4]}, "trainer": {"max_epochs": 1, "batch_size": 4}})");
+    const auto fit = runCli({"fit", path("session.nwb"), "--roi-series", fluorescence, "--config", path("fit.json"),
+                             "-o", path("model.pt")});
+    QVERIFY2(fit.exitCode == 0, fit.err.constData());
+    QFile metricsFile(path("model.pt.metrics.json"));
+    QVERIFY(metricsFile.open(QIODevice::ReadOnly));
+    const QJsonObject read = QJsonDocument::fromJson(metricsFile.readAll())
+                                 .object()
+                                 .value("dataset")
+                                 .toObject()
+                                 .value("nwb_read_options")
+                                 .toObject();
+    QCOMPARE(read.value("roi_series").toString(), fluorescence);
+    QCOMPARE(read.value("window_length").toDouble(), 0.5);
   }
 
   void compareRefusesMatricesOverDifferentImages() {

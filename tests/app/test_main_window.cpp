@@ -1,6 +1,8 @@
 // The main window as a user meets it: default data loads off the GUI thread, the views follow the
 // selection, jobs can be cancelled, and a broken file produces an error message instead of a crash.
+#include <QComboBox>
 #include <QDialog>
+#include <QDoubleSpinBox>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
@@ -15,8 +17,11 @@
 #include "app/data_panel.h"
 #include "app/job_runner.h"
 #include "app/main_window.h"
+#include "app/nwb_import_dialog.h"
+#include "app/project_controller.h"
 #include "app/welcome_card.h"
 #include "app/workspace.h"
+#include "nwb_fixture.h"
 #include "test_registry.h"
 #include "test_support.h"
 #include "widgets/custom_plot.h"
@@ -180,6 +185,48 @@ private Q_SLOTS:
     QVERIFY(finished.first().at(3).toString().contains(QStringLiteral("broken.h5")));
     QTRY_VERIFY(window.findChild<QMessageBox*>(QStringLiteral("jobMessage")) != nullptr);
     QVERIFY(!window.workspace().neuralDataset());
+  }
+
+  void anNwbFileOpensThroughItsChoicesAndAProjectKeepsThem() {
+    bp::test::ScratchDir dir;
+    bp::test::NwbFixture fixture;
+    fixture.fluorescenceToo = true;
+    const auto file = dir / "session.nwb";
+    fixture.write(file);
+    const auto fluorescence = QString::fromStdString(fixture.fluorescencePath());
+
+    bp::app::MainWindow window({});
+    QSignalSpy changed(&window.workspace(), &bp::app::Workspace::neuralDataChanged);
+    window.openPath(QString::fromStdString(file.string()));
+    bp::app::NwbImportDialog* dialog = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((dialog = window.findChild<bp::app::NwbImportDialog*>()) != nullptr, 30000);
+    QCOMPARE(dialog->roiSeriesChooser()->count(), 2);
+    QCOMPARE(dialog->presentationsChooser()->count(), 2);  // the IndexSeries and the trials table
+    dialog->roiSeriesChooser()->setCurrentIndex(dialog->roiSeriesChooser()->findData(fluorescence));
+    dialog->windowLengthSpin()->setValue(0.25);
+    dialog->accept();
+    QVERIFY(changed.wait(60000));
+
+    const auto view = window.workspace().neuralData();
+    QCOMPARE(view->dataset->neuronCount, 3);
+    QVERIFY(view->nwbReadOptions);
+    QCOMPARE(QString::fromStdString(view->nwbReadOptions->roiSeries), fluorescence);
+    QCOMPARE(view->nwbReadOptions->windowLength, 0.25);
+    QCOMPARE(QString::fromStdString(view->summary.at("nwb_read_options").at("roi_series").get<std::string>()),
+             fluorescence);
+
+    // The project remembers how the file was read, and reopens it so without asking.
+    const QString project = QString::fromStdString((dir / "nwb.brainprior").string());
+    QSignalSpy saved(&window.project(), &bp::app::ProjectController::saved);
+    window.project().saveAs(project);
+    QVERIFY(saved.count() == 1 || saved.wait(30000));
+    bp::app::MainWindow second({});
+    QSignalSpy reopened(&second.workspace(), &bp::app::Workspace::neuralDataChanged);
+    QVERIFY(second.project().open(project));
+    QVERIFY(reopened.wait(60000));
+    QVERIFY(second.findChild<bp::app::NwbImportDialog*>() == nullptr);
+    QVERIFY(second.workspace().neuralData()->nwbReadOptions == view->nwbReadOptions);
+    QVERIFY(second.workspace().neuralDataset()->responses == view->dataset->responses);
   }
 
   void aboutShowsEngineVersions() {
