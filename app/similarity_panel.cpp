@@ -156,6 +156,9 @@ SimilarityPanel::SimilarityPanel(Workspace& workspace, JobRunner& jobs, QWidget*
       if (!path.isEmpty()) openMatrixFile(static_cast<Slot>(slot), path);
     });
     addFileButton(tr("Save %1 (HDF5/CSV)…").arg(slotName(slot)), 1, slot, [this, slot] { saveMatrix(static_cast<Slot>(slot)); });
+    fileGrid->itemAtPosition(1, slot)->widget()->setToolTip(
+        tr("As a BrainPrior matrix file (HDF5), an rsatoolbox RDM file (HDF5, read by rsatoolbox.rdm.load_rdm) "
+           "or a CSV table"));
   }
   addFileButton(tr("Export figure (PNG/SVG/PDF)…"), 2, 0, [this] { exportFigure(); });
   fileGrid->addWidget(new QLabel(tr("Colormap"), fileBox), 3, 0);
@@ -417,6 +420,8 @@ void SimilarityPanel::openMatrixFile(Slot slot, const QString& path, const QStri
   jobs_.run<std::shared_ptr<const bp::SimilarityMatrix>>(
       tr("Opening %1").arg(QFileInfo(path).fileName()),
       [path](const bp::Job& job) {
+        if (bp::isRsatoolboxFile(path.toStdString()))
+          return std::make_shared<const bp::SimilarityMatrix>(bp::readRsatoolboxFile(path.toStdString(), 0, job));
         const auto file = bp::SimilarityMatrixFile::open(path.toStdString());
         if (file.size() <= bp::kInMemorySimilarityLimit)
           return std::make_shared<const bp::SimilarityMatrix>(file.readAll(job));
@@ -634,24 +639,40 @@ void SimilarityPanel::saveMatrix(Slot slot) {
     bp::logWarning("There is no matrix " + slotName(slot).toStdString() + " to save.");
     return;
   }
+  const QString brainPrior = tr("BrainPrior matrix, HDF5 (*.h5)");
+  const QString rsatoolbox = tr("rsatoolbox RDM, HDF5 (*.hdf5)");
+  QString chosenFilter = brainPrior;
   const auto path = QFileDialog::getSaveFileName(this, tr("Save similarity matrix %1").arg(slotName(slot)),
                                                  QStringLiteral("similarity-%1.h5").arg(slotName(slot).toLower()),
-                                                 tr("HDF5 (*.h5);;CSV (*.csv)"));
+                                                 QStringList{brainPrior, rsatoolbox, tr("CSV (*.csv)")}.join(";;"),
+                                                 &chosenFilter);
   if (path.isEmpty()) return;
+  saveMatrixTo(slot, path,
+               path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive) ? MatrixFileKind::Csv
+               : chosenFilter == rsatoolbox                                ? MatrixFileKind::Rsatoolbox
+                                                                           : MatrixFileKind::BrainPrior);
+}
+
+void SimilarityPanel::saveMatrixTo(Slot slot, const QString& path, MatrixFileKind kind) {
+  const auto matrix = workspace_.similarity(slot).matrix;
+  if (!matrix) {
+    bp::logWarning("There is no matrix " + slotName(slot).toStdString() + " to save.");
+    return;
+  }
   jobs_.run<bool>(
       tr("Saving %1").arg(QFileInfo(path).fileName()),
-      [matrix, path](const bp::Job& job) {
-        if (path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive)) {
-          bp::exportSimilarityCsv(*matrix, path.toStdString());
-        } else {
-          bp::writeSimilarityMatrix(*matrix, path.toStdString(), job);
+      [matrix, path, kind](const bp::Job& job) {
+        switch (kind) {
+          case MatrixFileKind::Csv: bp::exportSimilarityCsv(*matrix, path.toStdString()); break;
+          case MatrixFileKind::Rsatoolbox: bp::writeRsatoolboxFile(*matrix, path.toStdString(), job); break;
+          case MatrixFileKind::BrainPrior: bp::writeSimilarityMatrix(*matrix, path.toStdString(), job); break;
         }
         return true;
       },
-      [this, slot, matrix, path](bool&) {
+      [this, slot, matrix, path, kind](bool&) {
         bp::logInfo("Saved " + path.toStdString());
-        // Saved as a matrix file (not exported as CSV), the matrix now lives there: a project refers to it.
-        if (!path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive) && workspace_.similarity(slot).matrix == matrix)
+        // Saved as a BrainPrior matrix file, the matrix now lives there: a project refers to it.
+        if (kind == MatrixFileKind::BrainPrior && workspace_.similarity(slot).matrix == matrix)
           workspace_.setSimilarityFile(slot, path);
       });
 }

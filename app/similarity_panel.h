@@ -41,8 +41,13 @@ public:
 
   // Computes a matrix from the dataset with the form's settings, into `slot` (in a worker).
   void computeInto(Slot slot);
-  // Opens a matrix file into `slot` (in a worker); `description` names it (empty: the file's name).
+  // Opens a matrix file into `slot` (in a worker): BrainPrior's, or rsatoolbox's (its first RDM, as a
+  // dissimilarity); `description` names it (empty: the file's name).
   void openMatrixFile(Slot slot, const QString& path, const QString& description = {});
+  // Saves the matrix in `slot` (in a worker). Only a BrainPrior matrix file becomes the slot's file
+  // (what a project refers to): an rsatoolbox export holds 1 - s, and a CSV loses the metadata.
+  enum class MatrixFileKind { BrainPrior, Rsatoolbox, Csv };
+  void saveMatrixTo(Slot slot, const QString& path, MatrixFileKind kind);
   // Compares A with B over the upper triangle (bootstrap intervals, permutation p-values).
   void compareAWithB();
   // Split-half noise ceiling and single-trial agreement, for the form's source, tier and measure.

@@ -56,6 +56,18 @@ void runInfo(const GlobalOptions& global, const InfoOptions& options) {
   if (options.path == kDefaultData) {
     const auto generated = generateDefaultDataset({}, job);
     summary = toJson(summarizeDataset(generated.dataset));
+  } else if (isRsatoolboxFile(options.path)) {
+    // An rsatoolbox RDM file: its first RDM, read as BrainPrior reads it, and its own measure name.
+    const SimilarityMatrix matrix = readRsatoolboxFile(options.path, 0, job);
+    const SimilarityDistribution distribution = describeSimilarity(matrix);
+    if (!distribution.degenerate.empty()) logWarning(options.path + ": " + distribution.degenerate);
+    summary = {{"format", "rsatoolbox RDMs"},
+               {"images", matrix.size},
+               {"measure", similarityMeasureName(matrix.config.measure)},
+               {"rsatoolbox_measure", matrix.provenance["rsatoolbox"]["dissimilarity_measure"]},
+               {"dissimilarity", isDissimilarity(matrix.config)},
+               {"labels", !matrix.labels.empty()},
+               {"distribution", toJson(distribution)}};
   } else if (looksLikeHdf5(options.path) && isSimilarityMatrixFile(options.path)) {
     // What `rsa` and `target` wrote: the matrix's form and the distribution of its values.
     const SimilarityMatrixFile matrix = SimilarityMatrixFile::open(options.path);

@@ -43,6 +43,7 @@ struct RsaOptions {
   std::int64_t orderNeuron = 0;
   bool rank = false;
   std::string csv;
+  std::string rsatoolbox;  // also write the matrix in rsatoolbox's layout here
   bool stream = false;
   std::int64_t blockSize = 2048;
   std::string model;  // a run folder or an imported model: its layer's features instead of the responses
@@ -100,8 +101,8 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
   SimilarityDistribution distribution;
   const auto computeJob = job.subJob(featuresFile ? 0.0 : options.model.empty() ? 0.3 : 0.6, 1.0);
   if (streamed) {
-    if (options.order != "none" || options.rank || !options.csv.empty())
-      throw Error("--order, --rank and --csv need the matrix in memory; they are unavailable with " +
+    if (options.order != "none" || options.rank || !options.csv.empty() || !options.rsatoolbox.empty())
+      throw Error("--order, --rank, --csv and --rsatoolbox need the matrix in memory; they are unavailable with " +
                   std::to_string(features.rows) + " images (streamed to disk)");
     computeSimilarityToFile(features, config, options.output, computeJob);
     // Read back in blocks of rows: the matrix was never whole in memory.
@@ -115,6 +116,7 @@ void runRsa(const GlobalOptions& global, const RsaOptions& options) {
     writeSimilarityMatrix(matrix, options.output, computeJob.subJob(0.9, 1.0));
     distribution = describeSimilarity(matrix);
     if (!options.csv.empty()) exportSimilarityCsv(matrix, options.csv);
+    if (!options.rsatoolbox.empty()) writeRsatoolboxFile(matrix, options.rsatoolbox);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!distribution.degenerate.empty()) logWarning(options.output + ": " + distribution.degenerate);
@@ -232,6 +234,9 @@ void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::NonNegativeNumber);
   rsaCommand->add_flag("--rank", rsa->rank, "Rank-transform the matrix (values in [0, 1])");
   rsaCommand->add_option("--csv", rsa->csv, "Also export the matrix as CSV");
+  rsaCommand->add_option("--rsatoolbox", rsa->rsatoolbox,
+                         "Also export the matrix as an rsatoolbox RDM file (HDF5; similarities go out as 1 - s, "
+                         "rsatoolbox.rdm.load_rdm reads it)");
   rsaCommand->add_flag("--stream", rsa->stream,
                        "Stream blocks to disk with bounded memory (automatic above " +
                            std::to_string(kInMemorySimilarityLimit) + " images)");
@@ -254,7 +259,8 @@ void addRsaCommands(CLI::App& app, const GlobalOptions& global) {
 
   auto compare = std::make_shared<CompareOptions>();
   auto* compareCommand = app.add_subcommand("compare", "Compare two similarity matrices (JSON table with CIs and p-values)");
-  compareCommand->add_option("a", compare->first, "First matrix file")->required();
+  compareCommand->add_option("a", compare->first, "First matrix file (BrainPrior's, or rsatoolbox's: its first RDM)")
+      ->required();
   compareCommand->add_option("b", compare->second, "Second matrix file")->required();
   compareCommand->add_option("--methods", compare->methods, "pearson, spearman, kendall, cosine (default: all)")
       ->delimiter(',');

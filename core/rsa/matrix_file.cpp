@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <fstream>
 
+#include "data/static_hdf5.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 #include "runtime/job.h"
+#include "runtime/log.h"
 
 namespace bp {
 namespace {
@@ -242,7 +244,181 @@ SimilarityMatrix SimilarityMatrixFile::readAll(const Job& job, std::int64_t maxI
 }
 
 SimilarityMatrix readSimilarityMatrix(const std::filesystem::path& file, const Job& job, std::int64_t maxImages) {
+  if (isRsatoolboxFile(file)) return readRsatoolboxFile(file, 0, job, maxImages);
   return SimilarityMatrixFile::open(file).readAll(job, maxImages);
+}
+
+// ---- rsatoolbox ----
+
+namespace {
+
+constexpr const char* kRsatoolboxVersionAttribute = "rsatoolbox_version";
+// What rsatoolbox's own writer puts there (its HDF5 layout has had no other version).
+constexpr const char* kRsatoolboxLayoutVersion = "0.0.1";
+constexpr const char* kDissimilarities = "dissimilarities";
+constexpr const char* kMeasureAttribute = "dissimilarity_measure";
+constexpr const char* kMetadataAttribute = "brainprior_metadata";
+// Triangle values move in blocks of about this many, between which jobs report and poll cancel.
+constexpr std::int64_t kTriangleBlock = 1 << 20;
+
+// BrainPrior's measures under the names written to rsatoolbox files: rsatoolbox's own "correlation"
+// is 1 - Pearson r between two patterns, as BrainPrior's Pearson dissimilarity; the others have no
+// rsatoolbox counterpart (its "euclidean" is the squared distance per channel) and say what they are.
+struct RsatoolboxMeasure {
+  SimilarityMeasure measure;
+  const char* name;
+};
+constexpr RsatoolboxMeasure kRsatoolboxMeasures[] = {
+    {SimilarityMeasure::Pearson, "correlation"},
+    {SimilarityMeasure::CentredCosine, "centred cosine distance (1 - centred cosine)"},
+    {SimilarityMeasure::Euclidean, "euclidean distance (not squared)"},
+};
+
+std::int64_t triangleSize(std::int64_t n) { return n * (n - 1) / 2; }
+
+}  // namespace
+
+bool isRsatoolboxFile(const std::filesystem::path& file) {
+  if (!looksLikeHdf5(file)) return false;
+  try {
+    return readRehearsed(file, "rsatoolbox check", Job{}, [&file](const Job&) {
+      const Hdf5File hdf5 = Hdf5File::openForReading(file);
+      return hdf5.hasAttribute("/", kRsatoolboxVersionAttribute) && hdf5.isDataset(kDissimilarities);
+    });
+  } catch (const FileError&) {
+    return false;  // not readable as HDF5: the readers say why
+  }
+}
+
+void writeRsatoolboxFile(const SimilarityMatrix& matrix, const std::filesystem::path& file, const Job& job) {
+  checkMatrix(matrix);
+  const std::int64_t n = matrix.size;
+  if (n < 2) throw FileError(file.string(), "an rsatoolbox file needs at least two images");
+  const bool flip = !isDissimilarity(matrix.config);  // similarities go out as 1 - s
+  std::string measure;
+  for (const auto& known : kRsatoolboxMeasures)
+    if (known.measure == matrix.config.measure) measure = known.name;
+  if (!matrix.config.unitWeights.empty()) measure += " over weighted units";
+  writeMatrixFileAtomically(file, [&](const std::filesystem::path& temporary) {
+    auto h5 = Hdf5File::create(temporary);
+    h5.writeStringAttribute("/", kRsatoolboxVersionAttribute, kRsatoolboxLayoutVersion);
+    h5.writeStringAttribute("/", kMeasureAttribute, measure);
+    h5.createDataset<double>(kDissimilarities, {1, triangleSize(n)});
+    std::vector<double> block;
+    std::int64_t written = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      for (std::int64_t j = i + 1; j < n; ++j) block.push_back(flip ? 1.0 - matrix.at(i, j) : matrix.at(i, j));
+      if (static_cast<std::int64_t>(block.size()) >= kTriangleBlock || i == n - 1) {
+        job.throwIfCancelled();
+        const auto count = static_cast<std::int64_t>(block.size());
+        if (count > 0) h5.writeBlock<double>(kDissimilarities, {0, written}, {1, count}, block.data());
+        written += count;
+        block.clear();
+        job.progress(static_cast<double>(i + 1) / static_cast<double>(n), "writing the rsatoolbox file");
+      }
+    }
+    h5.createGroup("descriptors");
+    h5.writeStringAttribute("descriptors", kMetadataAttribute,
+                            nlohmann::json({{"format", kFormatName},
+                                            {"config", toJson(matrix.config)},
+                                            {"provenance", matrix.provenance}})
+                                .dump());
+    h5.writeDataset<std::int64_t>("rdm_descriptors/index", {0}, {1});
+    std::vector<std::int64_t> index(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) index[static_cast<std::size_t>(i)] = i;
+    h5.writeDataset<std::int64_t>("pattern_descriptors/index", index, {n});
+    h5.writeDataset<std::int64_t>("pattern_descriptors/image_id", matrix.imageIds, {n});
+    if (!matrix.labels.empty()) h5.writeStrings("pattern_descriptors/label", matrix.labels);
+    h5.close();
+  });
+}
+
+SimilarityMatrix readRsatoolboxFile(const std::filesystem::path& file, std::int64_t rdmIndex, const Job& job,
+                                    std::int64_t maxImages) {
+  return readRehearsed(file, "rsatoolbox file", job, [&](const Job& read) {
+    const auto fail = [&](const std::string& problem) -> void { throw FileError(file.string(), problem); };
+    const Hdf5File h5 = Hdf5File::openForReading(file);
+    if (!h5.hasAttribute("/", kRsatoolboxVersionAttribute) || !h5.isDataset(kDissimilarities))
+      fail("not an rsatoolbox file (no rsatoolbox_version attribute and dissimilarities dataset)");
+    auto shape = h5.shape(kDissimilarities);
+    if (shape.size() == 1) shape.insert(shape.begin(), 1);
+    if (shape.size() != 2)
+      fail("'dissimilarities' has shape " + describeShape(shape) + ", expected (RDMs, pairs): rsatoolbox's vector form");
+    if (rdmIndex < 0 || rdmIndex >= shape[0])
+      fail("has " + std::to_string(shape[0]) + " RDMs; there is no RDM " + std::to_string(rdmIndex));
+    const std::int64_t pairs = shape[1];
+    std::int64_t n = 1;
+    while (triangleSize(n) < pairs) ++n;
+    if (triangleSize(n) != pairs || n < 2)
+      fail("'dissimilarities' holds " + std::to_string(pairs) +
+           " values per RDM, which is no upper triangle (n(n-1)/2 for n images)");
+    if (n > maxImages)
+      fail("holds " + describeSize(n) + ": more than the " + std::to_string(maxImages) + " images read into memory");
+
+    SimilarityMatrix matrix;
+    matrix.size = n;
+    matrix.values.assign(static_cast<std::size_t>(n * n), 0.0f);
+    const bool oneDimensional = h5.shape(kDissimilarities).size() == 1;
+    std::vector<double> block;
+    std::int64_t i = 0;
+    std::int64_t j = 1;
+    for (std::int64_t first = 0; first < pairs; first += kTriangleBlock) {
+      read.throwIfCancelled();
+      const auto count = std::min(kTriangleBlock, pairs - first);
+      block.resize(static_cast<std::size_t>(count));
+      if (oneDimensional) h5.readBlock<double>(kDissimilarities, {first}, {count}, block.data());
+      else h5.readBlock<double>(kDissimilarities, {rdmIndex, first}, {1, count}, block.data());
+      for (const double value : block) {
+        matrix.values[static_cast<std::size_t>(i * n + j)] = static_cast<float>(value);
+        matrix.values[static_cast<std::size_t>(j * n + i)] = static_cast<float>(value);
+        if (++j == n) j = ++i + 1;
+      }
+      read.progress(static_cast<double>(first + count) / static_cast<double>(pairs), "reading the rsatoolbox file");
+    }
+
+    // rsatoolbox writes the measure as an attribute; a measure of None becomes an empty dataset.
+    const std::string measure =
+        h5.hasAttribute("/", kMeasureAttribute) ? h5.readStringAttribute("/", kMeasureAttribute) : std::string();
+    matrix.config.measure = SimilarityMeasure::Euclidean;  // an unbounded dissimilarity unless named
+    for (const auto& known : kRsatoolboxMeasures)
+      if (measure.rfind(known.name, 0) == 0) matrix.config.measure = known.measure;
+    if (h5.hasAttribute("descriptors", kMetadataAttribute)) {
+      const auto metadata = nlohmann::json::parse(h5.readStringAttribute("descriptors", kMetadataAttribute), nullptr, false);
+      if (metadata.is_object() && metadata.value("format", std::string()) == kFormatName) {
+        try {
+          matrix.config = similarityConfigFromJson(metadata.at("config"));
+          matrix.provenance = metadata.value("provenance", nlohmann::json::object());
+        } catch (const std::exception& error) {
+          fail(std::string("BrainPrior's metadata in 'descriptors' is unusable: ") + error.what());
+        }
+      }
+    }
+    // The values are dissimilarities (Euclidean distances are by nature).
+    matrix.config.dissimilarity = matrix.config.measure != SimilarityMeasure::Euclidean;
+    if (measure.empty() || (matrix.config.measure == SimilarityMeasure::Euclidean &&
+                            measure.rfind(kRsatoolboxMeasures[2].name, 0) != 0))
+      logWarning(file.string() + ": rsatoolbox measure '" + (measure.empty() ? std::string("none") : measure) +
+                 "' has no BrainPrior counterpart; opened as an unbounded dissimilarity, its name kept in the provenance");
+    matrix.provenance["rsatoolbox"] = {{"file", file.string()}, {"rdm", rdmIndex}, {"dissimilarity_measure", measure}};
+
+    const auto patternColumn = [&](const char* name) { return std::string("pattern_descriptors/") + name; };
+    if (h5.isDataset(patternColumn("image_id"))) {
+      matrix.imageIds = h5.readDataset<std::int64_t>(patternColumn("image_id"));
+    } else {
+      matrix.imageIds.resize(static_cast<std::size_t>(n));
+      for (std::int64_t k = 0; k < n; ++k) matrix.imageIds[static_cast<std::size_t>(k)] = k;
+    }
+    if (static_cast<std::int64_t>(matrix.imageIds.size()) != n)
+      fail("pattern_descriptors/image_id holds " + std::to_string(matrix.imageIds.size()) + " ids for " +
+           std::to_string(n) + " images");
+    if (h5.isDataset(patternColumn("label"))) {
+      matrix.labels = h5.readStrings(patternColumn("label"));
+      if (static_cast<std::int64_t>(matrix.labels.size()) != n)
+        fail("pattern_descriptors/label holds " + std::to_string(matrix.labels.size()) + " labels for " +
+             std::to_string(n) + " images");
+    }
+    return matrix;
+  });
 }
 
 // ---- CSV ----

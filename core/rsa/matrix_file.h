@@ -32,8 +32,9 @@ bool isSimilarityMatrixFile(const std::filesystem::path& file);
 // Throws bp::Error when the matrix is inconsistent, FileError when the file cannot be written.
 void writeSimilarityMatrix(const SimilarityMatrix& matrix, const std::filesystem::path& file, const Job& job = {});
 
-// Reads a whole matrix into memory. Matrices of more than `maxImages` images are refused with a
-// FileError (read them through SimilarityMatrixFile instead): 50,000 images would take 10 GB.
+// Reads a whole matrix into memory, from a BrainPrior matrix file or an rsatoolbox file (its first
+// RDM). Matrices of more than `maxImages` images are refused with a FileError (read them through
+// SimilarityMatrixFile instead): 50,000 images would take 10 GB.
 SimilarityMatrix readSimilarityMatrix(const std::filesystem::path& file, const Job& job = {},
                                       std::int64_t maxImages = kInMemorySimilarityLimit);
 
@@ -92,6 +93,25 @@ class SimilarityMatrixWriter {
   Hdf5File file_;
   std::int64_t size_;
 };
+
+// rsatoolbox's HDF5 layout (RDMs.save(file, file_type="hdf5"), read by rsatoolbox.rdm.load_rdm):
+//   dissimilarities       n_rdm x n(n-1)/2 float64, each RDM's upper triangle row by row
+//   root attributes       rsatoolbox_version, dissimilarity_measure (a name)
+//   descriptors/          attributes: BrainPrior's metadata (JSON) where BrainPrior wrote the file
+//   rdm_descriptors/      index (n_rdm)
+//   pattern_descriptors/  index, image_id (n) and label (n strings) when there are labels
+// rsatoolbox keeps dissimilarities: a similarity matrix is written as 1 - s under the measure's
+// rsatoolbox name ("correlation" for Pearson), and read back as a dissimilarity whose measure says
+// what it is (docs/formats.md lists the names both ways).
+bool isRsatoolboxFile(const std::filesystem::path& file);
+// Atomic like writeSimilarityMatrix.
+void writeRsatoolboxFile(const SimilarityMatrix& matrix, const std::filesystem::path& file, const Job& job = {});
+// The RDM at `rdmIndex` (a file may hold several), as a dissimilarity matrix; image ids from the
+// pattern descriptor image_id (else the pattern index) and labels from label, when present.
+// FileError for a file that is not rsatoolbox's, a vector that is no triangle, an index past the
+// file's RDMs, or more than `maxImages` images.
+SimilarityMatrix readRsatoolboxFile(const std::filesystem::path& file, std::int64_t rdmIndex = 0, const Job& job = {},
+                                    std::int64_t maxImages = kInMemorySimilarityLimit);
 
 // A CSV table: a header row "image_id,<id 1>,...,<id n>", then one row per image: its id and its
 // n values (shortest decimal form that reads back to the same float). Atomic.

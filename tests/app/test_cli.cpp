@@ -121,6 +121,19 @@ private Q_SLOTS:
     QCOMPARE(rows.size(), 4);
     for (const auto& row : rows) QCOMPARE(row.toObject().value("value").toDouble(), 1.0);
 
+    // The same matrix for rsatoolbox: 1 - s, which `info` describes and `compare` reads.
+    const auto rdm = QString::fromStdString((dir / "averaged-rdm.hdf5").string());
+    QCOMPARE(runCli({"rsa", data, "-o", averaged, "--tier", "test", "--rsatoolbox", rdm}).exitCode, 0);
+    const auto rdmInfo = runCli({"info", rdm});
+    QVERIFY2(rdmInfo.exitCode == 0, rdmInfo.err.constData());
+    QCOMPARE(rdmInfo.json().value("format").toString(), QStringLiteral("rsatoolbox RDMs"));
+    QCOMPARE(rdmInfo.json().value("images").toInt(), 5);
+    QCOMPARE(rdmInfo.json().value("rsatoolbox_measure").toString(),
+             QStringLiteral("centred cosine distance (1 - centred cosine)"));
+    const auto againstRdm = runCli({"compare", averaged, rdm, "--methods", "pearson"});
+    QVERIFY2(againstRdm.exitCode == 0, againstRdm.err.constData());
+    QCOMPARE(againstRdm.json().value("rows").toArray().first().toObject().value("value").toDouble(), -1.0);
+
     const auto ceiling = runCli({"ceiling", data, "--splits", "3"});
     QVERIFY2(ceiling.exitCode == 0, ceiling.err.constData());
     const auto splitHalf = ceiling.json().value("split_half").toObject();

@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 
+#include "app/job_runner.h"
 #include "app/main_window.h"
 #include "app/similarity_panel.h"
 #include "app/workspace.h"
@@ -211,6 +212,24 @@ private Q_SLOTS:
     QCOMPARE(reopened->imageIds, a->imageIds);
     QVERIFY(reopened->values == a->values);
     QTRY_COMPARE_WITH_TIMEOUT(difference->valueAt(row, col), 0.0, kJobWaitMs);
+
+    // Exported for rsatoolbox and opened again: the same images, as the dissimilarity 1 - s; A keeps
+    // its own file, since the export is not the matrix a project should reopen.
+    const QString rdmPath = QString::fromStdString((dir / "similarity-a.hdf5").string());
+    const QString fileOfA = window.workspace().similarity(Workspace::A).file;
+    QSignalSpy finished(&window.jobs(), &bp::app::JobRunner::jobFinished);
+    panel.saveMatrixTo(Workspace::A, rdmPath, SimilarityPanel::MatrixFileKind::Rsatoolbox);
+    QVERIFY(finished.wait(kJobWaitMs));
+    QVERIFY2(finished.first().at(3).toString().isEmpty(), qPrintable(finished.first().at(3).toString()));
+    QVERIFY(bp::isRsatoolboxFile(rdmPath.toStdString()));
+    QCOMPARE(window.workspace().similarity(Workspace::A).file, fileOfA);
+    panel.openMatrixFile(Workspace::B, rdmPath);
+    QVERIFY(changed.wait(kJobWaitMs));
+    const auto rdm = window.workspace().similarity(Workspace::B).matrix;
+    QCOMPARE(rdm->imageIds, a->imageIds);
+    QVERIFY(rdm->config.dissimilarity);
+    QCOMPARE(rdm->at(row, col), static_cast<float>(1.0 - static_cast<double>(a->at(row, col))));
+    QCOMPARE(rdm->at(row, row), 0.0f);
 
     // Ordered by class label: the classes are named on the axes of A, B and A − B.
     panel.orderBox()->setCurrentIndex(1);

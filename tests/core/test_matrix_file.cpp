@@ -1,4 +1,5 @@
 // Similarity matrix files: round trips, block and downsampled reads, CSV export, broken files.
+#include <QProcess>
 #include <QtTest>
 
 #include <cmath>
@@ -88,6 +89,116 @@ class MatrixFileTest : public QObject {
     QCOMPARE(opened.imageIds().front(), std::int64_t(1000));
     QCOMPARE(opened.labels().back(), std::string("odd image"));
     QCOMPARE(opened.provenance()["features"]["source"].get<std::string>(), std::string("random"));
+  }
+
+  void rsatoolboxFilesHoldTheUpperTriangleAsDissimilarities() {
+    bp::test::ScratchDir scratch;
+    const auto file = scratch / "rdm.hdf5";
+    const auto matrix = randomMatrix(40, 3);  // Pearson similarities, weighted units, labels
+    writeRsatoolboxFile(matrix, file);
+    QVERIFY(isRsatoolboxFile(file));
+    QVERIFY(!isSimilarityMatrixFile(file));
+    QVERIFY(!isRsatoolboxFile(scratch / "absent.hdf5"));
+
+    // The layout rsatoolbox's RDMs.save writes: one RDM, its upper triangle row by row, as 1 - r.
+    const auto h5 = Hdf5File::openForReading(file);
+    QCOMPARE(h5.readStringAttribute("/", "rsatoolbox_version"), std::string("0.0.1"));
+    QCOMPARE(h5.readStringAttribute("/", "dissimilarity_measure"), std::string("correlation over weighted units"));
+    QCOMPARE(h5.shape("dissimilarities"), (Hdf5Shape{1, 40 * 39 / 2}));
+    const auto vector = h5.readDataset<double>("dissimilarities");
+    std::size_t k = 0;
+    for (std::int64_t i = 0; i < 40; ++i)
+      for (std::int64_t j = i + 1; j < 40; ++j, ++k) QCOMPARE(vector[k], 1.0 - static_cast<double>(matrix.at(i, j)));
+    QCOMPARE(h5.readDataset<std::int64_t>("pattern_descriptors/image_id"), matrix.imageIds);
+    QCOMPARE(h5.readStrings("pattern_descriptors/label"), matrix.labels);
+    QCOMPARE(h5.readDataset<std::int64_t>("rdm_descriptors/index"), std::vector<std::int64_t>{0});
+
+    // Read back (directly, and through the matrix reader every command uses) as a Pearson dissimilarity.
+    for (const auto& back : {readRsatoolboxFile(file), readSimilarityMatrix(file)}) {
+      QCOMPARE(back.size, matrix.size);
+      QCOMPARE(back.config.measure, SimilarityMeasure::Pearson);
+      QVERIFY(back.config.dissimilarity);
+      QCOMPARE(back.config.unitWeights, matrix.config.unitWeights);
+      for (std::int64_t i = 0; i < 40; ++i)
+        for (std::int64_t j = 0; j < 40; ++j)
+          QCOMPARE(back.at(i, j), i == j ? 0.0f : static_cast<float>(1.0 - static_cast<double>(matrix.at(i, j))));
+      QCOMPARE(back.imageIds, matrix.imageIds);
+      QCOMPARE(back.labels, matrix.labels);
+      QCOMPARE(back.provenance["rsatoolbox"]["dissimilarity_measure"].get<std::string>(),
+               std::string("correlation over weighted units"));
+    }
+  }
+
+  void rsatoolboxFilesWrittenByRsatoolboxOpen() {
+    bp::test::ScratchDir scratch;
+    const auto file = scratch / "from-python.hdf5";
+    {  // As rsatoolbox writes two 4-image RDMs with a pattern descriptor of its own and no image ids.
+      auto h5 = Hdf5File::create(file);
+      h5.writeStringAttribute("/", "rsatoolbox_version", "0.0.1");
+      h5.writeStringAttribute("/", "dissimilarity_measure", "crossnobis");
+      h5.writeDataset<double>("dissimilarities", {1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60}, {2, 6});
+      h5.createGroup("descriptors");
+      h5.writeDataset<std::int64_t>("rdm_descriptors/index", {0, 1}, {2});
+      h5.writeDataset<std::int64_t>("pattern_descriptors/index", {0, 1, 2, 3}, {4});
+      h5.writeStrings("pattern_descriptors/conds", {"a", "b", "c", "d"});
+      h5.close();
+    }
+    const auto second = readRsatoolboxFile(file, 1);
+    QCOMPARE(second.size, std::int64_t(4));
+    // Pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
+    QCOMPARE(second.at(0, 1), 10.0f);
+    QCOMPARE(second.at(3, 0), 30.0f);
+    QCOMPARE(second.at(1, 2), 40.0f);
+    QCOMPARE(second.at(3, 2), 60.0f);
+    QCOMPARE(second.at(2, 2), 0.0f);
+    QCOMPARE(second.imageIds, (std::vector<std::int64_t>{0, 1, 2, 3}));
+    QVERIFY(second.labels.empty());
+    QVERIFY(isDissimilarity(second.config));
+    QCOMPARE(second.provenance["rsatoolbox"]["dissimilarity_measure"].get<std::string>(), std::string("crossnobis"));
+    QCOMPARE(readSimilarityMatrix(file).at(0, 1), 1.0f);  // the first RDM
+
+    expectFileError([&] { readRsatoolboxFile(file, 2); }, file, "has 2 RDMs");
+    const auto notTriangle = scratch / "five.hdf5";
+    {
+      auto h5 = Hdf5File::create(notTriangle);
+      h5.writeStringAttribute("/", "rsatoolbox_version", "0.0.1");
+      h5.writeDataset<double>("dissimilarities", {1, 2, 3, 4, 5}, {1, 5});
+      h5.close();
+    }
+    expectFileError([&] { readRsatoolboxFile(notTriangle); }, notTriangle, "no upper triangle");
+    expectFileError([&] { readRsatoolboxFile(scratch / "matrix-less.h5"); }, scratch / "matrix-less.h5", "");
+  }
+
+  void rsatoolboxFilesReadInPythonAsRsatoolboxReadsThem() {
+    // rsatoolbox is not packaged in Debian: its reader (h5py: the root attribute and the vector,
+    // squared with the upper-triangle indices) is what this checks, with Debian's python3-h5py.
+    QProcess probe;
+    probe.start("/usr/bin/python3", {"-c", "import h5py, numpy"});
+    if (!probe.waitForFinished(60000) || probe.exitCode() != 0) QSKIP("no /usr/bin/python3 with h5py and numpy");
+    bp::test::ScratchDir scratch;
+    const auto file = scratch / "rdm.hdf5";
+    auto matrix = randomMatrix(12, 4);
+    matrix.config.unitWeights.clear();
+    writeRsatoolboxFile(matrix, file);
+    const QString script = QStringLiteral(
+        "import sys, h5py, numpy as np\n"
+        "f = h5py.File(sys.argv[1], 'r')\n"
+        "v = np.array(f['dissimilarities'])\n"
+        "n = int(round((1 + np.sqrt(1 + 8 * v.shape[1])) / 2))\n"
+        "m = np.zeros((n, n)); m[np.triu_indices(n, k=1)] = v[0]; m = m + m.T\n"
+        "ids = np.array(f['pattern_descriptors/image_id'])\n"
+        "labels = np.array(f['pattern_descriptors/label']).astype('U')\n"
+        "print(f.attrs['dissimilarity_measure'], n, ids[3], labels[3], repr(float(m[2, 7])))\n");
+    QProcess python;
+    python.start("/usr/bin/python3", {"-c", script, QString::fromStdString(file.string())});
+    QVERIFY(python.waitForFinished(60000));
+    const QStringList printed = QString::fromUtf8(python.readAllStandardOutput()).trimmed().split(' ');
+    QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
+    QCOMPARE(printed.value(0), QStringLiteral("correlation"));
+    QCOMPARE(printed.value(1).toInt(), 12);
+    QCOMPARE(printed.value(2).toLongLong(), static_cast<qlonglong>(matrix.imageIds[3]));
+    QCOMPARE(printed.value(4), QStringLiteral("image"));  // "odd image" split at its space
+    QCOMPARE(printed.value(5).toDouble(), 1.0 - static_cast<double>(matrix.at(2, 7)));
   }
 
   void matrixWithoutLabelsRoundTrips() {
