@@ -97,7 +97,7 @@ ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConf
   control.stopRequested = stopRequested;
   NeuralFitResult fit = fitNeuralModel(dataset, modelConfig, trainerConfig, job.subJob(0.0, 0.9), onEpoch, control);
   ModelRecord record;
-  record.model = std::make_shared<FittedNeuralModel>(fit.fitted);
+  record.model = std::make_shared<FittedNeuralModel>(fit.fitted.front());
   record.trainerConfig = toJson(trainerConfig);
   record.fitSummary = toJson(fit);
   record.fitSummary.erase("history");
@@ -105,7 +105,7 @@ ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConf
   record.fitSummary["runtime"] = toJson(runtimeInfo());
   record.curve = fit.history;
   describeModel(record);
-  record.evaluation = evaluateNeuralModel(fit.fitted, dataset, Tier::Test, job.subJob(0.9, 1.0));
+  record.evaluation = evaluateNeuralModel(fit.fitted.front(), dataset, Tier::Test, job.subJob(0.9, 1.0));
   if (!checkpoint.empty()) std::filesystem::remove(checkpoint);
   return record;
 }

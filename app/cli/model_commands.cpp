@@ -5,6 +5,7 @@
 
 #include "data/dataset_io.h"
 #include "data/npy.h"
+#include "data/recording_set.h"
 #include "rsa/matrix_file.h"
 #include "rsa/similarity_distribution.h"
 #include "runtime/atomic_file.h"
@@ -32,8 +33,45 @@ nlohmann::json describeDataset(const NeuralDataset& dataset, const NwbReadOption
   return description;
 }
 
+// The recordings a command was given ('default' when none), read with the NWB options and brought
+// to one image size (each resize logged, and returned for the record).
+struct Recordings {
+  std::vector<NeuralDataset> datasets;
+  std::vector<std::string> resized;
+  std::vector<const NeuralDataset*> pointers() const {
+    std::vector<const NeuralDataset*> list;
+    for (const auto& dataset : datasets) list.push_back(&dataset);
+    return list;
+  }
+};
+
+Recordings loadRecordings(std::vector<std::string> paths, const NwbReadOptions& nwb, const Job& job) {
+  if (paths.empty()) paths.push_back("default");
+  Recordings recordings;
+  for (std::size_t r = 0; r < paths.size(); ++r)
+    recordings.datasets.push_back(loadNeuralOrDefault(
+        paths[r], job.subJob(static_cast<double>(r) / paths.size(), static_cast<double>(r + 1) / paths.size()), nwb));
+  giveDistinctNames(recordings.datasets);
+  recordings.resized = bringToOneImageSize(recordings.datasets);
+  for (const auto& sentence : recordings.resized) logInfo(sentence);
+  return recordings;
+}
+
+// One model per dataset: a file of several recordings needs as many datasets, in its order.
+std::vector<FittedNeuralModel> loadModelsFor(const std::string& modelPath, const Recordings& recordings) {
+  std::vector<FittedNeuralModel> models = loadNeuralModels(modelPath);
+  if (models.size() != recordings.datasets.size()) {
+    std::string names;
+    for (const auto& fitted : models) names += (names.empty() ? "" : ", ") + fitted.recording;
+    throw Error(modelPath + " models " + std::to_string(models.size()) + " recording(s)" +
+                (models.size() > 1 ? " (" + names + ")" : std::string()) + "; give as many datasets, in that order (" +
+                std::to_string(recordings.datasets.size()) + " given)");
+  }
+  return models;
+}
+
 struct FitOptions {
-  std::string dataset = "default";
+  std::vector<std::string> datasets;
   std::string config;
   std::string output = "neural-model.pt";
   std::string metrics;
@@ -77,40 +115,64 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
   if (options.minutes > 0.0) trainerConfig.maxSeconds = options.minutes * 60.0;
   if (options.seed >= 0) trainerConfig.seed = static_cast<std::uint64_t>(options.seed);
 
-  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.05), options.nwb);
+  const Recordings recordings = loadRecordings(options.datasets, options.nwb, job.subJob(0.0, 0.05));
   NeuralFitControl control;
   control.checkpoint = options.checkpoint.empty() ? options.output + ".checkpoint" : options.checkpoint;
   control.resume = options.resume;
   control.group = group;
   NeuralFitResult fit;
   try {
-    fit = fitNeuralModel(dataset, modelConfig, trainerConfig, job.subJob(0.05, 0.9), {}, control);
+    fit = fitNeuralModel(recordings.pointers(), modelConfig, trainerConfig, job.subJob(0.05, 0.9), {}, control);
   } catch (const std::exception& error) {
     if (group) group->reportStopping(error.what());
     throw;
   }
   // Rank 0 alone writes the model, evaluates it and reports.
   if (group && !group->leads()) return;
-  saveNeuralModel(fit.fitted, options.output);
-  const NeuralModelEvaluation evaluation = evaluateNeuralModel(fit.fitted, dataset, Tier::Test, job.subJob(0.9, 1.0));
+  saveNeuralModels(fit.fitted, options.output);
+  std::vector<NeuralModelEvaluation> evaluations;
+  const double recordingCount = static_cast<double>(fit.fitted.size());
+  for (std::size_t r = 0; r < fit.fitted.size(); ++r)
+    evaluations.push_back(evaluateNeuralModel(fit.fitted[r], recordings.datasets[r], Tier::Test,
+                                              job.subJob(0.9 + 0.1 * r / recordingCount, 0.9 + 0.1 * (r + 1) / recordingCount)));
+  // Over several recordings, the test figures are the pooled population's; each recording's follow.
+  const NeuralModelEvaluation evaluation = evaluations.size() == 1 ? evaluations.front() : poolEvaluations(evaluations);
 
   nlohmann::json record = {{"format", "brainprior neural fit"},
                            {"version", 1},
                            {"created", utcTimestamp()},
                            {"model_file", options.output},
-                           {"dataset", describeDataset(dataset, options.nwb)},
-                           {"model", toJson(fit.fitted.model->config())},
+                           {"dataset", describeDataset(recordings.datasets.front(), options.nwb)},
+                           {"model", toJson(fit.fitted.front().model->config())},
                            {"trainer", toJson(trainerConfig)},
                            {"fit", toJson(fit)},
                            {"test_evaluation", toJson(evaluation)},
                            {"runtime", toJson(runtimeInfo())},
                            {"workers", describeWorkers(group)}};
+  if (recordings.datasets.size() > 1) {
+    nlohmann::json each = nlohmann::json::array();
+    for (std::size_t r = 0; r < recordings.datasets.size(); ++r)
+      each.push_back({{"dataset", describeDataset(recordings.datasets[r], options.nwb)},
+                      {"model", toJson(fit.fitted[r].model->config())},
+                      {"test_evaluation", toJson(evaluations[r])}});
+    record.erase("dataset");
+    record["recordings"] = each;
+    record["resized"] = recordings.resized;
+  }
   const std::string metrics = options.metrics.empty() ? options.output + ".metrics.json" : options.metrics;
   writeFileAtomically(metrics, record.dump(2) + "\n");
   // The checkpoint is only for continuing an interrupted fit; the finished model replaces it.
   std::filesystem::remove(control.checkpoint);
+  nlohmann::json perRecording = nlohmann::json::array();
+  for (std::size_t r = 0; r < evaluations.size() && evaluations.size() > 1; ++r)
+    perRecording.push_back({{"recording", fit.fitted[r].recording},
+                            {"neurons", recordings.datasets[r].neuronCount},
+                            {"test_mean_average_correlation", evaluations[r].meanAverageCorrelation},
+                            {"test_fraction_of_oracle", evaluations[r].fractionOfOracleSlope},
+                            {"test_mean_feve", evaluations[r].meanFeve}});
   printJson({{"model_file", options.output},
              {"metrics_file", metrics},
+             {"recordings", perRecording},
              {"epochs", fit.history.size()},
              {"best_epoch", fit.bestEpoch},
              {"stop_reason", fit.stopReason},
@@ -126,7 +188,7 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
 
 struct EvaluateOptions {
   std::string model;
-  std::string dataset = "default";
+  std::vector<std::string> datasets;
   std::string tier = "test";
   std::string output;
   NwbReadOptions nwb;
@@ -137,16 +199,30 @@ void runEvaluate(const GlobalOptions& global, const EvaluateOptions& options) {
   const auto job = progressJob(global);
   const auto tier = parseTier(options.tier);
   if (!tier) throw Error("unknown tier '" + options.tier + "'");
-  const FittedNeuralModel fitted = loadNeuralModel(options.model);
-  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.3), options.nwb);
-  const NeuralModelEvaluation evaluation = evaluateNeuralModel(fitted, dataset, *tier, job.subJob(0.3, 1.0));
-  nlohmann::json record = toJson(evaluation);
+  const Recordings recordings = loadRecordings(options.datasets, options.nwb, job.subJob(0.0, 0.3));
+  const std::vector<FittedNeuralModel> models = loadModelsFor(options.model, recordings);
+  std::vector<NeuralModelEvaluation> evaluations;
+  nlohmann::json each = nlohmann::json::array();
+  const double count = static_cast<double>(models.size());
+  for (std::size_t r = 0; r < models.size(); ++r) {
+    evaluations.push_back(evaluateNeuralModel(models[r], recordings.datasets[r], *tier,
+                                              job.subJob(0.3 + 0.7 * r / count, 0.3 + 0.7 * (r + 1) / count)));
+    nlohmann::json part = toJson(evaluations.back());
+    part["dataset"] = describeDataset(recordings.datasets[r], options.nwb);
+    each.push_back(part);
+  }
+  // One recording: its evaluation; several: the pooled population's, then each recording's.
+  nlohmann::json record = toJson(evaluations.size() == 1 ? evaluations.front() : poolEvaluations(evaluations));
   record["tier"] = tierName(*tier);
   record["model_file"] = options.model;
-  record["dataset"] = describeDataset(dataset, options.nwb);
+  if (evaluations.size() == 1) record["dataset"] = each.front()["dataset"];
+  else record["recordings"] = each;
   if (!options.output.empty()) writeFileAtomically(options.output, record.dump(2) + "\n");
+  std::int64_t neurons = 0;
+  for (const auto& dataset : recordings.datasets) neurons += dataset.neuronCount;
   printJson({{"tier", tierName(*tier)},
-             {"neurons", dataset.neuronCount},
+             {"neurons", neurons},
+             {"recordings", evaluations.size()},
              {"mean_average_correlation", record["mean_average_correlation"]},
              {"mean_single_trial_correlation", record["mean_single_trial_correlation"]},
              {"mean_oracle_correlation", record["mean_oracle_correlation"]},
@@ -194,7 +270,7 @@ void runPredict(const GlobalOptions& global, const PredictOptions& options) {
 
 struct TargetOptions {
   std::string model;
-  std::string dataset = "default";
+  std::vector<std::string> datasets;
   std::string images;
   std::string split = "train";
   std::int64_t maxImages = 5000;
@@ -209,11 +285,17 @@ struct TargetOptions {
 void runTarget(const GlobalOptions& global, const TargetOptions& options) {
   startRuntime(global);
   const auto job = progressJob(global);
-  const FittedNeuralModel fitted = loadNeuralModel(options.model);
-  const NeuralDataset dataset = loadNeuralOrDefault(options.dataset, job.subJob(0.0, 0.1), options.nwb);
+  const Recordings recordings = loadRecordings(options.datasets, options.nwb, job.subJob(0.0, 0.1));
+  const std::vector<FittedNeuralModel> models = loadModelsFor(options.model, recordings);
   std::optional<ImageDataset> images;
   if (!options.images.empty()) {
-    ImageLoadOptions loadOptions = modelInputOptions(fitted);
+    ImageLoadOptions loadOptions = modelInputOptions(models.front());
+    for (const auto& fitted : models) {
+      const ImageLoadOptions own = modelInputOptions(fitted);
+      if (own.rangeMin != loadOptions.rangeMin || own.rangeMax != loadOptions.rangeMax)
+        throw Error("the recordings of " + options.model +
+                    " were fitted on different pixel ranges; build one target per recording instead");
+    }
     loadOptions.maxImages = options.maxImages;
     images = loadImageDataset(options.images, loadOptions, options.split, job.subJob(0.1, 0.2));
   }
@@ -224,28 +306,61 @@ void runTarget(const GlobalOptions& global, const TargetOptions& options) {
   config.weighted = !options.unweighted;
   config.tier = tierFromChoice(options.tier);
   config.check = options.check;
-  const NeuralTargetPlan plan =
-      planNeuralTarget(fitted, dataset, images ? &*images : nullptr, config, job.subJob(0.2, 0.5));
 
   SimilarityDistribution distribution;
-  if (plan.features.rows > kInMemorySimilarityLimit) {
-    computeSimilarityToFile(plan.features, plan.similarity, options.output, job.subJob(0.5, 1.0));
-    distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));  // read back in blocks
+  std::vector<NeuralTargetPlan> plans;
+  std::int64_t rows = 0;
+  if (models.size() > 1) {
+    // Li et al.'s target of several scans: a matrix per recording, then their mean.
+    NeuralCorpusTarget target = buildNeuralCorpusTarget(models, recordings.pointers(), images ? &*images : nullptr,
+                                                        config, job.subJob(0.2, 0.9));
+    target.matrix.provenance["neural_target"]["model_file"] = options.model;
+    writeSimilarityMatrix(target.matrix, options.output, job.subJob(0.9, 1.0));
+    distribution = describeSimilarity(target.matrix);
+    rows = target.matrix.size;
+    plans = std::move(target.plans);
   } else {
-    SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, job.subJob(0.5, 0.9));
-    matrix.provenance["neural_target"] = plan.provenance;
-    matrix.provenance["neural_target"]["model_file"] = options.model;
-    writeSimilarityMatrix(matrix, options.output, job.subJob(0.9, 1.0));
-    distribution = describeSimilarity(matrix);
+    plans.push_back(planNeuralTarget(models.front(), recordings.datasets.front(), images ? &*images : nullptr, config,
+                                     job.subJob(0.2, 0.5)));
+    const NeuralTargetPlan& plan = plans.front();
+    rows = plan.features.rows;
+    if (plan.features.rows > kInMemorySimilarityLimit) {
+      computeSimilarityToFile(plan.features, plan.similarity, options.output, job.subJob(0.5, 1.0));
+      distribution = describeSimilarity(SimilarityMatrixFile::open(options.output));  // read back in blocks
+    } else {
+      SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, job.subJob(0.5, 0.9));
+      matrix.provenance["neural_target"] = plan.provenance;
+      matrix.provenance["neural_target"]["model_file"] = options.model;
+      writeSimilarityMatrix(matrix, options.output, job.subJob(0.9, 1.0));
+      distribution = describeSimilarity(matrix);
+    }
   }
   if (!distribution.degenerate.empty()) logWarning(options.output + ": " + distribution.degenerate);
+  const NeuralTargetPlan& first = plans.front();
   nlohmann::json result = {{"target", options.output},
-                           {"images", plan.features.rows},
-                           {"neurons", plan.features.cols},
-                           {"weighted_neurons", plan.provenance["weighted_neurons"]},
-                           {"source", plan.features.source},
+                           {"images", rows},
+                           {"neurons", first.features.cols},
+                           {"weighted_neurons", first.provenance["weighted_neurons"]},
+                           {"source", first.features.source},
                            {"distribution", toJson(distribution)}};
-  if (plan.check) result["denoising_check"] = toJson(*plan.check);
+  if (first.check) result["denoising_check"] = toJson(*first.check);
+  if (plans.size() > 1) {
+    // Each recording's part: its neurons, weights and denoising check.
+    nlohmann::json each = nlohmann::json::array();
+    std::int64_t neurons = 0;
+    for (std::size_t r = 0; r < plans.size(); ++r) {
+      nlohmann::json part = {{"recording", models[r].recording},
+                             {"neurons", plans[r].features.cols},
+                             {"weighted_neurons", plans[r].provenance["weighted_neurons"]}};
+      if (plans[r].check) part["denoising_check"] = toJson(*plans[r].check);
+      each.push_back(part);
+      neurons += plans[r].features.cols;
+    }
+    result["neurons"] = neurons;
+    result.erase("weighted_neurons");
+    result.erase("denoising_check");
+    result["recordings"] = each;
+  }
   printJson(result);
 }
 
@@ -279,8 +394,10 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   auto fit = std::make_shared<FitOptions>();
   CLI::App* fitCommand = app.add_subcommand(
       "fit", "Fit a predictive model of the neurons (core + readout); writes the model, its metrics and a test evaluation");
-  fitCommand->add_option("dataset", fit->dataset, "Neural dataset, or 'default' for the embedded population")
-      ->capture_default_str();
+  fitCommand->add_option("datasets", fit->datasets,
+                         "Neural dataset(s), or 'default' for the embedded population (the default). Several "
+                         "recordings fit one model: a shared core, a readout per recording (images brought to the "
+                         "first one's size)");
   fitCommand->add_option("--config", fit->config, "JSON file {\"model\": {...}, \"trainer\": {...}}");
   fitCommand->add_option("-o,--output", fit->output, "Model file")->capture_default_str();
   fitCommand->add_option("--metrics", fit->metrics, "Metrics JSON (default: <output>.metrics.json)");
@@ -300,7 +417,9 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   CLI::App* evaluateCommand =
       app.add_subcommand("evaluate", "Per-neuron correlation, oracle, FEVe and fraction of oracle of a fitted model");
   evaluateCommand->add_option("model", evaluate->model, "Model file")->required();
-  evaluateCommand->add_option("dataset", evaluate->dataset, "Neural dataset or 'default'")->capture_default_str();
+  evaluateCommand->add_option("datasets", evaluate->datasets,
+                              "Neural dataset or 'default' (the default); for a model of several recordings, one per "
+                              "recording in the model's order");
   evaluateCommand->add_option("--tier", evaluate->tier, "Tier")
       ->check(CLI::IsMember({"train", "validation", "test"}))
       ->capture_default_str();
@@ -329,8 +448,10 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   CLI::App* targetCommand = app.add_subcommand(
       "target", "The denoised neural similarity target: model predictions weighted by reliability x prediction quality");
   targetCommand->add_option("model", target->model, "Model file")->required();
-  targetCommand->add_option("dataset", target->dataset, "The neural dataset the model was fitted to (for the weights)")
-      ->capture_default_str();
+  targetCommand->add_option("datasets", target->datasets,
+                            "The neural dataset the model was fitted to (for the weights; 'default' when none); for "
+                            "a model of several recordings one per recording, and the target is the mean of their "
+                            "matrices");
   targetCommand->add_option("--images", target->images, "Image dataset to build the target over (default: the dataset's images)");
   targetCommand->add_option("--split", target->split, "Image dataset split")->capture_default_str();
   targetCommand->add_option("--max-images", target->maxImages, "First N images of --images (0: all)")

@@ -204,8 +204,8 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
               settings.trainer.seed = 1;
               NeuralFitResult fit = fitNeuralModel(*dataset, settings.model, settings.trainer, fitJob.subJob(0.0, 0.9));
               const NeuralModelEvaluation evaluation =
-                  evaluateNeuralModel(fit.fitted, *dataset, Tier::Test, fitJob.subJob(0.9, 1.0));
-              saveNeuralModel(fit.fitted, files.model);
+                  evaluateNeuralModel(fit.fitted.front(), *dataset, Tier::Test, fitJob.subJob(0.9, 1.0));
+              saveNeuralModel(fit.fitted.front(), files.model);
               step.result = toJson(fit);
               step.result.erase("history");
               step.result["test_correlation_to_average"] = finiteOrNull(evaluation.meanAverageCorrelation);
@@ -214,7 +214,7 @@ DemoResult runDemo(const DemoConfig& config, const Job& job, const DemoStepCallb
                              formatFixed(evaluation.meanAverageCorrelation, 3) + ", " +
                              formatFixed(evaluation.fractionOfOracleSlope, 2) + " of the oracle, after " +
                              std::to_string(fit.history.size()) + (fit.history.size() == 1 ? " epoch." : " epochs.");
-              fitted = std::move(fit.fitted);
+              fitted = std::move(fit.fitted.front());
             });
 
   steps.run(kDemoStepTitles[2],

@@ -14,6 +14,30 @@
 
 namespace bp {
 
+namespace {
+
+// The means over the neurons where each measure is defined, and the fraction-of-oracle slope.
+void summarize(NeuralModelEvaluation& evaluation) {
+  evaluation.meanAverageCorrelation = meanOfDefined(evaluation.averageCorrelation);
+  evaluation.meanSingleTrialCorrelation = meanOfDefined(evaluation.singleTrialCorrelation);
+  evaluation.meanOracleCorrelation = meanOfDefined(evaluation.oracleCorrelation);
+  evaluation.meanFeve = meanOfDefined(evaluation.feve);
+  double crossProducts = 0.0;
+  double oracleSquares = 0.0;
+  for (std::size_t n = 0; n < evaluation.singleTrialCorrelation.size(); ++n) {
+    const double r = evaluation.singleTrialCorrelation[n];
+    const double oracle = evaluation.oracleCorrelation[n];
+    if (std::isfinite(r) && std::isfinite(oracle)) {
+      crossProducts += r * oracle;
+      oracleSquares += oracle * oracle;
+    }
+  }
+  evaluation.fractionOfOracleSlope =
+      oracleSquares > 0.0 ? crossProducts / oracleSquares : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
 NeuralModelEvaluation evaluatePredictions(const NeuralDataset& dataset, const std::vector<float>& predictions,
                                           Tier tier) {
   const auto neurons = dataset.neuronCount;
@@ -104,22 +128,24 @@ NeuralModelEvaluation evaluatePredictions(const NeuralDataset& dataset, const st
     evaluation.feve.push_back(feve);
   }
 
-  evaluation.meanAverageCorrelation = meanOfDefined(evaluation.averageCorrelation);
-  evaluation.meanSingleTrialCorrelation = meanOfDefined(evaluation.singleTrialCorrelation);
-  evaluation.meanOracleCorrelation = meanOfDefined(evaluation.oracleCorrelation);
-  evaluation.meanFeve = meanOfDefined(evaluation.feve);
-  double crossProducts = 0.0;
-  double oracleSquares = 0.0;
-  for (std::int64_t n = 0; n < neurons; ++n) {
-    const double r = evaluation.singleTrialCorrelation[static_cast<std::size_t>(n)];
-    const double oracle = evaluation.oracleCorrelation[static_cast<std::size_t>(n)];
-    if (std::isfinite(r) && std::isfinite(oracle)) {
-      crossProducts += r * oracle;
-      oracleSquares += oracle * oracle;
-    }
-  }
-  evaluation.fractionOfOracleSlope = oracleSquares > 0.0 ? crossProducts / oracleSquares : nan;
+  summarize(evaluation);
   return evaluation;
+}
+
+NeuralModelEvaluation poolEvaluations(const std::vector<NeuralModelEvaluation>& evaluations) {
+  NeuralModelEvaluation pooled;
+  for (const auto& evaluation : evaluations) {
+    const auto append = [](std::vector<double>& to, const std::vector<double>& from) {
+      to.insert(to.end(), from.begin(), from.end());
+    };
+    append(pooled.averageCorrelation, evaluation.averageCorrelation);
+    append(pooled.singleTrialCorrelation, evaluation.singleTrialCorrelation);
+    append(pooled.oracleCorrelation, evaluation.oracleCorrelation);
+    append(pooled.fractionOfOracle, evaluation.fractionOfOracle);
+    append(pooled.feve, evaluation.feve);
+  }
+  summarize(pooled);
+  return pooled;
 }
 
 nlohmann::json toJson(const NeuralModelEvaluation& evaluation) {

@@ -33,6 +33,10 @@ struct NeuralModelEvaluation {
 NeuralModelEvaluation evaluatePredictions(const NeuralDataset& dataset, const std::vector<float>& predictions,
                                           Tier tier = Tier::Test);
 
+// Several recordings' evaluations as one population: their neurons side by side, the means and the
+// slope over all of them.
+NeuralModelEvaluation poolEvaluations(const std::vector<NeuralModelEvaluation>& evaluations);
+
 nlohmann::json toJson(const NeuralModelEvaluation& evaluation);
 
 }  // namespace bp

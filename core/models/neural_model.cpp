@@ -308,6 +308,26 @@ torch::Tensor NeuralModelImpl::firstLayerFilters() const {
   return stackedCore_ ? stackedCore_->convolution(0)->weight.detach() : rotationEquivariantCore_->filters(0);
 }
 
+void NeuralModelImpl::shareCore(const NeuralModelImpl& source) {
+  // Everything but the population's size and the readout's settings shapes the core.
+  NeuralModelConfig mine = config_;
+  NeuralModelConfig theirs = source.config_;
+  for (auto* config : {&mine, &theirs}) {
+    config->neuronCount = 1;
+    config->readout = ReadoutKind::Gaussian;
+    config->readoutPenalty = 0.0;
+    config->initPositionRange = config->initPositionSpread = 0.0;
+    config->positiveMask = true;
+  }
+  if (toJson(mine) != toJson(theirs)) throw Error("cannot share a core between models whose cores differ");
+  if (source.stackedCore_) stackedCore_ = replace_module("core", source.stackedCore_);
+  else rotationEquivariantCore_ = replace_module("core", source.rotationEquivariantCore_);
+}
+
+std::vector<torch::Tensor> NeuralModelImpl::readoutParameters() const {
+  return gaussianReadout_ ? gaussianReadout_->parameters() : factorizedReadout_->parameters();
+}
+
 void NeuralModelImpl::initializeReadoutBias(const torch::Tensor& meanRates) {
   torch::NoGradGuard noGrad;
   const torch::Tensor rates = meanRates.to(torch::kFloat).clamp_min(1e-3);

@@ -157,6 +157,12 @@ class NeuralModelImpl : public torch::nn::Module {
   // Sets each readout bias so that a zero drive predicts `meanRates` (neurons): the inverse of
   // ELU + 1, so training starts at the mean response instead of spending epochs finding it.
   void initializeReadoutBias(const torch::Tensor& meanRates);
+  // Makes this model read `source`'s core (the same module, so the same weights and batch-norm
+  // statistics): one core shared by the readouts of several recordings (neuralpredictors'
+  // multi-session models). bp::Error when the two configs would build different cores.
+  void shareCore(const NeuralModelImpl& source);
+  // The readout's parameters alone (those of a recording, where the core is shared).
+  std::vector<torch::Tensor> readoutParameters() const;
 
   const NeuralModelConfig& config() const { return config_; }
   // Exactly one of them is set, as config().core says.

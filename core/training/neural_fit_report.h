@@ -14,7 +14,8 @@ namespace bp {
 struct NeuralEpochReport {
   int epoch = 0;                       // 1-based
   double trainLoss = 0.0;              // mean Poisson loss + regularization over the epoch's batches
-  double validationCorrelation = 0.0;  // mean over neurons of Pearson r on validation trials
+  double validationCorrelation = 0.0;  // mean over neurons of Pearson r on validation trials (over recordings: their mean)
+  std::vector<double> recordingCorrelations;  // with several recordings, each one's; else empty
   double learningRate = 0.0;
   bool improved = false;  // a new best; these weights are kept
   double seconds = 0.0;   // since training began

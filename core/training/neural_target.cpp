@@ -225,4 +225,42 @@ NeuralTargetPlan planNeuralTarget(const FittedNeuralModel& fitted, const NeuralD
   return plan;
 }
 
+NeuralCorpusTarget buildNeuralCorpusTarget(const std::vector<FittedNeuralModel>& fitted,
+                                           const std::vector<const NeuralDataset*>& datasets,
+                                           const ImageDataset* images, const NeuralTargetConfig& config,
+                                           const Job& job) {
+  if (fitted.empty() || fitted.size() != datasets.size())
+    throw Error("a target needs one dataset per recording of the model: " + std::to_string(fitted.size()) +
+                " recording(s), " + std::to_string(datasets.size()) + " dataset(s)");
+  NeuralCorpusTarget target;
+  std::vector<double> sum;
+  const auto count = static_cast<double>(fitted.size());
+  for (std::size_t r = 0; r < fitted.size(); ++r) {
+    const Job part = job.subJob(static_cast<double>(r) / count, static_cast<double>(r + 1) / count);
+    NeuralTargetPlan plan = planNeuralTarget(fitted[r], *datasets[r], images, config, part.subJob(0.0, 0.6));
+    if (plan.features.rows > kInMemorySimilarityLimit)
+      throw Error("a target of several recordings is built in memory: " + std::to_string(plan.features.rows) +
+                  " images is more than " + std::to_string(kInMemorySimilarityLimit));
+    const SimilarityMatrix matrix = computeSimilarity(plan.features, plan.similarity, part.subJob(0.6, 1.0));
+    if (r == 0) {
+      target.matrix = matrix;
+      sum.assign(matrix.values.begin(), matrix.values.end());
+    } else {
+      if (matrix.imageIds != target.matrix.imageIds)
+        throw Error("recordings '" + datasets.front()->name + "' and '" + datasets[r]->name +
+                    "' give the target different images; give one image set for all (--images)");
+      for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += matrix.values[i];
+    }
+    target.plans.push_back(std::move(plan));
+  }
+  for (std::size_t i = 0; i < sum.size(); ++i) target.matrix.values[i] = static_cast<float>(sum[i] / count);
+  // Each recording weighted its own neurons: the mean has no one set of unit weights.
+  target.matrix.config.unitWeights.clear();
+  nlohmann::json recordings = nlohmann::json::array();
+  for (const auto& plan : target.plans) recordings.push_back(plan.provenance);
+  target.matrix.provenance["neural_target"] = {{"mean_of_recordings", recordings},
+                                               {"rows", target.plans.front().features.source}};
+  return target;
+}
+
 }  // namespace bp

@@ -100,4 +100,18 @@ struct NeuralTargetPlan {
 NeuralTargetPlan planNeuralTarget(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
                                   const ImageDataset* images, const NeuralTargetConfig& config, const Job& job = {});
 
+// The target of a model of several recordings, as Li et al. built theirs from several scans: one
+// matrix per recording over the same images, each with that recording's w·v weights, then their
+// element-wise mean. `fitted[r]` models `datasets[r]`. The rows are `images` when given; otherwise
+// every recording's own images of config.tier, which must be the same images (by id) in the same
+// order. In memory (up to kInMemorySimilarityLimit images). bp::Error otherwise.
+struct NeuralCorpusTarget {
+  SimilarityMatrix matrix;              // the mean; its provenance lists every recording's plan
+  std::vector<NeuralTargetPlan> plans;  // one per recording: its weighting and denoising check
+};
+NeuralCorpusTarget buildNeuralCorpusTarget(const std::vector<FittedNeuralModel>& fitted,
+                                           const std::vector<const NeuralDataset*>& datasets,
+                                           const ImageDataset* images, const NeuralTargetConfig& config,
+                                           const Job& job = {});
+
 }  // namespace bp

@@ -31,7 +31,8 @@ namespace {
 constexpr std::int64_t kPredictionBatch = 256;
 constexpr const char* kConfigKey = "brainprior_neural_model";
 constexpr const char* kNeuralModelFormat = "brainprior neural model";
-constexpr int kNeuralModelVersion = 1;
+constexpr int kNeuralModelVersion = 1;   // one recording
+constexpr int kNeuralCorpusVersion = 2;  // several recordings sharing a core
 
 // The normalisation must fit the model it came with: one mean and one positive standard deviation
 // per input channel, one positive response scale per neuron.
@@ -119,8 +120,8 @@ struct NeuralFitState {
 const CheckpointKind kNeuralFitCheckpoint{"brainprior neural fit checkpoint", "fit",
                                           "only max_epochs and max_seconds may change", "fit without resuming"};
 
-void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, NeuralModel& model,
-                     const std::vector<torch::Tensor>& best, const torch::optim::Adam& optimizer,
+void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity,
+                     const std::vector<CheckpointModule>& modules, const std::vector<torch::Tensor>& best, const torch::optim::Adam& optimizer,
                      const NeuralFitState& state, const NeuralFitResult& result) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& report : result.history) history.push_back(toJson(report));
@@ -134,15 +135,14 @@ void writeCheckpoint(const std::filesystem::path& path, const nlohmann::json& id
                                       {"best_epoch", result.bestEpoch},
                                       {"best_validation_correlation", result.bestValidationCorrelation},
                                       {"history", history}};
-  writeTrainingCheckpoint(path, kNeuralFitCheckpoint, identity, description, {{"model", model.get()}}, optimizer,
-                          best);
+  writeTrainingCheckpoint(path, kNeuralFitCheckpoint, identity, description, modules, optimizer, best);
 }
 
-void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity, NeuralModel& model,
-                    std::vector<torch::Tensor>& best, torch::optim::Adam& optimizer, NeuralFitState& state,
+void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& identity,
+                    const std::vector<CheckpointModule>& modules, std::vector<torch::Tensor>& best, torch::optim::Adam& optimizer, NeuralFitState& state,
                     NeuralFitResult& result) {
   const nlohmann::json description =
-      readTrainingCheckpoint(path, kNeuralFitCheckpoint, identity, {{"model", model.get()}}, optimizer, best);
+      readTrainingCheckpoint(path, kNeuralFitCheckpoint, identity, modules, optimizer, best);
   try {
     state.epoch = description.at("epoch").get<int>();
     state.learningRate = description.at("learning_rate").get<double>();
@@ -162,12 +162,14 @@ void readCheckpoint(const std::filesystem::path& path, const nlohmann::json& ide
 }  // namespace
 
 nlohmann::json toJson(const NeuralEpochReport& report) {
-  return {{"epoch", report.epoch},
-          {"train_loss", report.trainLoss},
-          {"validation_correlation", report.validationCorrelation},
-          {"learning_rate", report.learningRate},
-          {"improved", report.improved},
-          {"seconds", report.seconds}};
+  nlohmann::json json = {{"epoch", report.epoch},
+                         {"train_loss", report.trainLoss},
+                         {"validation_correlation", report.validationCorrelation},
+                         {"learning_rate", report.learningRate},
+                         {"improved", report.improved},
+                         {"seconds", report.seconds}};
+  if (!report.recordingCorrelations.empty()) json["recording_validation_correlations"] = report.recordingCorrelations;
+  return json;
 }
 
 NeuralEpochReport neuralEpochReportFromJson(const nlohmann::json& json) {
@@ -178,6 +180,8 @@ NeuralEpochReport neuralEpochReportFromJson(const nlohmann::json& json) {
   report.learningRate = json.at("learning_rate").get<double>();
   report.improved = json.at("improved").get<bool>();
   report.seconds = json.at("seconds").get<double>();
+  if (json.contains("recording_validation_correlations"))
+    report.recordingCorrelations = json.at("recording_validation_correlations").get<std::vector<double>>();
   return report;
 }
 
@@ -311,19 +315,22 @@ torch::Tensor poissonLoss(const torch::Tensor& prediction, const torch::Tensor& 
   return (prediction - target * (prediction + 1e-8).log()).sum(1).mean();
 }
 
-NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelConfig& modelConfig,
-                               const NeuralTrainerConfig& trainerConfig, const Job& job,
-                               const NeuralEpochCallback& onEpoch, const NeuralFitControl& control) {
+namespace {
+
+// One recording's part of a fit: its trials as tensors, in model units.
+struct FitRecording {
+  const NeuralDataset* dataset = nullptr;
+  std::vector<std::int64_t> train;
+  std::vector<std::int64_t> validation;
+  torch::Tensor trainImages;
+  torch::Tensor trainTargets;
+  torch::Tensor validationImages;
+  torch::Tensor validationResponses;  // original units, on the CPU
+};
+
+void checkFitInputs(const NeuralDataset& dataset) {
   dataset.validate();
-  if (trainerConfig.batchSize < 1 || trainerConfig.maxEpochs < 1 || trainerConfig.patience < 1 ||
-      !(trainerConfig.learningRate > 0.0) || trainerConfig.learningRateDecays < 0 ||
-      !(trainerConfig.learningRateFactor > 0.0 && trainerConfig.learningRateFactor < 1.0))
-    throw Error(
-        "neural trainer config: batch size, epochs, patience and learning rate must be positive and "
-        "the learning-rate factor in (0, 1)");
-  const std::vector<std::int64_t> train = dataset.trialsOf(Tier::Train);
-  const std::vector<std::int64_t> validation = dataset.trialsOf(Tier::Validation);
-  if (train.empty() || validation.empty())
+  if (dataset.trialsOf(Tier::Train).empty() || dataset.trialsOf(Tier::Validation).empty())
     throw Error("dataset '" + dataset.name + "' needs train and validation trials to fit a model");
   // One missing value would turn every loss into NaN epochs later; name it now.
   for (std::int64_t t = 0; t < dataset.trialCount(); ++t)
@@ -332,17 +339,85 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
         throw Error("dataset '" + dataset.name + "': the response of neuron " + std::to_string(n) + " in trial " +
                     std::to_string(dataset.trialIds[static_cast<std::size_t>(t)]) +
                     " is not a finite number; a model cannot be fitted to it");
+}
+
+// Every model's parameters and buffers, model after model (a shared core appears once per model).
+std::vector<torch::Tensor> snapshotModels(const std::vector<NeuralModel>& models) {
+  std::vector<torch::Tensor> state;
+  for (const auto& model : models) {
+    auto part = snapshotModule(*model);
+    state.insert(state.end(), part.begin(), part.end());
+  }
+  return state;
+}
+
+void restoreModels(std::vector<NeuralModel>& models, const std::vector<torch::Tensor>& state) {
+  std::size_t offset = 0;
+  for (auto& model : models) {
+    const std::size_t count = model->parameters().size() + model->buffers().size();
+    restoreModule(*model, std::vector<torch::Tensor>(state.begin() + static_cast<std::ptrdiff_t>(offset),
+                                                     state.begin() + static_cast<std::ptrdiff_t>(offset + count)));
+    offset += count;
+  }
+}
+
+// The epoch's steps as (recording, first trial of the batch in its shuffled order): each
+// recording's batches spread evenly over the epoch, so every recording is seen all the way through
+// (neuralpredictors' LongCycler cycles the sessions the same way). One recording: its batches in order.
+std::vector<std::pair<std::size_t, std::int64_t>> interleavedSteps(const std::vector<std::int64_t>& trainCounts,
+                                                                   std::int64_t batchSize) {
+  std::vector<std::tuple<double, std::size_t, std::int64_t>> keyed;
+  for (std::size_t r = 0; r < trainCounts.size(); ++r) {
+    const std::int64_t batches = (trainCounts[r] + batchSize - 1) / batchSize;
+    for (std::int64_t b = 0; b < batches; ++b)
+      keyed.emplace_back((static_cast<double>(b) + 0.5) / static_cast<double>(batches), r, b * batchSize);
+  }
+  std::stable_sort(keyed.begin(), keyed.end());
+  std::vector<std::pair<std::size_t, std::int64_t>> steps;
+  for (const auto& [key, recording, begin] : keyed) steps.emplace_back(recording, begin);
+  return steps;
+}
+
+}  // namespace
+
+NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelConfig& modelConfig,
+                               const NeuralTrainerConfig& trainerConfig, const Job& job,
+                               const NeuralEpochCallback& onEpoch, const NeuralFitControl& control) {
+  return fitNeuralModel(std::vector<const NeuralDataset*>{&dataset}, modelConfig, trainerConfig, job, onEpoch, control);
+}
+
+NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& datasets, const NeuralModelConfig& modelConfig,
+                               const NeuralTrainerConfig& trainerConfig, const Job& job,
+                               const NeuralEpochCallback& onEpoch, const NeuralFitControl& control) {
+  if (datasets.empty()) throw Error("a fit needs at least one recording");
+  if (trainerConfig.batchSize < 1 || trainerConfig.maxEpochs < 1 || trainerConfig.patience < 1 ||
+      !(trainerConfig.learningRate > 0.0) || trainerConfig.learningRateDecays < 0 ||
+      !(trainerConfig.learningRateFactor > 0.0 && trainerConfig.learningRateFactor < 1.0))
+    throw Error(
+        "neural trainer config: batch size, epochs, patience and learning rate must be positive and "
+        "the learning-rate factor in (0, 1)");
+  const NeuralDataset& first = *datasets.front();
+  for (const NeuralDataset* dataset : datasets) {
+    checkFitInputs(*dataset);
+    if (dataset->channels != first.channels || dataset->height != first.height || dataset->width != first.width)
+      throw Error("recording '" + dataset->name + "' has " + std::to_string(dataset->channels) + "x" +
+                  std::to_string(dataset->height) + "x" + std::to_string(dataset->width) + " images, '" + first.name +
+                  "' " + std::to_string(first.channels) + "x" + std::to_string(first.height) + "x" +
+                  std::to_string(first.width) + ": one core needs one input size (bringToOneImageSize)");
+  }
 
   DataParallelGroup* group = control.group;
   const int ranks = group ? group->size() : 1;
   if (group != nullptr) {
-    const auto trainCount = static_cast<std::int64_t>(train.size());
-    const std::int64_t last = trainCount % trainerConfig.batchSize;
-    if (trainerConfig.batchSize < ranks || (last >= 2 && last < ranks))
-      throw Error("data-parallel fit: every one of the " + std::to_string(ranks) +
-                  " workers needs a share of every batch: choose a batch_size of at least " + std::to_string(ranks) +
-                  " whose last batch of the " + std::to_string(trainCount) + " train trials holds 0, 1 or at least " +
-                  std::to_string(ranks));
+    for (const NeuralDataset* dataset : datasets) {
+      const auto trainCount = static_cast<std::int64_t>(dataset->trialsOf(Tier::Train).size());
+      const std::int64_t last = trainCount % trainerConfig.batchSize;
+      if (trainerConfig.batchSize < ranks || (last >= 2 && last < ranks))
+        throw Error("data-parallel fit: every one of the " + std::to_string(ranks) +
+                    " workers needs a share of every batch: choose a batch_size of at least " + std::to_string(ranks) +
+                    " whose last batch of the " + std::to_string(trainCount) + " train trials of '" + dataset->name +
+                    "' holds 0, 1 or at least " + std::to_string(ranks));
+    }
   }
   // Batch norm sums over the group's ranks on this thread.
   const DataParallelScope dataParallel(group, /*synchronizeBatchNorm=*/true);
@@ -351,49 +426,70 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   torch::manual_seed(trainerConfig.seed);
   const torch::Device device(runtimeInfo().device == "cuda" ? torch::kCUDA : torch::kCPU);
 
-  NeuralModelConfig config = modelConfig;
-  config.inputChannels = dataset.channels;
-  config.inputHeight = dataset.height;
-  config.inputWidth = dataset.width;
-  config.neuronCount = dataset.neuronCount;
-
   NeuralFitResult result;
   result.device = device.is_cuda() ? "cuda" : "cpu";
-  FittedNeuralModel& fitted = result.fitted;
-  fitted.normalization = computeNeuralNormalization(dataset);
-  fitted.model = NeuralModel(config);
-  NeuralModel& model = fitted.model;
+  std::vector<NeuralModel> models;
+  std::vector<FitRecording> recordings;
+  std::vector<torch::Tensor> parameters;
+  nlohmann::json corpus = nlohmann::json::array();
+  const std::vector<std::int64_t> imageShape = {first.channels, first.height, first.width};
+  for (const NeuralDataset* dataset : datasets) {
+    NeuralModelConfig config = modelConfig;
+    config.inputChannels = dataset->channels;
+    config.inputHeight = dataset->height;
+    config.inputWidth = dataset->width;
+    config.neuronCount = dataset->neuronCount;
+    FittedNeuralModel fitted{NeuralModel(config), computeNeuralNormalization(*dataset), dataset->name};
+    if (!models.empty()) fitted.model->shareCore(*models.front());
+    FitRecording recording;
+    recording.dataset = dataset;
+    recording.train = dataset->trialsOf(Tier::Train);
+    recording.validation = dataset->trialsOf(Tier::Validation);
+    recording.trainImages = gatherRows(dataset->images, dataset->imageSize(), recording.train, imageShape);
+    recording.validationImages = gatherRows(dataset->images, dataset->imageSize(), recording.validation, imageShape);
+    normalizeImages(recording.trainImages, fitted.normalization);
+    normalizeImages(recording.validationImages, fitted.normalization);
+    const torch::Tensor responseScale = torch::tensor(fitted.normalization.responseScale).unsqueeze(0);
+    const torch::Tensor trainResponses =
+        gatherRows(dataset->responses, dataset->neuronCount, recording.train, {dataset->neuronCount}) / responseScale;
+    recording.validationResponses =
+        gatherRows(dataset->responses, dataset->neuronCount, recording.validation, {dataset->neuronCount});
+    fitted.model->initializeReadoutBias(trainResponses.mean(0));
+    fitted.model->to(device);
+    recording.trainImages = recording.trainImages.to(device);
+    recording.validationImages = recording.validationImages.to(device);
+    recording.trainTargets = trainResponses.to(device);
+    // The first model brings the core; the others add their readouts.
+    const auto own = models.empty() ? fitted.model->parameters() : fitted.model->readoutParameters();
+    parameters.insert(parameters.end(), own.begin(), own.end());
+    corpus.push_back({{"recording", dataset->name},
+                      {"neurons", dataset->neuronCount},
+                      {"train_trials", recording.train.size()},
+                      {"validation_trials", recording.validation.size()}});
+    models.push_back(fitted.model);
+    result.fitted.push_back(std::move(fitted));
+    recordings.push_back(std::move(recording));
+  }
 
-  const std::vector<std::int64_t> imageShape = {dataset.channels, dataset.height, dataset.width};
-  torch::Tensor trainImages = gatherRows(dataset.images, dataset.imageSize(), train, imageShape);
-  torch::Tensor validationImages = gatherRows(dataset.images, dataset.imageSize(), validation, imageShape);
-  normalizeImages(trainImages, fitted.normalization);
-  normalizeImages(validationImages, fitted.normalization);
-  const torch::Tensor responseScale = torch::tensor(fitted.normalization.responseScale).unsqueeze(0);
-  const torch::Tensor trainResponses =
-      gatherRows(dataset.responses, dataset.neuronCount, train, {dataset.neuronCount}) / responseScale;
-  const torch::Tensor validationResponses =
-      gatherRows(dataset.responses, dataset.neuronCount, validation, {dataset.neuronCount});
-  model->initializeReadoutBias(trainResponses.mean(0));
-  model->to(device);
-  trainImages = trainImages.to(device);
-  validationImages = validationImages.to(device);
-  const torch::Tensor trainTargets = trainResponses.to(device);
-
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(trainerConfig.learningRate));
+  torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(trainerConfig.learningRate));
   NeuralFitState state;
   state.learningRate = trainerConfig.learningRate;
-  std::vector<torch::Tensor> best = snapshotModule(*model);
+  std::vector<torch::Tensor> best = snapshotModels(models);
   // What must match for a resumed fit to continue this one. The epoch and time budgets may grow.
   nlohmann::json trainerIdentity = toJson(trainerConfig);
   trainerIdentity.erase("max_epochs");
   trainerIdentity.erase("max_seconds");
-  const nlohmann::json identity = {{"model", toJson(config)},
-                                   {"trainer", trainerIdentity},
-                                   {"train_trials", train.size()},
-                                   {"validation_trials", validation.size()}};
+  nlohmann::json identity = {{"model", toJson(models.front()->config())},
+                             {"trainer", trainerIdentity},
+                             {"train_trials", recordings.front().train.size()},
+                             {"validation_trials", recordings.front().validation.size()}};
+  if (datasets.size() > 1) identity["recordings"] = corpus;
+  // A recording's model under "model", as a one-recording fit has always written; the others after it.
+  std::vector<CheckpointModule> checkpointModules;
+  for (std::size_t r = 0; r < models.size(); ++r)
+    checkpointModules.push_back({r == 0 ? std::string("model") : "model" + std::to_string(r), models[r].get()});
   if (control.resume && !control.checkpoint.empty() && std::filesystem::exists(control.checkpoint)) {
-    readCheckpoint(control.checkpoint, identity, model, best, optimizer, state, result);
+    readCheckpoint(control.checkpoint, identity, checkpointModules, best, optimizer, state, result);
     result.resumedAfterEpoch = state.epoch;
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(state.learningRate);
@@ -403,9 +499,11 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   if (group != nullptr) {
     group->requireSameOnEveryRank("fit (model, trainer and data)", identity.dump());
     group->requireSameOnEveryRank("resumed epoch (every rank must see the checkpoint)", std::to_string(state.epoch));
-    std::vector<torch::Tensor> weights = model->parameters();
-    for (const auto& buffer : model->buffers()) weights.push_back(buffer);
-    group->broadcastFromLeader(weights);
+    for (auto& model : models) {
+      std::vector<torch::Tensor> weights = model->parameters();
+      for (const auto& buffer : model->buffers()) weights.push_back(buffer);
+      group->broadcastFromLeader(weights);
+    }
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -413,23 +511,31 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
   auto elapsed = [&] {
     return secondsBefore + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  std::vector<std::int64_t> order(train.size());
-  const auto trainCount = static_cast<std::int64_t>(train.size());
+  std::vector<std::int64_t> trainCounts;
+  for (const auto& recording : recordings) trainCounts.push_back(static_cast<std::int64_t>(recording.train.size()));
+  const auto steps = interleavedSteps(trainCounts, trainerConfig.batchSize);
 
   while (!state.finished && state.epoch < trainerConfig.maxEpochs) {
     const int epoch = state.epoch + 1;
-    // Per-epoch streams, so that a resumed fit draws what the uninterrupted one would have.
-    RandomStream shuffler(trainerConfig.seed, static_cast<std::uint64_t>(epoch));
+    // Per-epoch streams, so that a resumed fit draws what the uninterrupted one would have; one
+    // shuffle per recording (the first recording's is a one-recording fit's).
+    std::vector<torch::Tensor> permutations;
+    for (std::size_t r = 0; r < recordings.size(); ++r) {
+      RandomStream shuffler(trainerConfig.seed + 7919u * static_cast<std::uint64_t>(r), static_cast<std::uint64_t>(epoch));
+      std::vector<std::int64_t> order(static_cast<std::size_t>(trainCounts[r]));
+      std::iota(order.begin(), order.end(), std::int64_t{0});
+      shuffler.shuffle(order);
+      permutations.push_back(torch::tensor(order).to(device));
+    }
     torch::manual_seed(trainerConfig.seed * 1000003u + static_cast<std::uint64_t>(epoch));
-    std::iota(order.begin(), order.end(), std::int64_t{0});
-    shuffler.shuffle(order);
-    const torch::Tensor permutation = torch::tensor(order).to(device);
-    model->train();
+    for (auto& model : models) model->train();
     double lossSum = 0.0;
     std::int64_t batches = 0;
-    for (std::int64_t begin = 0; begin < trainCount; begin += trainerConfig.batchSize) {
+    for (const auto& [r, begin] : steps) {
       job.throwIfCancelled();
-      torch::Tensor indices = permutation.slice(0, begin, std::min(trainCount, begin + trainerConfig.batchSize));
+      NeuralModel& model = models[r];
+      const FitRecording& recording = recordings[r];
+      torch::Tensor indices = permutations[r].slice(0, begin, std::min(trainCounts[r], begin + trainerConfig.batchSize));
       // Batch norm cannot normalise a single image.
       if (indices.size(0) < 2) continue;
       // In a group each rank takes its share of the batch: its loss is its part of the batch's
@@ -438,14 +544,17 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
       const RowShare share = group ? rowShare(batchCount, group->rank(), ranks) : RowShare{0, batchCount};
       indices = indices.narrow(0, share.begin, share.end - share.begin);
       const StepRowsScope rows({batchCount, share.begin});
-      optimizer.zero_grad();
-      torch::Tensor loss =
-          poissonLoss(model->forward(trainImages.index_select(0, indices)), trainTargets.index_select(0, indices)) *
-          (static_cast<double>(share.end - share.begin) / static_cast<double>(batchCount));
+      // Gradients are cleared to none, not zero: Adam then leaves the readouts of the recordings this
+      // step does not see where they are (a zero gradient would still move them by their momentum),
+      // as PyTorch's zero_grad does since 2.0, and a resumed fit steps as the uninterrupted one.
+      for (auto& parameter : parameters) parameter.mutable_grad() = torch::Tensor();
+      torch::Tensor loss = poissonLoss(model->forward(recording.trainImages.index_select(0, indices)),
+                                       recording.trainTargets.index_select(0, indices)) *
+                           (static_cast<double>(share.end - share.begin) / static_cast<double>(batchCount));
       if (group == nullptr || group->leads()) loss = loss + model->regularization();
       loss.backward();
       const torch::Tensor figures = loss.detach().reshape({1});
-      if (group != nullptr) sumGradients(*group, model->parameters(), figures);
+      if (group != nullptr) sumGradients(*group, parameters, figures);
       const double lossValue = figures.item<double>();
       if (!std::isfinite(lossValue))
         throw Error(std::string("the training loss is not finite (") + (std::isnan(lossValue) ? "NaN" : "infinite") +
@@ -459,18 +568,23 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
       ++batches;
     }
 
-    const torch::Tensor validationPredictions = predictNormalized(model, validationImages, job).cpu();
+    // Early stopping follows the recordings' mean validation correlation.
     NeuralEpochReport report;
+    for (std::size_t r = 0; r < recordings.size(); ++r) {
+      const torch::Tensor predictions = predictNormalized(models[r], recordings[r].validationImages, job).cpu();
+      report.recordingCorrelations.push_back(meanCorrelation(predictions, recordings[r].validationResponses));
+    }
     report.epoch = epoch;
     report.trainLoss = batches > 0 ? lossSum / static_cast<double>(batches) : 0.0;
-    report.validationCorrelation = meanCorrelation(validationPredictions, validationResponses);
+    report.validationCorrelation = meanOfDefined(report.recordingCorrelations);
+    if (recordings.size() == 1) report.recordingCorrelations.clear();
     report.learningRate = state.learningRate;
     report.improved = report.validationCorrelation > result.bestValidationCorrelation + trainerConfig.tolerance;
     report.seconds = elapsed();
     if (report.improved) {
       result.bestValidationCorrelation = report.validationCorrelation;
       result.bestEpoch = epoch;
-      best = snapshotModule(*model);
+      best = snapshotModels(models);
       state.epochsWithoutImprovement = 0;
     } else {
       ++state.epochsWithoutImprovement;
@@ -484,7 +598,7 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
         state.stopReason = "early stopping";
       } else {
         // A plateau: go back to the best weights and take smaller steps from there.
-        restoreModule(*model, best);
+        restoreModels(models, best);
         state.learningRate *= trainerConfig.learningRateFactor;
         for (auto& group : optimizer.param_groups())
           static_cast<torch::optim::AdamOptions&>(group.options()).lr(state.learningRate);
@@ -512,16 +626,18 @@ NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelCo
     }
     state.seconds = elapsed();
     if (!control.checkpoint.empty() && (group == nullptr || group->leads()))
-      writeCheckpoint(control.checkpoint, identity, model, best, optimizer, state, result);
+      writeCheckpoint(control.checkpoint, identity, checkpointModules, best, optimizer, state, result);
     if (onEpoch) onEpoch(report);
     job.progress(static_cast<double>(epoch) / trainerConfig.maxEpochs,
                  "epoch " + std::to_string(epoch) + ": loss " + std::to_string(report.trainLoss) +
                      ", validation correlation " + std::to_string(report.validationCorrelation));
   }
   result.stopReason = state.finished ? state.stopReason : "max epochs";
-  restoreModule(*model, best);
-  model->to(torch::kCPU);
-  model->eval();
+  restoreModels(models, best);
+  for (auto& model : models) {
+    model->to(torch::kCPU);
+    model->eval();
+  }
   result.seconds = elapsed();
   job.progress(1.0, "fitted: best validation correlation " + std::to_string(result.bestValidationCorrelation) +
                         " at epoch " + std::to_string(result.bestEpoch));
@@ -554,23 +670,29 @@ std::vector<float> predictResponses(const FittedNeuralModel& fitted, const Neura
   return predictResponses(fitted, dataset.images.data(), dataset.trialCount(), job);
 }
 
-void saveNeuralModel(const FittedNeuralModel& fitted, const std::filesystem::path& path) {
-  const nlohmann::json description = {{"format", kNeuralModelFormat},
-                                      {"version", kNeuralModelVersion},
-                                      {"model", toJson(fitted.model->config())},
-                                      {"normalization", toJson(fitted.normalization)}};
-  torch::serialize::OutputArchive archive;
-  fitted.model->save(archive);
-  // The config travels inside the archive, so weights and the shapes they need cannot diverge.
-  archive.write(kConfigKey, c10::IValue(description.dump()));
-  writeArchiveFile(path, archive);
-  writeFileAtomically(path.string() + ".json", description.dump(2) + "\n");
+namespace {
+
+// The model file's description of one recording's model.
+nlohmann::json describeRecording(const FittedNeuralModel& fitted) {
+  return {{"model", toJson(fitted.model->config())}, {"normalization", toJson(fitted.normalization)}};
 }
 
-FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
+// A recording's model from its description, its weights not yet loaded.
+FittedNeuralModel recordingFromDescription(const nlohmann::json& description) {
+  FittedNeuralModel fitted;
+  fitted.model = NeuralModel(neuralModelConfigFromJson(description.at("model")));
+  fitted.normalization = neuralNormalizationFromJson(description.at("normalization"));
+  fitted.recording = description.value("recording", std::string());
+  checkNormalization(fitted.normalization, fitted.model->config());
+  return fitted;
+}
+
+// Reads the description and builds the models; `load` fills in their weights. Every problem is a
+// FileError naming the file.
+std::vector<FittedNeuralModel> readNeuralModels(const std::filesystem::path& path) {
   torch::serialize::InputArchive archive;
   readArchiveFile(path, archive);
-  FittedNeuralModel fitted;
+  std::vector<FittedNeuralModel> recordings;
   try {
     c10::IValue stored;
     archive.read(kConfigKey, stored);
@@ -578,13 +700,27 @@ FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
     if (!description.is_object() || description.value("format", std::string()) != kNeuralModelFormat)
       throw FileError(path.string(), "not a BrainPrior neural model (its \"format\" is not \"" +
                                          std::string(kNeuralModelFormat) + "\")");
-    if (description.value("version", 0) != kNeuralModelVersion)
+    const int version = description.value("version", 0);
+    if (version == kNeuralModelVersion) {
+      recordings.push_back(recordingFromDescription(description));
+      loadModuleChecked(*recordings.back().model, archive, path);
+    } else if (version == kNeuralCorpusVersion) {
+      const auto& described = description.at("recordings");
+      if (!described.is_array() || described.empty())
+        throw FileError(path.string(), "a model of several recordings that lists none");
+      for (std::size_t r = 0; r < described.size(); ++r) {
+        recordings.push_back(recordingFromDescription(described.at(r)));
+        if (r > 0) recordings.back().model->shareCore(*recordings.front().model);
+        torch::serialize::InputArchive part;
+        archive.read("recording" + std::to_string(r), part);
+        loadModuleChecked(*recordings.back().model, part, path);
+      }
+    } else {
       throw FileError(path.string(), "a neural model of version " + description.value("version", nlohmann::json()).dump() +
-                                         ", which this BrainPrior does not read (it reads version " +
-                                         std::to_string(kNeuralModelVersion) + ")");
-    fitted.model = NeuralModel(neuralModelConfigFromJson(description.at("model")));
-    fitted.normalization = neuralNormalizationFromJson(description.at("normalization"));
-    checkNormalization(fitted.normalization, fitted.model->config());
+                                         ", which this BrainPrior does not read (it reads versions " +
+                                         std::to_string(kNeuralModelVersion) + " and " +
+                                         std::to_string(kNeuralCorpusVersion) + ")");
+    }
   } catch (const c10::Error& error) {
     throw FileError(path.string(), std::string("not a BrainPrior neural model: ") + error.what_without_backtrace());
   } catch (const nlohmann::json::exception& error) {
@@ -597,10 +733,57 @@ FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
     // A description with an index or size out of range (std::out_of_range and the like).
     throw FileError(path.string(), std::string("corrupt model description: ") + error.what());
   }
-  loadModuleChecked(*fitted.model, archive, path);
-  fitted.model->eval();
-  return fitted;
+  for (auto& fitted : recordings) fitted.model->eval();
+  return recordings;
 }
+
+}  // namespace
+
+void saveNeuralModel(const FittedNeuralModel& fitted, const std::filesystem::path& path) {
+  nlohmann::json description = describeRecording(fitted);
+  description["format"] = kNeuralModelFormat;
+  description["version"] = kNeuralModelVersion;
+  torch::serialize::OutputArchive archive;
+  fitted.model->save(archive);
+  // The config travels inside the archive, so weights and the shapes they need cannot diverge.
+  archive.write(kConfigKey, c10::IValue(description.dump()));
+  writeArchiveFile(path, archive);
+  writeFileAtomically(path.string() + ".json", description.dump(2) + "\n");
+}
+
+void saveNeuralModels(const std::vector<FittedNeuralModel>& recordings, const std::filesystem::path& path) {
+  if (recordings.size() == 1) return saveNeuralModel(recordings.front(), path);
+  if (recordings.empty()) throw Error("no model to save");
+  nlohmann::json described = nlohmann::json::array();
+  torch::serialize::OutputArchive archive;
+  for (std::size_t r = 0; r < recordings.size(); ++r) {
+    nlohmann::json description = describeRecording(recordings[r]);
+    description["recording"] = recordings[r].recording;
+    described.push_back(description);
+    // Each recording's whole model (its copy of the shared core too): every part loads on its own.
+    torch::serialize::OutputArchive part;
+    recordings[r].model->save(part);
+    archive.write("recording" + std::to_string(r), part);
+  }
+  const nlohmann::json description = {
+      {"format", kNeuralModelFormat}, {"version", kNeuralCorpusVersion}, {"recordings", described}};
+  archive.write(kConfigKey, c10::IValue(description.dump()));
+  writeArchiveFile(path, archive);
+  writeFileAtomically(path.string() + ".json", description.dump(2) + "\n");
+}
+
+FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
+  std::vector<FittedNeuralModel> recordings = readNeuralModels(path);
+  if (recordings.size() != 1) {
+    std::string names;
+    for (const auto& fitted : recordings) names += (names.empty() ? "" : ", ") + fitted.recording;
+    throw FileError(path.string(), "holds a model of " + std::to_string(recordings.size()) + " recordings (" + names +
+                                       "); give one dataset per recording, in that order");
+  }
+  return std::move(recordings.front());
+}
+
+std::vector<FittedNeuralModel> loadNeuralModels(const std::filesystem::path& path) { return readNeuralModels(path); }
 
 NeuralModelEvaluation evaluateNeuralModel(const FittedNeuralModel& fitted, const NeuralDataset& dataset, Tier tier,
                                           const Job& job) {

@@ -63,13 +63,16 @@ NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset);
 struct FittedNeuralModel {
   NeuralModel model{nullptr};
   NeuralNormalization normalization;
+  std::string recording;  // the name of the recording it predicts (its dataset's name when fitted)
 };
 
 using NeuralEpochCallback = std::function<void(const NeuralEpochReport&)>;
 
 
 struct NeuralFitResult {
-  FittedNeuralModel fitted;  // holding the best weights
+  // One per recording, in the order given, holding the best weights; with several recordings their
+  // models share one core (the same module).
+  std::vector<FittedNeuralModel> fitted;
   std::vector<NeuralEpochReport> history;
   int bestEpoch = 0;
   double bestValidationCorrelation = 0.0;
@@ -122,6 +125,15 @@ NeuralFitSettings defaultNeuralFitSettings(const NeuralDataset& dataset, CoreKin
 NeuralFitResult fitNeuralModel(const NeuralDataset& dataset, const NeuralModelConfig& modelConfig,
                                const NeuralTrainerConfig& trainerConfig, const Job& job = {},
                                const NeuralEpochCallback& onEpoch = {}, const NeuralFitControl& control = {});
+// Several recordings, one model (Li et al.'s corpus; neuralpredictors' multi-session models): one
+// core shared by a readout per recording, each recording normalised on its own. Every epoch takes
+// every recording's train batches, spread evenly over it; the validation correlation that early
+// stopping follows is the recordings' mean (each epoch report also has every recording's). The
+// recordings must have one image size (bringToOneImageSize). One recording fits exactly as above.
+NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& recordings,
+                               const NeuralModelConfig& modelConfig, const NeuralTrainerConfig& trainerConfig,
+                               const Job& job = {}, const NeuralEpochCallback& onEpoch = {},
+                               const NeuralFitControl& control = {});
 
 // Predicted responses in the dataset's original units: trials x neurons. `images` are
 // count x channels x height x width in the units the model was fitted on.
@@ -132,8 +144,14 @@ std::vector<float> predictResponses(const FittedNeuralModel& fitted, const Neura
 // One file holding the weights, the model config and the normalisation (a LibTorch archive,
 // written atomically), and `<path>.json` beside it with the same config for people and scripts.
 void saveNeuralModel(const FittedNeuralModel& fitted, const std::filesystem::path& path);
-// Loads onto the CPU whatever device the model was saved from. FileError when unreadable.
+// Loads onto the CPU whatever device the model was saved from. FileError when unreadable, or when
+// the file holds a model of several recordings (loadNeuralModels reads those).
 FittedNeuralModel loadNeuralModel(const std::filesystem::path& path);
+// A model of several recordings in one file (format version 2): each recording's readout,
+// normalisation and name, and their core once. One recording is saved as saveNeuralModel saves it.
+void saveNeuralModels(const std::vector<FittedNeuralModel>& recordings, const std::filesystem::path& path);
+// Every recording's model of a file either function wrote (the models share one core).
+std::vector<FittedNeuralModel> loadNeuralModels(const std::filesystem::path& path);
 
 NeuralModelEvaluation evaluateNeuralModel(const FittedNeuralModel& fitted, const NeuralDataset& dataset,
                                           Tier tier = Tier::Test, const Job& job = {});

@@ -241,6 +241,51 @@ private Q_SLOTS:
     QCOMPARE(read.value("window_length").toDouble(), 0.5);
   }
 
+  void severalRecordingsFitOneModelThatEvaluatesAndMakesOneTarget() {
+    bp::test::ScratchDir dir;
+    auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    for (const char* seed : {"1", "2"})
+      QCOMPARE(runCli({"synth", "-o", path(seed[0] == '1' ? "first.h5" : "second.h5"), "--neurons", "12", "--train", "60",
+                       "--validation", "10", "--test", "5", "--repeats", "4", "--seed", seed})
+                   .exitCode,
+               0);
+    bp::test::writeBytes(dir / "fit.json",
+                         R"({"model": {"kernel_sizes": [9, 3], "channels": [4, 4]}, "trainer": {"max_epochs": 2, "batch_size": 16}})");
+    const auto fit = runCli({"fit", path("first.h5"), path("second.h5"), "--config", path("fit.json"), "-o", path("corpus.pt")});
+    QVERIFY2(fit.exitCode == 0, fit.err.constData());
+    const QJsonArray recordings = fit.json().value("recordings").toArray();
+    QCOMPARE(recordings.size(), 2);
+    // Both files carry the generator's name: the file names tell the readouts apart.
+    QVERIFY(recordings[0].toObject().value("recording").toString().contains("first.h5"));
+    QVERIFY(recordings[1].toObject().value("test_mean_feve").isDouble());
+    QFile metricsFile(path("corpus.pt.metrics.json"));
+    QVERIFY(metricsFile.open(QIODevice::ReadOnly));
+    const QJsonObject metrics = QJsonDocument::fromJson(metricsFile.readAll()).object();
+    QCOMPARE(metrics.value("recordings").toArray().size(), 2);
+    QCOMPARE(metrics.value("fit").toObject().value("history").toArray().first().toObject()
+                 .value("recording_validation_correlations").toArray().size(), 2);
+
+    const auto evaluate = runCli({"evaluate", path("corpus.pt"), path("first.h5"), path("second.h5")});
+    QVERIFY2(evaluate.exitCode == 0, evaluate.err.constData());
+    QCOMPARE(evaluate.json().value("recordings").toInt(), 2);
+    QCOMPARE(evaluate.json().value("neurons").toInt(), 24);
+    const auto oneDataset = runCli({"evaluate", path("corpus.pt"), path("first.h5")});
+    QVERIFY(oneDataset.exitCode != 0);
+    QVERIFY2(oneDataset.err.contains("2 recording(s)"), oneDataset.err.constData());
+
+    const auto target = runCli({"target", path("corpus.pt"), path("first.h5"), path("second.h5"), "--images",
+                                "/usr/share/datasets/fashion-mnist", "--split", "test", "--max-images", "30", "-o",
+                                path("target.h5")});
+    QVERIFY2(target.exitCode == 0, target.err.constData());
+    QCOMPARE(target.json().value("images").toInt(), 30);
+    QCOMPARE(target.json().value("recordings").toArray().size(), 2);
+    // The two populations were dealt different images: over their own images there are no common rows.
+    const auto ownImages = runCli({"target", path("corpus.pt"), path("first.h5"), path("second.h5"), "--tier", "train",
+                                   "-o", path("own.h5")});
+    QVERIFY(ownImages.exitCode != 0);
+    QVERIFY2(ownImages.err.contains("--images"), ownImages.err.constData());
+  }
+
   void compareRefusesMatricesOverDifferentImages() {
     bp::test::ScratchDir dir;
     const auto data = QString::fromStdString((dir / "population.h5").string());

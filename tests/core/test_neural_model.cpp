@@ -174,7 +174,7 @@ class TestNeuralModel : public QObject {
     QCOMPARE(static_cast<int>(fit.history.size()), epochs);
     QVERIFY(fit.bestValidationCorrelation > fit.history.front().validationCorrelation);
 
-    const std::vector<float> predictions = predictResponses(fit.fitted, dataset);
+    const std::vector<float> predictions = predictResponses(fit.fitted.front(), dataset);
     double modelSum = 0.0;
     double trialSum = 0.0;
     std::int64_t measured = 0;
@@ -209,7 +209,7 @@ class TestNeuralModel : public QObject {
           fit.stopReason.c_str(), fit.seconds, modelCorrelation, trialCorrelation);
     QVERIFY(modelCorrelation > trialCorrelation + 0.1);
 
-    const NeuralModelEvaluation evaluation = evaluateNeuralModel(fit.fitted, dataset);
+    const NeuralModelEvaluation evaluation = evaluateNeuralModel(fit.fitted.front(), dataset);
     qInfo("test: average r %.3f, single-trial r %.3f, oracle %.3f, fraction of oracle %.3f, FEVe %.3f",
           evaluation.meanAverageCorrelation, evaluation.meanSingleTrialCorrelation, evaluation.meanOracleCorrelation,
           evaluation.fractionOfOracleSlope, evaluation.meanFeve);

@@ -88,7 +88,7 @@ class TestNeuralTarget : public QObject {
   }
 
   void predictedFeaturesHaveOneRowPerImage() {
-    const std::vector<float> all = predictResponses(fit_.fitted, dataset_);
+    const std::vector<float> all = predictResponses(fit_.fitted.front(), dataset_);
     const FeatureMatrix test = predictedFeatures(dataset_, all, Tier::Test);
     QCOMPARE(test.rows, std::int64_t{30});
     QCOMPARE(test.cols, dataset_.neuronCount);
@@ -106,7 +106,7 @@ class TestNeuralTarget : public QObject {
     // Any image set, once loaded with the model's input options.
     ImageDataset images;
     images.name = "two images";
-    const ImageLoadOptions options = modelInputOptions(fit_.fitted);
+    const ImageLoadOptions options = modelInputOptions(fit_.fitted.front());
     QCOMPARE(options.resizeHeight, dataset_.height);
     QCOMPARE(options.rangeMax, 255.0f);
     images.channels = 1;
@@ -115,16 +115,16 @@ class TestNeuralTarget : public QObject {
     images.pixels.assign(static_cast<std::size_t>(2 * images.imageSize()), 128.0f);
     images.labels = {0, 1};
     images.classNames = {"a", "b"};
-    const FeatureMatrix predicted = predictedFeatures(fit_.fitted, images);
+    const FeatureMatrix predicted = predictedFeatures(fit_.fitted.front(), images);
     QCOMPARE(predicted.rows, std::int64_t{2});
     QCOMPARE(predicted.labels, (std::vector<std::string>{"a", "b"}));
     images.width -= 1;
     images.pixels.resize(static_cast<std::size_t>(2 * images.imageSize()));
-    QVERIFY_THROWS_EXCEPTION(Error, predictedFeatures(fit_.fitted, images));
+    QVERIFY_THROWS_EXCEPTION(Error, predictedFeatures(fit_.fitted.front(), images));
   }
 
   void denoisingCheckComparesWithTheRepeatAverage() {
-    const DenoisingCheck check = checkDenoising(dataset_, predictResponses(fit_.fitted, dataset_), SimilarityConfig{});
+    const DenoisingCheck check = checkDenoising(dataset_, predictResponses(fit_.fitted.front(), dataset_), SimilarityConfig{});
     qInfo("predicted %.3f, single trial %.3f (all repeats), %.3f (other repeats)", check.predictedAgreement,
           check.singleTrialAgreement, check.singleTrialAgreementOtherRepeats);
     QCOMPARE(check.images, std::int64_t{30});
@@ -150,7 +150,7 @@ class TestNeuralTarget : public QObject {
     const NeuralFitResult fit = fitNeuralModel(dataset, settings.model, settings.trainer);
     NeuralTargetConfig config;
     config.check = true;
-    const NeuralTargetPlan plan = planNeuralTarget(fit.fitted, dataset, nullptr, config);
+    const NeuralTargetPlan plan = planNeuralTarget(fit.fitted.front(), dataset, nullptr, config);
     QVERIFY(plan.check.has_value());
     qInfo("default data, %zu epochs: predicted %.3f, single trial %.3f (other repeats)", fit.history.size(),
           plan.check->predictedAgreement, plan.check->singleTrialAgreementOtherRepeats);
@@ -162,7 +162,7 @@ class TestNeuralTarget : public QObject {
     NeuralTargetConfig config;
     config.tier = Tier::Test;
     config.check = true;
-    const NeuralTargetPlan plan = planNeuralTarget(fit_.fitted, dataset_, nullptr, config);
+    const NeuralTargetPlan plan = planNeuralTarget(fit_.fitted.front(), dataset_, nullptr, config);
     QCOMPARE(plan.features.rows, std::int64_t{30});
     QCOMPARE(plan.similarity.unitWeights, plan.weighting.combined);
     QVERIFY(plan.weighting.usedNeurons > 0);
@@ -171,7 +171,7 @@ class TestNeuralTarget : public QObject {
     QCOMPARE(plan.provenance["weighted_neurons"].get<std::int64_t>(), plan.weighting.usedNeurons);
     config.weighted = false;
     config.check = false;
-    const NeuralTargetPlan unweighted = planNeuralTarget(fit_.fitted, dataset_, nullptr, config);
+    const NeuralTargetPlan unweighted = planNeuralTarget(fit_.fitted.front(), dataset_, nullptr, config);
     QVERIFY(unweighted.similarity.unitWeights.empty());
     QVERIFY(!unweighted.check.has_value());
   }
@@ -180,9 +180,9 @@ class TestNeuralTarget : public QObject {
     MeiConfig config;
     config.steps = 60;
     config.contrast = 0.8;
-    const std::vector<MostExcitingInput> meis = computeMostExcitingInputs(fit_.fitted, {0, 3}, config);
+    const std::vector<MostExcitingInput> meis = computeMostExcitingInputs(fit_.fitted.front(), {0, 3}, config);
     QCOMPARE(meis.size(), std::size_t{2});
-    const auto& normalization = fit_.fitted.normalization;
+    const auto& normalization = fit_.fitted.front().normalization;
     for (const auto& mei : meis) {
       QCOMPARE(static_cast<int>(mei.trajectory.size()), config.steps);
       QVERIFY2(mei.activation > 1.5 * mei.startActivation, qPrintable(QString::number(mei.activation)));
@@ -194,7 +194,7 @@ class TestNeuralTarget : public QObject {
       }
       QVERIFY(std::sqrt(squares / static_cast<double>(mei.image.size())) <= config.contrast * 1.001);
     }
-    QVERIFY_THROWS_EXCEPTION(Error, computeMostExcitingInputs(fit_.fitted, {dataset_.neuronCount}, config));
+    QVERIFY_THROWS_EXCEPTION(Error, computeMostExcitingInputs(fit_.fitted.front(), {dataset_.neuronCount}, config));
     QVERIFY(meiConfigFromJson(toJson(config)).steps == 60);
     QVERIFY_THROWS_EXCEPTION(Error, meiConfigFromJson({{"step", 3}}));
   }
