@@ -7,7 +7,9 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QFileDialog>
 #include <QHBoxLayout>
+#include <QListWidget>
 #include <QPointer>
 #include <QPushButton>
 #include <QSpinBox>
@@ -84,6 +86,31 @@ ModelFitForm::ModelFitForm(Workspace& workspace, JobRunner& jobs, QWidget* paren
   form->addRow(tr("Max epochs"), epochs_);
   form->addRow(tr("Time limit"), minutes_);
   form->addRow(tr("Seed"), seed_);
+  // Li et al.'s corpus: further recordings share the core; the loaded dataset's model is the one shown.
+  moreRecordings_ = new QListWidget(formBox);
+  moreRecordings_->setObjectName(QStringLiteral("moreRecordings"));
+  moreRecordings_->setMaximumHeight(moreRecordings_->fontMetrics().height() * 4);
+  moreRecordings_->setToolTip(tr("Recordings fitted with the loaded dataset as one model: one core shared by a "
+                                 "readout per recording, their images brought to the loaded dataset's size, each "
+                                 "evaluated on its own test tier (NWB files need one ROI series and one presentation)"));
+  auto* addButton = new QPushButton(tr("Add recording…"), formBox);
+  auto* removeButton = new QPushButton(tr("Remove"), formBox);
+  form->addRow(tr("Fit together with"), moreRecordings_);
+  form->addRow(QString(), [&] {
+    auto* row = new QWidget(formBox);
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(addButton);
+    layout->addWidget(removeButton);
+    return row;
+  }());
+  connect(addButton, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Add a recording to fit with"), QString(),
+                                                      tr("Recordings (*.h5 *.hdf5 *.nwb config.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    addRecording(QFileInfo(path).fileName() == QStringLiteral("config.json") ? QFileInfo(path).absolutePath() : path);
+  });
+  connect(removeButton, &QPushButton::clicked, this, [this] { delete moreRecordings_->currentItem(); });
   auto* defaultsButton = new QPushButton(tr("Defaults for this dataset"), formBox);
   fitButton_ = new QPushButton(tr("Fit"), formBox);
   fitButton_->setDefault(true);
@@ -165,11 +192,25 @@ void ModelFitForm::applyFitConfig(const nlohmann::json& config) {
   seed_->setValue(static_cast<int>(trainer.at("seed").get<std::uint64_t>()));
 }
 
+void ModelFitForm::addRecording(const QString& path) {
+  if (!moreRecordings_->findItems(path, Qt::MatchExactly).isEmpty()) return;
+  auto* item = new QListWidgetItem(path, moreRecordings_);
+  item->setToolTip(path);
+}
+
+QStringList ModelFitForm::moreRecordings() const {
+  QStringList paths;
+  for (int row = 0; row < moreRecordings_->count(); ++row) paths << moreRecordings_->item(row)->text();
+  return paths;
+}
+
 QString ModelFitForm::checkpointPath(const nlohmann::json& config) const {
-  // One checkpoint per dataset and settings: fitting the same again after a crash or a stop resumes.
+  // One checkpoint per dataset, further recordings and settings: fitting the same again after a
+  // crash or a stop resumes.
   const auto dataset = workspace_.neuralDataset();
   const QByteArray identity = QByteArray::fromStdString(dataset->name + "|" + dataset->sourcePath + "|" +
-                                                        std::to_string(dataset->trialCount()) + "|" + config.dump());
+                                                        std::to_string(dataset->trialCount()) + "|" + config.dump() +
+                                                        "|" + moreRecordings().join(QLatin1Char('|')).toStdString());
   const QString hash = QString::fromLatin1(QCryptographicHash::hash(identity, QCryptographicHash::Sha1).toHex().left(16));
   const QDir folder(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/checkpoints"));
   folder.mkpath(QStringLiteral("."));
@@ -185,6 +226,8 @@ void ModelFitForm::fit() {
   if (fitJob_ != 0) return;
   const nlohmann::json config = fitConfigFromForm();
   const QString checkpoint = checkpointPath(config);
+  std::vector<std::string> more;
+  for (const QString& path : moreRecordings()) more.push_back(path.toStdString());
   if (QFileInfo::exists(checkpoint)) bp::logInfo("Resuming an interrupted fit from " + checkpoint.toStdString());
   ++fitCounter_;
   liveName_ = tr("%1 / %2 #%3")
@@ -197,7 +240,7 @@ void ModelFitForm::fit() {
   stopFit_ = std::make_shared<std::atomic<bool>>(false);
   fitJob_ = jobs_.run<std::shared_ptr<ModelRecord>>(
       tr("Fitting %1").arg(liveName_),
-      [dataset, config, checkpoint, form, stop = stopFit_](const bp::Job& job) {
+      [dataset, more, config, checkpoint, form, stop = stopFit_](const bp::Job& job) {
         const auto onEpoch = [form](const bp::NeuralEpochReport& point) {
           QMetaObject::invokeMethod(
               form,
@@ -209,7 +252,7 @@ void ModelFitForm::fit() {
               Qt::QueuedConnection);
         };
         return std::make_shared<ModelRecord>(
-            fitModel(*dataset, config, checkpoint.toStdString(), job, onEpoch, [stop] { return stop->load(); }));
+            fitModel(*dataset, more, config, checkpoint.toStdString(), job, onEpoch, [stop] { return stop->load(); }));
       },
       [this](std::shared_ptr<ModelRecord>& record) {
         record->name = liveName_.toStdString();

@@ -4,6 +4,7 @@
 // its live curve after every epoch, and adds the fitted model to the workspace. The form's settings
 // are kept in the workspace ("fit"), so a project brings them back.
 #include <QString>
+#include <QStringList>
 #include <QWidget>
 #include <atomic>
 #include <memory>
@@ -17,6 +18,7 @@
 class QComboBox;
 class QDoubleSpinBox;
 class QPushButton;
+class QListWidget;
 class QSpinBox;
 
 namespace bp::app {
@@ -38,6 +40,9 @@ public:
   void applyFitConfig(const nlohmann::json& config);
 
   QSpinBox* epochsSpin() const { return epochs_; }
+  // Further recordings fitted with the loaded dataset as one model (a shared core, a readout each).
+  void addRecording(const QString& path);
+  QStringList moreRecordings() const;
 
 Q_SIGNALS:
   // The fit in progress after each epoch (`curve` empty once it ended), named as it will be added.
@@ -69,6 +74,7 @@ private:
   QSpinBox* epochs_ = nullptr;
   QDoubleSpinBox* minutes_ = nullptr;
   QSpinBox* seed_ = nullptr;
+  QListWidget* moreRecordings_ = nullptr;
   QPushButton* fitButton_ = nullptr;
   QPushButton* stopButton_ = nullptr;
 };

@@ -371,13 +371,26 @@ void ModelResultsView::showEvaluation(const ModelRecord& record) {
   oracleScatter_->setLegendVisible(true);
   oracleScatter_->rescale();
   correlationHistogram_->setValues(QVector<double>(evaluation.averageCorrelation.begin(), evaluation.averageCorrelation.end()));
-  evaluationSummary_->setText(tr("<b>%1</b> on the test tier: correlation to trial averages %2, to single trials %3; "
-                                 "oracle %4; fraction of oracle %5; FEVe %6. %7 parameters.")
-                                  .arg(QString::fromStdString(record.name).toHtmlEscaped(),
-                                       number(evaluation.meanAverageCorrelation),
-                                       number(evaluation.meanSingleTrialCorrelation),
-                                       number(evaluation.meanOracleCorrelation), number(evaluation.fractionOfOracleSlope),
-                                       number(evaluation.meanFeve), QLocale().toString(static_cast<qlonglong>(record.parameterCount))));
+  QString text = tr("<b>%1</b> on the test tier: correlation to trial averages %2, to single trials %3; "
+                    "oracle %4; fraction of oracle %5; FEVe %6. %7 parameters.")
+                     .arg(QString::fromStdString(record.name).toHtmlEscaped(), number(evaluation.meanAverageCorrelation),
+                          number(evaluation.meanSingleTrialCorrelation), number(evaluation.meanOracleCorrelation),
+                          number(evaluation.fractionOfOracleSlope), number(evaluation.meanFeve),
+                          QLocale().toString(static_cast<qlonglong>(record.parameterCount)));
+  // A model of several recordings: each recording on its own test tier (the loaded dataset's is above).
+  if (record.recordings.size() > 1) {
+    QStringList parts;
+    for (const auto& recording : record.recordings)
+      parts << tr("%1 (%2 neurons): %3, fraction of oracle %4")
+                   .arg(QString::fromStdString(recording.value("recording", std::string())).toHtmlEscaped())
+                   .arg(recording.value("neurons", 0))
+                   .arg(number(recording.value("test_mean_average_correlation", NAN)),
+                        number(recording.value("test_fraction_of_oracle", NAN)));
+    text += tr("<br>One core for %1 recordings, each with its readout: %2.")
+                .arg(record.recordings.size())
+                .arg(parts.join(QStringLiteral("; ")));
+  }
+  evaluationSummary_->setText(text);
 }
 
 void ModelResultsView::showFeatures(const ModelRecord& record) {

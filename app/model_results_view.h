@@ -57,6 +57,7 @@ public:
   bp::widgets::ImageGridView* filterGrid() const { return filterGrid_; }
   QTableWidget* typeTable() const { return typeTable_; }
   QLabel* targetSummary() const { return targetSummary_; }
+  QLabel* evaluationSummary() const { return evaluationSummary_; }
 
 Q_SIGNALS:
   void meisReady();

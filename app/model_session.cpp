@@ -1,5 +1,6 @@
 // One of the three app translation units that see LibTorch (brainprior_app_sessions); it includes no Qt header.
 #include "app/model_session.h"
+
 #include "app/tensor_values.h"
 
 #include <torch/utils.h>
@@ -7,11 +8,14 @@
 #include <fstream>
 
 #include "classifiers/python_export.h"
+#include "data/dataset_io.h"
+#include "data/recording_set.h"
 #include "models/functional_types.h"
 #include "models/neural_model.h"
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 #include "runtime/runtime.h"
 #include "training/most_exciting_input.h"
 #include "training/neural_target.h"
@@ -80,8 +84,9 @@ nlohmann::json defaultFitConfig(const NeuralDataset& dataset, const std::string&
   return {{"model", toJson(settings.model)}, {"trainer", toJson(settings.trainer)}};
 }
 
-ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConfig, const std::string& checkpoint,
-                     const Job& job, const std::function<void(const NeuralEpochReport&)>& onEpoch,
+ModelRecord fitModel(const NeuralDataset& dataset, const std::vector<std::string>& moreRecordings,
+                     const nlohmann::json& fitConfig, const std::string& checkpoint, const Job& job,
+                     const std::function<void(const NeuralEpochReport&)>& onEpoch,
                      const std::function<bool()>& stopRequested) {
   initializeWorkerThread();
   ConfigReader reader(fitConfig, "fit config");
@@ -91,13 +96,24 @@ ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConf
   if (const nlohmann::json* trainer = reader.find("trainer")) trainerConfig = neuralTrainerConfigFromJson(*trainer);
   reader.finish();
 
+  // The loaded dataset first: its size is the one the others are brought to.
+  std::vector<NeuralDataset> datasets = {dataset};
+  for (std::size_t r = 0; r < moreRecordings.size(); ++r)
+    datasets.push_back(loadNeuralDataset(moreRecordings[r], job.subJob(0.0, 0.05)));
+  giveDistinctNames(datasets);
+  for (const auto& sentence : bringToOneImageSize(datasets)) logInfo(sentence);
+  std::vector<const NeuralDataset*> recordings;
+  for (const auto& recording : datasets) recordings.push_back(&recording);
+
   NeuralFitControl control;
   control.checkpoint = checkpoint;
   control.resume = !checkpoint.empty();
   control.stopRequested = stopRequested;
-  NeuralFitResult fit = fitNeuralModel(dataset, modelConfig, trainerConfig, job.subJob(0.0, 0.9), onEpoch, control);
+  NeuralFitResult fit = fitNeuralModel(recordings, modelConfig, trainerConfig, job.subJob(0.05, 0.9), onEpoch, control);
   ModelRecord record;
   record.model = std::make_shared<FittedNeuralModel>(fit.fitted.front());
+  for (std::size_t r = 1; r < fit.fitted.size(); ++r)
+    record.moreRecordings.push_back(std::make_shared<FittedNeuralModel>(fit.fitted[r]));
   record.trainerConfig = toJson(trainerConfig);
   record.fitSummary = toJson(fit);
   record.fitSummary.erase("history");
@@ -105,7 +121,20 @@ ModelRecord fitModel(const NeuralDataset& dataset, const nlohmann::json& fitConf
   record.fitSummary["runtime"] = toJson(runtimeInfo());
   record.curve = fit.history;
   describeModel(record);
-  record.evaluation = evaluateNeuralModel(fit.fitted.front(), dataset, Tier::Test, job.subJob(0.9, 1.0));
+  record.evaluation = evaluateNeuralModel(fit.fitted.front(), dataset, Tier::Test, job.subJob(0.9, 0.95));
+  if (fit.fitted.size() > 1) {
+    for (std::size_t r = 0; r < fit.fitted.size(); ++r) {
+      const NeuralModelEvaluation evaluation =
+          r == 0 ? *record.evaluation : evaluateNeuralModel(fit.fitted[r], datasets[r], Tier::Test, job.subJob(0.95, 1.0));
+      record.recordings.push_back({{"recording", fit.fitted[r].recording},
+                                   {"file", datasets[r].sourcePath},
+                                   {"neurons", datasets[r].neuronCount},
+                                   {"test_mean_average_correlation", evaluation.meanAverageCorrelation},
+                                   {"test_fraction_of_oracle", evaluation.fractionOfOracleSlope},
+                                   {"test_mean_feve", evaluation.meanFeve}});
+    }
+    record.fitSummary["recordings"] = record.recordings;
+  }
   if (!checkpoint.empty()) std::filesystem::remove(checkpoint);
   return record;
 }
@@ -115,7 +144,11 @@ ModelRecord loadModel(const std::string& path, const NeuralDataset* dataset, con
   ModelRecord record;
   record.file = path;
   record.name = std::filesystem::path(path).stem().string();
-  record.model = std::make_shared<FittedNeuralModel>(loadNeuralModel(path));
+  // A model of several recordings opens as the first recording's, with the others beside it.
+  std::vector<FittedNeuralModel> models = loadNeuralModels(path);
+  record.model = std::make_shared<FittedNeuralModel>(models.front());
+  for (std::size_t r = 1; r < models.size(); ++r)
+    record.moreRecordings.push_back(std::make_shared<FittedNeuralModel>(models[r]));
   describeModel(record);
   const std::string metricsPath = path + ".metrics.json";
   if (std::filesystem::exists(metricsPath)) {
@@ -128,6 +161,7 @@ ModelRecord loadModel(const std::string& path, const NeuralDataset* dataset, con
         for (const auto& report : record.fitSummary.value("history", nlohmann::json::array()))
           record.curve.push_back(neuralEpochReportFromJson(report));
         record.fitSummary.erase("history");
+        record.recordings = record.fitSummary.value("recordings", nlohmann::json::array());
       }
     } catch (const nlohmann::json::exception& error) {
       throw FileError(metricsPath, std::string("corrupt metrics file: ") + error.what());
@@ -143,7 +177,9 @@ void exportModelForPython(const ModelRecord& record, const std::string& path) {
 }
 
 void saveModel(const ModelRecord& record, const std::string& path) {
-  saveNeuralModel(*record.model, path);
+  std::vector<FittedNeuralModel> models = {*record.model};
+  for (const auto& more : record.moreRecordings) models.push_back(*more);
+  saveNeuralModels(models, path);
   nlohmann::json fit = record.fitSummary;
   nlohmann::json history = nlohmann::json::array();
   for (const auto& report : record.curve) history.push_back(toJson(report));

@@ -52,7 +52,12 @@ struct FunctionalTypesView {
 struct ModelRecord {
   std::string name;  // shown in lists and legends
   std::string file;  // where it was saved or loaded from; empty while unsaved
-  std::shared_ptr<const bp::FittedNeuralModel> model;
+  std::shared_ptr<const bp::FittedNeuralModel> model;  // the model of the dataset it was fitted with
+  // A model of several recordings: the readouts of the other recordings, sharing `model`'s core, in
+  // the order they were fitted; saved with it as one file.
+  std::vector<std::shared_ptr<const bp::FittedNeuralModel>> moreRecordings;
+  // Every recording of such a model, in order: its name and neurons, and its test evaluation's summary.
+  nlohmann::json recordings = nlohmann::json::array();
   nlohmann::json modelConfig;
   nlohmann::json trainerConfig;  // null for a model loaded without its metrics
   nlohmann::json fitSummary;     // stop reason, best epoch, seconds, device
@@ -75,8 +80,11 @@ nlohmann::json defaultFitConfig(const bp::NeuralDataset& dataset, const std::str
 // `checkpoint`: where the fit keeps its state after every epoch, resumed when it exists (empty:
 // nowhere); removed once the fit ends. `stopRequested` (may be empty) is asked after every epoch and
 // ends the fit there with the best weights.
-ModelRecord fitModel(const bp::NeuralDataset& dataset, const nlohmann::json& fitConfig, const std::string& checkpoint,
-                     const bp::Job& job, const std::function<void(const bp::NeuralEpochReport&)>& onEpoch,
+// `moreRecordings`: files of further recordings fitted with `dataset` as one model (a shared core, a
+// readout each; their images brought to the dataset's size), each evaluated on its own test tier.
+ModelRecord fitModel(const bp::NeuralDataset& dataset, const std::vector<std::string>& moreRecordings,
+                     const nlohmann::json& fitConfig, const std::string& checkpoint, const bp::Job& job,
+                     const std::function<void(const bp::NeuralEpochReport&)>& onEpoch,
                      const std::function<bool()>& stopRequested);
 // Loads a model file (and its metrics file beside it when present); evaluates it when `dataset`
 // matches the model's neurons and images.

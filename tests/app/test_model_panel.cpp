@@ -19,6 +19,7 @@
 #include "app/model_results_view.h"
 #include "app/workspace.h"
 #include "data/default_data.h"
+#include "data/static_hdf5.h"
 #include "test_registry.h"
 #include "test_support.h"
 #include "widgets/image_grid_view.h"
@@ -157,6 +158,59 @@ private Q_SLOTS:
     for (const auto count : rotated.types->typeCounts) typed += count;
     QCOMPARE(typed, std::int64_t{20});
     QCOMPARE(results.comparisonTable()->rowCount(), 3);
+  }
+
+  void fitsTheLoadedDatasetWithFurtherRecordingsAsOneModel() {
+    if (!std::filesystem::exists(bp::defaultImageSourcePath())) QSKIP("Fashion-MNIST (dataset-fashion-mnist) is not installed");
+    bp::test::ScratchDir scratch;
+    // A second population of other neurons, saved as a file the form adds.
+    bp::SyntheticV1Config other;
+    other.neuronCount = 12;
+    other.trainImages = 100;
+    other.validationImages = 30;
+    other.testImages = 10;
+    other.testRepeats = 4;
+    other.seed = 8;
+    const auto otherFile = scratch / "other.h5";
+    bp::writeStaticHdf5(bp::generateDefaultDataset(other).dataset, otherFile);
+
+    bp::app::MainWindow window({});
+    Workspace& workspace = window.workspace();
+    QSignalSpy loaded(&workspace, &Workspace::neuralDataChanged);
+    window.loadNeuralData(QStringLiteral("Small synthetic population"), smallPopulation);
+    QVERIFY(loaded.wait(kJobWaitMs));
+    ModelPanel& panel = *window.modelPanel();
+    ModelFitForm& form = *panel.fitForm();
+    form.applyFitConfig(tinyFit("stacked"));
+    form.addRecording(QString::fromStdString(otherFile.string()));
+    form.addRecording(QString::fromStdString(otherFile.string()));  // once is enough
+    QCOMPARE(form.moreRecordings().size(), 1);
+    QSignalSpy added(&workspace, &Workspace::modelAdded);
+    form.fit();
+    QVERIFY(added.wait(kJobWaitMs));
+    const bp::app::ModelRecord& record = *workspace.model(0);
+    QCOMPARE(record.moreRecordings.size(), std::size_t(1));
+    QCOMPARE(record.neuronCount, std::int64_t(20));  // the loaded dataset's model is the one shown
+    QCOMPARE(record.recordings.size(), std::size_t(2));
+    QCOMPARE(record.recordings[1].at("neurons").get<int>(), 12);
+    QTRY_VERIFY_WITH_TIMEOUT(panel.results()->evaluationSummary()->text().contains(QStringLiteral("One core for 2 recordings")),
+                             kJobWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs().activeJobCount(), 0, kJobWaitMs);
+
+    // Saved as one file of two recordings; opened again with both.
+    const QString file = QString::fromStdString((scratch / "corpus.pt").string());
+    QSignalSpy finished(&window.jobs(), &bp::app::JobRunner::jobFinished);
+    panel.saveCurrentModel(file);
+    QVERIFY(finished.wait(kJobWaitMs));
+    const auto description = nlohmann::json::parse(bp::test::readBytes(scratch / "corpus.pt.json"));
+    QCOMPARE(description.at("version").get<int>(), 2);
+    QCOMPARE(description.at("recordings").size(), std::size_t(2));
+    panel.openModel(file);
+    QVERIFY(added.wait(kJobWaitMs));
+    const bp::app::ModelRecord& reopened = *workspace.model(1);
+    QCOMPARE(reopened.moreRecordings.size(), std::size_t(1));
+    QCOMPARE(reopened.recordings.size(), std::size_t(2));
+    QVERIFY(reopened.evaluation.has_value());
   }
 };
 
