@@ -307,7 +307,7 @@ void MainWindow::applyEngineSettings() {
 void MainWindow::chooseDatasetToOpen() {
   const auto path = QFileDialog::getOpenFileName(
       this, tr("Open dataset"), QString(),
-      tr("Datasets (*.h5 *.hdf5 *.nwb *.gz *idx3-ubyte *.bin config.json);;All files (*)"));
+      tr("Datasets (*.h5 *.hdf5 *.nwb *.zip *.gz *idx3-ubyte *.bin config.json);;All files (*)"));
   if (path.isEmpty()) return;
   // A file tree is chosen through its config.json; open the folder that holds it.
   openPath(QFileInfo(path).fileName() == QStringLiteral("config.json") ? QFileInfo(path).absolutePath() : path);

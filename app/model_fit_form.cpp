@@ -106,7 +106,7 @@ ModelFitForm::ModelFitForm(Workspace& workspace, JobRunner& jobs, QWidget* paren
   }());
   connect(addButton, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Add a recording to fit with"), QString(),
-                                                      tr("Recordings (*.h5 *.hdf5 *.nwb config.json);;All files (*)"));
+                                                      tr("Recordings (*.h5 *.hdf5 *.nwb *.zip config.json);;All files (*)"));
     if (path.isEmpty()) return;
     addRecording(QFileInfo(path).fileName() == QStringLiteral("config.json") ? QFileInfo(path).absolutePath() : path);
   });

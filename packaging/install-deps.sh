@@ -8,7 +8,7 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 qt6-qpa-plugins
   libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev libgloo-dev libopenblas0-pthread
-  libhdf5-dev libopencv-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+  libhdf5-dev libopencv-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libzip-dev
   dataset-fashion-mnist
   xvfb xauth x11-apps
   python3-numpy python3-torch python3-torchvision python3-h5py

@@ -45,7 +45,8 @@ std::string cifarSplitName(const std::string& split) { return split == "t10k" ? 
 [[noreturn]] void throwUnrecognised(const fs::path& path) {
   if (!fs::exists(path)) throw FileError(path.string(), "no such file or folder");
   throw FileError(path.string(),
-                  "not a dataset BrainPrior recognises (expected a neuralpredictors file tree or static HDF5 file, an NWB 2 file, "
+                  "not a dataset BrainPrior recognises (expected a neuralpredictors file tree (or its zip archive) or static HDF5 "
+                  "file, an NWB 2 file, "
                   "MNIST/Fashion-MNIST IDX files, CIFAR binary batches, or a folder of class subfolders with images)");
 }
 
@@ -54,6 +55,7 @@ std::string cifarSplitName(const std::string& split) { return split == "t10k" ? 
 const char* datasetFormatName(DatasetFormat format) {
   switch (format) {
     case DatasetFormat::NeuralFileTree: return "neuralpredictors file tree";
+    case DatasetFormat::NeuralZippedTree: return "neuralpredictors file tree (zip)";
     case DatasetFormat::NeuralStaticHdf5: return "neuralpredictors static HDF5";
     case DatasetFormat::NeuralNwb: return "NWB 2 (two-photon ROI traces)";
     case DatasetFormat::IdxImages: return "IDX images (MNIST / Fashion-MNIST)";
@@ -64,7 +66,8 @@ const char* datasetFormatName(DatasetFormat format) {
 }
 
 bool isNeuralFormat(DatasetFormat format) {
-  return format == DatasetFormat::NeuralFileTree || format == DatasetFormat::NeuralStaticHdf5 ||
+  return format == DatasetFormat::NeuralFileTree || format == DatasetFormat::NeuralZippedTree ||
+         format == DatasetFormat::NeuralStaticHdf5 ||
          format == DatasetFormat::NeuralNwb;
 }
 
@@ -79,6 +82,7 @@ std::optional<DatasetFormat> detectDatasetFormat(const fs::path& path) {
   }
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
   if (looksLikeHdf5(path)) return looksLikeNwb(path) ? DatasetFormat::NeuralNwb : DatasetFormat::NeuralStaticHdf5;
+  if (looksLikeZippedFileTree(path)) return DatasetFormat::NeuralZippedTree;
   const auto name = path.filename().string();
   if (name.find("idx3-ubyte") != std::string::npos) return DatasetFormat::IdxImages;
   if (path.extension() == ".bin") return DatasetFormat::CifarBinary;
@@ -90,6 +94,7 @@ NeuralDataset loadNeuralDataset(const fs::path& path, const Job& job, const NwbR
   if (!format) throwUnrecognised(path);
   switch (*format) {
     case DatasetFormat::NeuralFileTree: return readFileTree(path, job);
+    case DatasetFormat::NeuralZippedTree: return readZippedFileTree(path, job);
     case DatasetFormat::NeuralStaticHdf5: return readStaticHdf5(path, job);
     case DatasetFormat::NeuralNwb: return readNwb(path, nwb, job);
     default:

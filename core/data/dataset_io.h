@@ -14,6 +14,7 @@ namespace bp {
 
 enum class DatasetFormat {
   NeuralFileTree,    // neuralpredictors file tree (folder of .npy files)
+  NeuralZippedTree,  // such a tree in a zip archive (as the Sensorium recordings are published)
   NeuralStaticHdf5,  // neuralpredictors static HDF5 (also BrainPrior's native save format)
   NeuralNwb,         // NWB 2 file with two-photon ROI traces and the images shown
   IdxImages,         // MNIST / Fashion-MNIST IDX files (raw or .gz)

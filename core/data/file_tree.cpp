@@ -9,12 +9,15 @@
 
 #include "data/npy.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 #include "runtime/parallel.h"
 
 namespace bp {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr const char* kFinalTestTier = "final_test";
 
 // Runs `convert` on data read from `path`, naming the file in any error it raises (NpyArray's
 // conversions know nothing of files).
@@ -189,6 +192,58 @@ void readStatistics(const fs::path& folder, std::map<std::string, KeyStatistics>
   if (ec) throw FileError(folder.string(), "cannot list: " + ec.message());
 }
 
+// Keeps the trials (rows) marked in `keep` of every per-trial field.
+void keepTrials(NeuralDataset& dataset, const std::vector<char>& keep) {
+  const auto filter = [&](auto& values, std::int64_t perTrial) {
+    if (values.empty()) return;
+    std::size_t kept = 0;
+    for (std::size_t trial = 0; trial < keep.size(); ++trial) {
+      if (!keep[trial]) continue;
+      std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(trial * perTrial), perTrial,
+                  values.begin() + static_cast<std::ptrdiff_t>(kept * perTrial));
+      ++kept;
+    }
+    values.resize(kept * static_cast<std::size_t>(perTrial));
+  };
+  filter(dataset.images, dataset.imageSize());
+  filter(dataset.responses, dataset.neuronCount);
+  filter(dataset.behavior, 3);
+  filter(dataset.pupilCenter, 2);
+  filter(dataset.tiers, 1);
+  filter(dataset.imageIds, 1);
+  filter(dataset.trialIds, 1);
+  filter(dataset.imageClasses, 1);
+}
+
+// A tier whose every trial's responses are exactly zero was withheld, as the Sensorium 2022
+// competition scans publish their test and final_test tiers: those trials are absent, not data (a
+// model scored on them would be scored against silence). `tierOfRow` names each row's tier as
+// tiers.npy spells it.
+void dropWithheldTiers(NeuralDataset& dataset, const std::vector<std::string>& tierOfRow, const fs::path& root) {
+  std::map<std::string, bool> silent;
+  for (std::int64_t row = 0; row < dataset.trialCount(); ++row) {
+    const float* response = dataset.response(row);
+    const bool zero = std::all_of(response, response + dataset.neuronCount, [](float value) { return value == 0.0f; });
+    const auto [entry, inserted] = silent.emplace(tierOfRow[static_cast<std::size_t>(row)], zero);
+    if (!inserted) entry->second = entry->second && zero;
+  }
+  std::vector<char> keep(static_cast<std::size_t>(dataset.trialCount()), 1);
+  for (const auto& [tier, withheld] : silent) {
+    if (!withheld) continue;
+    std::int64_t count = 0;
+    for (std::int64_t row = 0; row < dataset.trialCount(); ++row)
+      if (tierOfRow[static_cast<std::size_t>(row)] == tier) {
+        keep[static_cast<std::size_t>(row)] = 0;
+        dataset.missingTrialIds.push_back(dataset.trialIds[static_cast<std::size_t>(row)]);
+        ++count;
+      }
+    logWarning(root.string() + ": the responses of all " + std::to_string(count) + " trials of the '" + tier +
+               "' tier are zero, so they were withheld (as in the Sensorium competition scans); those trials "
+               "are treated as absent");
+  }
+  if (std::find(keep.begin(), keep.end(), 0) != keep.end()) keepTrials(dataset, keep);
+}
+
 std::string datasetName(const fs::path& root) {
   fs::path normal = fs::absolute(root).lexically_normal();
   if (normal.filename().empty()) normal = normal.parent_path();
@@ -200,6 +255,7 @@ struct DeclaredTrials {
   fs::path tiersPath;
   std::int64_t count = 0;
   std::vector<Tier> tiers;
+  std::vector<std::string> tierNames;  // as tiers.npy spells them (Sensorium's final_test among them)
   std::vector<std::int64_t> imageIds;
   std::vector<std::int64_t> trialIds;     // trial_idx.npy, or the file indices
   std::vector<std::string> imageClasses;  // empty without frame_image_class.npy
@@ -213,12 +269,14 @@ DeclaredTrials readDeclaredTrials(const fs::path& folder) {
     throw FileError(declared.tiersPath.string(),
                     "has shape " + shapeText(tiersArray.shape) + ", expected one tier per trial");
   declared.count = tiersArray.shape[0];
-  const auto tierNames = aboutFile(declared.tiersPath, [&] { return tiersArray.toStrings(); });
-  for (std::size_t i = 0; i < tierNames.size(); ++i) {
-    const auto tier = parseTier(tierNames[i]);
+  declared.tierNames = aboutFile(declared.tiersPath, [&] { return tiersArray.toStrings(); });
+  for (std::size_t i = 0; i < declared.tierNames.size(); ++i) {
+    const std::string& name = declared.tierNames[i];
+    // The Sensorium 2022 recordings add a second test tier, final_test: more repeated test images.
+    const auto tier = name == kFinalTestTier ? std::optional(Tier::Test) : parseTier(name);
     if (!tier)
-      throw FileError(declared.tiersPath.string(), "trial " + std::to_string(i) + " has tier '" + tierNames[i] +
-                                                       "', expected train, validation or test");
+      throw FileError(declared.tiersPath.string(), "trial " + std::to_string(i) + " has tier '" + name +
+                                                       "', expected train, validation, test or final_test");
     declared.tiers.push_back(*tier);
   }
 
@@ -376,13 +434,18 @@ NeuralDataset readFileTree(const fs::path& root, const Job& job) {
   job.throwIfCancelled();
   readTrials(keys, presentTrials, job.subJob(0.02, 0.98));
 
+  std::vector<std::string> tierOfRow;
   for (const auto trial : presentTrials) {
     const auto index = static_cast<std::size_t>(trial);
+    tierOfRow.push_back(declared.tierNames[index]);
     dataset.tiers.push_back(declared.tiers[index]);
     dataset.imageIds.push_back(declared.imageIds[index]);
     dataset.trialIds.push_back(declared.trialIds[index]);
     if (!declared.imageClasses.empty()) dataset.imageClasses.push_back(declared.imageClasses[index]);
   }
+  dropWithheldTiers(dataset, tierOfRow, root);
+  if (dataset.trialCount() == 0)
+    throw FileError((root / "data").string(), "every trial's responses are withheld (zero): there is nothing to read");
   readNeuronInfo(neuronsFolder, dataset.neuronCount, dataset.neurons);
   readStatistics(root / "meta" / "statistics", dataset.statistics);
   aboutFile(root, [&] { dataset.validate(); });

@@ -19,6 +19,17 @@ bool looksLikeFileTree(const std::filesystem::path& root);
 // std::thread::hardware_concurrency() threads; progress and cancellation go through `job`
 // (CancelledError when cancelled). trialIds and missingTrialIds are meta/trials/trial_idx.npy
 // values when that file exists, else the file indices i.
+// The Sensorium 2022 recordings are file trees too: their final_test tier is read as test trials,
+// and a tier whose every trial's responses are exactly zero (what the competition scans publish
+// for their test tiers) is withheld: its trials are listed in missingTrialIds, with a warning.
 NeuralDataset readFileTree(const std::filesystem::path& root, const Job& job = {});
+
+// A file tree packed in a zip archive (the Sensorium recordings are published so): a regular file
+// whose archive holds a meta/trials/tiers.npy, at its top or in one folder.
+bool looksLikeZippedFileTree(const std::filesystem::path& file);
+// Unpacks the archive into a temporary folder (removed afterwards, whatever happens) and reads the
+// tree there; the dataset's sourcePath is the archive. FileError naming the archive for a damaged
+// archive, an entry that would land outside the folder, or a full disk.
+NeuralDataset readZippedFileTree(const std::filesystem::path& file, const Job& job = {});
 
 }  // namespace bp

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <zip.h>
+
+#include "data/dataset_io.h"
 #include "data/file_tree.h"
 #include "data/npy.h"
 #include "runtime/atomic_file.h"
@@ -91,6 +94,29 @@ void writeTree(const fs::path& root, const TreeSpec& spec = {}) {
       writeTrial(root, i, spec.optionalKeys);
 }
 
+// Every file under `folder` into a new zip archive, named `prefix` + its path in the folder.
+void zipFolder(const fs::path& folder, const std::string& prefix, const fs::path& archive) {
+  int error = 0;
+  zip_t* zip = zip_open(archive.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  QVERIFY(zip != nullptr);
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string name = prefix + fs::relative(entry.path(), folder).generic_string();
+    zip_source_t* source = zip_source_file(zip, entry.path().c_str(), 0, -1);
+    QVERIFY(source != nullptr && zip_file_add(zip, name.c_str(), source, ZIP_FL_ENC_UTF_8) >= 0);
+  }
+  QCOMPARE(zip_close(zip), 0);
+}
+
+// The folders zipped trees are unpacked into that exist now.
+std::vector<fs::path> temporaryUnpackFolders() {
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
+    if (entry.path().filename().string().rfind("brainprior-zip-", 0) == 0) folders.push_back(entry.path());
+  std::sort(folders.begin(), folders.end());
+  return folders;
+}
+
 // Runs readFileTree expecting a FileError whose message names `file` and mentions `problem`.
 void expectFileError(const fs::path& root, const fs::path& file, const QString& problem) {
   try {
@@ -109,6 +135,65 @@ class TestFileTree : public QObject {
   Q_OBJECT
 
  private Q_SLOTS:
+  void readsSensoriumTreesWithWithheldTiersAndTheirZipArchives() {
+    bp::test::ScratchDir scratch;
+    const fs::path root = scratch / "static-sensorium";
+    TreeSpec spec;
+    spec.absent = {};
+    writeTree(root, spec);
+    // Sensorium's tiers: a final_test tier whose responses the competition scans publish as zeros.
+    bp::writeNpy(root / "meta" / "trials" / "tiers.npy",
+                 bp::makeNpy(std::vector<std::string>{"train", "validation", "train", "test", "final_test", "final_test"}, {6}));
+    for (const int trial : {4, 5})
+      bp::writeNpy(root / "data" / "responses" / (std::to_string(trial) + ".npy"),
+                   bp::makeNpy(std::vector<double>(kNeurons, 0.0), {kNeurons}));
+    const bp::NeuralDataset read = bp::readFileTree(root);
+    QCOMPARE(read.trialCount(), std::int64_t(4));
+    QCOMPARE(read.missingTrialIds, (std::vector<std::int64_t>{496, 495}));
+    QCOMPARE(read.trialsOf(bp::Tier::Test), std::vector<std::int64_t>{3});
+    QCOMPARE(read.behavior.size(), std::size_t(4 * 3));
+    QCOMPARE(read.image(3)[0], 300.0f);
+    // With its responses, final_test is more test trials.
+    bp::writeNpy(root / "data" / "responses" / "5.npy", bp::makeNpy(std::vector<double>{1, 0, 0}, {kNeurons}));
+    QCOMPARE(bp::readFileTree(root).trialsOf(bp::Tier::Test), (std::vector<std::int64_t>{3, 4, 5}));
+
+    // The same tree zipped in its folder, as Sensorium publishes it: read through the front door,
+    // unpacked into a temporary folder that is gone afterwards.
+    const fs::path archive = scratch / "static-sensorium.zip";
+    zipFolder(root, "static-sensorium/", archive);
+    QVERIFY(bp::looksLikeZippedFileTree(archive));
+    QCOMPARE(bp::detectDatasetFormat(archive), std::optional(bp::DatasetFormat::NeuralZippedTree));
+    const auto before = temporaryUnpackFolders();
+    const bp::NeuralDataset zipped = bp::loadNeuralDataset(archive);
+    QCOMPARE(temporaryUnpackFolders(), before);
+    QCOMPARE(zipped.sourcePath, archive.string());
+    QCOMPARE(zipped.name, std::string("static-sensorium"));
+    QCOMPARE(zipped.trialCount(), std::int64_t(6));
+    QVERIFY(zipped.images == bp::readFileTree(root).images);
+
+    // An entry that would land outside the unpacking folder is refused, and a zip without a tree.
+    const fs::path evil = scratch / "evil.zip";
+    {
+      int error = 0;
+      zip_t* zip = zip_open(evil.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+      const std::string text = "x";
+      for (const char* name : {"tree/meta/trials/tiers.npy", "tree/../../escaped.npy"})
+        zip_file_add(zip, name, zip_source_buffer(zip, text.data(), text.size(), 0), ZIP_FL_ENC_UTF_8);
+      QCOMPARE(zip_close(zip), 0);
+    }
+    try {
+      bp::readZippedFileTree(evil);
+      QFAIL("an entry outside the folder was unpacked");
+    } catch (const bp::FileError& e) {
+      QVERIFY2(QString::fromStdString(e.what()).contains("outside"), e.what());
+    }
+    QVERIFY(!fs::exists(fs::temp_directory_path() / "escaped.npy"));
+    const fs::path empty = scratch / "empty.zip";
+    zipFolder(root / "data" / "images", "", empty);
+    QVERIFY(!bp::looksLikeZippedFileTree(empty));
+    QVERIFY_THROWS_EXCEPTION(bp::FileError, bp::readZippedFileTree(empty));
+  }
+
   void recognisesFileTrees() {
     bp::test::ScratchDir scratch;
     QVERIFY(!bp::looksLikeFileTree(scratch.path()));
