@@ -1,5 +1,6 @@
 #include "app/model_fit_form.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCryptographicHash>
 #include <QDir>
@@ -47,6 +48,12 @@ ModelFitForm::ModelFitForm(Workspace& workspace, JobRunner& jobs, QWidget* paren
   rotations_->setRange(1, 16);
   rotations_->setToolTip(tr("Rotation-equivariant core: each learned filter is applied at this many evenly "
                             "spaced orientations (8: every 45°), sharing its weights (Ecker et al. 2019)"));
+  shifter_ = new QCheckBox(tr("Shifter: readouts follow the pupil"), this);
+  shifter_->setToolTip(tr("An MLP from the pupil centre to a shift of every readout position, trial by trial "
+                          "(Gaussian readout; needs the dataset's pupil_center)"));
+  modulator_ = new QCheckBox(tr("Modulator: gain from behaviour"), this);
+  modulator_->setToolTip(tr("An MLP from pupil dilation, its derivative and running speed to a gain per neuron "
+                            "(needs the dataset's behavior)"));
   learningRate_ = new QDoubleSpinBox(this);
   learningRate_->setDecimals(4);
   learningRate_->setRange(1e-4, 0.1);
@@ -81,6 +88,8 @@ ModelFitForm::ModelFitForm(Workspace& workspace, JobRunner& jobs, QWidget* paren
     return row;
   }());
   form->addRow(tr("Rotations"), rotations_);
+  form->addRow(tr("Eye and behaviour"), shifter_);
+  form->addRow(QString(), modulator_);
   form->addRow(tr("Learning rate (Adam)"), learningRate_);
   form->addRow(tr("Batch size"), batchSize_);
   form->addRow(tr("Max epochs"), epochs_);
@@ -130,6 +139,7 @@ ModelFitForm::ModelFitForm(Workspace& workspace, JobRunner& jobs, QWidget* paren
     liveCurve_.clear();
     Q_EMIT liveCurveChanged(liveName_, liveCurve_);
   });
+  connect(readout_, &QComboBox::currentIndexChanged, this, &ModelFitForm::enableEyeAndBehaviour);
   connect(core_, &QComboBox::currentIndexChanged, this, [this] {
     rotations_->setEnabled(core_->currentData().toString() == QLatin1String("rotation_equivariant"));
     applyDefaults();
@@ -144,6 +154,7 @@ ModelFitForm::ModelFitForm(Workspace& workspace, JobRunner& jobs, QWidget* paren
 
 void ModelFitForm::applyDefaults() {
   bp::NeuralDataset geometry;
+  enableEyeAndBehaviour();
   if (const auto dataset = workspace_.neuralDataset()) {
     geometry.height = dataset->height;
     geometry.width = dataset->width;
@@ -155,6 +166,14 @@ void ModelFitForm::applyDefaults() {
   applyFitConfig(defaultFitConfig(geometry, core_->currentData().toString().toStdString()));
 }
 
+void ModelFitForm::enableEyeAndBehaviour() {
+  // The shifter and modulator read what the loaded dataset recorded of the eye and the animal.
+  const auto dataset = workspace_.neuralDataset();
+  shifter_->setEnabled(dataset && dataset->hasPupilCenter() &&
+                       readout_->currentData().toString() == QLatin1String("gaussian"));
+  modulator_->setEnabled(dataset && dataset->hasBehavior());
+}
+
 nlohmann::json ModelFitForm::fitConfigFromForm() const {
   const int layers = layers_->value();
   std::vector<int> kernels(static_cast<std::size_t>(layers), laterKernel_->value());
@@ -164,6 +183,8 @@ nlohmann::json ModelFitForm::fitConfigFromForm() const {
                           {"kernel_sizes", kernels},
                           {"channels", std::vector<int>(static_cast<std::size_t>(layers), channels_->value())}};
   if (core_->currentData().toString() == QLatin1String("rotation_equivariant")) model["rotations"] = rotations_->value();
+  model["shifter"] = shifter_->isEnabled() && shifter_->isChecked();
+  model["modulator"] = modulator_->isEnabled() && modulator_->isChecked();
   const nlohmann::json trainer = {{"learning_rate", learningRate_->value()},
                                   {"batch_size", batchSize_->value()},
                                   {"max_epochs", epochs_->value()},
@@ -184,6 +205,8 @@ void ModelFitForm::applyFitConfig(const nlohmann::json& config) {
   laterKernel_->setValue(kernels.size() > 1 ? kernels[1] : kernels.front());
   channels_->setValue(model.at("channels").get<std::vector<int>>().front());
   rotations_->setValue(model.value("rotations", 8));
+  shifter_->setChecked(model.value("shifter", false));
+  modulator_->setChecked(model.value("modulator", false));
   rotations_->setEnabled(core_->currentData().toString() == QLatin1String("rotation_equivariant"));
   learningRate_->setValue(trainer.at("learning_rate").get<double>());
   batchSize_->setValue(trainer.at("batch_size").get<int>());

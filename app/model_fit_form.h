@@ -18,6 +18,7 @@
 class QComboBox;
 class QDoubleSpinBox;
 class QPushButton;
+class QCheckBox;
 class QListWidget;
 class QSpinBox;
 
@@ -40,6 +41,8 @@ public:
   void applyFitConfig(const nlohmann::json& config);
 
   QSpinBox* epochsSpin() const { return epochs_; }
+  QCheckBox* shifterBox() const { return shifter_; }
+  QCheckBox* modulatorBox() const { return modulator_; }
   // Further recordings fitted with the loaded dataset as one model (a shared core, a readout each).
   void addRecording(const QString& path);
   QStringList moreRecordings() const;
@@ -50,6 +53,7 @@ Q_SIGNALS:
 
 private:
   void applyDefaults();
+  void enableEyeAndBehaviour();
   QString checkpointPath(const nlohmann::json& config) const;
 
   Workspace& workspace_;
@@ -74,6 +78,8 @@ private:
   QSpinBox* epochs_ = nullptr;
   QDoubleSpinBox* minutes_ = nullptr;
   QSpinBox* seed_ = nullptr;
+  QCheckBox* shifter_ = nullptr;
+  QCheckBox* modulator_ = nullptr;
   QListWidget* moreRecordings_ = nullptr;
   QPushButton* fitButton_ = nullptr;
   QPushButton* stopButton_ = nullptr;

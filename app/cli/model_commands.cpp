@@ -77,6 +77,8 @@ struct FitOptions {
   std::string metrics;
   std::string core;
   std::string readout;
+  bool shifter = false;
+  bool modulator = false;
   int epochs = 0;
   double minutes = 0.0;
   std::int64_t seed = -1;
@@ -105,10 +107,12 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
     });
   }
   // Command-line settings win over the file's.
-  if (!options.core.empty() || !options.readout.empty()) {
+  if (!options.core.empty() || !options.readout.empty() || options.shifter || options.modulator) {
     nlohmann::json json = toJson(modelConfig);
     if (!options.core.empty()) json["core"] = options.core;
     if (!options.readout.empty()) json["readout"] = options.readout;
+    if (options.shifter) json["shifter"] = true;
+    if (options.modulator) json["modulator"] = true;
     modelConfig = neuralModelConfigFromJson(json);
   }
   if (options.epochs > 0) trainerConfig.maxEpochs = options.epochs;
@@ -403,6 +407,12 @@ void addModelCommands(CLI::App& app, GlobalOptions& global) {
   fitCommand->add_option("--metrics", fit->metrics, "Metrics JSON (default: <output>.metrics.json)");
   fitCommand->add_option("--core", fit->core, "Core kind")->check(CLI::IsMember({"stacked", "rotation_equivariant"}));
   fitCommand->add_option("--readout", fit->readout, "Readout kind")->check(CLI::IsMember({"gaussian", "factorized"}));
+  fitCommand->add_flag("--shifter", fit->shifter,
+                       "Shift the readout positions with the pupil centre, trial by trial (needs pupil_center data "
+                       "and the Gaussian readout)");
+  fitCommand->add_flag("--modulator", fit->modulator,
+                       "Scale each neuron's rate by a gain learned from the behaviour (pupil dilation, its "
+                       "derivative, running speed; needs behavior data)");
   fitCommand->add_option("--epochs", fit->epochs, "Maximum epochs")->check(CLI::PositiveNumber);
   fitCommand->add_option("--minutes", fit->minutes, "Stop after this much training time, keeping the best weights")
       ->check(CLI::PositiveNumber);

@@ -9,7 +9,6 @@
 #include <numeric>
 #include <set>
 #include <sstream>
-#include <unordered_map>
 
 #include "data/hdf5_file.h"
 #include "data/static_hdf5.h"

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/vision.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/utils.h>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -62,7 +64,11 @@ nlohmann::json toJson(const NeuralModelConfig& config) {
           {"readout_penalty", config.readoutPenalty},
           {"init_position_range", config.initPositionRange},
           {"init_position_spread", config.initPositionSpread},
-          {"positive_mask", config.positiveMask}};
+          {"positive_mask", config.positiveMask},
+          {"shifter", config.shifter},
+          {"modulator", config.modulator},
+          {"shifter_hidden", config.shifterHidden},
+          {"modulator_hidden", config.modulatorHidden}};
 }
 
 NeuralModelConfig neuralModelConfigFromJson(const nlohmann::json& json) {
@@ -98,6 +104,10 @@ NeuralModelConfig neuralModelConfigFromJson(const nlohmann::json& json) {
   reader.read("init_position_range", config.initPositionRange);
   reader.read("init_position_spread", config.initPositionSpread);
   reader.read("positive_mask", config.positiveMask);
+  reader.read("shifter", config.shifter);
+  reader.read("modulator", config.modulator);
+  reader.read("shifter_hidden", config.shifterHidden);
+  reader.read("modulator_hidden", config.modulatorHidden);
   reader.finish();
   return config;
 }
@@ -128,6 +138,9 @@ void validate(const NeuralModelConfig& config) {
   if (!(config.initPositionRange >= 0.0 && config.initPositionRange <= 1.0))
     fail("init_position_range must be in [0, 1]");
   if (!(config.initPositionSpread >= 0.0)) fail("init_position_spread must be non-negative");
+  if (config.shifter && config.readout != ReadoutKind::Gaussian)
+    fail("the shifter moves readout positions: it needs the Gaussian readout");
+  if (config.shifterHidden < 1 || config.modulatorHidden < 1) fail("shifter_hidden and modulator_hidden must be positive");
 }
 
 CoreShape coreOutputShape(const NeuralModelConfig& config) {
@@ -222,10 +235,11 @@ GaussianReadoutImpl::GaussianReadoutImpl(std::int64_t coreChannels, std::int64_t
   bias = register_parameter("bias", torch::zeros({neuronCount}));
 }
 
-torch::Tensor GaussianReadoutImpl::forward(const torch::Tensor& coreOutput) {
+torch::Tensor GaussianReadoutImpl::forward(const torch::Tensor& coreOutput, const torch::Tensor& shift) {
   const auto batch = coreOutput.size(0);
   const auto neurons = positions.size(0);
   torch::Tensor grid = positions.unsqueeze(0).expand({batch, neurons, 2});
+  if (shift.defined()) grid = grid + shift.unsqueeze(1);
   if (is_training()) {
     // In a data-parallel step the noise is drawn for the whole batch and this rank keeps its rows.
     const StepRows* rows = currentStepRows();
@@ -288,12 +302,41 @@ NeuralModelImpl::NeuralModelImpl(const NeuralModelConfig& config) : config_(conf
     factorizedReadout_ = register_module(
         "readout", FactorizedReadout(shape, config_.neuronCount, config_.positiveMask, config_.readoutPenalty));
   }
+  // neuralpredictors' MLP shifter (tanh layers, a shift within the grid) and modulator. Their last
+  // layers start at zero: no shift and a gain of 1 until training finds a use for them.
+  namespace nn = torch::nn;
+  if (config_.shifter) {
+    const int hidden = config_.shifterHidden;
+    shifter_ = register_module("shifter", nn::Sequential(nn::Linear(2, hidden), nn::Tanh(), nn::Linear(hidden, hidden),
+                                                         nn::Tanh(), nn::Linear(hidden, 2), nn::Tanh()));
+  }
+  if (config_.modulator)
+    modulator_ = register_module("modulator", nn::Sequential(nn::Linear(3, config_.modulatorHidden), nn::ELU(),
+                                                             nn::Linear(config_.modulatorHidden, config_.neuronCount)));
+  torch::NoGradGuard noGrad;
+  for (auto* mlp : {&shifter_, &modulator_})
+    if (*mlp) {
+      auto last = (*mlp)->ptr(mlp == &shifter_ ? 4 : 2)->as<nn::Linear>();
+      last->weight.zero_();
+      last->bias.zero_();
+    }
 }
 
-torch::Tensor NeuralModelImpl::forward(const torch::Tensor& images) {
+torch::Tensor NeuralModelImpl::forward(const torch::Tensor& images, const TrialState* state) {
   const torch::Tensor maps = stackedCore_ ? stackedCore_->forward(images) : rotationEquivariantCore_->forward(images);
-  const torch::Tensor drive = gaussianReadout_ ? gaussianReadout_->forward(maps) : factorizedReadout_->forward(maps);
-  return torch::elu(drive) + 1.0;
+  const auto batch = images.size(0);
+  // Without a trial's state, the mean eye and behaviour: zeros after z-scoring.
+  const auto inputOf = [&](const torch::Tensor& given, std::int64_t width) {
+    return state && given.defined() ? given : torch::zeros({batch, width}, images.options());
+  };
+  torch::Tensor shift;
+  if (shifter_) shift = shifter_->forward(inputOf(state ? state->pupilCenter : torch::Tensor(), 2));
+  const torch::Tensor drive =
+      gaussianReadout_ ? gaussianReadout_->forward(maps, shift) : factorizedReadout_->forward(maps);
+  torch::Tensor rates = torch::elu(drive) + 1.0;
+  if (modulator_)
+    rates = rates * (torch::elu(modulator_->forward(inputOf(state ? state->behavior : torch::Tensor(), 3))) + 1.0);
+  return rates;
 }
 
 torch::Tensor NeuralModelImpl::regularization() const {
@@ -309,7 +352,7 @@ torch::Tensor NeuralModelImpl::firstLayerFilters() const {
 }
 
 void NeuralModelImpl::shareCore(const NeuralModelImpl& source) {
-  // Everything but the population's size and the readout's settings shapes the core.
+  // Everything but the population's size, the readout and the trial-state networks shapes the core.
   NeuralModelConfig mine = config_;
   NeuralModelConfig theirs = source.config_;
   for (auto* config : {&mine, &theirs}) {
@@ -318,14 +361,22 @@ void NeuralModelImpl::shareCore(const NeuralModelImpl& source) {
     config->readoutPenalty = 0.0;
     config->initPositionRange = config->initPositionSpread = 0.0;
     config->positiveMask = true;
+    config->shifter = config->modulator = false;
+    config->shifterHidden = config->modulatorHidden = 1;
   }
   if (toJson(mine) != toJson(theirs)) throw Error("cannot share a core between models whose cores differ");
   if (source.stackedCore_) stackedCore_ = replace_module("core", source.stackedCore_);
   else rotationEquivariantCore_ = replace_module("core", source.rotationEquivariantCore_);
 }
 
-std::vector<torch::Tensor> NeuralModelImpl::readoutParameters() const {
-  return gaussianReadout_ ? gaussianReadout_->parameters() : factorizedReadout_->parameters();
+std::vector<torch::Tensor> NeuralModelImpl::recordingParameters() const {
+  std::vector<torch::Tensor> own = gaussianReadout_ ? gaussianReadout_->parameters() : factorizedReadout_->parameters();
+  for (const auto* mlp : {&shifter_, &modulator_})
+    if (*mlp) {
+      const auto more = (*mlp)->parameters();
+      own.insert(own.end(), more.begin(), more.end());
+    }
+  return own;
 }
 
 void NeuralModelImpl::initializeReadoutBias(const torch::Tensor& meanRates) {

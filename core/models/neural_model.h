@@ -9,6 +9,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
 #include <nlohmann/json_fwd.hpp>
@@ -54,6 +55,23 @@ struct NeuralModelConfig {
   double initPositionSpread = 0.1;
   // Factorized readout: the mask used is |m| (non-negative) when set, m otherwise.
   bool positiveMask = true;
+
+  // What the eye and the animal did on each trial (neuralpredictors' shifter and modulator; Sinz et
+  // al. 2018). Shifter: an MLP from the pupil centre (x, y) to a shift of every neuron's readout
+  // position (Gaussian readout only), so a receptive field follows the eye. Modulator: an MLP from the
+  // behaviour (pupil dilation, its derivative, running speed) to a positive gain per neuron. Both
+  // see their inputs z-scored with the train tier's statistics; without them (images of another
+  // set) they see zeros, the train tier's mean eye and behaviour.
+  bool shifter = false;
+  bool modulator = false;
+  int shifterHidden = 5;     // units of each of the shifter's two hidden layers
+  int modulatorHidden = 10;  // units of the modulator's hidden layer
+};
+
+// The per-trial inputs of the shifter and modulator, z-scored: batch x 2 and batch x 3.
+struct TrialState {
+  torch::Tensor pupilCenter;
+  torch::Tensor behavior;
 };
 
 // The defaults for a core kind: the struct's for the stacked core; for the rotation-equivariant core
@@ -116,7 +134,8 @@ class GaussianReadoutImpl : public torch::nn::Module {
  public:
   GaussianReadoutImpl(std::int64_t coreChannels, std::int64_t neuronCount, double initPositionRange,
                       double initPositionSpread, double penalty);
-  torch::Tensor forward(const torch::Tensor& coreOutput);
+  // `shift` (batch x 2, grid units) moves every neuron's position on that trial; undefined: none.
+  torch::Tensor forward(const torch::Tensor& coreOutput, const torch::Tensor& shift = {});
   torch::Tensor regularization() const;  // penalty * sum |w|
 
   torch::Tensor positions;  // neurons x 2 (x, y)
@@ -151,7 +170,9 @@ class NeuralModelImpl : public torch::nn::Module {
  public:
   explicit NeuralModelImpl(const NeuralModelConfig& config);
   // Normalised images (batch x channels x height x width) -> rates (batch x neurons), all > 0.
-  torch::Tensor forward(const torch::Tensor& images);
+  // `state` feeds the shifter and modulator when the config has them; null: the mean eye and
+  // behaviour (zeros).
+  torch::Tensor forward(const torch::Tensor& images, const TrialState* state = nullptr);
   // Every penalty of the core and the readout, weighted, as one scalar to add to the loss.
   torch::Tensor regularization() const;
   // Sets each readout bias so that a zero drive predicts `meanRates` (neurons): the inverse of
@@ -161,8 +182,8 @@ class NeuralModelImpl : public torch::nn::Module {
   // statistics): one core shared by the readouts of several recordings (neuralpredictors'
   // multi-session models). bp::Error when the two configs would build different cores.
   void shareCore(const NeuralModelImpl& source);
-  // The readout's parameters alone (those of a recording, where the core is shared).
-  std::vector<torch::Tensor> readoutParameters() const;
+  // The parameters of this recording alone (its readout, shifter and modulator): all but the core's.
+  std::vector<torch::Tensor> recordingParameters() const;
 
   const NeuralModelConfig& config() const { return config_; }
   // Exactly one of them is set, as config().core says.
@@ -181,6 +202,8 @@ class NeuralModelImpl : public torch::nn::Module {
   RotationEquivariantCore rotationEquivariantCore_{nullptr};
   GaussianReadout gaussianReadout_{nullptr};
   FactorizedReadout factorizedReadout_{nullptr};
+  torch::nn::Sequential shifter_{nullptr};
+  torch::nn::Sequential modulator_{nullptr};
 };
 TORCH_MODULE(NeuralModel);
 

@@ -19,6 +19,7 @@
 #include "runtime/atomic_file.h"
 #include "runtime/config_reader.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 #include "runtime/random.h"
 #include "runtime/runtime.h"
 #include "runtime/torch_archive.h"
@@ -53,6 +54,12 @@ void checkNormalization(const NeuralNormalization& normalization, const NeuralMo
                 " response scales for a model of " + std::to_string(neurons) + " neurons");
   if (!positiveAndFinite(normalization.responseScale))
     throw Error("the normalisation's 'response_scale' must be positive and finite");
+  if (config.shifter && (normalization.pupilMean.size() != 2 || normalization.pupilStd.size() != 2 ||
+                         !positiveAndFinite(normalization.pupilStd)))
+    throw Error("a model with a shifter needs the normalisation's 'pupil_mean' and a positive 'pupil_std' (2 each)");
+  if (config.modulator && (normalization.behaviorMean.size() != 3 || normalization.behaviorStd.size() != 3 ||
+                           !positiveAndFinite(normalization.behaviorStd)))
+    throw Error("a model with a modulator needs the normalisation's 'behavior_mean' and a positive 'behavior_std' (3 each)");
 }
 
 // Rows `trials` of a row-major matrix with `rowSize` floats per row, as a tensor rows x shape...
@@ -74,8 +81,45 @@ void normalizeImages(torch::Tensor& images, const NeuralNormalization& normaliza
   images.sub_(mean).div_(deviation);
 }
 
-// Model rates for normalised images, batch by batch, in evaluation mode and without gradients.
-torch::Tensor predictNormalized(NeuralModel& model, const torch::Tensor& images, const Job& job) {
+// The rows `rows` of a trial state (its tensors sliced alike; undefined ones stay undefined).
+TrialState stateRows(const TrialState& state, const torch::Tensor& rows) {
+  return {state.pupilCenter.defined() ? state.pupilCenter.index_select(0, rows) : torch::Tensor(),
+          state.behavior.defined() ? state.behavior.index_select(0, rows) : torch::Tensor()};
+}
+
+// z-scored rows `trials` of a per-trial matrix with `width` columns, or undefined without data.
+torch::Tensor zScoredRows(const std::vector<float>& values, std::int64_t width, const std::vector<std::int64_t>& trials,
+                          const std::vector<float>& mean, const std::vector<float>& deviation) {
+  if (values.empty() || mean.empty()) return {};
+  torch::Tensor rows = gatherRows(values, width, trials, {width});
+  return (rows - torch::tensor(mean).unsqueeze(0)) / torch::tensor(deviation).unsqueeze(0);
+}
+
+// What the model's shifter and modulator see of `trials`: undefined for what it does not use.
+// bp::Error when the model uses what the dataset lacks and `required`.
+TrialState trialStateOf(const NeuralDataset& dataset, const std::vector<std::int64_t>& trials,
+                        const NeuralNormalization& normalization, const NeuralModelConfig& config, bool required) {
+  if (required && config.shifter && !dataset.hasPupilCenter())
+    throw Error("dataset '" + dataset.name + "' has no pupil_center for the shifter");
+  if (required && config.modulator && !dataset.hasBehavior())
+    throw Error("dataset '" + dataset.name + "' has no behavior for the modulator");
+  TrialState state;
+  if (config.shifter)
+    state.pupilCenter = zScoredRows(dataset.pupilCenter, 2, trials, normalization.pupilMean, normalization.pupilStd);
+  if (config.modulator)
+    state.behavior = zScoredRows(dataset.behavior, 3, trials, normalization.behaviorMean, normalization.behaviorStd);
+  return state;
+}
+
+TrialState onDevice(const TrialState& state, const torch::Device& device) {
+  return {state.pupilCenter.defined() ? state.pupilCenter.to(device) : torch::Tensor(),
+          state.behavior.defined() ? state.behavior.to(device) : torch::Tensor()};
+}
+
+// Model rates for normalised images, batch by batch, in evaluation mode and without gradients;
+// `state` (null: the mean eye and behaviour) has a row per image.
+torch::Tensor predictNormalized(NeuralModel& model, const torch::Tensor& images, const TrialState* state,
+                                const Job& job) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = model->is_training();
   model->eval();
@@ -83,7 +127,11 @@ torch::Tensor predictNormalized(NeuralModel& model, const torch::Tensor& images,
   const auto count = images.size(0);
   for (std::int64_t begin = 0; begin < count; begin += kPredictionBatch) {
     job.throwIfCancelled();
-    batches.push_back(model->forward(images.slice(0, begin, std::min(count, begin + kPredictionBatch))));
+    const std::int64_t end = std::min(count, begin + kPredictionBatch);
+    const TrialState rows =
+        state ? stateRows(*state, torch::arange(begin, end, torch::TensorOptions(torch::kLong).device(images.device())))
+              : TrialState();
+    batches.push_back(model->forward(images.slice(0, begin, end), state ? &rows : nullptr));
   }
   model->train(wasTraining);
   return batches.empty() ? torch::empty({0, model->config().neuronCount}) : torch::cat(batches, 0);
@@ -226,10 +274,19 @@ NeuralTrainerConfig neuralTrainerConfigFromJson(const nlohmann::json& json) {
 }
 
 nlohmann::json toJson(const NeuralNormalization& normalization) {
-  return {{"image_mean", normalization.imageMean},
-          {"image_std", normalization.imageStd},
-          {"response_scale", normalization.responseScale},
-          {"pixel_range", normalization.pixelRange}};
+  nlohmann::json json = {{"image_mean", normalization.imageMean},
+                         {"image_std", normalization.imageStd},
+                         {"response_scale", normalization.responseScale},
+                         {"pixel_range", normalization.pixelRange}};
+  if (!normalization.pupilMean.empty()) {
+    json["pupil_mean"] = normalization.pupilMean;
+    json["pupil_std"] = normalization.pupilStd;
+  }
+  if (!normalization.behaviorMean.empty()) {
+    json["behavior_mean"] = normalization.behaviorMean;
+    json["behavior_std"] = normalization.behaviorStd;
+  }
+  return json;
 }
 
 NeuralNormalization neuralNormalizationFromJson(const nlohmann::json& json) {
@@ -242,6 +299,14 @@ NeuralNormalization neuralNormalizationFromJson(const nlohmann::json& json) {
   if (range.size() != 2 || !(range[1] > range[0]))
     throw Error("neural model normalisation: 'pixel_range' must be [low, high] with low < high");
   normalization.pixelRange = {range[0], range[1]};
+  if (json.contains("pupil_mean")) {
+    normalization.pupilMean = floatVector(json, "pupil_mean");
+    normalization.pupilStd = floatVector(json, "pupil_std");
+  }
+  if (json.contains("behavior_mean")) {
+    normalization.behaviorMean = floatVector(json, "behavior_mean");
+    normalization.behaviorStd = floatVector(json, "behavior_std");
+  }
   return normalization;
 }
 
@@ -308,6 +373,28 @@ NeuralNormalization computeNeuralNormalization(const NeuralDataset& dataset) {
   for (std::size_t n = 0; n < neurons; ++n)
     normalization.responseScale[n] =
         static_cast<float>(deviations[n] > floor ? deviations[n] : (floor > 0.0 ? floor : 1.0));
+  // The eye's and the animal's state on the train tier, for a shifter or modulator.
+  const auto describeColumns = [&](const std::vector<float>& values, std::int64_t width, std::vector<float>& mean,
+                                   std::vector<float>& deviation) {
+    if (values.empty()) return;
+    mean.assign(static_cast<std::size_t>(width), 0.0f);
+    deviation.assign(static_cast<std::size_t>(width), 1.0f);
+    for (std::int64_t column = 0; column < width; ++column) {
+      double sum = 0.0;
+      double squares = 0.0;
+      for (const std::int64_t t : train) {
+        const double value = values[static_cast<std::size_t>(t * width + column)];
+        sum += value;
+        squares += value * value;
+      }
+      const double count = static_cast<double>(train.size());
+      const double spread = std::sqrt(std::max(0.0, squares / count - (sum / count) * (sum / count)));
+      mean[static_cast<std::size_t>(column)] = static_cast<float>(sum / count);
+      if (spread > 0.0) deviation[static_cast<std::size_t>(column)] = static_cast<float>(spread);
+    }
+  };
+  describeColumns(dataset.pupilCenter, 2, normalization.pupilMean, normalization.pupilStd);
+  describeColumns(dataset.behavior, 3, normalization.behaviorMean, normalization.behaviorStd);
   return normalization;
 }
 
@@ -326,6 +413,8 @@ struct FitRecording {
   torch::Tensor trainTargets;
   torch::Tensor validationImages;
   torch::Tensor validationResponses;  // original units, on the CPU
+  TrialState trainState;               // z-scored eye and behaviour, for a shifter or modulator
+  TrialState validationState;
 };
 
 void checkFitInputs(const NeuralDataset& dataset) {
@@ -454,13 +543,17 @@ NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& datasets
         gatherRows(dataset->responses, dataset->neuronCount, recording.train, {dataset->neuronCount}) / responseScale;
     recording.validationResponses =
         gatherRows(dataset->responses, dataset->neuronCount, recording.validation, {dataset->neuronCount});
+    recording.trainState = onDevice(
+        trialStateOf(*dataset, recording.train, fitted.normalization, fitted.model->config(), true), device);
+    recording.validationState = onDevice(
+        trialStateOf(*dataset, recording.validation, fitted.normalization, fitted.model->config(), true), device);
     fitted.model->initializeReadoutBias(trainResponses.mean(0));
     fitted.model->to(device);
     recording.trainImages = recording.trainImages.to(device);
     recording.validationImages = recording.validationImages.to(device);
     recording.trainTargets = trainResponses.to(device);
     // The first model brings the core; the others add their readouts.
-    const auto own = models.empty() ? fitted.model->parameters() : fitted.model->readoutParameters();
+    const auto own = models.empty() ? fitted.model->parameters() : fitted.model->recordingParameters();
     parameters.insert(parameters.end(), own.begin(), own.end());
     corpus.push_back({{"recording", dataset->name},
                       {"neurons", dataset->neuronCount},
@@ -548,7 +641,8 @@ NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& datasets
       // step does not see where they are (a zero gradient would still move them by their momentum),
       // as PyTorch's zero_grad does since 2.0, and a resumed fit steps as the uninterrupted one.
       for (auto& parameter : parameters) parameter.mutable_grad() = torch::Tensor();
-      torch::Tensor loss = poissonLoss(model->forward(recording.trainImages.index_select(0, indices)),
+      const TrialState batchState = stateRows(recording.trainState, indices);
+      torch::Tensor loss = poissonLoss(model->forward(recording.trainImages.index_select(0, indices), &batchState),
                                        recording.trainTargets.index_select(0, indices)) *
                            (static_cast<double>(share.end - share.begin) / static_cast<double>(batchCount));
       if (group == nullptr || group->leads()) loss = loss + model->regularization();
@@ -571,7 +665,8 @@ NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& datasets
     // Early stopping follows the recordings' mean validation correlation.
     NeuralEpochReport report;
     for (std::size_t r = 0; r < recordings.size(); ++r) {
-      const torch::Tensor predictions = predictNormalized(models[r], recordings[r].validationImages, job).cpu();
+      const torch::Tensor predictions =
+          predictNormalized(models[r], recordings[r].validationImages, &recordings[r].validationState, job).cpu();
       report.recordingCorrelations.push_back(meanCorrelation(predictions, recordings[r].validationResponses));
     }
     report.epoch = epoch;
@@ -644,8 +739,10 @@ NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& datasets
   return result;
 }
 
-std::vector<float> predictResponses(const FittedNeuralModel& fitted, const float* images, std::int64_t count,
-                                    const Job& job) {
+namespace {
+
+std::vector<float> predictRates(const FittedNeuralModel& fitted, const float* images, std::int64_t count,
+                                const TrialState* state, const Job& job) {
   NeuralModel model = fitted.model;
   const NeuralModelConfig& config = model->config();
   std::vector<float> pixels(images, images + count * config.inputChannels * config.inputHeight * config.inputWidth);
@@ -653,9 +750,16 @@ std::vector<float> predictResponses(const FittedNeuralModel& fitted, const float
       torch::from_blob(pixels.data(), {count, config.inputChannels, config.inputHeight, config.inputWidth});
   normalizeImages(input, fitted.normalization);
   const torch::Tensor rates =
-      (predictNormalized(model, input, job) * torch::tensor(fitted.normalization.responseScale).unsqueeze(0))
+      (predictNormalized(model, input, state, job) * torch::tensor(fitted.normalization.responseScale).unsqueeze(0))
           .contiguous();
   return std::vector<float>(rates.data_ptr<float>(), rates.data_ptr<float>() + rates.numel());
+}
+
+}  // namespace
+
+std::vector<float> predictResponses(const FittedNeuralModel& fitted, const float* images, std::int64_t count,
+                                    const Job& job) {
+  return predictRates(fitted, images, count, nullptr, job);
 }
 
 std::vector<float> predictResponses(const FittedNeuralModel& fitted, const NeuralDataset& dataset, const Job& job) {
@@ -667,7 +771,15 @@ std::vector<float> predictResponses(const FittedNeuralModel& fitted, const Neura
                 std::to_string(dataset.neuronCount) + " neurons; the model expects " +
                 std::to_string(config.inputChannels) + "x" + std::to_string(config.inputHeight) + "x" +
                 std::to_string(config.inputWidth) + " and " + std::to_string(config.neuronCount));
-  return predictResponses(fitted, dataset.images.data(), dataset.trialCount(), job);
+  if (!config.shifter && !config.modulator)
+    return predictRates(fitted, dataset.images.data(), dataset.trialCount(), nullptr, job);
+  if ((config.shifter && !dataset.hasPupilCenter()) || (config.modulator && !dataset.hasBehavior()))
+    logWarning("dataset '" + dataset.name + "' lacks the eye or behaviour the model's shifter or modulator reads: "
+               "predicted for the mean eye and behaviour");
+  std::vector<std::int64_t> trials(static_cast<std::size_t>(dataset.trialCount()));
+  std::iota(trials.begin(), trials.end(), std::int64_t{0});
+  const TrialState state = trialStateOf(dataset, trials, fitted.normalization, config, false);
+  return predictRates(fitted, dataset.images.data(), dataset.trialCount(), &state, job);
 }
 
 namespace {

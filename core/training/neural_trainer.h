@@ -50,6 +50,12 @@ struct NeuralNormalization {
   // The pixel range of the fitted images: [0, 1], or [0, 255] (the recorded-data convention) when
   // any train pixel exceeds 1. Other image sets are mapped onto it before prediction.
   std::array<float, 2> pixelRange = {0.0f, 255.0f};
+  // The train tier's mean and standard deviation of the pupil centre (2) and the behaviour (3), which
+  // z-score the shifter's and modulator's inputs; empty when the dataset has none.
+  std::vector<float> pupilMean;
+  std::vector<float> pupilStd;
+  std::vector<float> behaviorMean;
+  std::vector<float> behaviorStd;
 };
 
 nlohmann::json toJson(const NeuralNormalization& normalization);
@@ -139,6 +145,8 @@ NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& recordin
 // count x channels x height x width in the units the model was fitted on.
 std::vector<float> predictResponses(const FittedNeuralModel& fitted, const float* images, std::int64_t count,
                                     const Job& job = {});
+// With a shifter or modulator, each trial's own eye and behaviour when the dataset has them (the mean
+// ones otherwise, with a warning).
 std::vector<float> predictResponses(const FittedNeuralModel& fitted, const NeuralDataset& dataset, const Job& job = {});
 
 // One file holding the weights, the model config and the normalisation (a LibTorch archive,

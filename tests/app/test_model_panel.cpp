@@ -1,6 +1,7 @@
 // The model panel as a user drives it: fit a stacked and a rotation-equivariant model of a small
 // synthetic population with live curves, compare them, compute most exciting inputs, read the
 // functional types, build the denoised target into the similarity panel, save and reopen a model.
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -182,6 +183,9 @@ private Q_SLOTS:
     ModelPanel& panel = *window.modelPanel();
     ModelFitForm& form = *panel.fitForm();
     form.applyFitConfig(tinyFit("stacked"));
+    // No eye or behaviour recorded: nothing for a shifter or modulator to read.
+    QVERIFY(!form.shifterBox()->isEnabled() && !form.modulatorBox()->isEnabled());
+    QCOMPARE(form.fitConfigFromForm()["model"]["modulator"], nlohmann::json(false));
     form.addRecording(QString::fromStdString(otherFile.string()));
     form.addRecording(QString::fromStdString(otherFile.string()));  // once is enough
     QCOMPARE(form.moreRecordings().size(), 1);
@@ -211,6 +215,17 @@ private Q_SLOTS:
     QCOMPARE(reopened.moreRecordings.size(), std::size_t(1));
     QCOMPARE(reopened.recordings.size(), std::size_t(2));
     QVERIFY(reopened.evaluation.has_value());
+
+    // A recording with behaviour lets the modulator be chosen, and the fit config says so.
+    window.loadNeuralData(QStringLiteral("With behaviour"), [](const bp::Job& job) {
+      bp::NeuralDataset dataset = smallPopulation(job);
+      dataset.behavior.assign(static_cast<std::size_t>(dataset.trialCount() * 3), 1.0f);
+      return dataset;
+    });
+    QVERIFY(loaded.wait(kJobWaitMs));
+    QVERIFY(form.modulatorBox()->isEnabled() && !form.shifterBox()->isEnabled());
+    form.modulatorBox()->setChecked(true);
+    QCOMPARE(form.fitConfigFromForm()["model"]["modulator"], nlohmann::json(true));
   }
 };
 

@@ -2,7 +2,7 @@
 // 4 layers of 9/7/7/7 pixel filters with 32 channels, and the Gaussian readout) on the CPU, and one
 // JSON line on stdout. neural_fit.py builds the same model in Python PyTorch; neural_fit.sh runs both.
 //
-// One step is what fitNeuralModel does per batch: zero_grad, forward, bp::poissonLoss +
+// One step is what fitNeuralModel does per batch: gradients cleared to none, forward, bp::poissonLoss +
 // model->regularization(), loss.item() (the trainer reads it to check it is finite), backward, Adam
 // step (the trainer's learning rate). Inputs are random normalised images (standard normal) and
 // non-negative random targets (Poisson counts, mean 1), a few distinct batches used in turn. After
@@ -93,7 +93,7 @@ int run(const Options& options) {
     const torch::Tensor& input = images[next];
     const torch::Tensor& target = targets[next];
     next = (next + 1) % images.size();
-    optimizer.zero_grad();
+    for (auto& parameter : model->parameters()) parameter.mutable_grad() = torch::Tensor();  // as the trainer clears
     const torch::Tensor loss = bp::poissonLoss(model->forward(input), target) + model->regularization();
     lastLoss = loss.item<double>();
     if (!std::isfinite(lastLoss)) throw bp::Error("the loss became " + std::to_string(lastLoss));

@@ -6,7 +6,7 @@ core with grid_sample at mu + sigma * noise while training; ELU + 1 output) writ
 PyTorch, op for op as core/models/neural_model.cpp writes it, with the same regularization
 (0.01 x normalised Laplacian energy of the first layer's filters + 0.0 x group sparsity of the later
 layers, still computed as the C++ does, + 1.5e-5 x sum |readout features|), the same Poisson loss
-and Adam (lr 5e-3), and the trainer's step: zero_grad, forward, loss, loss.item(), backward, step.
+and Adam (lr 5e-3), and the trainer's step: gradients cleared to none, forward, loss, loss.item(), backward, step.
 
 Same data and timing protocol as bench_neural_fit: standard-normal 36x64 images and Poisson(1)
 targets, `pool` distinct batches used in turn; `warmup` steps, then `runs` repeats of `steps` steps;
@@ -154,7 +154,7 @@ def main():
     def step():
         i = state["next"]
         state["next"] = (i + 1) % pool
-        optimizer.zero_grad()
+        optimizer.zero_grad(set_to_none=True)
         loss = poisson_loss(model(images[i]), targets[i]) + model.regularization()
         state["loss"] = loss.item()
         if not math.isfinite(state["loss"]):

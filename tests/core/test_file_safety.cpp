@@ -41,7 +41,7 @@ FittedNeuralModel smallModel() {
   config.channels = {4, 4};
   FittedNeuralModel fitted;
   fitted.model = NeuralModel(config);
-  fitted.normalization = {{0.5f}, {0.25f}, {1.0f, 2.0f, 3.0f, 0.5f, 1.5f}, {0.0f, 255.0f}};
+  fitted.normalization = {{0.5f}, {0.25f}, {1.0f, 2.0f, 3.0f, 0.5f, 1.5f}, {0.0f, 255.0f}, {}, {}, {}, {}};
   return fitted;
 }
 

@@ -116,8 +116,8 @@ class TestNeuralCorpus : public QObject {
     const auto core = joint.fitted[0].model->stackedCore()->parameters();
     const auto other = joint.fitted[2].model->stackedCore()->parameters();
     for (std::size_t i = 0; i < core.size(); ++i) QCOMPARE(core[i].data_ptr(), other[i].data_ptr());
-    QVERIFY(joint.fitted[0].model->readoutParameters().front().data_ptr() !=
-            joint.fitted[1].model->readoutParameters().front().data_ptr());
+    QVERIFY(joint.fitted[0].model->recordingParameters().front().data_ptr() !=
+            joint.fitted[1].model->recordingParameters().front().data_ptr());
     // Every epoch reports each recording's validation correlation and their mean.
     const auto& report = joint.history.back();
     QCOMPARE(report.recordingCorrelations.size(), populations_.size());

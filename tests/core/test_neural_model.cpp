@@ -114,7 +114,7 @@ class TestNeuralModel : public QObject {
   void checkpointRoundTripGivesIdenticalPredictions() {
     FittedNeuralModel fitted;
     fitted.model = NeuralModel(smallConfig(ReadoutKind::Gaussian));
-    fitted.normalization = {{0.5f}, {0.25f}, {1.0f, 2.0f, 3.0f, 0.5f, 1.5f}, {0.0f, 255.0f}};
+    fitted.normalization = {{0.5f}, {0.25f}, {1.0f, 2.0f, 3.0f, 0.5f, 1.5f}, {0.0f, 255.0f}, {}, {}, {}, {}};
     // Batch-norm statistics are part of the state: move them away from their initial values.
     fitted.model->train();
     fitted.model->forward(torch::randn({4, 1, 16, 24}) * 3.0 + 1.0);
