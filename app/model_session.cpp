@@ -217,8 +217,32 @@ NeuralTargetView buildNeuralTarget(const ModelRecord& record, const NeuralDatase
   config.weighted = weighted;
   config.tier = tier;
   config.check = true;
-  const NeuralTargetPlan plan = planNeuralTarget(*record.model, dataset, nullptr, config, job.subJob(0.0, 0.6));
   NeuralTargetView view;
+  if (!record.moreRecordings.empty()) {
+    // A model of several recordings: each recording's weighted matrix over the loaded dataset's
+    // images, then their mean, as Li et al. built theirs from several scans.
+    std::vector<NeuralDataset> datasets = {dataset};
+    std::vector<FittedNeuralModel> models = {*record.model};
+    for (std::size_t r = 0; r < record.moreRecordings.size(); ++r) {
+      const std::string file = r + 1 < record.recordings.size() ? record.recordings[r + 1].value("file", std::string()) : "";
+      if (file.empty())
+        throw Error("model '" + record.name + "' models several recordings, but does not say where recording " +
+                    std::to_string(r + 2) + " is; build its target with brainprior-cli target and every recording");
+      datasets.push_back(loadNeuralDataset(file, job.subJob(0.0, 0.2)));
+      models.push_back(*record.moreRecordings[r]);
+    }
+    bringToOneImageSize(datasets);
+    std::vector<const NeuralDataset*> recordings;
+    for (const auto& recording : datasets) recordings.push_back(&recording);
+    NeuralCorpusTarget target = buildNeuralCorpusTarget(models, recordings, nullptr, config, job.subJob(0.2, 1.0));
+    view.matrix = std::make_shared<SimilarityMatrix>(std::move(target.matrix));
+    view.matrix->provenance["neural_target"]["model"] = record.name;
+    view.matrix->provenance["neural_target"]["model_file"] = record.file;
+    for (const auto& plan : target.plans) view.weightedNeurons += plan.provenance["weighted_neurons"].get<std::int64_t>();
+    view.denoisingCheck = toJson(*target.plans.front().check);
+    return view;
+  }
+  const NeuralTargetPlan plan = planNeuralTarget(*record.model, dataset, nullptr, config, job.subJob(0.0, 0.6));
   view.matrix = std::make_shared<SimilarityMatrix>(computeSimilarity(plan.features, plan.similarity, job.subJob(0.6, 1.0)));
   view.matrix->provenance["neural_target"] = plan.provenance;
   view.matrix->provenance["neural_target"]["model"] = record.name;

@@ -107,7 +107,9 @@ float pixelRangeHigh(const ModelRecord& record);
 
 // The denoised neural similarity target over the dataset's images of `tier` (nullopt: all), with
 // neurons weighted by reliability x prediction quality unless `weighted` is false, and the paper's
-// denoising check on the test repeats.
+// denoising check on the test repeats. For a model of several recordings, the mean of every
+// recording's matrix over those images (the other recordings read from their files), and the
+// loaded dataset's check.
 struct NeuralTargetView {
   std::shared_ptr<bp::SimilarityMatrix> matrix;
   std::int64_t weightedNeurons = 0;

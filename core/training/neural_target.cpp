@@ -235,9 +235,26 @@ NeuralCorpusTarget buildNeuralCorpusTarget(const std::vector<FittedNeuralModel>&
   NeuralCorpusTarget target;
   std::vector<double> sum;
   const auto count = static_cast<double>(fitted.size());
+  const NeuralDataset& first = *datasets.front();
   for (std::size_t r = 0; r < fitted.size(); ++r) {
     const Job part = job.subJob(static_cast<double>(r) / count, static_cast<double>(r + 1) / count);
-    NeuralTargetPlan plan = planNeuralTarget(fitted[r], *datasets[r], images, config, part.subJob(0.0, 0.6));
+    // Each recording's weights and check come from its own data.
+    NeuralTargetPlan plan = planNeuralTarget(fitted[r], *datasets[r], images, config, part.subJob(0.0, 0.5));
+    if (!images && r > 0) {
+      // Without an image set the rows are the first recording's images, which every model predicts.
+      if (fitted[r].normalization.pixelRange != fitted.front().normalization.pixelRange)
+        throw Error("recording '" + datasets[r]->name + "' was fitted on another pixel range than '" + first.name +
+                    "', whose images are the target's rows; give one image set for all (--images)");
+      NeuralDataset rows;  // the first recording's trials, for this recording's neurons
+      rows.name = first.name;
+      rows.neuronCount = fitted[r].model->config().neuronCount;
+      rows.tiers = first.tiers;
+      rows.imageIds = first.imageIds;
+      rows.imageClasses = first.imageClasses;
+      plan.features = predictedFeatures(
+          rows, predictResponses(fitted[r], first.images.data(), first.trialCount(), part.subJob(0.5, 0.6)), config.tier);
+      plan.provenance["rows"] = plan.features.source;
+    }
     if (plan.features.rows > kInMemorySimilarityLimit)
       throw Error("a target of several recordings is built in memory: " + std::to_string(plan.features.rows) +
                   " images is more than " + std::to_string(kInMemorySimilarityLimit));
@@ -246,9 +263,6 @@ NeuralCorpusTarget buildNeuralCorpusTarget(const std::vector<FittedNeuralModel>&
       target.matrix = matrix;
       sum.assign(matrix.values.begin(), matrix.values.end());
     } else {
-      if (matrix.imageIds != target.matrix.imageIds)
-        throw Error("recordings '" + datasets.front()->name + "' and '" + datasets[r]->name +
-                    "' give the target different images; give one image set for all (--images)");
       for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += matrix.values[i];
     }
     target.plans.push_back(std::move(plan));

@@ -102,9 +102,11 @@ NeuralTargetPlan planNeuralTarget(const FittedNeuralModel& fitted, const NeuralD
 
 // The target of a model of several recordings, as Li et al. built theirs from several scans: one
 // matrix per recording over the same images, each with that recording's w·v weights, then their
-// element-wise mean. `fitted[r]` models `datasets[r]`. The rows are `images` when given; otherwise
-// every recording's own images of config.tier, which must be the same images (by id) in the same
-// order. In memory (up to kInMemorySimilarityLimit images). bp::Error otherwise.
+// element-wise mean. `fitted[r]` models `datasets[r]` (brought to one image size), and each
+// recording's weights and denoising check come from its own data. The rows are `images` when
+// given, else the first recording's images of config.tier, which every recording's model predicts
+// (with the mean eye and behaviour). In memory (up to kInMemorySimilarityLimit images); bp::Error
+// otherwise, or for recordings fitted on different pixel ranges without `images`.
 struct NeuralCorpusTarget {
   SimilarityMatrix matrix;              // the mean; its provenance lists every recording's plan
   std::vector<NeuralTargetPlan> plans;  // one per recording: its weighting and denoising check

@@ -200,6 +200,14 @@ private Q_SLOTS:
     QTRY_VERIFY_WITH_TIMEOUT(panel.results()->evaluationSummary()->text().contains(QStringLiteral("One core for 2 recordings")),
                              kJobWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobs().activeJobCount(), 0, kJobWaitMs);
+    // Its target: both recordings' weighted matrices over the loaded dataset's images, averaged.
+    QSignalSpy target(panel.results(), &ModelResultsView::targetBuilt);
+    panel.results()->buildTarget();
+    QVERIFY(target.wait(kJobWaitMs));
+    const auto mean = workspace.similarity(Workspace::A).matrix;
+    QCOMPARE(mean->size, std::int64_t{120 + 30 + 10});
+    QCOMPARE(mean->provenance.at("neural_target").at("mean_of_recordings").size(), std::size_t(2));
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs().activeJobCount(), 0, kJobWaitMs);
 
     // Saved as one file of two recordings; opened again with both.
     const QString file = QString::fromStdString((scratch / "corpus.pt").string());

@@ -191,9 +191,11 @@ class TestNeuralCorpus : public QObject {
     QVERIFY(target.plans[1].check.has_value());
     QCOMPARE(target.matrix.provenance["neural_target"]["mean_of_recordings"].size(), std::size_t(2));
 
-    // Over the recordings' own images, which were dealt to different tiers: no common rows.
+    // Without an image set, over the first recording's test images, which both models predict.
     config.tier = Tier::Test;
-    QVERIFY_THROWS_EXCEPTION(Error, buildNeuralCorpusTarget(fit.fitted, recordings, nullptr, config));
+    const NeuralCorpusTarget own = buildNeuralCorpusTarget(fit.fitted, recordings, nullptr, config);
+    QCOMPARE(own.matrix.size, std::int64_t(kTest));
+    QCOMPARE(own.matrix.imageIds, planNeuralTarget(fit.fitted[0], *recordings[0], nullptr, config).features.imageIds);
   }
 
   void recordingsAreBroughtToOneImageSizeAndTold() {
