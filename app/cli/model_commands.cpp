@@ -174,20 +174,21 @@ void runFit(const GlobalOptions& global, const FitOptions& options) {
                             {"test_mean_average_correlation", evaluations[r].meanAverageCorrelation},
                             {"test_fraction_of_oracle", evaluations[r].fractionOfOracleSlope},
                             {"test_mean_feve", evaluations[r].meanFeve}});
-  printJson({{"model_file", options.output},
-             {"metrics_file", metrics},
-             {"recordings", perRecording},
-             {"epochs", fit.history.size()},
-             {"best_epoch", fit.bestEpoch},
-             {"stop_reason", fit.stopReason},
-             {"seconds", fit.seconds},
-             {"device", fit.device},
-             {"best_validation_correlation", fit.bestValidationCorrelation},
-             {"test_mean_average_correlation", evaluation.meanAverageCorrelation},
-             {"test_mean_single_trial_correlation", evaluation.meanSingleTrialCorrelation},
-             {"test_mean_oracle_correlation", evaluation.meanOracleCorrelation},
-             {"test_fraction_of_oracle", evaluation.fractionOfOracleSlope},
-             {"test_mean_feve", evaluation.meanFeve}});
+  nlohmann::json result = {{"model_file", options.output},
+                           {"metrics_file", metrics},
+                           {"epochs", fit.history.size()},
+                           {"best_epoch", fit.bestEpoch},
+                           {"stop_reason", fit.stopReason},
+                           {"seconds", fit.seconds},
+                           {"device", fit.device},
+                           {"best_validation_correlation", fit.bestValidationCorrelation},
+                           {"test_mean_average_correlation", evaluation.meanAverageCorrelation},
+                           {"test_mean_single_trial_correlation", evaluation.meanSingleTrialCorrelation},
+                           {"test_mean_oracle_correlation", evaluation.meanOracleCorrelation},
+                           {"test_fraction_of_oracle", evaluation.fractionOfOracleSlope},
+                           {"test_mean_feve", evaluation.meanFeve}};
+  if (!perRecording.empty()) result["recordings"] = perRecording;
+  printJson(result);
 }
 
 struct EvaluateOptions {

@@ -31,7 +31,7 @@ for name, half in (('even', np.arange(0, neurons, 2)), ('odd', np.arange(1, neur
         source.visititems(copy)
         target.attrs['brainprior_name'] = f'lurz {name} neurons'
 PY
-summary='import json, sys; d = json.load(sys.stdin); print(json.dumps({k: d[k] for k in ("epochs", "best_epoch", "seconds", "test_mean_average_correlation", "test_fraction_of_oracle", "test_mean_feve", "recordings")}))'
+summary='import json, sys; d = json.load(sys.stdin); print(json.dumps({k: d.get(k) for k in ("epochs", "best_epoch", "seconds", "test_mean_average_correlation", "test_fraction_of_oracle", "test_mean_feve", "recordings")}))'
 # The two halves alone, side by side (one thread each), then the joint model on both threads.
 "$cli" --quiet --threads 1 fit lurz-even.h5 --epochs "$epochs" --seed 1 -o even.pt | python3 -c "$summary" > even.json &
 "$cli" --quiet --threads 1 fit lurz-odd.h5 --epochs "$epochs" --seed 1 -o odd.pt | python3 -c "$summary" > odd.json
