@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 seconds="${1:-60}"
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(npy project idx cifar image_file hdf5)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(npy project idx cifar image_file hdf5 nwb zipped_tree)
 out="$root/build/fuzz"
 mkdir -p "$out"
 
@@ -37,10 +37,14 @@ declare -A sources=(
   [cifar]="${image_sources[*]}"
   [image_file]="${image_sources[*]}"
   [hdf5]="${hdf5_sources[*]}"
+  [nwb]="$root/core/data/nwb.cpp ${hdf5_sources[*]}"
+  [zipped_tree]="$root/core/data/zipped_file_tree.cpp $root/core/data/file_tree.cpp $root/core/data/npy.cpp $root/core/data/datasets.cpp $root/core/runtime/log.cpp $root/core/runtime/clock.cpp ${runtime_sources[*]}"
 )
 libraries=(-lopencv_imgcodecs -lopencv_imgproc -lopencv_core -lz)
 declare -A extra_libraries=(
   [hdf5]="-L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ltorch_cpu -lc10"
+  [nwb]="-L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ltorch_cpu -lc10"
+  [zipped_tree]="-lzip"
 )
 
 # Seeds: one valid file of each kind.
@@ -66,6 +70,20 @@ def png(width, height, pixels):
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) +
             chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 put("image_file", "gray.png", png(4, 3, bytes(range(0, 240, 20))))
+def npy(descr, shape, payload):
+    text = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    text += " " * (63 - (10 + len(text)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode() + payload
+import io, zipfile
+tree = io.BytesIO()
+with zipfile.ZipFile(tree, "w") as z:
+    tiers = "".join(t.ljust(10, "\0") for t in ("train", "validation", "test"))
+    z.writestr("tree/meta/trials/tiers.npy", npy("<U10", "(3,)", tiers.encode("utf-32-le")))
+    z.writestr("tree/meta/trials/frame_image_id.npy", npy("<i8", "(3,)", struct.pack("<3q", 0, 1, 2)))
+    for i in range(3):
+        z.writestr("tree/data/images/%d.npy" % i, npy("<f4", "(1, 2, 2)", struct.pack("<4f", i, 1, 2, 3)))
+        z.writestr("tree/data/responses/%d.npy" % i, npy("<f8", "(2,)", struct.pack("<2d", i, 0.5)))
+put("zipped_tree", "tree.zip", tree.getvalue())
 PY
 
 status=0
@@ -78,7 +96,7 @@ for harness in "${harnesses[@]}"; do
   corpus="$out/$harness/corpus"
   mkdir -p "$corpus"
   # Harnesses whose seeds need BrainPrior's own writers write them themselves.
-  [ "$harness" = hdf5 ] && BRAINPRIOR_FUZZ_WRITE_SEEDS="$out/seeds/$harness" "$binary"
+  if [ "$harness" = hdf5 ] || [ "$harness" = nwb ]; then BRAINPRIOR_FUZZ_WRITE_SEEDS="$out/seeds/$harness" "$binary"; fi
   cp -n "$out/seeds/$harness/"* "$corpus/" 2>/dev/null || true
   log="$out/$harness/fuzz.log"
   result=ok
