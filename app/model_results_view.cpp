@@ -277,6 +277,19 @@ void ModelResultsView::showDataset() {
   }
 }
 
+namespace {
+
+// Why a negative FEVe is flagged rather than read as a finding.
+QString negativeFeveText(const bp::NeuralModelEvaluation& evaluation) {
+  return QObject::tr("FEVe %1 is negative: the predictions' squared error exceeds the variance the images explain, "
+                     "although they correlate %2 with the trial averages. Their scale or offset is off (an "
+                     "undertrained model often predicts the right pattern at the wrong level), so the correlations, "
+                     "not this FEVe, say how well the model predicts.")
+      .arg(QString::number(evaluation.meanFeve, 'f', 2), QString::number(evaluation.meanAverageCorrelation, 'f', 2));
+}
+
+}  // namespace
+
 void ModelResultsView::updateComparison() {
   comparison_->setRowCount(workspace_.modelCount());
   for (int row = 0; row < workspace_.modelCount(); ++row) {
@@ -299,6 +312,14 @@ void ModelResultsView::updateComparison() {
         number(minutes, 1)};
     for (int column = 0; column < cells.size(); ++column)
       comparison_->setItem(row, column, new QTableWidgetItem(cells[column]));
+    // A negative FEVe beside a positive correlation is no finding: the predictions follow the
+    // responses but miss their scale or offset, by more than the explainable variance.
+    if (record.evaluation && record.evaluation->meanFeve < 0.0) {
+      QTableWidgetItem* feve = comparison_->item(row, 9);
+      feve->setText(feve->text() + QStringLiteral(" ⚠"));
+      feve->setForeground(bp::widgets::palette::warning());
+      feve->setToolTip(negativeFeveText(*record.evaluation));
+    }
   }
 }
 
@@ -390,6 +411,9 @@ void ModelResultsView::showEvaluation(const ModelRecord& record) {
                 .arg(record.recordings.size())
                 .arg(parts.join(QStringLiteral("; ")));
   }
+  if (evaluation.meanFeve < 0.0)
+    text += QStringLiteral("<br><span style='color:%1'>⚠ %2</span>")
+                .arg(bp::widgets::palette::warning().name(), negativeFeveText(evaluation).toHtmlEscaped());
   evaluationSummary_->setText(text);
 }
 

@@ -101,6 +101,9 @@ private Q_SLOTS:
     const bp::app::ModelRecord& stacked = *workspace.model(0);
     QVERIFY(stacked.evaluation.has_value());
     QCOMPARE(static_cast<int>(stacked.evaluation->averageCorrelation.size()), 20);
+    // A negative FEVe is flagged where it is shown, not presented as a finding.
+    QCOMPARE(results.comparisonTable()->item(0, 9)->text().contains(QStringLiteral("⚠")),
+             stacked.evaluation->meanFeve < 0.0);
     QCOMPARE(results.filterGrid()->itemCount(), 4);
     QCOMPARE(static_cast<int>(stacked.features.positions.size()), 40);
     for (const float coordinate : stacked.features.positions) QVERIFY(coordinate >= 0.0f && coordinate <= 64.0f);
