@@ -60,8 +60,14 @@ ReportSection modelFitSection(const std::vector<std::filesystem::path>& files, c
   for (std::size_t m = 0; m < files.size(); ++m) {
     job.throwIfCancelled();
     const std::filesystem::path& file = files[m];
-    const std::string name = file.filename().string();
-    const FittedNeuralModel fitted = loadNeuralModel(file);
+    // A model of several recordings is reported by its first recording's model (the one its
+    // metrics' test figures pool with the others); its name says so.
+    const std::vector<FittedNeuralModel> recordings = loadNeuralModels(file);
+    const FittedNeuralModel& fitted = recordings.front();
+    const std::string name =
+        file.filename().string() + (recordings.size() > 1 ? " (" + fitted.recording + ", first of " +
+                                                                 std::to_string(recordings.size()) + " recordings)"
+                                                           : std::string());
     const NeuralModelConfig& config = fitted.model->config();
     std::int64_t parameters = 0;
     for (const auto& parameter : fitted.model->parameters()) parameters += parameter.numel();
@@ -104,11 +110,17 @@ ReportSection modelFitSection(const std::vector<std::filesystem::path>& files, c
       feve = numberAt(evaluation, "mean_feve");
       testedOn = "its fit's data (metrics file)";
     }
+    // A negative FEVe beside a positive correlation: predictions at the wrong level, not a finding.
+    const bool negativeFeve = std::isfinite(feve) && feve < 0.0;
+    if (negativeFeve)
+      context.warnings.push_back("model " + name + ": FEVE " + formatFixed(feve, 3) + " is negative although its test r is " +
+                                 formatFixed(testCorrelation, 3) +
+                                 ": its predictions follow the responses at the wrong level; read the correlations");
     table.rows.push_back(
         {name, coreKindName(config.core), joined(config.kernelSizes, ", ") + " / " + joined(config.channels, ", "),
          readoutKindName(config.readout), std::to_string(config.neuronCount), std::to_string(parameters), epochs,
          formatFixed(bestValidation, 3), formatFixed(testCorrelation, 3), formatFixed(fractionOfOracle, 3),
-         formatFixed(feve, 3), testedOn});
+         formatFixed(feve, 3) + (negativeFeve ? " \u26a0" : ""), testedOn});
     if (!series.x.empty()) curve.series.push_back(std::move(series));
 
     nlohmann::json listing = {{"model", toJson(config)}};

@@ -890,7 +890,8 @@ FittedNeuralModel loadNeuralModel(const std::filesystem::path& path) {
     std::string names;
     for (const auto& fitted : recordings) names += (names.empty() ? "" : ", ") + fitted.recording;
     throw FileError(path.string(), "holds a model of " + std::to_string(recordings.size()) + " recordings (" + names +
-                                       "); give one dataset per recording, in that order");
+                                       "), where one recording's model is needed; evaluate and target read such a model with one dataset per "
+                                       "recording, in that order");
   }
   return std::move(recordings.front());
 }

@@ -279,6 +279,10 @@ private Q_SLOTS:
     QVERIFY2(target.exitCode == 0, target.err.constData());
     QCOMPARE(target.json().value("images").toInt(), 30);
     QCOMPARE(target.json().value("recordings").toArray().size(), 2);
+    // A report names the model by its first recording.
+    const auto report = runCli({"report", path("first.h5"), path("corpus.pt"), "-o", path("report.html")});
+    QVERIFY2(report.exitCode == 0, report.err.constData());
+    QVERIFY(QString::fromStdString(bp::test::readBytes(dir / "report.html")).contains(QStringLiteral("first of 2 recordings")));
     // Without --images, over the first recording's images of the tier, which both models predict.
     const auto ownImages = runCli({"target", path("corpus.pt"), path("first.h5"), path("second.h5"), "--tier", "test",
                                    "-o", path("own.h5")});
