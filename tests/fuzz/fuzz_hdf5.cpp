@@ -3,8 +3,6 @@
 // declared shape is checked against the file before anything is allocated for it.
 // The seeds are a valid file of each kind written by BrainPrior's own writers: run.sh starts the
 // harness once with BRAINPRIOR_FUZZ_WRITE_SEEDS=<folder> (no Python HDF5 module is needed).
-#include <cstdlib>
-
 #include "data/static_hdf5.h"
 #include "fuzz_support.h"
 #include "rsa/matrix_file.h"
@@ -14,7 +12,6 @@
 namespace {
 
 void writeSeeds(const std::filesystem::path& folder) {
-  std::filesystem::create_directories(folder);
   bp::writeStaticHdf5(bp::test::seedRecording(), folder / "recording.h5");
 
   bp::SimilarityMatrix matrix;
@@ -28,13 +25,7 @@ void writeSeeds(const std::filesystem::path& folder) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (const char* folder = std::getenv("BRAINPRIOR_FUZZ_WRITE_SEEDS")) {
-    writeSeeds(folder);
-    std::exit(0);
-  }
-  return 0;
-}
+extern "C" int LLVMFuzzerInitialize(int*, char***) { return bp::fuzz::writeSeedsWhenAsked(writeSeeds); }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto file = bp::fuzz::writeInput("input.h5", data, size);

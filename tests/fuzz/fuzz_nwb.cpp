@@ -3,8 +3,6 @@
 // file's groups, its links and object references must not loop, crash or allocate what the file
 // does not hold. The seeds are NWB fixtures of the tests (tests/support/nwb_fixture.h), written by
 // the harness itself when run.sh starts it with BRAINPRIOR_FUZZ_WRITE_SEEDS=<folder>.
-#include <cstdlib>
-
 #include "data/nwb.h"
 #include "fuzz_support.h"
 #include "nwb_fixture.h"
@@ -13,7 +11,6 @@
 namespace {
 
 void writeSeeds(const std::filesystem::path& folder) {
-  std::filesystem::create_directories(folder);
   bp::test::NwbFixture indexed;
   indexed.rois = 2;
   indexed.roiRows = {1, 0};
@@ -34,13 +31,7 @@ void writeSeeds(const std::filesystem::path& folder) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (const char* folder = std::getenv("BRAINPRIOR_FUZZ_WRITE_SEEDS")) {
-    writeSeeds(folder);
-    std::exit(0);
-  }
-  return 0;
-}
+extern "C" int LLVMFuzzerInitialize(int*, char***) { return bp::fuzz::writeSeedsWhenAsked(writeSeeds); }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto file = bp::fuzz::writeInput("input.nwb", data, size);

@@ -28,4 +28,16 @@ inline std::filesystem::path writeInput(const std::string& name, const std::uint
   return path;
 }
 
+// For LLVMFuzzerInitialize of a harness whose seeds need BrainPrior's own writers: run.sh starts it
+// once with BRAINPRIOR_FUZZ_WRITE_SEEDS=<folder>, and it writes them there and exits.
+template <class WriteSeeds>
+int writeSeedsWhenAsked(WriteSeeds&& writeSeeds) {
+  if (const char* folder = std::getenv("BRAINPRIOR_FUZZ_WRITE_SEEDS")) {
+    std::filesystem::create_directories(folder);
+    writeSeeds(std::filesystem::path(folder));
+    std::exit(0);
+  }
+  return 0;
+}
+
 }  // namespace bp::fuzz
