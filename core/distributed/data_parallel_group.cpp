@@ -116,6 +116,22 @@ struct DataParallelGroup::State {
     throw Error(me() + " " + reason + explanation + " [" + detail + "]");
   }
 
+  // A rank that found the launch broken leaves; rank 0 holds the rendezvous store, so it first gives
+  // every rank that joined a moment to read the keys and name the problem itself (leaving at once,
+  // it would make them report a rendezvous that vanished instead).
+  void leaveAfterTheOthersHaveRead(bool holdsTheStore) {
+    constexpr std::chrono::milliseconds kGrace{10000};
+    try {
+      store->set("checked/" + std::to_string(launch.rank), bytes("1"));
+      if (!holdsTheStore) return;
+      for (int other = 0; other < launch.worldSize; ++other)
+        if (other != launch.rank && store->check({"join/" + std::to_string(other)}))
+          store->wait({"checked/" + std::to_string(other)}, std::min(timeout, kGrace));
+    } catch (const std::exception&) {
+      // A rank that did not say it has read within the grace is not waited for any longer.
+    }
+  }
+
   // Starts a collective on `buffer` and waits for it, tallied.
   template <class Start>
   void run(const std::string& operation, std::vector<torch::Tensor>& buffer, Start start) {
@@ -175,9 +191,12 @@ DataParallelGroup::DataParallelGroup(const LaunchEnvironment& launch, std::chron
     }
     const std::size_t space = joined.find(' ');
     s.hosts[other] = joined.substr(space + 1);
-    if (joined.substr(0, space) != std::to_string(launch.worldSize))
-      throw Error("the ranks disagree on the world size: " + s.describe(other) + " says WORLD_SIZE=" + joined.substr(0, space) + ", " + s.me() + " says " +
-                  std::to_string(launch.worldSize));
+    if (joined.substr(0, space) != std::to_string(launch.worldSize)) {
+      const Error disagreement("the ranks disagree on the world size: " + s.describe(other) + " says WORLD_SIZE=" +
+                               joined.substr(0, space) + ", " + s.me() + " says " + std::to_string(launch.worldSize));
+      s.leaveAfterTheOthersHaveRead(options.isServer);
+      throw disagreement;
+    }
   }
   auto glooOptions = c10d::ProcessGroupGloo::Options::create(timeout);
   try {
