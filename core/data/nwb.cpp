@@ -111,7 +111,8 @@ class NwbReader {
     return found;
   }
 
-  NwbContents contents() const {
+  // What the file offers; the trials table counts as presentations when it has `imageColumn`.
+  NwbContents contents(const std::string& imageColumn) const {
     NwbContents contents;
     for (const auto& root : {"/acquisition", "/processing"})
       for (const auto& [path, type] : typedGroups(root))
@@ -119,16 +120,12 @@ class NwbReader {
     for (const auto& [path, type] : typedGroups("/stimulus/presentation"))
       if (type == "IndexSeries" || imageSeriesTypes().count(type))
         contents.presentations.push_back({path, type, describePresentations(path, type)});
-    return contents;
-  }
-
-  // The trials table counts as presentations when it has the image column.
-  void addTrialsTable(NwbContents& contents, const std::string& imageColumn) const {
     if (h5_.isDataset(std::string(kTrialsTable) + "/start_time") &&
         h5_.isDataset(std::string(kTrialsTable) + "/" + imageColumn))
       contents.presentations.push_back(
           {kTrialsTable, kTrialsTableType,
            std::to_string(rows(std::string(kTrialsTable) + "/start_time")) + " trials · column " + imageColumn});
+    return contents;
   }
 
   std::int64_t rows(const std::string& dataset) const {
@@ -468,8 +465,7 @@ std::vector<Tier> tiersByRule(const std::vector<std::int64_t>& imageIds, const s
 NeuralDataset readUnrehearsedNwb(const std::filesystem::path& file, const NwbReadOptions& options, const Job& job) {
   const NwbReader reader(file);
   const auto& h5 = reader.h5();
-  auto contents = reader.contents();
-  reader.addTrialsTable(contents, options.imageColumn);
+  const NwbContents contents = reader.contents(options.imageColumn);
   const auto traces = reader.choose(contents.roiSeries, options.roiSeries, "ROI traces (RoiResponseSeries)",
                                     "--roi-series");
   // Without a choice, a series in /stimulus/presentation says what was shown before the trials table does.
@@ -603,6 +599,13 @@ void requireNwbFile(const std::filesystem::path& file) {
 
 }  // namespace
 
+void checkReadOptions(const NwbReadOptions& options) {
+  if (!std::isfinite(options.windowStart)) throw Error("NWB read options: window_start must be a finite number of seconds");
+  if (!(options.windowLength > 0) || !std::isfinite(options.windowLength))
+    throw Error("NWB read options: window_length must be a positive length in seconds");
+  if (options.imageColumn.empty()) throw Error("NWB read options: image_column must name a column");
+}
+
 bool NwbReadOptions::operator==(const NwbReadOptions& other) const {
   return roiSeries == other.roiSeries && presentations == other.presentations && imageColumn == other.imageColumn &&
          windowStart == other.windowStart && windowLength == other.windowLength;
@@ -625,10 +628,7 @@ NwbReadOptions nwbReadOptionsFromJson(const nlohmann::json& json) {
   reader.read("window_start", options.windowStart);
   reader.read("window_length", options.windowLength);
   reader.finish();
-  if (!std::isfinite(options.windowStart)) throw Error("NWB read options: window_start must be a finite number of seconds");
-  if (!(options.windowLength > 0) || !std::isfinite(options.windowLength))
-    throw Error("NWB read options: window_length must be a positive number of seconds");
-  if (options.imageColumn.empty()) throw Error("NWB read options: image_column must name a column");
+  checkReadOptions(options);
   return options;
 }
 
@@ -646,17 +646,17 @@ bool looksLikeNwb(const std::filesystem::path& file) {
 NwbContents listNwbContents(const std::filesystem::path& file, const Job& job) {
   requireNwbFile(file);
   return readRehearsed(file, "NWB contents", job, [&file](const Job&) {
-    const NwbReader reader(file);
-    auto contents = reader.contents();
-    reader.addTrialsTable(contents, NwbReadOptions().imageColumn);
-    return contents;
+    return NwbReader(file).contents(NwbReadOptions().imageColumn);
   });
 }
 
 NeuralDataset readNwb(const std::filesystem::path& file, const NwbReadOptions& options, const Job& job) {
   requireNwbFile(file);
-  if (!(options.windowLength > 0) || !std::isfinite(options.windowLength) || !std::isfinite(options.windowStart))
-    throw FileError(file.string(), "the response window must have a finite start and a positive length in seconds");
+  try {
+    checkReadOptions(options);
+  } catch (const Error& error) {
+    throw FileError(file.string(), error.what());
+  }
   return readRehearsed(file, "NWB recording", job,
                        [&](const Job& read) { return readUnrehearsedNwb(file, options, read); });
 }

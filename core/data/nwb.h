@@ -36,6 +36,8 @@ struct NwbReadOptions {
 nlohmann::json toJson(const NwbReadOptions& options);
 // Unknown keys and values of the wrong type or range throw bp::Error naming the key.
 NwbReadOptions nwbReadOptionsFromJson(const nlohmann::json& json);
+// bp::Error naming the first value out of range (a window of no length, an empty image column).
+void checkReadOptions(const NwbReadOptions& options);
 
 // One thing a user can choose in an NWB file.
 struct NwbChoice {

@@ -406,7 +406,6 @@ namespace {
 
 // One recording's part of a fit: its trials as tensors, in model units.
 struct FitRecording {
-  const NeuralDataset* dataset = nullptr;
   std::vector<std::int64_t> train;
   std::vector<std::int64_t> validation;
   torch::Tensor trainImages;
@@ -531,7 +530,6 @@ NeuralFitResult fitNeuralModel(const std::vector<const NeuralDataset*>& datasets
     FittedNeuralModel fitted{NeuralModel(config), computeNeuralNormalization(*dataset), dataset->name};
     if (!models.empty()) fitted.model->shareCore(*models.front());
     FitRecording recording;
-    recording.dataset = dataset;
     recording.train = dataset->trialsOf(Tier::Train);
     recording.validation = dataset->trialsOf(Tier::Validation);
     recording.trainImages = gatherRows(dataset->images, dataset->imageSize(), recording.train, imageShape);
